@@ -1,0 +1,85 @@
+//! HTTP plumbing shared by every service: the operational routes and the request middleware
+//! that opens a span per request (with its trace id), joins the caller's trace, and counts the
+//! request by route pattern.
+use crate::{telemetry, Metrics, Readiness, TraceContext};
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+    web, Error, HttpMessage, HttpResponse,
+};
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const TRACEPARENT: &str = "traceparent";
+
+/// `/livez`, `/readyz`, `/metrics`. Unauthenticated: they carry no patient or tenant data
+/// beyond ODS codes. (In a cluster, `/metrics` is reached only from the monitoring namespace.)
+pub fn operational_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/livez", web::get().to(livez))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+async fn livez() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "alive" }))
+}
+
+async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
+    let report = readiness.report().await;
+    if report.ready {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::ServiceUnavailable().json(report)
+    }
+}
+
+async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render())
+}
+
+/// Middleware (use with `actix_web::middleware::from_fn`): trace context in and out, one span
+/// per request, metrics by route pattern.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    let incoming = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    let ctx = match incoming {
+        Some(parent) => parent.child(),
+        None => TraceContext::new_root(),
+    };
+    let method = req.method().to_string();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!("http.request", trace_id = %ctx.trace_id(), %method, %route, status = tracing::field::Empty);
+    telemetry::set_remote_parent(&span, &ctx);
+    req.extensions_mut().insert(ctx.clone());
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    span.record("status", status);
+    if let Some(m) = metrics {
+        m.http_requests
+            .with_label_values(&[method.as_str(), route.as_str(), &status.to_string()])
+            .inc();
+        m.http_duration
+            .with_label_values(&[method.as_str(), route.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    let mut res = result?;
+    if let Ok(v) = HeaderValue::from_str(&ctx.to_header()) {
+        res.headers_mut().insert(HeaderName::from_static(TRACEPARENT), v);
+    }
+    Ok(res)
+}

@@ -1,0 +1,18 @@
+//! NHS domain types. Each type has a private field and one way in (`parse`), so a value that
+//! exists is a value that is valid. Patient-identifying values print as `***` in `Debug`.
+//!
+//! This crate owns no I/O and must never log.
+
+mod masked;
+mod nhs_number;
+mod ods;
+mod postcode;
+mod sex;
+mod verification;
+
+pub use masked::Masked;
+pub use nhs_number::{NhsNumber, NhsNumberError};
+pub use ods::{OdsCode, OdsCodeError};
+pub use postcode::{Postcode, PostcodeError};
+pub use sex::{AdministrativeSex, AdministrativeSexError};
+pub use verification::{VerificationStatus, VerificationStatusError};

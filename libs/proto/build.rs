@@ -1,0 +1,15 @@
+//! Generates the event types from `proto/` with prost. Needs `protoc` (Debian's
+//! `protobuf-compiler`, installed by `cargo xtask up`/`test`), or `PROTOC` pointing at one.
+fn main() -> std::io::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = [
+        "tessera/tenancy/v1/tenant.proto",
+        "tessera/mpi/v1/patient.proto",
+        "tessera/audit/v1/audit.proto",
+    ];
+    let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
+    for p in &paths {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+    prost_build::compile_protos(&paths, &[root])
+}

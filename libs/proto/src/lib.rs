@@ -1,0 +1,18 @@
+//! Event payloads generated from `proto/`. Wire messages only: no behaviour lives here.
+#![allow(clippy::all)]
+
+pub mod tenancy {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.tenancy.v1.rs"));
+    }
+}
+pub mod mpi {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.mpi.v1.rs"));
+    }
+}
+pub mod audit {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.audit.v1.rs"));
+    }
+}
