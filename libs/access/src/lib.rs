@@ -1,0 +1,20 @@
+//! Access, first part: who is calling and what their selected role may do.
+//! - [`JwtVerifier`] checks a bearer token against the trust IdP's JWKS: signature with an
+//!   asymmetric key, algorithm (never `none`, never HMAC), issuer, audience, expiry.
+//! - [`Identity`] is the caller: a user id and exactly one selected role (organisation ODS
+//!   code, job role, activities with inclusions expanded). The tenant is that organisation.
+//! - [`Revocations`] is the revoked-session list in Redis that every service checks.
+//! - [`dev`] is the local identity provider that stands in for smartcard login.
+//!
+//! It must never take the tenant from anything but the verified selected role.
+
+mod activity;
+pub mod dev;
+mod identity;
+mod jwks;
+mod revocation;
+
+pub use activity::{expand_activities, Activity};
+pub use identity::{Identity, RoleClaim, SelectedRole, TokenClaims};
+pub use jwks::{AuthConfig, AuthError, JwtVerifier};
+pub use revocation::{Revocations, RevocationError};

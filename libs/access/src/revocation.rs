@@ -1,0 +1,44 @@
+//! The revoked-session list. A logout writes the session id to Redis with a lifetime equal to
+//! the token's remaining life; every service checks it on every request, so a revocation
+//! takes effect everywhere as soon as the write returns.
+use redis::aio::ConnectionManager;
+
+#[derive(Clone)]
+pub struct Revocations {
+    redis: ConnectionManager,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevocationError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+fn key(session_id: &str) -> String {
+    format!("tessera:revoked-session:{session_id}")
+}
+
+impl Revocations {
+    pub fn new(redis: ConnectionManager) -> Self {
+        Self { redis }
+    }
+
+    pub async fn revoke(&self, session_id: &str, expires_at: i64) -> Result<(), RevocationError> {
+        let ttl = (expires_at - chrono::Utc::now().timestamp()).max(1) + 60;
+        let mut c = self.redis.clone();
+        redis::cmd("SET")
+            .arg(key(session_id))
+            .arg(1)
+            .arg("EX")
+            .arg(ttl)
+            .query_async::<()>(&mut c)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_revoked(&self, session_id: &str) -> Result<bool, RevocationError> {
+        let mut c = self.redis.clone();
+        let n: i64 = redis::cmd("EXISTS").arg(key(session_id)).query_async(&mut c).await?;
+        Ok(n > 0)
+    }
+}

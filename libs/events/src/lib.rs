@@ -1,0 +1,20 @@
+//! Events, the one way services talk. This crate owns
+//! - the outbox: an event row written in the same transaction as the state change it reports
+//!   ([`enqueue`]);
+//! - the relay that publishes outbox rows to Kafka with an idempotent producer, in order per
+//!   tenant, with CloudEvents headers and the W3C `traceparent` ([`Relay`]);
+//! - consumers whose handler runs in the same transaction as an inbox row, so a redelivered
+//!   event changes nothing ([`run_consumer`]).
+//!
+//! It must never publish an event whose transaction did not commit, nor drop one that did.
+
+mod consumer;
+mod headers;
+pub mod migration;
+mod outbox;
+mod relay;
+
+pub use consumer::{run_consumer, ConsumerSpec, Handler, InboundEvent};
+pub use headers::CloudEventHeaders;
+pub use outbox::{enqueue, EventError, OutgoingEvent};
+pub use relay::Relay;

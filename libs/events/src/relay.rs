@@ -1,0 +1,170 @@
+//! The outbox relay. For each tenant schema (and the platform schema) it claims the oldest
+//! rows with `FOR UPDATE SKIP LOCKED`, publishes them with an idempotent producer, and deletes
+//! them only once the broker has acknowledged every one. A per-schema advisory lock means one
+//! relay (of however many replicas) drains a schema at a time, so events leave in the order
+//! they were written — which keeps each patient's events in order.
+use crate::CloudEventHeaders;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_bootstrap::{Metrics, Shutdown};
+use tessera_tenancy::{KafkaSettings, TenantDb, TenantRegistry, PLATFORM_SCHEMA};
+use tokio::sync::Notify;
+
+const BATCH: i64 = 500;
+
+#[derive(Clone)]
+pub struct Relay {
+    db: TenantDb,
+    producer: FutureProducer,
+    registry: Arc<TenantRegistry>,
+    metrics: Metrics,
+    wake: Arc<Notify>,
+    poll: Duration,
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    seq: i64,
+    event_id: uuid::Uuid,
+    topic: String,
+    msg_key: String,
+    ce_type: String,
+    ce_source: String,
+    ce_subject: Option<String>,
+    ce_time: String,
+    traceparent: Option<String>,
+    payload: Vec<u8>,
+}
+
+impl Relay {
+    pub fn new(
+        db: TenantDb,
+        kafka: &KafkaSettings,
+        registry: Arc<TenantRegistry>,
+        metrics: Metrics,
+    ) -> Result<Self, String> {
+        let producer: FutureProducer = kafka
+            .client_config()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "2")
+            .set("message.timeout.ms", "10000")
+            .create()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { db, producer, registry, metrics, wake: Arc::new(Notify::new()), poll: Duration::from_millis(250) })
+    }
+
+    /// Handlers call `notify_one()` on this after committing, so events leave at once rather
+    /// than at the next poll.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+        let mut backoff = self.poll;
+        loop {
+            let mut schemas: Vec<(String, String)> = self
+                .registry
+                .ready_tenants()
+                .into_iter()
+                .map(|t| (t.schema(), t.as_str().to_string()))
+                .collect();
+            schemas.push((PLATFORM_SCHEMA.to_string(), "platform".to_string()));
+            let mut failed = false;
+            for (schema, label) in &schemas {
+                loop {
+                    match self.drain_once(schema).await {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            self.metrics.outbox_published.with_label_values(&[label]).inc_by(n as u64);
+                        }
+                        Err(e) => {
+                            tracing::warn!(tenant = %label, error = %e, "outbox relay: publish failed; will retry");
+                            failed = true;
+                            break;
+                        }
+                    }
+                    if shutdown.is_triggered() {
+                        return Ok(());
+                    }
+                }
+            }
+            backoff = if failed { (backoff * 2).min(Duration::from_secs(5)) } else { self.poll };
+            tokio::select! {
+                _ = shutdown.wait() => return Ok(()),
+                _ = self.wake.notified(), if !failed => {}
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
+    }
+
+    /// Publishes one batch from `schema`; returns how many rows it published.
+    async fn drain_once(&self, schema: &str) -> Result<usize, String> {
+        let txn = self.db.raw().begin().await.map_err(|e| e.to_string())?;
+        txn.execute_unprepared(&format!("SET LOCAL search_path TO \"{schema}\""))
+            .await
+            .map_err(|e| e.to_string())?;
+        let locked = txn
+            .query_one(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
+                [format!("tessera-outbox:{schema}").into()],
+            ))
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|r| r.try_get::<bool>("", "locked").ok())
+            .unwrap_or(false);
+        if !locked {
+            return Ok(0);
+        }
+        let rows = Row::find_by_statement(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT seq, event_id, topic, msg_key, ce_type, ce_source, ce_subject,
+                    to_char(ce_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS ce_time,
+                    traceparent, payload
+             FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+            [BATCH.into()],
+        ))
+        .all(&txn)
+        .await
+        .map_err(|e| e.to_string())?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        // Send all, then await all: the idempotent producer keeps per-partition order and
+        // never duplicates within its session.
+        let sends = rows.iter().map(|r| {
+            let headers = CloudEventHeaders {
+                id: r.event_id.to_string(),
+                r#type: r.ce_type.clone(),
+                source: r.ce_source.clone(),
+                time: r.ce_time.clone(),
+                subject: r.ce_subject.clone(),
+                traceparent: r.traceparent.clone(),
+            }
+            .to_kafka();
+            self.producer.send(
+                FutureRecord::to(&r.topic).key(&r.msg_key).payload(&r.payload).headers(headers),
+                Duration::from_secs(0),
+            )
+        });
+        let results = futures::future::join_all(sends).await;
+        if let Some(Err((e, _))) = results.into_iter().find(Result::is_err) {
+            // Nothing is deleted: the whole batch is retried. Anything that did reach the
+            // broker is sent again with the same ce_id, and consumers' inboxes drop it.
+            return Err(e.to_string());
+        }
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        txn.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM outbox WHERE seq = ANY($1)",
+            [seqs.into()],
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+        txn.commit().await.map_err(|e| e.to_string())?;
+        Ok(rows.len())
+    }
+}

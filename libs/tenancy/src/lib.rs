@@ -1,0 +1,20 @@
+//! Tenancy: a tenant is a trust, named by its ODS code. This crate owns
+//! - [`TenantId`] and the schema name derived from it (the only way a schema name is made);
+//! - [`TenantDb`]: one pool per service, and transactions scoped to one tenant's schema before
+//!   any statement runs;
+//! - [`migrate_tenant`]: create and migrate a tenant's schema, once, even with many replicas;
+//! - [`TenantRegistry`]: the tenants this process knows, fed by the compacted topic
+//!   `tessera.platform.tenants`, each provisioned by the service's own [`Provisioner`].
+//!
+//! It must never let a statement run against a tenant's data outside its scope.
+
+mod db;
+mod id;
+mod registry;
+
+pub use db::{migrate_schema, migrate_tenant, DbError, TenantDb, PLATFORM_SCHEMA};
+pub use id::{TenantId, TenantIdError};
+pub use registry::{
+    publish_tenant, run_registry_feed, KafkaSettings, Provisioner, TenantRegistry, TenantState,
+    TENANTS_TOPIC,
+};
