@@ -1,0 +1,181 @@
+//! Audit. Every request that reads or writes patient data — permitted or denied — leaves one
+//! record, written to the database before the response is sent (in the same transaction as
+//! the change, for writes) and published through the outbox to `tessera.<ods>.audit.events`.
+//! Requests whose token names no trustworthy tenant are recorded in the platform schema and
+//! published to `tessera.platform.audit.events`.
+//!
+//! A record holds ids and codes, never demographics.
+
+use chrono::{SecondsFormat, Utc};
+use prost::Message as _;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use sea_orm_migration::prelude::*;
+use tessera_bootstrap::TraceContext;
+use tessera_events::{enqueue, OutgoingEvent};
+use tessera_tenancy::TenantId;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Permit,
+    Deny,
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Permit => "permit",
+            Self::Deny => "deny",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Who did what to whom, and how it ended.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    pub service: &'static str,
+    /// `None` for requests that could not be attributed to a tenant.
+    pub tenant: Option<TenantId>,
+    pub user_id: String,
+    pub role_code: String,
+    pub organisation: String,
+    pub patient_id: Option<String>,
+    pub action: &'static str,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub status: u16,
+    pub trace: Option<TraceContext>,
+    pub result_count: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("outbox: {0}")]
+    Outbox(#[from] tessera_events::EventError),
+}
+
+pub const EVENT_TYPE: &str = "uk.nhs.tessera.audit.AuditRecord.v1";
+
+/// Writes `record` in `txn`, which must be scoped to the record's tenant schema (or the
+/// platform schema when `tenant` is `None`), and enqueues its event.
+pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uuid, AuditError> {
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let trace_id = record.trace.as_ref().map(|t| t.trace_id()).unwrap_or_default();
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO audit_log (id, occurred_at, service, tenant, user_id, role_code, organisation,
+                                patient_id, action, outcome, reason, status, trace_id, result_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        [
+            id.into(),
+            now.into(),
+            record.service.into(),
+            record.tenant.as_ref().map(|t| t.as_str().to_string()).into(),
+            record.user_id.clone().into(),
+            record.role_code.clone().into(),
+            record.organisation.clone().into(),
+            record.patient_id.clone().into(),
+            record.action.into(),
+            record.outcome.as_str().into(),
+            record.reason.clone().into(),
+            i32::from(record.status).into(),
+            trace_id.clone().into(),
+            record.result_count.into(),
+        ],
+    ))
+    .await?;
+    let wire = tessera_proto::audit::v1::AuditRecord {
+        id: id.to_string(),
+        service: record.service.into(),
+        tenant: record.tenant.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        user_id: record.user_id.clone(),
+        role_code: record.role_code.clone(),
+        organisation: record.organisation.clone(),
+        patient_id: record.patient_id.clone().unwrap_or_default(),
+        action: record.action.into(),
+        outcome: record.outcome.as_str().into(),
+        reason: record.reason.clone(),
+        status: i32::from(record.status),
+        occurred_at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
+        trace_id,
+        result_count: record.result_count,
+    };
+    let topic = match &record.tenant {
+        Some(t) => t.topic("audit", "events"),
+        None => "tessera.platform.audit.events".to_string(),
+    };
+    enqueue(
+        txn,
+        OutgoingEvent {
+            topic,
+            key: record.patient_id.clone().unwrap_or_else(|| record.user_id.clone()),
+            ce_type: EVENT_TYPE.into(),
+            source: format!("/tessera/{}", record.service),
+            subject: record.patient_id.clone(),
+            payload: wire.encode_to_vec(),
+            trace: record.trace.clone(),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The `audit_log` table; services list it in their tenant and platform migrators.
+pub struct CreateAuditLog;
+
+impl MigrationName for CreateAuditLog {
+    fn name(&self) -> &str {
+        "m20261122_000001_create_audit_log"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateAuditLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+CREATE TABLE IF NOT EXISTS audit_log (
+    id           uuid PRIMARY KEY,
+    occurred_at  timestamptz NOT NULL,
+    service      text NOT NULL,
+    tenant       text,
+    user_id      text NOT NULL,
+    role_code    text NOT NULL,
+    organisation text NOT NULL,
+    patient_id   text,
+    action       text NOT NULL,
+    outcome      text NOT NULL,
+    reason       text NOT NULL,
+    status       int NOT NULL,
+    trace_id     text NOT NULL,
+    result_count int NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS audit_log_patient ON audit_log (patient_id, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_log_trace ON audit_log (trace_id);
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared("DROP TABLE IF EXISTS audit_log").await?;
+        Ok(())
+    }
+}
+
+/// Migrator for the platform schema: the outbox and the audit log of unattributed requests.
+pub struct PlatformMigrator;
+
+impl MigratorTrait for PlatformMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(tessera_events::migration::CreateOutboxAndInbox), Box::new(CreateAuditLog)]
+    }
+}

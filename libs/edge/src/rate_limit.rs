@@ -1,0 +1,62 @@
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// Requests per second each tenant may make to this service (all replicas together).
+    pub per_tenant_per_second: u32,
+    /// Per-tenant budgets by ODS code, overriding the default.
+    pub overrides: HashMap<String, u32>,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { per_tenant_per_second: 2000, overrides: HashMap::new() }
+    }
+}
+
+/// A refusal: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after_seconds: u64,
+}
+
+#[derive(Clone)]
+pub struct RateLimiter {
+    redis: ConnectionManager,
+    service: String,
+    config: RateLimitConfig,
+    script: redis::Script,
+}
+
+impl RateLimiter {
+    pub fn new(redis: ConnectionManager, service: &str, config: RateLimitConfig) -> Self {
+        // One round trip: count this request in the current one-second window.
+        let script = redis::Script::new(
+            "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n",
+        );
+        Self { redis, service: service.to_string(), config, script }
+    }
+
+    fn budget(&self, tenant: &str) -> u32 {
+        self.config.overrides.get(tenant).copied().unwrap_or(self.config.per_tenant_per_second)
+    }
+
+    /// Counts a request for `tenant`. If Redis is unreachable the request is allowed: the
+    /// limiter protects fairness, and must not turn a cache outage into a clinical outage.
+    pub async fn check(&self, tenant: &str) -> Result<(), Throttled> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let key = format!("tessera:rl:{}:{}:{}", self.service, tenant, now);
+        let mut c = self.redis.clone();
+        match self.script.key(key).invoke_async::<u64>(&mut c).await {
+            Ok(n) if n > u64::from(self.budget(tenant)) => Err(Throttled { retry_after_seconds: 1 }),
+            Ok(_) => Ok(()),
+            Err(_) => Ok(()),
+        }
+    }
+}
