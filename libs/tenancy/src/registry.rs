@@ -75,6 +75,11 @@ impl KafkaSettings {
 /// topics. Must be idempotent: it runs on every start, on every replica.
 pub trait Provisioner: Send + Sync + 'static {
     fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Whether this deployment serves `tenant` at all (see `tenancy.only`).
+    fn serves(&self, _tenant: &TenantId) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -245,6 +250,9 @@ fn apply(
         tracing::error!(ods = %record.ods_code, "tenant record with an invalid ODS code skipped");
         return;
     };
+    if !provisioner.serves(&tenant) {
+        return;
+    }
     if record.status == TenantStatus::Suspended as i32 {
         tracing::info!(tenant = %tenant, "tenant suspended");
         registry.set(tenant, TenantState::Suspended);

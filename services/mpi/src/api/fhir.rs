@@ -1,0 +1,359 @@
+//! FHIR R4 UK Core `Patient`: read, search (Bundle), create, update; `application/fhir+json`;
+//! errors as `OperationOutcome`. Mapping is to and from the same domain types as the JSON API.
+use super::auth::Caller;
+use super::idempotent;
+use super::patients::if_match;
+use super::problem::{ApiError, Flavour};
+use super::usecases;
+use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
+use crate::store::SearchQuery;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+use tessera_access::Activity;
+use tessera_edge::StoredResponse;
+use tessera_nhs::{NhsNumber, OdsCode, VerificationStatus};
+
+pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
+pub const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+/// Local hospital numbers: this prefix plus the assigning trust's ODS code.
+pub const LOCAL_NUMBER_SYSTEM: &str = "https://tessera.nhs.uk/Id/local-number/";
+const PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
+const FHIR_JSON: &str = "application/fhir+json";
+
+pub fn to_fhir(p: &Patient) -> Value {
+    let d = &p.demographics;
+    let mut identifier = Vec::new();
+    if let Some(n) = &d.nhs_number {
+        let mut id = json!({ "system": NHS_NUMBER_SYSTEM, "value": n.as_str() });
+        if let Some(s) = d.nhs_number_verification_status {
+            id["extension"] = json!([{
+                "url": VerificationStatus::EXTENSION,
+                "valueCodeableConcept": { "coding": [{ "system": VerificationStatus::SYSTEM, "code": s.code(), "display": s.display() }] }
+            }]);
+        }
+        identifier.push(id);
+    }
+    for l in &d.local_numbers {
+        identifier.push(json!({
+            "use": "usual",
+            "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR", "display": "Medical record number" }] },
+            "system": format!("{LOCAL_NUMBER_SYSTEM}{}", l.assigner),
+            "value": l.value,
+            "assigner": { "identifier": { "system": ODS_SYSTEM, "value": l.assigner.as_str() } }
+        }));
+    }
+    let name: Vec<Value> = d
+        .names
+        .iter()
+        .map(|n| {
+            let mut v = json!({ "use": n.r#use, "family": n.family });
+            if !n.given.is_empty() {
+                v["given"] = json!(n.given);
+            }
+            if let Some(px) = &n.prefix {
+                v["prefix"] = json!([px]);
+            }
+            v
+        })
+        .collect();
+    let address: Vec<Value> = d
+        .addresses
+        .iter()
+        .map(|a| {
+            let mut v = json!({ "use": a.r#use, "line": a.lines });
+            if let Some(c) = &a.city { v["city"] = json!(c); }
+            if let Some(c) = &a.district { v["district"] = json!(c); }
+            if let Some(pc) = &a.postcode { v["postalCode"] = json!(pc.as_str()); }
+            if let Some(c) = &a.country { v["country"] = json!(c); }
+            if a.period_start.is_some() || a.period_end.is_some() {
+                let mut period = json!({});
+                if let Some(s) = a.period_start { period["start"] = json!(s.to_string()); }
+                if let Some(e) = a.period_end { period["end"] = json!(e.to_string()); }
+                v["period"] = period;
+            }
+            v
+        })
+        .collect();
+    let telecom: Vec<Value> = d
+        .telecom
+        .iter()
+        .map(|t| {
+            let mut v = json!({ "system": t.system, "value": t.value });
+            if let Some(u) = &t.r#use { v["use"] = json!(u); }
+            v
+        })
+        .collect();
+    let mut out = json!({
+        "resourceType": "Patient",
+        "id": p.id.to_string(),
+        "meta": { "versionId": p.version.to_string(), "lastUpdated": p.updated_at.to_rfc3339(), "profile": [PROFILE] },
+        "identifier": identifier,
+        "name": name,
+        "gender": d.administrative_sex.as_str(),
+        "birthDate": d.birth_date.to_string(),
+    });
+    if !address.is_empty() { out["address"] = json!(address); }
+    if !telecom.is_empty() { out["telecom"] = json!(telecom); }
+    if let Some(gp) = &d.general_practice {
+        out["generalPractitioner"] = json!([{ "type": "Organization", "identifier": { "system": ODS_SYSTEM, "value": gp.as_str() } }]);
+    }
+    out
+}
+
+fn fe(field: &str, code: &str, message: &str) -> FieldError {
+    FieldError { field: field.into(), code: code.into(), message: message.into() }
+}
+
+fn strs(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Reads a FHIR Patient into the JSON API's input; structural problems are field errors in
+/// the JSON API's terms (mapped back to FHIRPath when reported).
+pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
+    use crate::domain::DemographicsInput as I;
+    let mut errors = Vec::new();
+    if v.get("resourceType").and_then(Value::as_str) != Some("Patient") {
+        return Err(vec![fe("resourceType", "resource-type", "the resource must be a Patient")]);
+    }
+    let mut input = I::default();
+    for (i, id) in v.get("identifier").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let system = s(id, "system").unwrap_or_default();
+        let value = s(id, "value").unwrap_or_default();
+        if system == NHS_NUMBER_SYSTEM {
+            input.nhs_number = Some(value);
+            let status = id
+                .get("extension")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|e| s(e, "url").as_deref() == Some(VerificationStatus::EXTENSION))
+                .and_then(|e| e.pointer("/valueCodeableConcept/coding/0/code"))
+                .and_then(Value::as_str);
+            input.nhs_number_verification_status = status.map(str::to_owned);
+        } else if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
+            input.local_numbers.push(crate::domain::parse_inputs::LocalNumberInput { assigner: ods.to_string(), value });
+        } else {
+            errors.push(fe(&format!("local_numbers[{i}]"), "identifier-system", "identifier system must be the NHS number or a Tessera local-number system"));
+        }
+    }
+    for n in v.get("name").and_then(Value::as_array).into_iter().flatten() {
+        input.names.push(crate::domain::parse_inputs::NameInput {
+            family: s(n, "family").unwrap_or_default(),
+            given: strs(n.get("given")),
+            prefix: strs(n.get("prefix")).into_iter().next(),
+            r#use: s(n, "use"),
+        });
+    }
+    input.birth_date = s(v, "birthDate");
+    input.administrative_sex = s(v, "gender");
+    for a in v.get("address").and_then(Value::as_array).into_iter().flatten() {
+        input.addresses.push(crate::domain::parse_inputs::AddressInput {
+            lines: strs(a.get("line")),
+            city: s(a, "city"),
+            district: s(a, "district"),
+            postcode: s(a, "postalCode"),
+            country: s(a, "country"),
+            r#use: s(a, "use"),
+            period_start: a.pointer("/period/start").and_then(Value::as_str).map(str::to_owned),
+            period_end: a.pointer("/period/end").and_then(Value::as_str).map(str::to_owned),
+        });
+    }
+    for t in v.get("telecom").and_then(Value::as_array).into_iter().flatten() {
+        input.telecom.push(crate::domain::parse_inputs::ContactInput {
+            system: s(t, "system").unwrap_or_default(),
+            value: s(t, "value").unwrap_or_default(),
+            r#use: s(t, "use"),
+        });
+    }
+    input.general_practice = v.pointer("/generalPractitioner/0/identifier/value").and_then(Value::as_str).map(str::to_owned);
+    if errors.is_empty() { Ok(input) } else { Err(errors) }
+}
+
+fn fhir_response(status: StatusCode, p: &Patient) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(FHIR_JSON)
+        .insert_header(("ETag", format!("W/\"{}\"", p.version)))
+        .insert_header(("Location", format!("/fhir/Patient/{}/_history/{}", p.id, p.version)))
+        .body(to_fhir(p).to_string())
+}
+
+fn parse_resource(body: &[u8]) -> Result<DemographicsInput, ApiError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    from_fhir(&v).map_err(ApiError::validation)
+}
+
+pub async fn create(caller: Caller, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.register", Activity::AMEND_DEMOGRAPHICS, Flavour::Fhir).await?;
+    let key = match idempotent::key(&req) {
+        Ok(k) => k,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let input = match parse_resource(&body) {
+        Ok(i) => i,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    idempotent::run(&auth, key, &body, |key| async {
+        let (p, _) = usecases::register(&auth, input, key).await?;
+        Ok(StoredResponse {
+            status: 201,
+            content_type: FHIR_JSON.into(),
+            location: Some(format!("/fhir/Patient/{}/_history/{}", p.id, p.version)),
+            body: to_fhir(&p).to_string(),
+        })
+    })
+    .await
+}
+
+pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir).await?;
+    let Some(id) = PatientId::parse(&path) else {
+        return usecases::refuse(&auth, None, ApiError::not_found()).await;
+    };
+    let p = usecases::read(&auth, id).await?;
+    Ok(fhir_response(StatusCode::OK, &p))
+}
+
+pub async fn update(caller: Caller, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.update", Activity::AMEND_DEMOGRAPHICS, Flavour::Fhir).await?;
+    let Some(id) = PatientId::parse(&path) else {
+        return usecases::refuse(&auth, None, ApiError::not_found()).await;
+    };
+    let parsed = (|| {
+        let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+        if v.get("id").and_then(Value::as_str) != Some(path.as_str()) {
+            return Err(ApiError::bad_request("the resource's id must match the URL"));
+        }
+        let input = from_fhir(&v).map_err(ApiError::validation)?;
+        Ok((if_match(&req)?, input))
+    })();
+    let (version, input) = match parsed {
+        Ok(x) => x,
+        Err(e) => return usecases::refuse(&auth, Some(id.to_string()), e).await,
+    };
+    let p = usecases::update(&auth, id, input, version).await?;
+    Ok(fhir_response(StatusCode::OK, &p))
+}
+
+enum Search {
+    Nhs(NhsNumber),
+    Local(OdsCode, String),
+    Demographic(SearchQuery),
+}
+
+const SEARCH_PARAMS: &[&str] = &["identifier", "family", "given", "birthdate", "gender", "address-postalcode", "_count", "_format"];
+
+fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !SEARCH_PARAMS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!("unsupported search parameter {k}")));
+    }
+    if let Some(identifier) = get("identifier") {
+        let (system, value) = identifier
+            .split_once('|')
+            .ok_or_else(|| ApiError::bad_request("identifier must be system|value"))?;
+        if system == NHS_NUMBER_SYSTEM {
+            return NhsNumber::parse(value).map(Search::Nhs).map_err(|e| {
+                ApiError::validation(vec![fe("nhs_number", e.code(), &e.to_string())])
+            });
+        }
+        if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
+            let ods = OdsCode::parse(ods).map_err(|_| ApiError::bad_request("the local-number system names no ODS code"))?;
+            return Ok(Search::Local(ods, value.to_string()));
+        }
+        return Err(ApiError::bad_request("identifier system must be the NHS number or a local-number system"));
+    }
+    let birth_date = match get("birthdate") {
+        None => None,
+        Some(d) => {
+            let d = d.strip_prefix("eq").unwrap_or(&d).to_string();
+            Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                ApiError::validation(vec![fe("birth_date", "date", "birthdate as YYYY-MM-DD (optionally eqYYYY-MM-DD)")])
+            })?)
+        }
+    };
+    let family = get("family").filter(|s| !s.trim().is_empty());
+    if family.is_none() && birth_date.is_none() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "search.too-broad", "search by identifier, or by family and/or birthdate"));
+    }
+    let gender = match get("gender") {
+        None => None,
+        Some(g) => Some(
+            tessera_nhs::AdministrativeSex::parse(&g)
+                .map_err(|e| ApiError::validation(vec![fe("administrative_sex", "code", &e.to_string())]))?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    Ok(Search::Demographic(SearchQuery {
+        family,
+        given: get("given").filter(|s| !s.trim().is_empty()),
+        birth_date,
+        sex: gender,
+        postcode: get("address-postalcode"),
+        limit: get("_count").and_then(|c| c.parse().ok()).unwrap_or(50),
+    }))
+}
+
+pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir).await?;
+    let pairs: Vec<(String, String)> = match web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+        Ok(q) => q.into_inner(),
+        Err(e) => return usecases::refuse(&auth, None, ApiError::bad_request(e.to_string())).await,
+    };
+    let search = match parse_search(&pairs) {
+        Ok(s) => s,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let patients: Vec<Patient> = match search {
+        Search::Nhs(n) => usecases::find_by_nhs_number(&auth, n).await?.into_iter().collect(),
+        Search::Local(a, v) => usecases::find_by_local_number(&auth, a, v).await?.into_iter().collect(),
+        Search::Demographic(q) => usecases::search(&auth, q).await?,
+    };
+    let entries: Vec<Value> = patients
+        .iter()
+        .map(|p| json!({ "fullUrl": format!("/fhir/Patient/{}", p.id), "resource": to_fhir(p), "search": { "mode": "match" } }))
+        .collect();
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "link": [{ "relation": "self", "url": format!("/fhir/Patient?{}", req.query_string()) }],
+        "entry": entries,
+    });
+    Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(bundle.to_string()))
+}
+
+pub async fn capability_statement() -> HttpResponse {
+    let cs = json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "kind": "instance",
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "software": { "name": "Tessera MPI", "version": env!("CARGO_PKG_VERSION") },
+        "rest": [{
+            "mode": "server",
+            "security": { "service": [{ "text": "Bearer JWT (CIS2-style role claims)" }] },
+            "resource": [{
+                "type": "Patient",
+                "profile": PROFILE,
+                "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }, { "code": "update" }],
+                "searchParam": [
+                    { "name": "identifier", "type": "token" },
+                    { "name": "family", "type": "string" },
+                    { "name": "given", "type": "string" },
+                    { "name": "birthdate", "type": "date" },
+                    { "name": "gender", "type": "token" },
+                    { "name": "address-postalcode", "type": "string" }
+                ]
+            }]
+        }]
+    });
+    HttpResponse::Ok().content_type(FHIR_JSON).body(cs.to_string())
+}

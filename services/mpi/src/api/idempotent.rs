@@ -1,0 +1,82 @@
+//! `Idempotency-Key` on POST: the first request does the work; a retry with the same key and
+//! body gets the first response again; the same key with another body is refused.
+use super::auth::{Authorized, Ending};
+use super::problem::ApiError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use std::future::Future;
+use tessera_edge::{Begin, Idempotency, StoredResponse};
+
+pub const HEADER: &str = "Idempotency-Key";
+
+pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    match req.headers().get(HEADER) {
+        None => Ok(None),
+        Some(v) => {
+            let k = v.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?.trim();
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::bad_request("Idempotency-Key must be 1 to 200 characters"));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+fn to_response(r: &StoredResponse) -> HttpResponse {
+    let mut b = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK));
+    b.content_type(r.content_type.clone());
+    if let Some(l) = &r.location {
+        b.insert_header((header::LOCATION, l.clone()));
+    }
+    b.insert_header(("Idempotent-Replayed", "true"));
+    b.body(r.body.clone())
+}
+
+/// Runs `work` under `key`. `work` audits itself; the other paths audit here.
+pub async fn run<F, Fut>(auth: &Authorized, key: Option<String>, body: &[u8], work: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(Option<String>) -> Fut,
+    Fut: Future<Output = Result<StoredResponse, ApiError>>,
+{
+    let Some(key) = key else {
+        return work(None).await.map(|r| {
+            let mut resp = to_response(&r);
+            resp.headers_mut().remove("Idempotent-Replayed");
+            resp
+        });
+    };
+    let scope = auth.idempotency_scope();
+    let hash = Idempotency::hash_body(body);
+    let idem = &auth.state.idempotency;
+    match idem.begin(&scope, &key, &hash).await.map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))? {
+        Begin::Proceed => match work(Some(key.clone())).await {
+            Ok(stored) => {
+                if let Err(e) = idem.complete(&scope, &key, &hash, stored.clone()).await {
+                    // The database's unique key still stops a second patient.
+                    tracing::warn!(error = %e, "idempotency: could not store the response");
+                }
+                let mut resp = to_response(&stored);
+                resp.headers_mut().remove("Idempotent-Replayed");
+                Ok(resp)
+            }
+            Err(e) => {
+                let _ = idem.abandon(&scope, &key).await;
+                Err(e)
+            }
+        },
+        Begin::Replay(stored) => {
+            auth.audit(Ending { reason: "idempotent-replay".into(), ..Ending::permit(None, stored.status, 1) }).await?;
+            Ok(to_response(&stored))
+        }
+        Begin::InFlight => {
+            let e = ApiError::new(StatusCode::CONFLICT, "idempotency.in-flight", "a request with this Idempotency-Key is still being processed").with_flavour(auth.flavour);
+            auth.audit(Ending::from_error(None, &e)).await?;
+            Err(e)
+        }
+        Begin::Mismatch => {
+            let e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency.mismatch", "this Idempotency-Key was used with a different request body").with_flavour(auth.flavour);
+            auth.audit(Ending::from_error(None, &e)).await?;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The MPI's HTTP adapter: the JSON API under `/patients`, FHIR R4 under `/fhir`, the OpenAPI
+//! document, and logout. Handlers translate representations; `usecases` does the work.
+
+pub mod auth;
+mod fhir;
+mod idempotent;
+mod patients;
+pub mod problem;
+mod usecases;
+
+use actix_web::web;
+use std::sync::Arc;
+use tessera_access::{JwtVerifier, Revocations};
+use tessera_bootstrap::Metrics;
+use tessera_edge::{Idempotency, RateLimiter};
+use tessera_tenancy::{TenantDb, TenantRegistry};
+use tokio::sync::Notify;
+
+pub struct AppState {
+    pub db: TenantDb,
+    pub registry: Arc<TenantRegistry>,
+    pub verifier: Arc<JwtVerifier>,
+    pub revocations: Revocations,
+    pub rate_limiter: RateLimiter,
+    pub idempotency: Idempotency,
+    pub metrics: Metrics,
+    /// Wakes the outbox relay after a commit.
+    pub relay: Arc<Notify>,
+}
+
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(openapi))
+        .route("/auth/logout", web::post().to(patients::logout))
+        .service(
+            web::scope("/patients")
+                .route("", web::post().to(patients::register))
+                .route("", web::get().to(patients::find))
+                .route("/{id}", web::get().to(patients::read))
+                .route("/{id}", web::put().to(patients::update))
+                .route("/{id}/history", web::get().to(patients::history)),
+        )
+        .service(
+            web::scope("/fhir")
+                .route("/metadata", web::get().to(fhir::capability_statement))
+                .route("/Patient", web::post().to(fhir::create))
+                .route("/Patient", web::get().to(fhir::search))
+                .route("/Patient/{id}", web::get().to(fhir::read))
+                .route("/Patient/{id}", web::put().to(fhir::update)),
+        );
+}
+
+async fn openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+}

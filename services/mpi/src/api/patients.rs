@@ -1,0 +1,178 @@
+//! The JSON API (`/patients`), described in `openapi.json`.
+use super::auth::Caller;
+use super::idempotent;
+use super::problem::{ApiError, Flavour};
+use super::usecases;
+use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
+use crate::store::SearchQuery;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use tessera_access::Activity;
+use tessera_edge::StoredResponse;
+use tessera_nhs::{NhsNumber, OdsCode};
+
+fn json_body(p: &Patient) -> serde_json::Value {
+    let mut v = serde_json::to_value(&p.demographics).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("id".into(), p.id.to_string().into());
+        o.insert("version".into(), p.version.into());
+        o.insert("created_at".into(), p.created_at.to_rfc3339().into());
+        o.insert("updated_at".into(), p.updated_at.to_rfc3339().into());
+    }
+    v
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not valid: {e}")))
+}
+
+fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
+    // Not a UUID cannot be a patient here: the same answer as an unknown id.
+    PatientId::parse(raw).ok_or_else(ApiError::not_found)
+}
+
+fn etag(p: &Patient) -> String {
+    format!("W/\"{}\"", p.version)
+}
+
+pub async fn register(caller: Caller, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.register", Activity::AMEND_DEMOGRAPHICS, Flavour::Json).await?;
+    let key = match idempotent::key(&req) {
+        Ok(k) => k,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let input: DemographicsInput = match parse_body(&body) {
+        Ok(i) => i,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    idempotent::run(&auth, key, &body, |key| async {
+        let (p, _) = usecases::register(&auth, input, key).await?;
+        Ok(StoredResponse {
+            status: 201,
+            content_type: "application/json".into(),
+            location: Some(format!("/patients/{}", p.id)),
+            body: json_body(&p).to_string(),
+        })
+    })
+    .await
+}
+
+pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Json).await?;
+    let id = match patient_id(&path) {
+        Ok(id) => id,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let p = usecases::read(&auth, id).await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(&p))).json(json_body(&p)))
+}
+
+pub async fn history(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.history", Activity::VIEW_DEMOGRAPHICS, Flavour::Json).await?;
+    let id = match patient_id(&path) {
+        Ok(id) => id,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let h = usecases::history(&auth, id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "patient_id": id.to_string(), "versions": h })))
+}
+
+pub async fn update(caller: Caller, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.update", Activity::AMEND_DEMOGRAPHICS, Flavour::Json).await?;
+    let id = match patient_id(&path) {
+        Ok(id) => id,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let parsed = if_match(&req).and_then(|v| parse_body::<DemographicsInput>(&body).map(|b| (v, b)));
+    let (version, input) = match parsed {
+        Ok(x) => x,
+        Err(e) => return usecases::refuse(&auth, Some(id.to_string()), e).await,
+    };
+    let p = usecases::update(&auth, id, input, version).await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(&p))).json(json_body(&p)))
+}
+
+/// `If-Match: W/"3"` (or `"3"`): update only if the patient is still at version 3.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    match req.headers().get("If-Match") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request("If-Match must be an ETag from a read, e.g. W/\"3\"")),
+    }
+}
+
+const FIND_PARAMS: &[&str] = &["nhs_number", "local_number", "assigner", "family", "given", "birth_date", "sex", "postcode", "limit"];
+
+pub async fn find(caller: Caller, q: web::Query<HashMap<String, String>>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Json).await?;
+    let q = q.into_inner();
+    if let Some(unknown) = q.keys().find(|k| !FIND_PARAMS.contains(&k.as_str())) {
+        return usecases::refuse(&auth, None, ApiError::bad_request(format!("unknown parameter {unknown}"))).await;
+    }
+    let field_error = |field: &str, code: &str, message: String| {
+        ApiError::validation(vec![FieldError { field: field.into(), code: code.into(), message }])
+    };
+    let patients = if let Some(n) = q.get("nhs_number") {
+        match NhsNumber::parse(n) {
+            Ok(n) => usecases::find_by_nhs_number(&auth, n).await?.into_iter().collect(),
+            Err(e) => return usecases::refuse(&auth, None, field_error("nhs_number", e.code(), e.to_string())).await,
+        }
+    } else if let Some(value) = q.get("local_number") {
+        let assigner = match OdsCode::parse(q.get("assigner").map(String::as_str).unwrap_or(auth.tenant.as_str())) {
+            Ok(a) => a,
+            Err(e) => return usecases::refuse(&auth, None, field_error("assigner", "ods-code", e.to_string())).await,
+        };
+        usecases::find_by_local_number(&auth, assigner, value.trim().to_string()).await?.into_iter().collect()
+    } else {
+        let query = match search_query(&q) {
+            Ok(s) => s,
+            Err(e) => return usecases::refuse(&auth, None, e).await,
+        };
+        usecases::search(&auth, query).await?
+    };
+    let body: Vec<_> = patients.iter().map(json_body).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": body.len(), "patients": body })))
+}
+
+fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
+    let birth_date = match q.get("birth_date") {
+        None => None,
+        Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            ApiError::validation(vec![FieldError { field: "birth_date".into(), code: "date".into(), message: "a date as YYYY-MM-DD".into() }])
+        })?),
+    };
+    let family = q.get("family").filter(|s| !s.trim().is_empty()).cloned();
+    // A demographic search needs a family name or a date of birth: no browsing the index.
+    if family.is_none() && birth_date.is_none() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "search.too-broad",
+            "search by nhs_number, by local_number, or by family and/or birth_date",
+        ));
+    }
+    Ok(SearchQuery {
+        family,
+        given: q.get("given").filter(|s| !s.trim().is_empty()).cloned(),
+        birth_date,
+        sex: q.get("sex").cloned(),
+        postcode: q.get("postcode").cloned(),
+        limit: q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50),
+    })
+}
+
+/// Ends the caller's session on every service (the revoked-session list).
+pub async fn logout(caller: Caller, state: web::Data<super::AppState>) -> Result<HttpResponse, ApiError> {
+    let identity = caller.identity_for_logout()?;
+    state
+        .revocations
+        .revoke(&identity.session_id, identity.expires_at)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,67 @@
+//! The MPI's configuration: defaults here, then `config/mpi.toml` (or `TESSERA_CONFIG`), then
+//! `TESSERA_*` environment variables (e.g. `TESSERA_HTTP__PORT=8081`).
+use serde::{Deserialize, Serialize};
+use tessera_access::AuthConfig;
+use tessera_bootstrap::telemetry::TelemetryConfig;
+use tessera_edge::RateLimitConfig;
+use tessera_tenancy::KafkaSettings;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub http: HttpConfig,
+    /// PostgreSQL URL of the MPI's own database.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: String,
+    pub kafka: KafkaSettings,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+    pub telemetry: TelemetryConfig,
+    pub tenancy: TenancyConfig,
+    /// Seconds a finished idempotent response is kept for replay.
+    pub idempotency_ttl_seconds: u64,
+    /// Seconds to drain in-flight work on shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TenancyConfig {
+    /// Serve only these tenants (ODS codes). Unset: every tenant on the tenants topic.
+    /// Lets one deployment serve a subset of trusts, and keeps tests to their own tenants.
+    pub only: Option<Vec<String>>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".into(), port: 8081, workers: 2 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http: HttpConfig::default(),
+            database_url: "postgres://postgres@127.0.0.1:5432/tessera_mpi?sslmode=disable".into(),
+            database_max_connections: 20,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            kafka: KafkaSettings::default(),
+            auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            tenancy: TenancyConfig::default(),
+            idempotency_ttl_seconds: 86_400,
+            shutdown_grace_seconds: 30,
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The MPI's events, as written to the outbox: PatientRegistered and PatientUpdated on
+//! `tessera.<ods>.mpi.patient`, keyed by patient id.
+use crate::domain::{Demographics, Patient};
+use prost::Message as _;
+use tessera_bootstrap::TraceContext;
+use tessera_events::OutgoingEvent;
+use tessera_proto::mpi::v1 as wire;
+use tessera_tenancy::TenantId;
+
+pub const SOURCE: &str = "/tessera/mpi";
+pub const PATIENT_REGISTERED: &str = "uk.nhs.tessera.mpi.PatientRegistered.v1";
+pub const PATIENT_UPDATED: &str = "uk.nhs.tessera.mpi.PatientUpdated.v1";
+
+pub fn demographics(d: &Demographics) -> wire::Demographics {
+    wire::Demographics {
+        nhs_number: d.nhs_number.as_ref().map(|n| n.as_str().to_string()).unwrap_or_default(),
+        nhs_number_verification_status: d.nhs_number_verification_status.map(|s| s.code().to_string()).unwrap_or_default(),
+        local_identifiers: d
+            .local_numbers
+            .iter()
+            .map(|l| wire::LocalIdentifier { assigner: l.assigner.to_string(), value: l.value.clone() })
+            .collect(),
+        names: d
+            .names
+            .iter()
+            .map(|n| wire::HumanName {
+                family: n.family.clone(),
+                given: n.given.clone(),
+                prefix: n.prefix.clone().unwrap_or_default(),
+                r#use: n.r#use.clone(),
+            })
+            .collect(),
+        birth_date: d.birth_date.to_string(),
+        administrative_sex: d.administrative_sex.as_str().to_string(),
+        addresses: d
+            .addresses
+            .iter()
+            .map(|a| wire::Address {
+                lines: a.lines.clone(),
+                city: a.city.clone().unwrap_or_default(),
+                district: a.district.clone().unwrap_or_default(),
+                postal_code: a.postcode.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                country: a.country.clone().unwrap_or_default(),
+                r#use: a.r#use.clone(),
+                period_start: a.period_start.map(|d| d.to_string()).unwrap_or_default(),
+                period_end: a.period_end.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        telecom: d
+            .telecom
+            .iter()
+            .map(|t| wire::ContactPoint { system: t.system.clone(), value: t.value.clone(), r#use: t.r#use.clone().unwrap_or_default() })
+            .collect(),
+        general_practice: d.general_practice.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+    }
+}
+
+pub fn registered(tenant: &TenantId, p: &Patient, trace: &TraceContext) -> OutgoingEvent {
+    let msg = wire::PatientRegistered {
+        patient_id: p.id.to_string(),
+        tenant: tenant.to_string(),
+        version: p.version,
+        demographics: Some(demographics(&p.demographics)),
+        registered_at: p.created_at.to_rfc3339(),
+    };
+    outgoing(tenant, p, PATIENT_REGISTERED, msg.encode_to_vec(), trace)
+}
+
+pub fn updated(tenant: &TenantId, p: &Patient, changed: Vec<String>, trace: &TraceContext) -> OutgoingEvent {
+    let msg = wire::PatientUpdated {
+        patient_id: p.id.to_string(),
+        tenant: tenant.to_string(),
+        version: p.version,
+        demographics: Some(demographics(&p.demographics)),
+        changed_fields: changed,
+        updated_at: p.updated_at.to_rfc3339(),
+    };
+    outgoing(tenant, p, PATIENT_UPDATED, msg.encode_to_vec(), trace)
+}
+
+fn outgoing(tenant: &TenantId, p: &Patient, ce_type: &str, payload: Vec<u8>, trace: &TraceContext) -> OutgoingEvent {
+    OutgoingEvent {
+        topic: tenant.topic("mpi", "patient"),
+        key: p.id.to_string(),
+        ce_type: ce_type.into(),
+        source: SOURCE.into(),
+        subject: Some(p.id.to_string()),
+        payload,
+        trace: Some(trace.clone()),
+    }
+}

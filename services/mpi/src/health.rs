@@ -1,0 +1,76 @@
+//! Readiness: the database answers, the broker answers, and every tenant this deployment
+//! serves is provisioned.
+use futures::future::BoxFuture;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_bootstrap::ReadinessCheck;
+use tessera_tenancy::{KafkaSettings, TenantDb, TenantRegistry, TenantState};
+
+pub struct Database(pub TenantDb);
+
+impl ReadinessCheck for Database {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
+        Box::pin(async move { self.0.ping().await.map(|_| serde_json::json!("ok")).map_err(|e| e.to_string()) })
+    }
+}
+
+pub struct Broker(pub Arc<BaseConsumer>);
+
+impl Broker {
+    pub fn new(kafka: &KafkaSettings) -> Result<Self, String> {
+        let c: BaseConsumer = kafka.client_config().set("group.id", "tessera-readiness").create().map_err(|e| e.to_string())?;
+        Ok(Self(Arc::new(c)))
+    }
+}
+
+impl ReadinessCheck for Broker {
+    fn name(&self) -> &'static str {
+        "broker"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
+        let c = self.0.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                c.fetch_metadata(Some(tessera_tenancy::TENANTS_TOPIC), Duration::from_millis(1500))
+                    .map(|m| serde_json::json!({ "brokers": m.brokers().len() }))
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        })
+    }
+}
+
+pub struct Tenants(pub Arc<TenantRegistry>);
+
+impl ReadinessCheck for Tenants {
+    fn name(&self) -> &'static str {
+        "tenants"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
+        Box::pin(async move {
+            let snapshot = self.0.snapshot();
+            let detail: serde_json::Map<String, serde_json::Value> = snapshot
+                .iter()
+                .map(|(t, s)| (t.to_string(), serde_json::to_value(s).unwrap_or_default()))
+                .collect();
+            if !self.0.caught_up() {
+                return Err("still reading the tenants topic".into());
+            }
+            let pending: Vec<String> = snapshot
+                .iter()
+                .filter(|(_, s)| !matches!(s, TenantState::Ready | TenantState::Suspended))
+                .map(|(t, _)| t.to_string())
+                .collect();
+            if pending.is_empty() {
+                Ok(serde_json::Value::Object(detail))
+            } else {
+                Err(format!("not yet provisioned: {}", pending.join(", ")))
+            }
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! Tessera's master patient index: the one place a trust's patients are registered, found and
+//! kept — with their NHS numbers, local hospital numbers and demographic history.
+//!
+//! Layout: `domain` (types and rules, no I/O) ← `store` (SQL per tenant schema) and `events`
+//! (outbox messages) ← `api` (JSON and FHIR over HTTP) ← `startup` (wiring).
+//! It must never return, log or publish one tenant's patient to another.
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod events;
+mod health;
+mod provision;
+pub mod startup;
+pub mod store;
+
+pub use config::Config;
+pub use startup::Application;

@@ -1,0 +1,26 @@
+//! What the MPI does when a tenant appears: migrate its schema and create its topics.
+use crate::store::migration::TenantMigrator;
+use futures::future::BoxFuture;
+use std::collections::BTreeSet;
+use tessera_tenancy::{migrate_tenant, KafkaSettings, Provisioner, TenantId};
+
+pub struct MpiProvisioner {
+    pub database_url: String,
+    pub kafka: KafkaSettings,
+    pub only: Option<BTreeSet<TenantId>>,
+}
+
+impl Provisioner for MpiProvisioner {
+    fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            migrate_tenant::<TenantMigrator>(&self.database_url, tenant).await.map_err(|e| e.to_string())?;
+            self.kafka
+                .ensure_topics(&[tenant.topic("mpi", "patient"), tenant.topic("audit", "events")], false)
+                .await
+        })
+    }
+
+    fn serves(&self, tenant: &TenantId) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(tenant))
+    }
+}

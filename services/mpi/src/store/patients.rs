@@ -1,0 +1,352 @@
+use crate::domain::{Demographics, LocalNumber, Patient, PatientId};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
+use serde::Serialize;
+use tessera_nhs::{NhsNumber, OdsCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("stored demographics are unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("the NHS number is already registered to patient {0}")]
+    DuplicateNhsNumber(PatientId),
+    #[error("local number {0} is already in use")]
+    DuplicateLocalNumber(String),
+    #[error("the patient was changed by someone else (now version {0})")]
+    VersionConflict(i64),
+    #[error("a concurrent registration conflicted; retry")]
+    RegistrationRace,
+    #[error("no such patient")]
+    NotFound,
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: uuid::Uuid,
+    version: i64,
+    demographics: serde_json::Value,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Row {
+    fn into_patient(self) -> Result<Patient, StoreError> {
+        Ok(Patient {
+            id: PatientId::from_uuid(self.id),
+            version: self.version,
+            demographics: serde_json::from_value(self.demographics)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, version, demographics, created_at, updated_at";
+
+fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+fn search_columns(d: &Demographics) -> (String, Vec<String>, Option<String>) {
+    let name = d.primary_name();
+    let family = name.map(|n| norm(&n.family)).unwrap_or_default();
+    let given = d.names.iter().flat_map(|n| n.given.iter().map(|g| norm(g))).collect();
+    let postcode = d.current_address().and_then(|a| a.postcode.as_ref()).map(|p| p.as_str().replace(' ', ""));
+    (family, given, postcode)
+}
+
+pub enum InsertOutcome {
+    Created(Patient),
+    /// The idempotency key was used before: here is the patient it created.
+    AlreadyCreated(Patient),
+}
+
+/// Registers a patient. Assigns a local number for `tenant` when the caller gave none.
+pub async fn insert(
+    txn: &DatabaseTransaction,
+    tenant: &OdsCode,
+    mut demographics: Demographics,
+    idempotency_key: Option<String>,
+    recorded_by: &str,
+) -> Result<InsertOutcome, StoreError> {
+    if let Some(key) = &idempotency_key {
+        let existing = Row::find_by_statement(stmt(
+            &format!("SELECT {COLUMNS} FROM patient WHERE idempotency_key = $1"),
+            vec![key.clone().into()],
+        ))
+        .one(txn)
+        .await?;
+        if let Some(row) = existing {
+            return Ok(InsertOutcome::AlreadyCreated(row.into_patient()?));
+        }
+    }
+    if let Some(n) = &demographics.nhs_number {
+        if let Some(p) = find_by_nhs_number(txn, n).await? {
+            return Err(StoreError::DuplicateNhsNumber(p.id));
+        }
+    }
+    if !demographics.local_numbers.iter().any(|l| &l.assigner == tenant) {
+        let row = txn
+            .query_one(stmt("SELECT nextval('local_number_seq') AS n", vec![]))
+            .await?;
+        let n: i64 = row.and_then(|r| r.try_get("", "n").ok()).unwrap_or_default();
+        demographics.local_numbers.push(LocalNumber { assigner: tenant.clone(), value: format!("M{n}") });
+    }
+    let id = PatientId::new();
+    let now = Utc::now();
+    let (family, given, postcode) = search_columns(&demographics);
+    let json = serde_json::to_value(&demographics)?;
+    let inserted = txn
+        .execute(stmt(
+            "INSERT INTO patient (id, version, nhs_number, family_norm, given_norm, birth_date, sex, postcode_norm,
+                                  demographics, idempotency_key, created_at, updated_at)
+             VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+             ON CONFLICT DO NOTHING",
+            vec![
+                id.uuid().into(),
+                demographics.nhs_number.as_ref().map(|n| n.as_str().to_string()).into(),
+                family.into(),
+                given.into(),
+                demographics.birth_date.into(),
+                demographics.administrative_sex.as_str().into(),
+                postcode.into(),
+                json.clone().into(),
+                idempotency_key.clone().into(),
+                now.into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        // A concurrent registration with the same NHS number or idempotency key won the race.
+        if let Some(key) = idempotency_key {
+            if let Some(row) = Row::find_by_statement(stmt(
+                &format!("SELECT {COLUMNS} FROM patient WHERE idempotency_key = $1"),
+                vec![key.into()],
+            ))
+            .one(txn)
+            .await?
+            {
+                return Ok(InsertOutcome::AlreadyCreated(row.into_patient()?));
+            }
+        }
+        if let Some(n) = &demographics.nhs_number {
+            if let Some(p) = find_by_nhs_number(txn, n).await? {
+                return Err(StoreError::DuplicateNhsNumber(p.id));
+            }
+        }
+        return Err(StoreError::RegistrationRace);
+    }
+    claim_local_numbers(txn, id, &demographics.local_numbers).await?;
+    txn.execute(stmt(
+        "INSERT INTO patient_history (patient_id, version, demographics, recorded_at, recorded_by) VALUES ($1, 1, $2, $3, $4)",
+        vec![id.uuid().into(), json.into(), now.into(), recorded_by.into()],
+    ))
+    .await?;
+    Ok(InsertOutcome::Created(Patient { id, version: 1, demographics, created_at: now, updated_at: now }))
+}
+
+async fn claim_local_numbers(txn: &DatabaseTransaction, id: PatientId, numbers: &[LocalNumber]) -> Result<(), StoreError> {
+    for l in numbers {
+        let claimed = txn
+            .execute(stmt(
+                "INSERT INTO patient_local_number (assigner, value, patient_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (assigner, value) DO UPDATE SET patient_id = EXCLUDED.patient_id
+                 WHERE patient_local_number.patient_id = EXCLUDED.patient_id",
+                vec![l.assigner.as_str().into(), l.value.clone().into(), id.uuid().into()],
+            ))
+            .await?
+            .rows_affected();
+        if claimed == 0 {
+            return Err(StoreError::DuplicateLocalNumber(format!("{}/{}", l.assigner, l.value)));
+        }
+    }
+    Ok(())
+}
+
+pub async fn get(txn: &DatabaseTransaction, id: PatientId) -> Result<Option<Patient>, StoreError> {
+    Row::find_by_statement(stmt(&format!("SELECT {COLUMNS} FROM patient WHERE id = $1"), vec![id.uuid().into()]))
+        .one(txn)
+        .await?
+        .map(Row::into_patient)
+        .transpose()
+}
+
+pub async fn find_by_nhs_number(txn: &DatabaseTransaction, n: &NhsNumber) -> Result<Option<Patient>, StoreError> {
+    Row::find_by_statement(stmt(
+        &format!("SELECT {COLUMNS} FROM patient WHERE nhs_number = $1"),
+        vec![n.as_str().into()],
+    ))
+    .one(txn)
+    .await?
+    .map(Row::into_patient)
+    .transpose()
+}
+
+pub async fn find_by_local_number(
+    txn: &DatabaseTransaction,
+    assigner: &OdsCode,
+    value: &str,
+) -> Result<Option<Patient>, StoreError> {
+    Row::find_by_statement(stmt(
+        &format!(
+            "SELECT {} FROM patient p JOIN patient_local_number l ON l.patient_id = p.id
+             WHERE l.assigner = $1 AND l.value = $2",
+            COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+        ),
+        vec![assigner.as_str().into(), value.into()],
+    ))
+    .one(txn)
+    .await?
+    .map(Row::into_patient)
+    .transpose()
+}
+
+/// Demographic search. FHIR string semantics: case-insensitive, starts-with.
+#[derive(Debug, Default, Clone)]
+pub struct SearchQuery {
+    pub family: Option<String>,
+    pub given: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<String>,
+    pub postcode: Option<String>,
+    pub limit: u64,
+}
+
+pub async fn search(txn: &DatabaseTransaction, q: &SearchQuery) -> Result<Vec<Patient>, StoreError> {
+    let mut clauses = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let mut push = |clause: &str, v: Value| {
+        values.push(v);
+        clauses.push(clause.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(f) = &q.family {
+        push("family_norm LIKE ? || '%'", like_escape(&norm(f)).into());
+    }
+    if let Some(g) = &q.given {
+        push("EXISTS (SELECT 1 FROM unnest(given_norm) g WHERE g LIKE ? || '%')", like_escape(&norm(g)).into());
+    }
+    if let Some(d) = q.birth_date {
+        push("birth_date = ?", d.into());
+    }
+    if let Some(s) = &q.sex {
+        push("sex = ?", s.clone().into());
+    }
+    if let Some(p) = &q.postcode {
+        push("postcode_norm = ?", p.to_uppercase().replace(' ', "").into());
+    }
+    if clauses.is_empty() {
+        return Ok(Vec::new());
+    }
+    values.push((q.limit.clamp(1, 100) as i64).into());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM patient WHERE {} ORDER BY family_norm, birth_date, id LIMIT ${}",
+        clauses.join(" AND "),
+        values.len()
+    );
+    Row::find_by_statement(stmt(&sql, values))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(Row::into_patient)
+        .collect()
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Replaces the current demographics; the old ones stay in `patient_history`.
+pub async fn update(
+    txn: &DatabaseTransaction,
+    id: PatientId,
+    expected_version: Option<i64>,
+    demographics: Demographics,
+    recorded_by: &str,
+) -> Result<Option<(Patient, Vec<String>)>, StoreError> {
+    let current = Row::find_by_statement(stmt(
+        &format!("SELECT {COLUMNS} FROM patient WHERE id = $1 FOR UPDATE"),
+        vec![id.uuid().into()],
+    ))
+    .one(txn)
+    .await?;
+    let Some(current) = current else { return Ok(None) };
+    let current = current.into_patient()?;
+    if let Some(v) = expected_version {
+        if v != current.version {
+            return Err(StoreError::VersionConflict(current.version));
+        }
+    }
+    if let Some(n) = &demographics.nhs_number {
+        if let Some(other) = find_by_nhs_number(txn, n).await? {
+            if other.id != id {
+                return Err(StoreError::DuplicateNhsNumber(other.id));
+            }
+        }
+    }
+    // Identifiers are never lost: numbers the caller left out stay on the record.
+    let mut demographics = demographics;
+    for l in &current.demographics.local_numbers {
+        if !demographics.local_numbers.contains(l) {
+            demographics.local_numbers.push(l.clone());
+        }
+    }
+    let changed = current.demographics.changed_fields(&demographics);
+    if changed.is_empty() {
+        return Ok(Some((current, changed)));
+    }
+    let version = current.version + 1;
+    let now = Utc::now();
+    let (family, given, postcode) = search_columns(&demographics);
+    let json = serde_json::to_value(&demographics)?;
+    txn.execute(stmt(
+        "UPDATE patient SET version = $2, nhs_number = $3, family_norm = $4, given_norm = $5, birth_date = $6,
+                sex = $7, postcode_norm = $8, demographics = $9, updated_at = $10 WHERE id = $1",
+        vec![
+            id.uuid().into(),
+            version.into(),
+            demographics.nhs_number.as_ref().map(|n| n.as_str().to_string()).into(),
+            family.into(),
+            given.into(),
+            demographics.birth_date.into(),
+            demographics.administrative_sex.as_str().into(),
+            postcode.into(),
+            json.clone().into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    claim_local_numbers(txn, id, &demographics.local_numbers).await?;
+    txn.execute(stmt(
+        "INSERT INTO patient_history (patient_id, version, demographics, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5)",
+        vec![id.uuid().into(), version.into(), json.into(), now.into(), recorded_by.into()],
+    ))
+    .await?;
+    Ok(Some((
+        Patient { id, version, demographics, created_at: current.created_at, updated_at: now },
+        changed,
+    )))
+}
+
+#[derive(Debug, Serialize, FromQueryResult)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub demographics: serde_json::Value,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+}
+
+pub async fn history(txn: &DatabaseTransaction, id: PatientId) -> Result<Vec<HistoryEntry>, StoreError> {
+    Ok(HistoryEntry::find_by_statement(stmt(
+        "SELECT version, demographics, recorded_at, recorded_by FROM patient_history WHERE patient_id = $1 ORDER BY version",
+        vec![id.uuid().into()],
+    ))
+    .all(txn)
+    .await?)
+}
