@@ -1,0 +1,133 @@
+//! The outbox relay publishes what a transaction committed (and nothing it rolled back), and a
+//! consumer applies a redelivered event once — against the real database and broker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use futures::future::BoxFuture;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use sea_orm_migration::prelude::*;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_bootstrap::{Metrics, Shutdown};
+use tessera_events::{enqueue, run_consumer, CloudEventHeaders, ConsumerSpec, Handler, InboundEvent, OutgoingEvent, Relay};
+use tessera_tenancy::{migrate_tenant, TenantDb, TenantId, TenantRegistry, TenantState};
+use tessera_testkit as kit;
+
+struct CreateApplied;
+impl MigrationName for CreateApplied {
+    fn name(&self) -> &str {
+        "m20261122_900000_create_applied"
+    }
+}
+#[async_trait::async_trait]
+impl MigrationTrait for CreateApplied {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.get_connection().execute_unprepared("CREATE TABLE applied (n int PRIMARY KEY, times int NOT NULL)").await?;
+        Ok(())
+    }
+}
+struct TestMigrator;
+impl MigratorTrait for TestMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(tessera_events::migration::CreateOutboxAndInbox), Box::new(CreateApplied)]
+    }
+}
+
+/// The effect: count how many times event n was applied.
+struct Count;
+impl Handler for Count {
+    fn handle<'a>(&'a self, txn: &'a DatabaseTransaction, e: &'a InboundEvent) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let n: i32 = String::from_utf8_lossy(&e.payload).parse().map_err(|_| "payload")?;
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO applied (n, times) VALUES ($1, 1) ON CONFLICT (n) DO UPDATE SET times = applied.times + 1",
+                [n.into()],
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() {
+    let url = kit::database("tessera_events_test").await;
+    let kafka = kit::kafka();
+    let tenant = TenantId::parse(&kit::unique_ods()).unwrap();
+    let service = format!("ev{}", uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase());
+    let topic = tenant.topic(&service, "things");
+    migrate_tenant::<TestMigrator>(&url, &tenant).await.unwrap();
+    tessera_tenancy::migrate_schema::<TestMigrator>(&url, tessera_tenancy::PLATFORM_SCHEMA).await.unwrap();
+    kafka.ensure_topics(std::slice::from_ref(&topic), false).await.unwrap();
+    let db = TenantDb::connect(&url, 5).await.unwrap();
+    let registry = TenantRegistry::new();
+    registry.set(tenant.clone(), TenantState::Ready);
+    let metrics = Metrics::new("events-test").unwrap();
+    let shutdown = Shutdown::new();
+
+    let event = |n: i32| OutgoingEvent {
+        topic: topic.clone(),
+        key: format!("k{n}"),
+        ce_type: "uk.nhs.tessera.test.Thing.v1".into(),
+        source: "/tessera/test".into(),
+        subject: None,
+        payload: n.to_string().into_bytes(),
+        trace: None,
+    };
+    // Event 1 commits; event 99 is rolled back and must never appear.
+    let txn = db.begin(&tenant).await.unwrap();
+    let id1 = enqueue(&txn, event(1)).await.unwrap();
+    txn.commit().await.unwrap();
+    let txn = db.begin(&tenant).await.unwrap();
+    enqueue(&txn, event(99)).await.unwrap();
+    txn.rollback().await.unwrap();
+
+    let relay = Relay::new(db.clone(), &kafka, registry.clone(), metrics.clone()).unwrap();
+    tokio::spawn(relay.run(shutdown.clone()));
+    let spec = ConsumerSpec { group: format!("{service}-test"), service: service.clone(), stream: "things".into(), max_attempts: 3 };
+    tokio::spawn(run_consumer(kafka.clone(), spec, db.clone(), registry.clone(), Arc::new(Count), metrics, shutdown.clone()));
+
+    // Redeliver event 1 by hand (same ce_id), then send event 2.
+    let producer: FutureProducer = kafka.client_config().create().unwrap();
+    let headers = |id: String| CloudEventHeaders {
+        id,
+        r#type: "uk.nhs.tessera.test.Thing.v1".into(),
+        source: "/tessera/test".into(),
+        time: chrono::Utc::now().to_rfc3339(),
+        subject: None,
+        traceparent: None,
+    };
+    for (id, n) in [(id1.to_string(), 1), (uuid::Uuid::now_v7().to_string(), 2)] {
+        let payload = n.to_string();
+        producer
+            .send(FutureRecord::to(&topic).key("k").payload(&payload).headers(headers(id).to_kafka()), Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+
+    let count = |sql: String| {
+        let db = db.clone();
+        let tenant = tenant.clone();
+        async move {
+            let txn = db.begin(&tenant).await.unwrap();
+            let row = txn.query_one(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap();
+            txn.commit().await.unwrap();
+            row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0)
+        }
+    };
+    let both = kit::wait_until(Duration::from_secs(30), || count("SELECT count(*)::bigint AS n FROM applied".into()).then(|n| async move { n == 2 })).await;
+    assert!(both, "events 1 and 2 were applied");
+    // The relayed copy and the redelivered copy of event 1: applied once.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(count("SELECT times::bigint AS n FROM applied WHERE n = 1".into()).await, 1);
+    assert_eq!(count("SELECT count(*)::bigint AS n FROM applied WHERE n = 99".into()).await, 0);
+    assert_eq!(count("SELECT count(*)::bigint AS n FROM inbox".into()).await, 2);
+    assert_eq!(count("SELECT count(*)::bigint AS n FROM outbox".into()).await, 0);
+    let msgs = kit::read_topic(&kafka, &topic, 3, Duration::from_secs(10)).await;
+    assert_eq!(msgs.len(), 3, "relayed 1, redelivered 1, and 2");
+    shutdown.trigger();
+}
+
+use futures::FutureExt;

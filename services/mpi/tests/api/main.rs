@@ -1,0 +1,15 @@
+//! The MPI over HTTP against real PostgreSQL, Redis and the broker. One binary, many modules:
+//! each test spawns its own app with its own fresh tenants.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod audit;
+mod auth;
+mod broker_outage;
+mod events;
+mod fhir;
+mod helpers;
+mod idempotency;
+mod isolation;
+mod onboarding;
+mod patients;
+mod validation;

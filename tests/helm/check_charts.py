@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Lints and renders every Helm chart offline with helm-python-sdk (Helm v4's library), then
+validates every rendered manifest with kubernetes-validate, and the Trust examples against the
+CRD's schema. Exits non-zero on any finding. Run by `cargo xtask test`.
+Prints 'N passed, N failed' as its last line."""
+import pathlib
+import sys
+
+import helm_python as helm
+import jsonschema
+import kubernetes_validate
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+KUBE_VERSION = "1.30.0"
+CHARTS = ["mpi", "tessera"]
+VALUE_SETS = {
+    "defaults": None,
+    "autoscaled-with-tracing": {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
+                                "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}},
+}
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok    {name}")
+    else:
+        failed += 1
+        print(f"FAIL  {name}: {detail}")
+
+
+def values_for(chart, values):
+    if values is None or chart != "tessera":
+        return values
+    return {"mpi": values}
+
+
+def main():
+    helm.dependency_build(str(ROOT / "helm/tessera")) if hasattr(helm, "dependency_build") else None
+    for chart in CHARTS:
+        path = ROOT / "helm" / chart
+        for set_name, values in VALUE_SETS.items():
+            vals = values_for(chart, values)
+            report = helm.lint(str(path), vals, strict=True, kube_version=f"v{KUBE_VERSION}", with_subcharts=True)
+            problems = [m for m in report.get("messages", []) if m.get("severity", 0) >= 2] + report.get("errors", [])
+            check(f"lint {chart} [{set_name}]", not problems, problems)
+            try:
+                manifests = helm.Chart.load(str(path)).render(vals, name="t", namespace="tessera", is_install=True)
+            except helm.HelmError as e:
+                check(f"render {chart} [{set_name}]", False, e)
+                continue
+            docs = []
+            for template, text in manifests.items():
+                if template.endswith("NOTES.txt"):
+                    continue
+                for doc in yaml.safe_load_all(text):
+                    if doc:
+                        docs.append((template, doc))
+            check(f"render {chart} [{set_name}] produced manifests", len(docs) >= 5, f"{len(docs)} documents")
+            kinds = sorted({d["kind"] for _, d in docs})
+            for template, doc in docs:
+                label = f"validate {chart} [{set_name}] {doc['kind']}/{doc['metadata']['name']}"
+                try:
+                    kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+                    check(label, True)
+                except Exception as e:  # ValidationError and friends
+                    check(label, False, f"{template}: {e}")
+            if set_name == "autoscaled-with-tracing":
+                check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
+
+    crd = yaml.safe_load((ROOT / "k8s/trust-crd.yaml").read_text())
+    try:
+        kubernetes_validate.validate(crd, KUBE_VERSION, strict=True)
+        check("validate k8s/trust-crd.yaml", True)
+    except Exception as e:
+        check("validate k8s/trust-crd.yaml", False, e)
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    for example in sorted((ROOT / "k8s/examples").glob("*.yaml")):
+        doc = yaml.safe_load(example.read_text())
+        try:
+            jsonschema.validate(doc, schema)
+            check(f"validate {example.relative_to(ROOT)} against the Trust CRD", True)
+        except jsonschema.ValidationError as e:
+            check(f"validate {example.relative_to(ROOT)} against the Trust CRD", False, e.message)
+    bad = {"apiVersion": "tessera.nhs.uk/v1alpha1", "kind": "Trust", "metadata": {"name": "x"}, "spec": {"odsCode": "r;x", "name": "x"}}
+    try:
+        jsonschema.validate(bad, schema)
+        check("the CRD refuses a bad ODS code", False, "accepted")
+    except jsonschema.ValidationError:
+        check("the CRD refuses a bad ODS code", True)
+
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

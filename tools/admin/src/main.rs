@@ -1,0 +1,109 @@
+//! `tessera-admin`: what an operator (or `cargo xtask up`) does by hand.
+//! - `idp-init` / `token`: the development identity provider (stands in for smartcard login).
+//! - `onboard` / `suspend`: publish a tenant record to `tessera.platform.tenants`.
+//! - `revoke`: put a session on the revoked list.
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tessera_access::dev::{DevIdp, TokenRequest};
+use tessera_proto::tenancy::v1::{TenantRecord, TenantStatus};
+use tessera_tenancy::KafkaSettings;
+
+#[derive(Parser)]
+#[command(name = "tessera-admin", about = "Tessera operator CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the dev IdP's key and JWKS in DIR (kept if they exist).
+    IdpInit {
+        #[arg(long, default_value = ".tessera/idp")]
+        dir: PathBuf,
+        #[arg(long, default_value = "https://idp.tessera.local")]
+        issuer: String,
+        #[arg(long, default_value = "tessera")]
+        audience: String,
+    },
+    /// Print a signed token for one selected role.
+    Token {
+        #[arg(long, default_value = ".tessera/idp")]
+        dir: PathBuf,
+        #[arg(long, default_value = "https://idp.tessera.local")]
+        issuer: String,
+        #[arg(long, default_value = "tessera")]
+        audience: String,
+        /// The role's organisation (the tenant).
+        #[arg(long)]
+        ods: String,
+        #[arg(long, default_value = "dev-user")]
+        user: String,
+        /// Job role R code.
+        #[arg(long, default_value = "R8000")]
+        role: String,
+        /// Comma-separated activity codes.
+        #[arg(long, default_value = "B0825")]
+        activities: String,
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl: i64,
+    },
+    /// Onboard a trust: publish an active tenant record.
+    Onboard {
+        ods: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
+        brokers: String,
+    },
+    /// Suspend a trust: its schema is kept, its requests refused.
+    Suspend {
+        ods: String,
+        #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
+        brokers: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera-admin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::IdpInit { dir, issuer, audience } => {
+            DevIdp::load_or_create(&dir, &issuer, &audience).map_err(|e| e.to_string())?;
+            println!("{}", dir.join("jwks.json").display());
+        }
+        Command::Token { dir, issuer, audience, ods, user, role, activities, ttl } => {
+            let idp = DevIdp::load_or_create(&dir, &issuer, &audience).map_err(|e| e.to_string())?;
+            let acts: Vec<&str> = activities.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+            let mut req = TokenRequest::new(&user, &ods, &role, &acts);
+            req.ttl_seconds = ttl;
+            println!("{}", idp.token(&req).map_err(|e| e.to_string())?);
+        }
+        Command::Onboard { ods, name, brokers } => publish(&brokers, &ods, &name, TenantStatus::Active).await?,
+        Command::Suspend { ods, brokers } => publish(&brokers, &ods, "", TenantStatus::Suspended).await?,
+    }
+    Ok(())
+}
+
+async fn publish(brokers: &str, ods: &str, name: &str, status: TenantStatus) -> Result<(), String> {
+    let ods = tessera_nhs_ods(ods)?;
+    let kafka = KafkaSettings { brokers: brokers.into(), ..KafkaSettings::default() };
+    let record = TenantRecord { ods_code: ods.clone(), name: name.into(), status: status as i32, updated_at: chrono::Utc::now().to_rfc3339() };
+    tessera_tenancy::publish_tenant(&kafka, &record).await?;
+    println!("{ods}: {}", status.as_str_name());
+    Ok(())
+}
+
+fn tessera_nhs_ods(s: &str) -> Result<String, String> {
+    tessera_tenancy::TenantId::parse(s).map(|t| t.to_string()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,146 @@
+//! Installing and starting what the platform and its tests need, on a fresh machine or a warm
+//! one: protoc, the tansu broker, a Python venv for the Helm checks, PostgreSQL, Redis, the
+//! broker process, and the databases.
+use crate::{output, port_open, root, run, state_dir, wait_for};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub const BROKER_PORT: u16 = 9092;
+pub const DATABASES: &[&str] = &["tessera_mpi", "tessera_mpi_test", "tessera_events_test"];
+const TANSU_VERSION: &str = "0.6.0";
+
+pub struct Tools {
+    pub tansu: String,
+    pub python: String,
+}
+
+pub fn ensure_all() -> Result<Tools, String> {
+    ensure_protoc()?;
+    let tansu = ensure_tansu()?;
+    let python = ensure_venv()?;
+    ensure_postgres()?;
+    ensure_redis()?;
+    ensure_broker(&tansu)?;
+    ensure_databases()?;
+    Ok(Tools { tansu, python })
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    let mut args = vec!["install", "-y", "-q"];
+    args.extend_from_slice(packages);
+    if run("apt-get", &args) {
+        return Ok(());
+    }
+    if run("apt-get", &["update", "-q"]) && run("apt-get", &args) {
+        return Ok(());
+    }
+    Err(format!("could not install {} with apt-get (run as root?)", packages.join(" ")))
+}
+
+fn ensure_protoc() -> Result<(), String> {
+    if output("protoc", &["--version"]).is_some() {
+        return Ok(());
+    }
+    apt_install(&["protobuf-compiler"])
+}
+
+fn tansu_path() -> Option<String> {
+    if output("tansu", &["--version"]).is_some() {
+        return Some("tansu".into());
+    }
+    let home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok()?;
+    let p = home.join("bin/tansu");
+    let s = p.display().to_string();
+    output(&s, &["--version"]).map(|_| s)
+}
+
+fn ensure_tansu() -> Result<String, String> {
+    if let Some(p) = tansu_path() {
+        return Ok(p);
+    }
+    println!("installing the tansu broker {TANSU_VERSION} from crates.io (about 20 minutes on a fresh machine)");
+    if !run("cargo", &["install", "tansu", "--version", TANSU_VERSION, "--locked", "--features", "libsql"]) {
+        return Err("cargo install tansu failed".into());
+    }
+    tansu_path().ok_or_else(|| "tansu installed but not found on PATH or in ~/.cargo/bin".into())
+}
+
+fn ensure_venv() -> Result<String, String> {
+    let venv = root().join(".venv");
+    let python = venv.join("bin/python").display().to_string();
+    let check = ["-c", "import helm_python, kubernetes_validate"];
+    if output(&python, &check).is_some() {
+        return Ok(python);
+    }
+    if !venv.join("bin/python").exists() && !run("python3", &["-m", "venv", &venv.display().to_string()]) {
+        return Err("python3 -m venv failed".into());
+    }
+    if !run(&python, &["-m", "pip", "install", "-q", "helm-python-sdk==0.2.2", "kubernetes-validate==1.37.0"]) {
+        return Err("pip install of the Helm check tools failed".into());
+    }
+    Ok(python)
+}
+
+fn ensure_postgres() -> Result<(), String> {
+    let ready = || output("pg_isready", &["-h", "127.0.0.1", "-p", "5432"]).is_some();
+    if ready() {
+        return Ok(());
+    }
+    let version = std::fs::read_dir("/etc/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .ok_or("PostgreSQL is not installed (no /etc/postgresql)")?;
+    run("pg_ctlcluster", &["--skip-systemctl-redirect", &version, "main", "start"]);
+    wait_for("PostgreSQL", Duration::from_secs(30), ready)
+}
+
+fn ensure_redis() -> Result<(), String> {
+    let ready = || output("redis-cli", &["-h", "127.0.0.1", "-p", "6379", "ping"]).is_some_and(|o| o == "PONG");
+    if ready() {
+        return Ok(());
+    }
+    let dir = state_dir().join("redis");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let d = dir.display().to_string();
+    let log = dir.join("redis.log").display().to_string();
+    run("redis-server", &["--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no", "--dir", &d, "--logfile", &log]);
+    wait_for("Redis", Duration::from_secs(15), ready)
+}
+
+/// Starts the broker, detached, with durable sqlite storage under `.tessera/tansu`.
+fn ensure_broker(tansu: &str) -> Result<(), String> {
+    if port_open(BROKER_PORT) {
+        return Ok(());
+    }
+    let dir = state_dir().join("tansu");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(state_dir().join("tansu.log")).map_err(|e| e.to_string())?;
+    let url = format!("tcp://127.0.0.1:{BROKER_PORT}");
+    let child = Command::new("setsid")
+        .args([tansu, "broker", "--storage-engine", &format!("sqlite://{}/tansu.db", dir.display()), "--listener-url", &url, "--advertised-listener-url", &url])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting tansu: {e}"))?;
+    std::fs::write(state_dir().join("tansu.pid"), child.id().to_string()).map_err(|e| e.to_string())?;
+    wait_for("the tansu broker", Duration::from_secs(30), || port_open(BROKER_PORT))
+}
+
+fn ensure_databases() -> Result<(), String> {
+    for db in DATABASES {
+        let q = format!("SELECT 1 FROM pg_database WHERE datname = '{db}'");
+        let exists = output("psql", &["-h", "127.0.0.1", "-U", "postgres", "-tAc", &q]).is_some_and(|o| o == "1");
+        if !exists && !run("psql", &["-h", "127.0.0.1", "-U", "postgres", "-qc", &format!("CREATE DATABASE {db}")]) {
+            return Err(format!("could not create database {db}"));
+        }
+    }
+    Ok(())
+}

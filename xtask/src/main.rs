@@ -1,0 +1,112 @@
+//! `cargo xtask <task>`:
+//! - `up`: install what is missing (protoc, the tansu broker), start PostgreSQL, Redis and the
+//!   broker if they are not running, create databases, build and start every service, onboard
+//!   the demo trusts, and print (and write to `.tessera/platform.json`) URLs and tokens.
+//! - `down`: stop what `up` started (services and broker; PostgreSQL and Redis are the
+//!   machine's and stay).
+//! - `test`: the same infrastructure, then formatting, clippy, every test, and the Helm checks.
+//!   `.ci/run` runs exactly this.
+//!
+//! Every task is idempotent.
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+mod infra;
+mod platform;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("up") => platform::up(),
+        Some("down") => platform::down(),
+        Some("test") => test(&args[1..]),
+        Some("infra") => infra::ensure_all().map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask up | down | test [nextest filters] | infra");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn state_dir() -> PathBuf {
+    root().join(".tessera")
+}
+
+/// Runs a command in the repository root, inheriting output; returns whether it succeeded.
+pub fn run(program: &str, args: &[&str]) -> bool {
+    println!("$ {program} {}", args.join(" "));
+    Command::new(program).args(args).current_dir(root()).status().map(|s| s.success()).unwrap_or(false)
+}
+
+/// Runs a command quietly; returns its stdout when it succeeded.
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
+    Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+pub fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(300)).is_ok()
+}
+
+pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Result<(), String> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Err(format!("{what} did not come up within {}s", timeout.as_secs()))
+}
+
+fn test(filters: &[String]) -> Result<(), String> {
+    let started = Instant::now();
+    let tools = infra::ensure_all()?;
+    // The broker-outage test starts a private broker with the same binary.
+    std::env::set_var("TESSERA_TANSU", &tools.tansu);
+    let mut failed = Vec::new();
+    let mut step = |name: &str, ok: bool| {
+        println!("== {name}: {}", if ok { "ok" } else { "FAILED" });
+        if !ok {
+            failed.push(name.to_string());
+        }
+    };
+    step("rustfmt", run("cargo", &["fmt", "--all", "--", "--check"]));
+    step("clippy", run("cargo", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]));
+    let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
+    let tests_ok = if output("cargo", &["nextest", "--version"]).is_some() {
+        let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
+        args.extend(filters);
+        run("cargo", &args)
+    } else {
+        let mut args = vec!["test", "--workspace", "--no-fail-fast"];
+        args.extend(filters);
+        run("cargo", &args)
+    };
+    step("tests", tests_ok);
+    step("helm charts", run(&tools.python, &["tests/helm/check_charts.py"]));
+    println!("== took {}s", started.elapsed().as_secs());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failed.join(", ")))
+    }
+}

@@ -1,0 +1,130 @@
+//! `up` and `down`: the whole platform on this machine, with two demo trusts.
+use crate::infra::{self, BROKER_PORT};
+use crate::{output, port_open, root, run, state_dir, wait_for};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub const DEMO_TRUSTS: &[(&str, &str)] = &[
+    ("RXR", "East Lancashire Hospitals NHS Trust"),
+    ("RBT", "Mid Cheshire Hospitals NHS Foundation Trust"),
+];
+
+struct Service {
+    name: &'static str,
+    binary: &'static str,
+    port: u16,
+}
+
+const SERVICES: &[Service] = &[Service { name: "mpi", binary: "tessera-mpi", port: 8081 }];
+
+fn admin(args: &[&str]) -> Result<String, String> {
+    let bin = root().join("target/debug/tessera-admin").display().to_string();
+    output(&bin, args).ok_or_else(|| format!("tessera-admin {} failed", args.join(" ")))
+}
+
+pub fn up() -> Result<(), String> {
+    infra::ensure_all()?;
+    if !run("cargo", &["build", "--quiet", "-p", "tessera-mpi", "-p", "tessera-admin"]) {
+        return Err("build failed".into());
+    }
+    admin(&["idp-init"])?;
+    for (ods, name) in DEMO_TRUSTS {
+        admin(&["onboard", ods, "--name", name])?;
+    }
+    std::fs::create_dir_all(state_dir().join("logs")).map_err(|e| e.to_string())?;
+    for s in SERVICES {
+        if port_open(s.port) {
+            println!("{} already running on :{}", s.name, s.port);
+            continue;
+        }
+        let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name))).map_err(|e| e.to_string())?;
+        let child = Command::new("setsid")
+            .arg(root().join("target/debug").join(s.binary))
+            .current_dir(root())
+            .env("TESSERA_CONFIG", root().join(format!("config/{}.toml", s.name)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", s.name))?;
+        std::fs::write(state_dir().join(format!("{}.pid", s.name)), child.id().to_string()).map_err(|e| e.to_string())?;
+    }
+    for s in SERVICES {
+        let url = format!("http://127.0.0.1:{}/readyz", s.port);
+        wait_for(&format!("{} readiness", s.name), Duration::from_secs(90), || {
+            output("curl", &["-sf", &url]).is_some_and(|body| DEMO_TRUSTS.iter().all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\""))))
+        })?;
+    }
+    let mut trusts = serde_json::Map::new();
+    for (ods, name) in DEMO_TRUSTS {
+        let clerk = admin(&["token", "--ods", ods, "--user", &format!("clerk-{}", ods.to_lowercase()), "--activities", "B0825"])?;
+        let viewer = admin(&["token", "--ods", ods, "--user", &format!("viewer-{}", ods.to_lowercase()), "--activities", "B0820"])?;
+        trusts.insert(
+            ods.to_string(),
+            serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer },
+                "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
+        );
+    }
+    let services: serde_json::Map<String, serde_json::Value> = SERVICES
+        .iter()
+        .map(|s| {
+            let base = format!("http://127.0.0.1:{}", s.port);
+            (s.name.to_string(), serde_json::json!({ "url": base, "openapi": format!("{base}/openapi.json"), "fhir": format!("{base}/fhir"),
+                "health": { "live": format!("{base}/livez"), "ready": format!("{base}/readyz"), "metrics": format!("{base}/metrics") } }))
+        })
+        .collect();
+    let platform = serde_json::json!({
+        "services": services,
+        "kafka": { "bootstrap": format!("127.0.0.1:{BROKER_PORT}") },
+        "postgres": "postgres://postgres@127.0.0.1:5432",
+        "redis": "redis://127.0.0.1:6379",
+        "jwks": state_dir().join("idp/jwks.json").display().to_string(),
+        "trusts": trusts,
+    });
+    let path = state_dir().join("platform.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&platform).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let rxr = platform["trusts"]["RXR"]["tokens"]["registration_clerk"].as_str().unwrap_or_default();
+    println!(
+        r#"
+Tessera is running.
+  MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir, /readyz, /metrics)
+  Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
+  Demo trusts   RXR, RBT
+  Written to    {path}
+
+Try:
+  TOKEN=$(jq -r .trusts.RXR.tokens.registration_clerk {path})
+  curl -s -X POST http://127.0.0.1:8081/patients -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $(uuidgen)" \
+    -d '{{"nhs_number":"9434765919","names":[{{"family":"Testpatient","given":["Jane"]}}],"birth_date":"1970-01-01","administrative_sex":"female"}}'
+  curl -s "http://127.0.0.1:8081/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919" -H "Authorization: Bearer $TOKEN"
+  # RBT cannot see it:
+  curl -s "http://127.0.0.1:8081/patients?nhs_number=9434765919" -H "Authorization: Bearer $(jq -r .trusts.RBT.tokens.viewer {path})"
+
+RXR registration clerk token (12 h):
+{rxr}
+
+Stop with: cargo xtask down
+"#,
+        path = path.display()
+    );
+    Ok(())
+}
+
+pub fn down() -> Result<(), String> {
+    for name in SERVICES.iter().map(|s| s.name).chain(["tansu"]) {
+        let pid_file = state_dir().join(format!("{name}.pid"));
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            let pid = pid.trim();
+            if run("kill", &["-TERM", pid]) {
+                let gone = wait_for(name, Duration::from_secs(35), || !std::path::Path::new(&format!("/proc/{pid}")).exists());
+                if gone.is_err() {
+                    run("kill", &["-KILL", pid]);
+                }
+            }
+            let _ = std::fs::remove_file(pid_file);
+            println!("stopped {name}");
+        }
+    }
+    Ok(())
+}
