@@ -35,7 +35,10 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
     if run("apt-get", &["update", "-q"]) && run("apt-get", &args) {
         return Ok(());
     }
-    Err(format!("could not install {} with apt-get (run as root?)", packages.join(" ")))
+    Err(format!(
+        "could not install {} with apt-get (run as root?)",
+        packages.join(" ")
+    ))
 }
 
 fn ensure_protoc() -> Result<(), String> {
@@ -63,7 +66,18 @@ fn ensure_tansu() -> Result<String, String> {
         return Ok(p);
     }
     println!("installing the tansu broker {TANSU_VERSION} from crates.io (about 20 minutes on a fresh machine)");
-    if !run("cargo", &["install", "tansu", "--version", TANSU_VERSION, "--locked", "--features", "libsql"]) {
+    if !run(
+        "cargo",
+        &[
+            "install",
+            "tansu",
+            "--version",
+            TANSU_VERSION,
+            "--locked",
+            "--features",
+            "libsql",
+        ],
+    ) {
         return Err("cargo install tansu failed".into());
     }
     tansu_path().ok_or_else(|| "tansu installed but not found on PATH or in ~/.cargo/bin".into())
@@ -76,10 +90,22 @@ fn ensure_venv() -> Result<String, String> {
     if output(&python, &check).is_some() {
         return Ok(python);
     }
-    if !venv.join("bin/python").exists() && !run("python3", &["-m", "venv", &venv.display().to_string()]) {
+    if !venv.join("bin/python").exists()
+        && !run("python3", &["-m", "venv", &venv.display().to_string()])
+    {
         return Err("python3 -m venv failed".into());
     }
-    if !run(&python, &["-m", "pip", "install", "-q", "helm-python-sdk==0.2.2", "kubernetes-validate==1.37.0"]) {
+    if !run(
+        &python,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "helm-python-sdk==0.2.2",
+            "kubernetes-validate==1.37.0",
+        ],
+    ) {
         return Err("pip install of the Helm check tools failed".into());
     }
     Ok(python)
@@ -96,12 +122,17 @@ fn ensure_postgres() -> Result<(), String> {
         .and_then(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .ok_or("PostgreSQL is not installed (no /etc/postgresql)")?;
-    run("pg_ctlcluster", &["--skip-systemctl-redirect", &version, "main", "start"]);
+    run(
+        "pg_ctlcluster",
+        &["--skip-systemctl-redirect", &version, "main", "start"],
+    );
     wait_for("PostgreSQL", Duration::from_secs(30), ready)
 }
 
 fn ensure_redis() -> Result<(), String> {
-    let ready = || output("redis-cli", &["-h", "127.0.0.1", "-p", "6379", "ping"]).is_some_and(|o| o == "PONG");
+    let ready = || {
+        output("redis-cli", &["-h", "127.0.0.1", "-p", "6379", "ping"]).is_some_and(|o| o == "PONG")
+    };
     if ready() {
         return Ok(());
     }
@@ -109,7 +140,25 @@ fn ensure_redis() -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let d = dir.display().to_string();
     let log = dir.join("redis.log").display().to_string();
-    run("redis-server", &["--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no", "--dir", &d, "--logfile", &log]);
+    run(
+        "redis-server",
+        &[
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            &d,
+            "--logfile",
+            &log,
+        ],
+    );
     wait_for("Redis", Duration::from_secs(15), ready)
 }
 
@@ -123,22 +172,47 @@ fn ensure_broker(tansu: &str) -> Result<(), String> {
     let log = std::fs::File::create(state_dir().join("tansu.log")).map_err(|e| e.to_string())?;
     let url = format!("tcp://127.0.0.1:{BROKER_PORT}");
     let child = Command::new("setsid")
-        .args([tansu, "broker", "--storage-engine", &format!("sqlite://{}/tansu.db", dir.display()), "--listener-url", &url, "--advertised-listener-url", &url])
+        .args([
+            tansu,
+            "broker",
+            "--storage-engine",
+            &format!("sqlite://{}/tansu.db", dir.display()),
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
         .spawn()
         .map_err(|e| format!("starting tansu: {e}"))?;
-    std::fs::write(state_dir().join("tansu.pid"), child.id().to_string()).map_err(|e| e.to_string())?;
-    wait_for("the tansu broker", Duration::from_secs(30), || port_open(BROKER_PORT))
+    std::fs::write(state_dir().join("tansu.pid"), child.id().to_string())
+        .map_err(|e| e.to_string())?;
+    wait_for("the tansu broker", Duration::from_secs(30), || {
+        port_open(BROKER_PORT)
+    })
 }
 
 fn ensure_databases() -> Result<(), String> {
     for db in DATABASES {
         let q = format!("SELECT 1 FROM pg_database WHERE datname = '{db}'");
-        let exists = output("psql", &["-h", "127.0.0.1", "-U", "postgres", "-tAc", &q]).is_some_and(|o| o == "1");
-        if !exists && !run("psql", &["-h", "127.0.0.1", "-U", "postgres", "-qc", &format!("CREATE DATABASE {db}")]) {
+        let exists = output("psql", &["-h", "127.0.0.1", "-U", "postgres", "-tAc", &q])
+            .is_some_and(|o| o == "1");
+        if !exists
+            && !run(
+                "psql",
+                &[
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-qc",
+                    &format!("CREATE DATABASE {db}"),
+                ],
+            )
+        {
             return Err(format!("could not create database {db}"));
         }
     }

@@ -37,7 +37,10 @@ fn main() -> ExitCode {
 }
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 pub fn state_dir() -> PathBuf {
@@ -47,7 +50,12 @@ pub fn state_dir() -> PathBuf {
 /// Runs a command in the repository root, inheriting output; returns whether it succeeded.
 pub fn run(program: &str, args: &[&str]) -> bool {
     println!("$ {program} {}", args.join(" "));
-    Command::new(program).args(args).current_dir(root()).status().map(|s| s.success()).unwrap_or(false)
+    Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
 }
 
 /// Runs a command quietly; returns its stdout when it succeeded.
@@ -63,10 +71,18 @@ pub fn output(program: &str, args: &[&str]) -> Option<String> {
 }
 
 pub fn port_open(port: u16) -> bool {
-    std::net::TcpStream::connect_timeout(&std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(300)).is_ok()
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(300),
+    )
+    .is_ok()
 }
 
-pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Result<(), String> {
+pub fn wait_for(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> bool,
+) -> Result<(), String> {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if check() {
@@ -74,7 +90,10 @@ pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) 
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    Err(format!("{what} did not come up within {}s", timeout.as_secs()))
+    Err(format!(
+        "{what} did not come up within {}s",
+        timeout.as_secs()
+    ))
 }
 
 fn test(filters: &[String]) -> Result<(), String> {
@@ -90,7 +109,21 @@ fn test(filters: &[String]) -> Result<(), String> {
         }
     };
     step("rustfmt", run("cargo", &["fmt", "--all", "--", "--check"]));
-    step("clippy", run("cargo", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]));
+    step(
+        "clippy",
+        run(
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--quiet",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    );
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
     let tests_ok = if output("cargo", &["nextest", "--version"]).is_some() {
         let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
@@ -102,7 +135,10 @@ fn test(filters: &[String]) -> Result<(), String> {
         run("cargo", &args)
     };
     step("tests", tests_ok);
-    step("helm charts", run(&tools.python, &["tests/helm/check_charts.py"]));
+    step(
+        "helm charts",
+        run(&tools.python, &["tests/helm/check_charts.py"]),
+    );
     println!("== took {}s", started.elapsed().as_secs());
     if failed.is_empty() {
         Ok(())

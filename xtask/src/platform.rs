@@ -15,16 +15,33 @@ struct Service {
     port: u16,
 }
 
-const SERVICES: &[Service] = &[Service { name: "mpi", binary: "tessera-mpi", port: 8081 }];
+const SERVICES: &[Service] = &[Service {
+    name: "mpi",
+    binary: "tessera-mpi",
+    port: 8081,
+}];
 
 fn admin(args: &[&str]) -> Result<String, String> {
-    let bin = root().join("target/debug/tessera-admin").display().to_string();
+    let bin = root()
+        .join("target/debug/tessera-admin")
+        .display()
+        .to_string();
     output(&bin, args).ok_or_else(|| format!("tessera-admin {} failed", args.join(" ")))
 }
 
 pub fn up() -> Result<(), String> {
     infra::ensure_all()?;
-    if !run("cargo", &["build", "--quiet", "-p", "tessera-mpi", "-p", "tessera-admin"]) {
+    if !run(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "-p",
+            "tessera-mpi",
+            "-p",
+            "tessera-admin",
+        ],
+    ) {
         return Err("build failed".into());
     }
     admin(&["idp-init"])?;
@@ -37,28 +54,60 @@ pub fn up() -> Result<(), String> {
             println!("{} already running on :{}", s.name, s.port);
             continue;
         }
-        let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name))).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name)))
+            .map_err(|e| e.to_string())?;
         let child = Command::new("setsid")
             .arg(root().join("target/debug").join(s.binary))
             .current_dir(root())
-            .env("TESSERA_CONFIG", root().join(format!("config/{}.toml", s.name)))
+            .env(
+                "TESSERA_CONFIG",
+                root().join(format!("config/{}.toml", s.name)),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
             .spawn()
             .map_err(|e| format!("starting {}: {e}", s.name))?;
-        std::fs::write(state_dir().join(format!("{}.pid", s.name)), child.id().to_string()).map_err(|e| e.to_string())?;
+        std::fs::write(
+            state_dir().join(format!("{}.pid", s.name)),
+            child.id().to_string(),
+        )
+        .map_err(|e| e.to_string())?;
     }
     for s in SERVICES {
         let url = format!("http://127.0.0.1:{}/readyz", s.port);
-        wait_for(&format!("{} readiness", s.name), Duration::from_secs(90), || {
-            output("curl", &["-sf", &url]).is_some_and(|body| DEMO_TRUSTS.iter().all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\""))))
-        })?;
+        wait_for(
+            &format!("{} readiness", s.name),
+            Duration::from_secs(90),
+            || {
+                output("curl", &["-sf", &url]).is_some_and(|body| {
+                    DEMO_TRUSTS
+                        .iter()
+                        .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
+                })
+            },
+        )?;
     }
     let mut trusts = serde_json::Map::new();
     for (ods, name) in DEMO_TRUSTS {
-        let clerk = admin(&["token", "--ods", ods, "--user", &format!("clerk-{}", ods.to_lowercase()), "--activities", "B0825"])?;
-        let viewer = admin(&["token", "--ods", ods, "--user", &format!("viewer-{}", ods.to_lowercase()), "--activities", "B0820"])?;
+        let clerk = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("clerk-{}", ods.to_lowercase()),
+            "--activities",
+            "B0825",
+        ])?;
+        let viewer = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("viewer-{}", ods.to_lowercase()),
+            "--activities",
+            "B0820",
+        ])?;
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer },
@@ -82,8 +131,14 @@ pub fn up() -> Result<(), String> {
         "trusts": trusts,
     });
     let path = state_dir().join("platform.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&platform).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    let rxr = platform["trusts"]["RXR"]["tokens"]["registration_clerk"].as_str().unwrap_or_default();
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&platform).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let rxr = platform["trusts"]["RXR"]["tokens"]["registration_clerk"]
+        .as_str()
+        .unwrap_or_default();
     println!(
         r#"
 Tessera is running.
@@ -117,7 +172,9 @@ pub fn down() -> Result<(), String> {
         if let Ok(pid) = std::fs::read_to_string(&pid_file) {
             let pid = pid.trim();
             if run("kill", &["-TERM", pid]) {
-                let gone = wait_for(name, Duration::from_secs(35), || !std::path::Path::new(&format!("/proc/{pid}")).exists());
+                let gone = wait_for(name, Duration::from_secs(35), || {
+                    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                });
                 if gone.is_err() {
                     run("kill", &["-KILL", pid]);
                 }

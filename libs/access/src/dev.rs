@@ -55,7 +55,12 @@ impl DevIdp {
     pub fn generate(issuer: &str, audience: &str) -> Self {
         let signing = SigningKey::generate(&mut rand::rngs::OsRng);
         let kid = format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        Self { signing, kid, issuer: issuer.into(), audience: audience.into() }
+        Self {
+            signing,
+            kid,
+            issuer: issuer.into(),
+            audience: audience.into(),
+        }
     }
 
     /// Loads the key in `dir`, creating it (and `jwks.json`) the first time.
@@ -64,9 +69,15 @@ impl DevIdp {
         let kid_path = dir.join("kid");
         if key_path.exists() && kid_path.exists() {
             let pem = std::fs::read_to_string(&key_path)?;
-            let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| DevIdpError::Key(e.to_string()))?;
+            let signing =
+                SigningKey::from_pkcs8_pem(&pem).map_err(|e| DevIdpError::Key(e.to_string()))?;
             let kid = std::fs::read_to_string(&kid_path)?.trim().to_string();
-            return Ok(Self { signing, kid, issuer: issuer.into(), audience: audience.into() });
+            return Ok(Self {
+                signing,
+                kid,
+                issuer: issuer.into(),
+                audience: audience.into(),
+            });
         }
         let idp = Self::generate(issuer, audience);
         std::fs::create_dir_all(dir)?;
@@ -85,7 +96,8 @@ impl DevIdp {
     }
 
     pub fn jwks(&self) -> serde_json::Value {
-        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.signing.verifying_key().as_bytes());
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.signing.verifying_key().as_bytes());
         serde_json::json!({ "keys": [{
             "kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA", "use": "sig"
         }]})
@@ -117,7 +129,10 @@ impl DevIdp {
             sub: req.user_id.clone(),
             exp: now + req.ttl_seconds,
             iat: now,
-            sid: req.session_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            sid: req
+                .session_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             jti: uuid::Uuid::new_v4().to_string(),
             selected_roleid: role_id.clone(),
             nhsid_nrbac_roles: vec![RoleClaim {
@@ -172,7 +187,9 @@ mod tests {
     async fn a_good_token_yields_the_selected_role_with_expanded_activities() {
         let idp = DevIdp::generate("https://idp", "tessera");
         let v = verifier_for(&idp, &tmp()).await;
-        let t = idp.token(&TokenRequest::new("U1", "RXR", "R8000", &["B0825"])).unwrap();
+        let t = idp
+            .token(&TokenRequest::new("U1", "RXR", "R8000", &["B0825"]))
+            .unwrap();
         let id = v.verify(&t).await.unwrap();
         assert_eq!(id.role.organisation.as_str(), "RXR");
         assert_eq!(id.role.job_role, "R8000");
@@ -187,23 +204,38 @@ mod tests {
 
         let mut c = idp.claims(&req);
         c.exp = chrono::Utc::now().timestamp() - 120;
-        assert_eq!(v.verify(&idp.sign(&c).unwrap()).await, Err(AuthError::Expired));
+        assert_eq!(
+            v.verify(&idp.sign(&c).unwrap()).await,
+            Err(AuthError::Expired)
+        );
 
         let mut c = idp.claims(&req);
         c.iss = "https://evil".into();
-        assert_eq!(v.verify(&idp.sign(&c).unwrap()).await, Err(AuthError::WrongIssuer));
+        assert_eq!(
+            v.verify(&idp.sign(&c).unwrap()).await,
+            Err(AuthError::WrongIssuer)
+        );
 
         let mut c = idp.claims(&req);
         c.aud = "other".into();
-        assert_eq!(v.verify(&idp.sign(&c).unwrap()).await, Err(AuthError::WrongAudience));
+        assert_eq!(
+            v.verify(&idp.sign(&c).unwrap()).await,
+            Err(AuthError::WrongAudience)
+        );
 
         // Same kid, different key: a forged signature.
         let mut forger = DevIdp::generate("https://idp", "tessera");
         forger.kid = idp.kid.clone();
-        assert_eq!(v.verify(&forger.token(&req).unwrap()).await, Err(AuthError::BadSignature));
+        assert_eq!(
+            v.verify(&forger.token(&req).unwrap()).await,
+            Err(AuthError::BadSignature)
+        );
 
         let stranger = DevIdp::generate("https://idp", "tessera");
-        assert_eq!(v.verify(&stranger.token(&req).unwrap()).await, Err(AuthError::UnknownKey));
+        assert_eq!(
+            v.verify(&stranger.token(&req).unwrap()).await,
+            Err(AuthError::UnknownKey)
+        );
     }
 
     #[tokio::test]
@@ -213,7 +245,14 @@ mod tests {
         let claims = idp.claims(&TokenRequest::new("U1", "RXR", "R8000", &["B0825"]));
         let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         let body = b64(&serde_json::to_string(&claims).unwrap());
-        let none = format!("{}.{}.", b64(&format!(r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#, idp.kid)), body);
+        let none = format!(
+            "{}.{}.",
+            b64(&format!(
+                r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#,
+                idp.kid
+            )),
+            body
+        );
         assert!(v.verify(&none).await.is_err());
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(idp.kid.clone());
@@ -227,11 +266,17 @@ mod tests {
         let v = verifier_for(&idp, &tmp()).await;
         let mut c = idp.claims(&TokenRequest::new("U1", "RXR", "R8000", &["B0825"]));
         c.selected_roleid = "someone-else".into();
-        assert!(matches!(v.verify(&idp.sign(&c).unwrap()).await, Err(AuthError::NoSelectedRole(_))));
+        assert!(matches!(
+            v.verify(&idp.sign(&c).unwrap()).await,
+            Err(AuthError::NoSelectedRole(_))
+        ));
         let mut c = idp.claims(&TokenRequest::new("U1", "RXR", "R8000", &["B0825"]));
         let dup = c.nhsid_nrbac_roles[0].clone();
         c.nhsid_nrbac_roles.push(dup);
-        assert!(matches!(v.verify(&idp.sign(&c).unwrap()).await, Err(AuthError::NoSelectedRole(_))));
+        assert!(matches!(
+            v.verify(&idp.sign(&c).unwrap()).await,
+            Err(AuthError::NoSelectedRole(_))
+        ));
     }
 
     #[tokio::test]
@@ -241,7 +286,9 @@ mod tests {
         let b = DevIdp::load_or_create(&dir, "https://idp", "tessera").unwrap();
         assert_eq!(a.kid, b.kid);
         let v = verifier_for(&b, &dir).await;
-        let t = a.token(&TokenRequest::new("U1", "RXR", "R8000", &[])).unwrap();
+        let t = a
+            .token(&TokenRequest::new("U1", "RXR", "R8000", &[]))
+            .unwrap();
         assert!(v.verify(&t).await.is_ok());
     }
 }

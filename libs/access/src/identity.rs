@@ -63,12 +63,16 @@ impl Identity {
 
     /// Exactly one role entry must match `selected_roleid`.
     pub(crate) fn from_claims(c: TokenClaims) -> Result<Self, &'static str> {
-        let mut matching = c.nhsid_nrbac_roles.iter().filter(|r| r.person_roleid == c.selected_roleid);
+        let mut matching = c
+            .nhsid_nrbac_roles
+            .iter()
+            .filter(|r| r.person_roleid == c.selected_roleid);
         let role = matching.next().ok_or("no role matches selected_roleid")?;
         if matching.next().is_some() {
             return Err("more than one role matches selected_roleid");
         }
-        let organisation = OdsCode::parse(&role.org_code).map_err(|_| "role org_code is not an ODS code")?;
+        let organisation =
+            OdsCode::parse(&role.org_code).map_err(|_| "role org_code is not an ODS code")?;
         let job_role = role
             .role_code
             .rsplit(':')
@@ -76,7 +80,11 @@ impl Identity {
             .filter(|r| r.starts_with('R'))
             .ok_or("role_code has no R code")?
             .to_string();
-        let activities = expand_activities(role.activity_codes.iter().filter_map(|a| Activity::parse(a)));
+        let activities = expand_activities(
+            role.activity_codes
+                .iter()
+                .filter_map(|a| Activity::parse(a)),
+        );
         if c.sub.trim().is_empty() || c.sid.trim().is_empty() {
             return Err("sub and sid are required");
         }

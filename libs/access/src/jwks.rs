@@ -98,7 +98,11 @@ struct JwkSet {
 
 impl JwtVerifier {
     pub async fn new(config: AuthConfig) -> Result<Self, AuthError> {
-        let v = Self { config, keys: RwLock::new(HashMap::new()), last_reload: RwLock::new(None) };
+        let v = Self {
+            config,
+            keys: RwLock::new(HashMap::new()),
+            last_reload: RwLock::new(None),
+        };
         v.reload().await?;
         Ok(v)
     }
@@ -114,9 +118,14 @@ impl JwtVerifier {
             (None, Some(path)) => tokio::fs::read_to_string(path)
                 .await
                 .map_err(|e| AuthError::KeySet(format!("{path}: {e}")))?,
-            (None, None) => return Err(AuthError::KeySet("neither jwks_url nor jwks_path is set".into())),
+            (None, None) => {
+                return Err(AuthError::KeySet(
+                    "neither jwks_url nor jwks_path is set".into(),
+                ))
+            }
         };
-        let set: JwkSet = serde_json::from_str(&raw).map_err(|e| AuthError::KeySet(e.to_string()))?;
+        let set: JwkSet =
+            serde_json::from_str(&raw).map_err(|e| AuthError::KeySet(e.to_string()))?;
         let mut keys = HashMap::new();
         for jwk in set.keys {
             if let Some((kid, key)) = parse_jwk(&jwk) {
@@ -141,7 +150,14 @@ impl JwtVerifier {
 
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
-        if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS512 | Algorithm::ES256 | Algorithm::PS256 | Algorithm::EdDSA) {
+        if !matches!(
+            header.alg,
+            Algorithm::RS256
+                | Algorithm::RS512
+                | Algorithm::ES256
+                | Algorithm::PS256
+                | Algorithm::EdDSA
+        ) {
             return Err(AuthError::UnsupportedAlgorithm);
         }
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;

@@ -17,4 +17,4 @@ mod revocation;
 pub use activity::{expand_activities, Activity};
 pub use identity::{Identity, RoleClaim, SelectedRole, TokenClaims};
 pub use jwks::{AuthConfig, AuthError, JwtVerifier};
-pub use revocation::{Revocations, RevocationError};
+pub use revocation::{RevocationError, Revocations};

@@ -38,7 +38,10 @@ impl Revocations {
 
     pub async fn is_revoked(&self, session_id: &str) -> Result<bool, RevocationError> {
         let mut c = self.redis.clone();
-        let n: i64 = redis::cmd("EXISTS").arg(key(session_id)).query_async(&mut c).await?;
+        let n: i64 = redis::cmd("EXISTS")
+            .arg(key(session_id))
+            .query_async(&mut c)
+            .await?;
         Ok(n > 0)
     }
 }

@@ -65,7 +65,11 @@ pub const EVENT_TYPE: &str = "uk.nhs.tessera.audit.AuditRecord.v1";
 pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uuid, AuditError> {
     let id = Uuid::now_v7();
     let now = Utc::now();
-    let trace_id = record.trace.as_ref().map(|t| t.trace_id()).unwrap_or_default();
+    let trace_id = record
+        .trace
+        .as_ref()
+        .map(|t| t.trace_id())
+        .unwrap_or_default();
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO audit_log (id, occurred_at, service, tenant, user_id, role_code, organisation,
@@ -75,7 +79,11 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
             id.into(),
             now.into(),
             record.service.into(),
-            record.tenant.as_ref().map(|t| t.as_str().to_string()).into(),
+            record
+                .tenant
+                .as_ref()
+                .map(|t| t.as_str().to_string())
+                .into(),
             record.user_id.clone().into(),
             record.role_code.clone().into(),
             record.organisation.clone().into(),
@@ -92,7 +100,11 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
     let wire = tessera_proto::audit::v1::AuditRecord {
         id: id.to_string(),
         service: record.service.into(),
-        tenant: record.tenant.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        tenant: record
+            .tenant
+            .as_ref()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
         user_id: record.user_id.clone(),
         role_code: record.role_code.clone(),
         organisation: record.organisation.clone(),
@@ -113,7 +125,10 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
         txn,
         OutgoingEvent {
             topic,
-            key: record.patient_id.clone().unwrap_or_else(|| record.user_id.clone()),
+            key: record
+                .patient_id
+                .clone()
+                .unwrap_or_else(|| record.user_id.clone()),
             ce_type: EVENT_TYPE.into(),
             source: format!("/tessera/{}", record.service),
             subject: record.patient_id.clone(),
@@ -166,7 +181,10 @@ CREATE INDEX IF NOT EXISTS audit_log_trace ON audit_log (trace_id);
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE IF EXISTS audit_log").await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE IF EXISTS audit_log")
+            .await?;
         Ok(())
     }
 }
@@ -176,6 +194,9 @@ pub struct PlatformMigrator;
 
 impl MigratorTrait for PlatformMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(tessera_events::migration::CreateOutboxAndInbox), Box::new(CreateAuditLog)]
+        vec![
+            Box::new(tessera_events::migration::CreateOutboxAndInbox),
+            Box::new(CreateAuditLog),
+        ]
     }
 }

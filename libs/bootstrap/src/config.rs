@@ -22,6 +22,7 @@ pub fn load_config<T: Serialize + DeserializeOwned + Default>(
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
 mod tests {
     use super::*;
     use serde::Deserialize;
@@ -40,7 +41,10 @@ mod tests {
     #[test]
     fn file_overrides_defaults_and_environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("svc.toml", "name = \"from-file\"\n[http]\nport = 8080\nhost = \"0.0.0.0\"")?;
+            jail.create_file(
+                "svc.toml",
+                "name = \"from-file\"\n[http]\nport = 8080\nhost = \"0.0.0.0\"",
+            )?;
             jail.set_env("TESSERA_CONFIG", "svc.toml");
             jail.set_env("TESSERA_HTTP__PORT", "9090");
             let cfg: Cfg = load_config("svc").map_err(|e| e.to_string())?;

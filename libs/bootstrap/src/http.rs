@@ -79,7 +79,8 @@ pub async fn observe(
     }
     let mut res = result?;
     if let Ok(v) = HeaderValue::from_str(&ctx.to_header()) {
-        res.headers_mut().insert(HeaderName::from_static(TRACEPARENT), v);
+        res.headers_mut()
+            .insert(HeaderName::from_static(TRACEPARENT), v);
     }
     Ok(res)
 }

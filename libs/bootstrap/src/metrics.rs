@@ -1,6 +1,8 @@
 //! Prometheus metrics. Labels are route patterns, methods, statuses and tenant ODS codes —
 //! never a path with an id in it, never patient data.
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -15,32 +17,55 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(service: &str) -> Result<Self, prometheus::Error> {
-        let registry = Registry::new_custom(Some("tessera".into()), Some(
-            [("service".to_string(), service.to_string())].into_iter().collect(),
-        ))?;
+        let registry = Registry::new_custom(
+            Some("tessera".into()),
+            Some(
+                [("service".to_string(), service.to_string())]
+                    .into_iter()
+                    .collect(),
+            ),
+        )?;
         let http_requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route pattern and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route pattern and status",
+            ),
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
+            ),
             &["method", "route"],
         )?;
         let rate_limited = IntCounterVec::new(
-            Opts::new("rate_limited_total", "Requests refused with 429, per tenant"),
+            Opts::new(
+                "rate_limited_total",
+                "Requests refused with 429, per tenant",
+            ),
             &["tenant"],
         )?;
         let outbox_published = IntCounterVec::new(
-            Opts::new("outbox_published_total", "Events the relay published, per tenant"),
+            Opts::new(
+                "outbox_published_total",
+                "Events the relay published, per tenant",
+            ),
             &["tenant"],
         )?;
         let outbox_pending = IntGaugeVec::new(
-            Opts::new("outbox_pending", "Events waiting in the outbox at the last poll, per tenant"),
+            Opts::new(
+                "outbox_pending",
+                "Events waiting in the outbox at the last poll, per tenant",
+            ),
             &["tenant"],
         )?;
         let events_consumed = IntCounterVec::new(
-            Opts::new("events_consumed_total", "Events consumed, by topic stream and result"),
+            Opts::new(
+                "events_consumed_total",
+                "Events consumed, by topic stream and result",
+            ),
             &["stream", "result"],
         )?;
         registry.register(Box::new(http_requests.clone()))?;
@@ -49,7 +74,15 @@ impl Metrics {
         registry.register(Box::new(outbox_published.clone()))?;
         registry.register(Box::new(outbox_pending.clone()))?;
         registry.register(Box::new(events_consumed.clone()))?;
-        Ok(Self { registry, http_requests, http_duration, rate_limited, outbox_published, outbox_pending, events_consumed })
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+            rate_limited,
+            outbox_published,
+            outbox_pending,
+            events_consumed,
+        })
     }
 
     pub fn registry(&self) -> &Registry {

@@ -34,7 +34,8 @@ impl Shutdown {
             #[cfg(unix)]
             {
                 let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
                         Ok(s) => s,
                         Err(e) => {
                             tracing::error!(error = %e, "cannot listen for SIGTERM");

@@ -14,7 +14,11 @@ pub struct Supervisor {
 
 impl Supervisor {
     pub fn new(shutdown: Shutdown) -> Self {
-        Self { shutdown, tasks: Vec::new(), grace: Duration::from_secs(30) }
+        Self {
+            shutdown,
+            tasks: Vec::new(),
+            grace: Duration::from_secs(30),
+        }
     }
 
     pub fn grace(mut self, grace: Duration) -> Self {
@@ -27,7 +31,10 @@ impl Supervisor {
         F: std::future::Future<Output = Result<(), E>> + Send + 'static,
         E: std::fmt::Display,
     {
-        self.tasks.push((name, Box::pin(async move { fut.await.map_err(|e| e.to_string()) })));
+        self.tasks.push((
+            name,
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) }),
+        ));
     }
 
     /// Runs every task until all have ended; returns an error naming the tasks that failed.
@@ -38,9 +45,13 @@ impl Supervisor {
             set.spawn(async move {
                 let result = task.await;
                 match &result {
-                    Ok(()) if shutdown.is_triggered() => tracing::info!(task = name, "task stopped"),
+                    Ok(()) if shutdown.is_triggered() => {
+                        tracing::info!(task = name, "task stopped")
+                    }
                     Ok(()) => tracing::warn!(task = name, "task ended on its own; shutting down"),
-                    Err(e) => tracing::error!(task = name, error = %e, "task failed; shutting down"),
+                    Err(e) => {
+                        tracing::error!(task = name, error = %e, "task failed; shutting down")
+                    }
                 }
                 shutdown.trigger();
                 (name, result)

@@ -20,7 +20,11 @@ pub struct TelemetryConfig {
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
-        Self { log_level: "info".into(), otlp_endpoint: None, log_format: "json".into() }
+        Self {
+            log_level: "info".into(),
+            otlp_endpoint: None,
+            log_format: "json".into(),
+        }
     }
 }
 
@@ -45,7 +49,10 @@ pub enum TelemetryError {
     AlreadySet,
 }
 
-pub fn init(service: &'static str, cfg: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
+pub fn init(
+    service: &'static str,
+    cfg: &TelemetryConfig,
+) -> Result<TelemetryGuard, TelemetryError> {
     let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = if cfg.log_format == "pretty" {
         tracing_subscriber::fmt::layer().with_target(false).boxed()
@@ -67,14 +74,19 @@ pub fn init(service: &'static str, cfg: &TelemetryConfig) -> Result<TelemetryGua
             let provider = SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
                 .with_resource(
-                    opentelemetry_sdk::Resource::builder().with_service_name(service).build(),
+                    opentelemetry_sdk::Resource::builder()
+                        .with_service_name(service)
+                        .build(),
                 )
                 .build();
             let tracer = provider.tracer(service);
             opentelemetry::global::set_text_map_propagator(
                 opentelemetry_sdk::propagation::TraceContextPropagator::new(),
             );
-            (Some(tracing_opentelemetry::layer().with_tracer(tracer)), Some(provider))
+            (
+                Some(tracing_opentelemetry::layer().with_tracer(tracer)),
+                Some(provider),
+            )
         }
         None => (None, None),
     };
@@ -90,13 +102,17 @@ pub fn init(service: &'static str, cfg: &TelemetryConfig) -> Result<TelemetryGua
 /// Makes `span` a child of the remote context, so the OpenTelemetry exporter (when on) joins
 /// the caller's trace. A no-op when tracing to OTLP is off.
 pub fn set_remote_parent(span: &tracing::Span, ctx: &crate::TraceContext) {
-    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry::trace::TraceContextExt;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
     use tracing_opentelemetry::OpenTelemetrySpanExt;
     let remote = SpanContext::new(
         TraceId::from_bytes(ctx.trace_id_bytes()),
         SpanId::from_bytes(ctx.span_id_bytes()),
-        if ctx.sampled() { TraceFlags::SAMPLED } else { TraceFlags::default() },
+        if ctx.sampled() {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        },
         true,
         TraceState::default(),
     );

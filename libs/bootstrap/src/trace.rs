@@ -16,7 +16,11 @@ impl TraceContext {
         let mut span_id = [0u8; 8];
         rng.fill_bytes(&mut trace_id);
         rng.fill_bytes(&mut span_id);
-        Self { trace_id, span_id, sampled: true }
+        Self {
+            trace_id,
+            span_id,
+            sampled: true,
+        }
     }
 
     /// Parses `00-<32 hex>-<16 hex>-<2 hex>`; anything else is ignored (a new root is used),
@@ -38,14 +42,22 @@ impl TraceContext {
             return None;
         }
         let flags = u8::from_str_radix(flags, 16).ok()?;
-        Some(Self { trace_id, span_id, sampled: flags & 1 == 1 })
+        Some(Self {
+            trace_id,
+            span_id,
+            sampled: flags & 1 == 1,
+        })
     }
 
     /// A child: same trace, new span id.
     pub fn child(&self) -> Self {
         let mut span_id = [0u8; 8];
         rand::thread_rng().fill_bytes(&mut span_id);
-        Self { trace_id: self.trace_id, span_id, sampled: self.sampled }
+        Self {
+            trace_id: self.trace_id,
+            span_id,
+            sampled: self.sampled,
+        }
     }
 
     pub fn trace_id(&self) -> String {
@@ -103,7 +115,8 @@ mod tests {
         ] {
             assert!(TraceContext::parse(h).is_none(), "{h}");
         }
-        let ok = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        let ok =
+            TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
         assert_eq!(ok.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 }

@@ -14,8 +14,13 @@ pub struct StoredResponse {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum Entry {
-    InFlight { request_hash: String },
-    Done { request_hash: String, response: StoredResponse },
+    InFlight {
+        request_hash: String,
+    },
+    Done {
+        request_hash: String,
+        response: StoredResponse,
+    },
 }
 
 /// What to do with a request that carries an `Idempotency-Key`.
@@ -61,9 +66,16 @@ impl Idempotency {
         hex::encode(Sha256::digest(body))
     }
 
-    pub async fn begin(&self, scope: &str, key: &str, request_hash: &str) -> Result<Begin, IdempotencyError> {
+    pub async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Begin, IdempotencyError> {
         let k = Self::key(scope, key);
-        let marker = serde_json::to_string(&Entry::InFlight { request_hash: request_hash.into() })?;
+        let marker = serde_json::to_string(&Entry::InFlight {
+            request_hash: request_hash.into(),
+        })?;
         let mut c = self.redis.clone();
         // The in-flight marker expires, so a process that died mid-request does not block the
         // key for ever; the service's own unique constraint is the durable backstop.
@@ -84,7 +96,10 @@ impl Idempotency {
             return Box::pin(self.begin(scope, key, request_hash)).await;
         };
         Ok(match serde_json::from_str::<Entry>(&existing)? {
-            Entry::InFlight { request_hash: h } | Entry::Done { request_hash: h, .. } if h != request_hash => Begin::Mismatch,
+            Entry::InFlight { request_hash: h }
+            | Entry::Done {
+                request_hash: h, ..
+            } if h != request_hash => Begin::Mismatch,
             Entry::InFlight { .. } => Begin::InFlight,
             Entry::Done { response, .. } => Begin::Replay(response),
         })
@@ -97,7 +112,10 @@ impl Idempotency {
         request_hash: &str,
         response: StoredResponse,
     ) -> Result<(), IdempotencyError> {
-        let v = serde_json::to_string(&Entry::Done { request_hash: request_hash.into(), response })?;
+        let v = serde_json::to_string(&Entry::Done {
+            request_hash: request_hash.into(),
+            response,
+        })?;
         let mut c = self.redis.clone();
         redis::cmd("SET")
             .arg(Self::key(scope, key))
@@ -112,7 +130,10 @@ impl Idempotency {
     /// Forget an attempt that failed on our side, so the client's retry can proceed.
     pub async fn abandon(&self, scope: &str, key: &str) -> Result<(), IdempotencyError> {
         let mut c = self.redis.clone();
-        redis::cmd("DEL").arg(Self::key(scope, key)).query_async::<()>(&mut c).await?;
+        redis::cmd("DEL")
+            .arg(Self::key(scope, key))
+            .query_async::<()>(&mut c)
+            .await?;
         Ok(())
     }
 }
@@ -122,8 +143,11 @@ mod tests {
     use super::*;
 
     async fn redis() -> ConnectionManager {
-        let url = std::env::var("TESSERA_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        ConnectionManager::new(redis::Client::open(url).unwrap()).await.unwrap()
+        let url =
+            std::env::var("TESSERA_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        ConnectionManager::new(redis::Client::open(url).unwrap())
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
@@ -133,13 +157,27 @@ mod tests {
         let h = Idempotency::hash_body(b"{\"a\":1}");
         assert_eq!(idem.begin(&scope, "k1", &h).await.unwrap(), Begin::Proceed);
         assert_eq!(idem.begin(&scope, "k1", &h).await.unwrap(), Begin::InFlight);
-        let resp = StoredResponse { status: 201, content_type: "application/json".into(), location: Some("/x/1".into()), body: "{}".into() };
+        let resp = StoredResponse {
+            status: 201,
+            content_type: "application/json".into(),
+            location: Some("/x/1".into()),
+            body: "{}".into(),
+        };
         idem.complete(&scope, "k1", &h, resp.clone()).await.unwrap();
-        assert_eq!(idem.begin(&scope, "k1", &h).await.unwrap(), Begin::Replay(resp));
+        assert_eq!(
+            idem.begin(&scope, "k1", &h).await.unwrap(),
+            Begin::Replay(resp)
+        );
         let other = Idempotency::hash_body(b"{\"a\":2}");
-        assert_eq!(idem.begin(&scope, "k1", &other).await.unwrap(), Begin::Mismatch);
+        assert_eq!(
+            idem.begin(&scope, "k1", &other).await.unwrap(),
+            Begin::Mismatch
+        );
         // Another scope (tenant or user) does not see it.
-        assert_eq!(idem.begin(&format!("{scope}-b"), "k1", &h).await.unwrap(), Begin::Proceed);
+        assert_eq!(
+            idem.begin(&format!("{scope}-b"), "k1", &h).await.unwrap(),
+            Begin::Proceed
+        );
     }
 
     #[tokio::test]
@@ -155,7 +193,10 @@ mod tests {
     async fn rate_limit_is_per_tenant() {
         use crate::{RateLimitConfig, RateLimiter};
         let svc = format!("test-{}", uuid::Uuid::new_v4());
-        let mut cfg = RateLimitConfig { per_tenant_per_second: 1000, ..Default::default() };
+        let mut cfg = RateLimitConfig {
+            per_tenant_per_second: 1000,
+            ..Default::default()
+        };
         cfg.overrides.insert("NOISY".into(), 5);
         let rl = RateLimiter::new(redis().await, &svc, cfg);
         let mut refused = 0;

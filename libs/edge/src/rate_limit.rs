@@ -13,7 +13,10 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { per_tenant_per_second: 2000, overrides: HashMap::new() }
+        Self {
+            per_tenant_per_second: 2000,
+            overrides: HashMap::new(),
+        }
     }
 }
 
@@ -37,11 +40,20 @@ impl RateLimiter {
         let script = redis::Script::new(
             "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n",
         );
-        Self { redis, service: service.to_string(), config, script }
+        Self {
+            redis,
+            service: service.to_string(),
+            config,
+            script,
+        }
     }
 
     fn budget(&self, tenant: &str) -> u32 {
-        self.config.overrides.get(tenant).copied().unwrap_or(self.config.per_tenant_per_second)
+        self.config
+            .overrides
+            .get(tenant)
+            .copied()
+            .unwrap_or(self.config.per_tenant_per_second)
     }
 
     /// Counts a request for `tenant`. If Redis is unreachable the request is allowed: the
@@ -54,7 +66,9 @@ impl RateLimiter {
         let key = format!("tessera:rl:{}:{}:{}", self.service, tenant, now);
         let mut c = self.redis.clone();
         match self.script.key(key).invoke_async::<u64>(&mut c).await {
-            Ok(n) if n > u64::from(self.budget(tenant)) => Err(Throttled { retry_after_seconds: 1 }),
+            Ok(n) if n > u64::from(self.budget(tenant)) => Err(Throttled {
+                retry_after_seconds: 1,
+            }),
             Ok(_) => Ok(()),
             Err(_) => Ok(()),
         }

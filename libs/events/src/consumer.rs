@@ -93,12 +93,18 @@ pub async fn run_consumer(
                         Outcome::Applied => "applied",
                         Outcome::Duplicate => "duplicate",
                     };
-                    metrics.events_consumed.with_label_values(&[stream_label.as_str(), label]).inc();
+                    metrics
+                        .events_consumed
+                        .with_label_values(&[stream_label.as_str(), label])
+                        .inc();
                     break;
                 }
                 Err(e) if attempt >= spec.max_attempts => {
                     tracing::error!(topic = msg.topic(), offset = msg.offset(), error = %e, "event dead-lettered");
-                    metrics.events_consumed.with_label_values(&[stream_label.as_str(), "dead_letter"]).inc();
+                    metrics
+                        .events_consumed
+                        .with_label_values(&[stream_label.as_str(), "dead_letter"])
+                        .inc();
                     if let Err(e2) = dead_letter(&db, &msg, &e).await {
                         // Could not even record it: do not move past it.
                         tracing::error!(error = %e2, "dead-letter write failed; retrying the event");
@@ -117,7 +123,9 @@ pub async fn run_consumer(
                 }
             }
         }
-        consumer.store_offset_from_message(&msg).map_err(|e| e.to_string())?;
+        consumer
+            .store_offset_from_message(&msg)
+            .map_err(|e| e.to_string())?;
     }
     commit_and_stop(&consumer)
 }
@@ -126,7 +134,9 @@ fn commit_and_stop(consumer: &StreamConsumer) -> Result<(), String> {
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) => Ok(()),
         // Nothing stored yet is not a failure.
-        Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => Ok(()),
+        Err(rdkafka::error::KafkaError::ConsumerCommit(
+            rdkafka::types::RDKafkaErrorCode::NoOffset,
+        )) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -146,7 +156,11 @@ async fn process(
         .and_then(CloudEventHeaders::from_kafka)
         .ok_or("missing CloudEvents headers")?;
     let event_id = Uuid::parse_str(&headers.id).map_err(|_| "ce_id is not a UUID")?;
-    let trace = headers.traceparent.as_deref().and_then(TraceContext::parse).map(|t| t.child());
+    let trace = headers
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse)
+        .map(|t| t.child());
     let span = tracing::info_span!("event.consume", topic = msg.topic(), ce_type = %headers.r#type,
         trace_id = trace.as_ref().map(|t| t.trace_id()).unwrap_or_default());
     if let Some(t) = &trace {
@@ -187,7 +201,10 @@ async fn process(
 async fn dead_letter(db: &TenantDb, msg: &BorrowedMessage<'_>, error: &str) -> Result<(), String> {
     let tenant = TenantId::from_topic(msg.topic()).ok_or("topic names no tenant")?;
     let txn = db.begin(&tenant).await.map_err(|e| e.to_string())?;
-    let ce_id = msg.headers().and_then(CloudEventHeaders::from_kafka).map(|h| h.id);
+    let ce_id = msg
+        .headers()
+        .and_then(CloudEventHeaders::from_kafka)
+        .map(|h| h.id);
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO inbox_dead_letter (event_id, topic, kafka_partition, kafka_offset, error, payload)

@@ -17,17 +17,41 @@ pub struct CloudEventHeaders {
 impl CloudEventHeaders {
     pub fn to_kafka(&self) -> OwnedHeaders {
         let mut h = OwnedHeaders::new()
-            .insert(Header { key: "ce_specversion", value: Some("1.0") })
-            .insert(Header { key: "ce_id", value: Some(self.id.as_str()) })
-            .insert(Header { key: "ce_type", value: Some(self.r#type.as_str()) })
-            .insert(Header { key: "ce_source", value: Some(self.source.as_str()) })
-            .insert(Header { key: "ce_time", value: Some(self.time.as_str()) })
-            .insert(Header { key: "content-type", value: Some(CONTENT_TYPE) });
+            .insert(Header {
+                key: "ce_specversion",
+                value: Some("1.0"),
+            })
+            .insert(Header {
+                key: "ce_id",
+                value: Some(self.id.as_str()),
+            })
+            .insert(Header {
+                key: "ce_type",
+                value: Some(self.r#type.as_str()),
+            })
+            .insert(Header {
+                key: "ce_source",
+                value: Some(self.source.as_str()),
+            })
+            .insert(Header {
+                key: "ce_time",
+                value: Some(self.time.as_str()),
+            })
+            .insert(Header {
+                key: "content-type",
+                value: Some(CONTENT_TYPE),
+            });
         if let Some(s) = &self.subject {
-            h = h.insert(Header { key: "ce_subject", value: Some(s.as_str()) });
+            h = h.insert(Header {
+                key: "ce_subject",
+                value: Some(s.as_str()),
+            });
         }
         if let Some(t) = &self.traceparent {
-            h = h.insert(Header { key: "traceparent", value: Some(t.as_str()) });
+            h = h.insert(Header {
+                key: "traceparent",
+                value: Some(t.as_str()),
+            });
         }
         h
     }

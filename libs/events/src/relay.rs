@@ -53,7 +53,14 @@ impl Relay {
             .set("message.timeout.ms", "10000")
             .create()
             .map_err(|e| e.to_string())?;
-        Ok(Self { db, producer, registry, metrics, wake: Arc::new(Notify::new()), poll: Duration::from_millis(250) })
+        Ok(Self {
+            db,
+            producer,
+            registry,
+            metrics,
+            wake: Arc::new(Notify::new()),
+            poll: Duration::from_millis(250),
+        })
     }
 
     /// Handlers call `notify_one()` on this after committing, so events leave at once rather
@@ -78,7 +85,10 @@ impl Relay {
                     match self.drain_once(schema).await {
                         Ok(0) => break,
                         Ok(n) => {
-                            self.metrics.outbox_published.with_label_values(&[label]).inc_by(n as u64);
+                            self.metrics
+                                .outbox_published
+                                .with_label_values(&[label])
+                                .inc_by(n as u64);
                         }
                         Err(e) => {
                             tracing::warn!(tenant = %label, error = %e, "outbox relay: publish failed; will retry");
@@ -91,7 +101,11 @@ impl Relay {
                     }
                 }
             }
-            backoff = if failed { (backoff * 2).min(Duration::from_secs(5)) } else { self.poll };
+            backoff = if failed {
+                (backoff * 2).min(Duration::from_secs(5))
+            } else {
+                self.poll
+            };
             tokio::select! {
                 _ = shutdown.wait() => return Ok(()),
                 _ = self.wake.notified(), if !failed => {}
@@ -146,7 +160,10 @@ impl Relay {
             }
             .to_kafka();
             self.producer.send(
-                FutureRecord::to(&r.topic).key(&r.msg_key).payload(&r.payload).headers(headers),
+                FutureRecord::to(&r.topic)
+                    .key(&r.msg_key)
+                    .payload(&r.payload)
+                    .headers(headers),
                 Duration::from_secs(0),
             )
         });

@@ -9,7 +9,10 @@ use sea_orm_migration::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Metrics, Shutdown};
-use tessera_events::{enqueue, run_consumer, CloudEventHeaders, ConsumerSpec, Handler, InboundEvent, OutgoingEvent, Relay};
+use tessera_events::{
+    enqueue, run_consumer, CloudEventHeaders, ConsumerSpec, Handler, InboundEvent, OutgoingEvent,
+    Relay,
+};
 use tessera_tenancy::{migrate_tenant, TenantDb, TenantId, TenantRegistry, TenantState};
 use tessera_testkit as kit;
 
@@ -22,23 +25,34 @@ impl MigrationName for CreateApplied {
 #[async_trait::async_trait]
 impl MigrationTrait for CreateApplied {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.get_connection().execute_unprepared("CREATE TABLE applied (n int PRIMARY KEY, times int NOT NULL)").await?;
+        m.get_connection()
+            .execute_unprepared("CREATE TABLE applied (n int PRIMARY KEY, times int NOT NULL)")
+            .await?;
         Ok(())
     }
 }
 struct TestMigrator;
 impl MigratorTrait for TestMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(tessera_events::migration::CreateOutboxAndInbox), Box::new(CreateApplied)]
+        vec![
+            Box::new(tessera_events::migration::CreateOutboxAndInbox),
+            Box::new(CreateApplied),
+        ]
     }
 }
 
 /// The effect: count how many times event n was applied.
 struct Count;
 impl Handler for Count {
-    fn handle<'a>(&'a self, txn: &'a DatabaseTransaction, e: &'a InboundEvent) -> BoxFuture<'a, Result<(), String>> {
+    fn handle<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        e: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let n: i32 = String::from_utf8_lossy(&e.payload).parse().map_err(|_| "payload")?;
+            let n: i32 = String::from_utf8_lossy(&e.payload)
+                .parse()
+                .map_err(|_| "payload")?;
             txn.execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "INSERT INTO applied (n, times) VALUES ($1, 1) ON CONFLICT (n) DO UPDATE SET times = applied.times + 1",
@@ -56,11 +70,19 @@ async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() 
     let url = kit::database("tessera_events_test").await;
     let kafka = kit::kafka();
     let tenant = TenantId::parse(&kit::unique_ods()).unwrap();
-    let service = format!("ev{}", uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase());
+    let service = format!(
+        "ev{}",
+        uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase()
+    );
     let topic = tenant.topic(&service, "things");
     migrate_tenant::<TestMigrator>(&url, &tenant).await.unwrap();
-    tessera_tenancy::migrate_schema::<TestMigrator>(&url, tessera_tenancy::PLATFORM_SCHEMA).await.unwrap();
-    kafka.ensure_topics(std::slice::from_ref(&topic), false).await.unwrap();
+    tessera_tenancy::migrate_schema::<TestMigrator>(&url, tessera_tenancy::PLATFORM_SCHEMA)
+        .await
+        .unwrap();
+    kafka
+        .ensure_topics(std::slice::from_ref(&topic), false)
+        .await
+        .unwrap();
     let db = TenantDb::connect(&url, 5).await.unwrap();
     let registry = TenantRegistry::new();
     registry.set(tenant.clone(), TenantState::Ready);
@@ -86,8 +108,21 @@ async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() 
 
     let relay = Relay::new(db.clone(), &kafka, registry.clone(), metrics.clone()).unwrap();
     tokio::spawn(relay.run(shutdown.clone()));
-    let spec = ConsumerSpec { group: format!("{service}-test"), service: service.clone(), stream: "things".into(), max_attempts: 3 };
-    tokio::spawn(run_consumer(kafka.clone(), spec, db.clone(), registry.clone(), Arc::new(Count), metrics, shutdown.clone()));
+    let spec = ConsumerSpec {
+        group: format!("{service}-test"),
+        service: service.clone(),
+        stream: "things".into(),
+        max_attempts: 3,
+    };
+    tokio::spawn(run_consumer(
+        kafka.clone(),
+        spec,
+        db.clone(),
+        registry.clone(),
+        Arc::new(Count),
+        metrics,
+        shutdown.clone(),
+    ));
 
     // Redeliver event 1 by hand (same ce_id), then send event 2.
     let producer: FutureProducer = kafka.client_config().create().unwrap();
@@ -102,7 +137,13 @@ async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() 
     for (id, n) in [(id1.to_string(), 1), (uuid::Uuid::now_v7().to_string(), 2)] {
         let payload = n.to_string();
         producer
-            .send(FutureRecord::to(&topic).key("k").payload(&payload).headers(headers(id).to_kafka()), Duration::from_secs(10))
+            .send(
+                FutureRecord::to(&topic)
+                    .key("k")
+                    .payload(&payload)
+                    .headers(headers(id).to_kafka()),
+                Duration::from_secs(10),
+            )
             .await
             .unwrap();
     }
@@ -112,19 +153,38 @@ async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() 
         let tenant = tenant.clone();
         async move {
             let txn = db.begin(&tenant).await.unwrap();
-            let row = txn.query_one(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap();
+            let row = txn
+                .query_one(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .unwrap();
             txn.commit().await.unwrap();
-            row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0)
+            row.and_then(|r| r.try_get::<i64>("", "n").ok())
+                .unwrap_or(0)
         }
     };
-    let both = kit::wait_until(Duration::from_secs(30), || count("SELECT count(*)::bigint AS n FROM applied".into()).then(|n| async move { n == 2 })).await;
+    let both = kit::wait_until(Duration::from_secs(30), || {
+        count("SELECT count(*)::bigint AS n FROM applied".into()).then(|n| async move { n == 2 })
+    })
+    .await;
     assert!(both, "events 1 and 2 were applied");
     // The relayed copy and the redelivered copy of event 1: applied once.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(count("SELECT times::bigint AS n FROM applied WHERE n = 1".into()).await, 1);
-    assert_eq!(count("SELECT count(*)::bigint AS n FROM applied WHERE n = 99".into()).await, 0);
-    assert_eq!(count("SELECT count(*)::bigint AS n FROM inbox".into()).await, 2);
-    assert_eq!(count("SELECT count(*)::bigint AS n FROM outbox".into()).await, 0);
+    assert_eq!(
+        count("SELECT times::bigint AS n FROM applied WHERE n = 1".into()).await,
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*)::bigint AS n FROM applied WHERE n = 99".into()).await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*)::bigint AS n FROM inbox".into()).await,
+        2
+    );
+    assert_eq!(
+        count("SELECT count(*)::bigint AS n FROM outbox".into()).await,
+        0
+    );
     let msgs = kit::read_topic(&kafka, &topic, 3, Duration::from_secs(10)).await;
     assert_eq!(msgs.len(), 3, "relayed 1, redelivered 1, and 2");
     shutdown.trigger();

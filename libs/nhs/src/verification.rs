@@ -71,7 +71,9 @@ impl VerificationStatus {
             Self::PresentNotTraced => "Number present but not traced",
             Self::TraceRequired => "Trace required",
             Self::TraceAttemptedNoMatch => "Trace attempted - No match or multiple match found",
-            Self::TraceNeedsResolution => "Trace needs to be resolved - (NHS number or patient detail conflict)",
+            Self::TraceNeedsResolution => {
+                "Trace needs to be resolved - (NHS number or patient detail conflict)"
+            }
             Self::TraceInProgress => "Trace in progress",
             Self::NotPresentTraceNotRequired => "Number not present and trace not required",
             Self::TracePostponed => "Trace postponed (baby under six weeks old)",

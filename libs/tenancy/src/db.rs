@@ -1,7 +1,7 @@
 use crate::TenantId;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    DbBackend, Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
@@ -32,7 +32,10 @@ impl TenantDb {
             .acquire_timeout(Duration::from_secs(5))
             .sqlx_logging(false);
         let conn = Database::connect(opts).await?;
-        Ok(Self { conn, url: url.to_owned() })
+        Ok(Self {
+            conn,
+            url: url.to_owned(),
+        })
     }
 
     /// A transaction scoped to `tenant`'s schema: `SET LOCAL search_path` runs before anything
@@ -91,7 +94,10 @@ impl TenantDb {
             .conn
             .query_one(Statement::from_string(
                 DbBackend::Postgres,
-                format!("SELECT count(*) AS n FROM \"{}\".seaql_migrations", tenant.schema()),
+                format!(
+                    "SELECT count(*) AS n FROM \"{}\".seaql_migrations",
+                    tenant.schema()
+                ),
             ))
             .await?;
         let n: i64 = row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0);

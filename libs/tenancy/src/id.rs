@@ -31,7 +31,10 @@ impl TenantId {
 
     /// `tessera.rxr.<service>.<stream>`.
     pub fn topic(&self, service: &str, stream: &str) -> String {
-        format!("tessera.{}.{service}.{stream}", self.0.as_str().to_ascii_lowercase())
+        format!(
+            "tessera.{}.{service}.{stream}",
+            self.0.as_str().to_ascii_lowercase()
+        )
     }
 
     /// The tenant a topic belongs to, if it is a tenant topic.

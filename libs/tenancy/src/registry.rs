@@ -30,7 +30,11 @@ pub struct KafkaSettings {
 
 impl Default for KafkaSettings {
     fn default() -> Self {
-        Self { brokers: "127.0.0.1:9092".into(), partitions: 3, replication: 1 }
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            partitions: 3,
+            replication: 1,
+        }
     }
 }
 
@@ -60,7 +64,10 @@ impl KafkaSettings {
             })
             .collect();
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        let results = admin.create_topics(&new, &opts).await.map_err(|e| e.to_string())?;
+        let results = admin
+            .create_topics(&new, &opts)
+            .await
+            .map_err(|e| e.to_string())?;
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -146,7 +153,9 @@ impl TenantRegistry {
 /// Publishes a tenant record (onboarding, suspension). The operator calls this for a `Trust`
 /// resource; locally `cargo xtask onboard` does.
 pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> Result<(), String> {
-    settings.ensure_topics(&[TENANTS_TOPIC.to_string()], true).await?;
+    settings
+        .ensure_topics(&[TENANTS_TOPIC.to_string()], true)
+        .await?;
     let producer: FutureProducer = settings
         .client_config()
         .set("enable.idempotence", "true")
@@ -156,7 +165,9 @@ pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> 
     let payload = record.encode_to_vec();
     producer
         .send(
-            FutureRecord::to(TENANTS_TOPIC).key(&record.ods_code).payload(&payload),
+            FutureRecord::to(TENANTS_TOPIC)
+                .key(&record.ods_code)
+                .payload(&payload),
             Duration::from_secs(15),
         )
         .await
@@ -176,7 +187,10 @@ pub async fn run_registry_feed(
     // The broker may start after us: keep trying to create the topic until shutdown.
     let mut backoff = Duration::from_millis(200);
     loop {
-        match settings.ensure_topics(&[TENANTS_TOPIC.to_string()], true).await {
+        match settings
+            .ensure_topics(&[TENANTS_TOPIC.to_string()], true)
+            .await
+        {
             Ok(()) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "tenants topic not reachable yet");
@@ -190,7 +204,10 @@ pub async fn run_registry_feed(
     }
     let consumer: StreamConsumer = settings
         .client_config()
-        .set("group.id", format!("tenant-registry-{}", uuid::Uuid::new_v4()))
+        .set(
+            "group.id",
+            format!("tenant-registry-{}", uuid::Uuid::new_v4()),
+        )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
         .create()
@@ -219,7 +236,9 @@ pub async fn run_registry_feed(
         let offset = msg.offset();
         match msg.payload().map(TenantRecord::decode) {
             Some(Ok(record)) => apply(&registry, &provisioner, &shutdown, record),
-            Some(Err(e)) => tracing::error!(offset, error = %e, "undecodable tenant record skipped"),
+            Some(Err(e)) => {
+                tracing::error!(offset, error = %e, "undecodable tenant record skipped")
+            }
             None => {} // a tombstone: tenants are suspended, never deleted, so ignore it
         }
         if offset + 1 >= high {
@@ -262,7 +281,8 @@ fn apply(
         return;
     }
     registry.set(tenant.clone(), TenantState::Provisioning);
-    let (registry, provisioner, shutdown) = (registry.clone(), provisioner.clone(), shutdown.clone());
+    let (registry, provisioner, shutdown) =
+        (registry.clone(), provisioner.clone(), shutdown.clone());
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(250);
         loop {

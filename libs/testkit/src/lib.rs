@@ -27,7 +27,9 @@ pub fn pg_server() -> String {
 /// URL of database `db`, created if missing.
 pub async fn database(db: &str) -> String {
     use sea_orm::{ConnectionTrait, Database};
-    let admin = Database::connect(format!("{}/postgres?sslmode=disable", pg_server())).await.expect("postgres reachable");
+    let admin = Database::connect(format!("{}/postgres?sslmode=disable", pg_server()))
+        .await
+        .expect("postgres reachable");
     let exists = admin
         .query_one(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
@@ -39,7 +41,9 @@ pub async fn database(db: &str) -> String {
         .is_some();
     if !exists {
         // Another test binary may win the race; that is fine.
-        let _ = admin.execute_unprepared(&format!("CREATE DATABASE \"{db}\"")).await;
+        let _ = admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
+            .await;
     }
     let _ = admin.close().await;
     format!("{}/{db}?sslmode=disable", pg_server())
@@ -61,14 +65,19 @@ pub fn kafka() -> KafkaSettings {
 pub fn unique_ods() -> String {
     const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
     let mut rng = rand::thread_rng();
-    let tail: String = (0..6).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    let tail: String = (0..6)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
     format!("T{tail}")
 }
 
 /// Logs to stderr when `TEST_LOG` is set; quiet otherwise.
 pub fn init_logs() {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber::fmt().with_env_filter(std::env::var("TEST_LOG").unwrap_or_default()).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
+            .with_test_writer()
+            .try_init();
     }
 }
 
@@ -97,7 +106,9 @@ impl TestIdp {
     }
 
     pub fn token(&self, ods: &str, activities: &[&str]) -> String {
-        self.idp.token(&TokenRequest::new("U-TEST-1", ods, "R8000", activities)).unwrap()
+        self.idp
+            .token(&TokenRequest::new("U-TEST-1", ods, "R8000", activities))
+            .unwrap()
     }
 
     pub fn token_for(&self, req: &TokenRequest) -> String {
@@ -119,7 +130,9 @@ pub async fn onboard(kafka: &KafkaSettings, ods: &str) {
         status: TenantStatus::Active as i32,
         updated_at: chrono::Utc::now().to_rfc3339(),
     };
-    tessera_tenancy::publish_tenant(kafka, &record).await.expect("tenant record published");
+    tessera_tenancy::publish_tenant(kafka, &record)
+        .await
+        .expect("tenant record published");
 }
 
 /// One message read back from a topic.
@@ -134,7 +147,12 @@ pub struct Received {
 
 /// Reads every message on `topic` (all partitions, from the start) until at least `at_least`
 /// have arrived or `timeout` passes. A topic that does not exist reads as empty.
-pub async fn read_topic(kafka: &KafkaSettings, topic: &str, at_least: usize, timeout: Duration) -> Vec<Received> {
+pub async fn read_topic(
+    kafka: &KafkaSettings,
+    topic: &str,
+    at_least: usize,
+    timeout: Duration,
+) -> Vec<Received> {
     let kafka = kafka.clone();
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
@@ -151,11 +169,16 @@ pub async fn read_topic(kafka: &KafkaSettings, topic: &str, at_least: usize, tim
             if !assigned {
                 match consumer.fetch_metadata(Some(&topic), Duration::from_secs(2)) {
                     Ok(md) => {
-                        let parts: Vec<i32> = md.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
+                        let parts: Vec<i32> = md
+                            .topics()
+                            .iter()
+                            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+                            .collect();
                         if !parts.is_empty() {
                             let mut tpl = TopicPartitionList::new();
                             for p in parts {
-                                tpl.add_partition_offset(&topic, p, Offset::Beginning).unwrap();
+                                tpl.add_partition_offset(&topic, p, Offset::Beginning)
+                                    .unwrap();
                             }
                             consumer.assign(&tpl).unwrap();
                             assigned = true;

@@ -44,7 +44,11 @@ pub struct TenancyConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { host: "127.0.0.1".into(), port: 8081, workers: 2 }
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8081,
+            workers: 2,
+        }
     }
 }
 

@@ -13,12 +13,22 @@ pub const PATIENT_UPDATED: &str = "uk.nhs.tessera.mpi.PatientUpdated.v1";
 
 pub fn demographics(d: &Demographics) -> wire::Demographics {
     wire::Demographics {
-        nhs_number: d.nhs_number.as_ref().map(|n| n.as_str().to_string()).unwrap_or_default(),
-        nhs_number_verification_status: d.nhs_number_verification_status.map(|s| s.code().to_string()).unwrap_or_default(),
+        nhs_number: d
+            .nhs_number
+            .as_ref()
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default(),
+        nhs_number_verification_status: d
+            .nhs_number_verification_status
+            .map(|s| s.code().to_string())
+            .unwrap_or_default(),
         local_identifiers: d
             .local_numbers
             .iter()
-            .map(|l| wire::LocalIdentifier { assigner: l.assigner.to_string(), value: l.value.clone() })
+            .map(|l| wire::LocalIdentifier {
+                assigner: l.assigner.to_string(),
+                value: l.value.clone(),
+            })
             .collect(),
         names: d
             .names
@@ -39,7 +49,11 @@ pub fn demographics(d: &Demographics) -> wire::Demographics {
                 lines: a.lines.clone(),
                 city: a.city.clone().unwrap_or_default(),
                 district: a.district.clone().unwrap_or_default(),
-                postal_code: a.postcode.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                postal_code: a
+                    .postcode
+                    .as_ref()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
                 country: a.country.clone().unwrap_or_default(),
                 r#use: a.r#use.clone(),
                 period_start: a.period_start.map(|d| d.to_string()).unwrap_or_default(),
@@ -49,9 +63,17 @@ pub fn demographics(d: &Demographics) -> wire::Demographics {
         telecom: d
             .telecom
             .iter()
-            .map(|t| wire::ContactPoint { system: t.system.clone(), value: t.value.clone(), r#use: t.r#use.clone().unwrap_or_default() })
+            .map(|t| wire::ContactPoint {
+                system: t.system.clone(),
+                value: t.value.clone(),
+                r#use: t.r#use.clone().unwrap_or_default(),
+            })
             .collect(),
-        general_practice: d.general_practice.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+        general_practice: d
+            .general_practice
+            .as_ref()
+            .map(|g| g.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -66,7 +88,12 @@ pub fn registered(tenant: &TenantId, p: &Patient, trace: &TraceContext) -> Outgo
     outgoing(tenant, p, PATIENT_REGISTERED, msg.encode_to_vec(), trace)
 }
 
-pub fn updated(tenant: &TenantId, p: &Patient, changed: Vec<String>, trace: &TraceContext) -> OutgoingEvent {
+pub fn updated(
+    tenant: &TenantId,
+    p: &Patient,
+    changed: Vec<String>,
+    trace: &TraceContext,
+) -> OutgoingEvent {
     let msg = wire::PatientUpdated {
         patient_id: p.id.to_string(),
         tenant: tenant.to_string(),
@@ -78,7 +105,13 @@ pub fn updated(tenant: &TenantId, p: &Patient, changed: Vec<String>, trace: &Tra
     outgoing(tenant, p, PATIENT_UPDATED, msg.encode_to_vec(), trace)
 }
 
-fn outgoing(tenant: &TenantId, p: &Patient, ce_type: &str, payload: Vec<u8>, trace: &TraceContext) -> OutgoingEvent {
+fn outgoing(
+    tenant: &TenantId,
+    p: &Patient,
+    ce_type: &str,
+    payload: Vec<u8>,
+    trace: &TraceContext,
+) -> OutgoingEvent {
     OutgoingEvent {
         topic: tenant.topic("mpi", "patient"),
         key: p.id.to_string(),

@@ -14,7 +14,13 @@ impl ReadinessCheck for Database {
         "database"
     }
     fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
-        Box::pin(async move { self.0.ping().await.map(|_| serde_json::json!("ok")).map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            self.0
+                .ping()
+                .await
+                .map(|_| serde_json::json!("ok"))
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -22,7 +28,11 @@ pub struct Broker(pub Arc<BaseConsumer>);
 
 impl Broker {
     pub fn new(kafka: &KafkaSettings) -> Result<Self, String> {
-        let c: BaseConsumer = kafka.client_config().set("group.id", "tessera-readiness").create().map_err(|e| e.to_string())?;
+        let c: BaseConsumer = kafka
+            .client_config()
+            .set("group.id", "tessera-readiness")
+            .create()
+            .map_err(|e| e.to_string())?;
         Ok(Self(Arc::new(c)))
     }
 }
@@ -35,9 +45,12 @@ impl ReadinessCheck for Broker {
         let c = self.0.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                c.fetch_metadata(Some(tessera_tenancy::TENANTS_TOPIC), Duration::from_millis(1500))
-                    .map(|m| serde_json::json!({ "brokers": m.brokers().len() }))
-                    .map_err(|e| e.to_string())
+                c.fetch_metadata(
+                    Some(tessera_tenancy::TENANTS_TOPIC),
+                    Duration::from_millis(1500),
+                )
+                .map(|m| serde_json::json!({ "brokers": m.brokers().len() }))
+                .map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())?

@@ -13,9 +13,17 @@ pub struct MpiProvisioner {
 impl Provisioner for MpiProvisioner {
     fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            migrate_tenant::<TenantMigrator>(&self.database_url, tenant).await.map_err(|e| e.to_string())?;
+            migrate_tenant::<TenantMigrator>(&self.database_url, tenant)
+                .await
+                .map_err(|e| e.to_string())?;
             self.kafka
-                .ensure_topics(&[tenant.topic("mpi", "patient"), tenant.topic("audit", "events")], false)
+                .ensure_topics(
+                    &[
+                        tenant.topic("mpi", "patient"),
+                        tenant.topic("audit", "events"),
+                    ],
+                    false,
+                )
                 .await
         })
     }

@@ -13,7 +13,9 @@ use tessera_audit::PlatformMigrator;
 use tessera_bootstrap::{Metrics, Readiness, Shutdown, Supervisor};
 use tessera_edge::{Idempotency, RateLimiter};
 use tessera_events::Relay;
-use tessera_tenancy::{migrate_schema, run_registry_feed, TenantDb, TenantId, TenantRegistry, PLATFORM_SCHEMA};
+use tessera_tenancy::{
+    migrate_schema, run_registry_feed, TenantDb, TenantId, TenantRegistry, PLATFORM_SCHEMA,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -50,15 +52,21 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let addr = format!("{}:{}", config.http.host, config.http.port);
         let listener = TcpListener::bind(&addr).map_err(|e| StartupError::Bind(addr.clone(), e))?;
-        let port = listener.local_addr().map_err(|e| StartupError::Bind(addr, e))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(addr, e))?
+            .port();
 
         let db = TenantDb::connect(&config.database_url, config.database_max_connections).await?;
         migrate_schema::<PlatformMigrator>(&config.database_url, PLATFORM_SCHEMA).await?;
-        let redis = redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?).await?;
+        let redis =
+            redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?)
+                .await?;
         let verifier = Arc::new(JwtVerifier::new(config.auth.clone()).await?);
         let metrics = Metrics::new("mpi").map_err(|e| StartupError::Metrics(Box::new(e)))?;
         let registry = TenantRegistry::new();
-        let relay = Relay::new(db.clone(), &config.kafka, registry.clone(), metrics.clone()).map_err(StartupError::Kafka)?;
+        let relay = Relay::new(db.clone(), &config.kafka, registry.clone(), metrics.clone())
+            .map_err(StartupError::Kafka)?;
         let only = match &config.tenancy.only {
             None => None,
             Some(list) => Some(
@@ -67,11 +75,17 @@ impl Application {
                     .collect::<Result<_, _>>()?,
             ),
         };
-        let provisioner = Arc::new(MpiProvisioner { database_url: config.database_url.clone(), kafka: config.kafka.clone(), only });
+        let provisioner = Arc::new(MpiProvisioner {
+            database_url: config.database_url.clone(),
+            kafka: config.kafka.clone(),
+            only,
+        });
 
         let readiness = Readiness::new()
             .with(Arc::new(health::Database(db.clone())))
-            .with(Arc::new(health::Broker::new(&config.kafka).map_err(StartupError::Kafka)?))
+            .with(Arc::new(
+                health::Broker::new(&config.kafka).map_err(StartupError::Kafka)?,
+            ))
             .with(Arc::new(health::Tenants(registry.clone())));
         let state = web::Data::new(AppState {
             db,
@@ -101,7 +115,14 @@ impl Application {
         .listen(listener)
         .map_err(|e| StartupError::Bind(format!("port {port}"), e))?
         .run();
-        Ok(Self { port, server, relay, registry, provisioner, config })
+        Ok(Self {
+            port,
+            server,
+            relay,
+            registry,
+            provisioner,
+            config,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -115,7 +136,8 @@ impl Application {
     /// Runs until `shutdown` (or until a task fails), then drains: HTTP stops accepting and
     /// finishes in-flight requests, the relay finishes its batch, the feed stops.
     pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
-        let mut sup = Supervisor::new(shutdown.clone()).grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
+        let mut sup = Supervisor::new(shutdown.clone())
+            .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
         let handle = self.server.handle();
         let stopper = shutdown.clone();
         sup.spawn("http", async move {
@@ -131,7 +153,12 @@ impl Application {
         sup.spawn("outbox-relay", self.relay.run(shutdown.clone()));
         sup.spawn(
             "tenant-registry",
-            run_registry_feed(self.config.kafka.clone(), self.registry.clone(), self.provisioner.clone(), shutdown.clone()),
+            run_registry_feed(
+                self.config.kafka.clone(),
+                self.registry.clone(),
+                self.provisioner.clone(),
+                shutdown.clone(),
+            ),
         );
         sup.run().await
     }

@@ -78,32 +78,64 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::IdpInit { dir, issuer, audience } => {
+        Command::IdpInit {
+            dir,
+            issuer,
+            audience,
+        } => {
             DevIdp::load_or_create(&dir, &issuer, &audience).map_err(|e| e.to_string())?;
             println!("{}", dir.join("jwks.json").display());
         }
-        Command::Token { dir, issuer, audience, ods, user, role, activities, ttl } => {
-            let idp = DevIdp::load_or_create(&dir, &issuer, &audience).map_err(|e| e.to_string())?;
-            let acts: Vec<&str> = activities.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        Command::Token {
+            dir,
+            issuer,
+            audience,
+            ods,
+            user,
+            role,
+            activities,
+            ttl,
+        } => {
+            let idp =
+                DevIdp::load_or_create(&dir, &issuer, &audience).map_err(|e| e.to_string())?;
+            let acts: Vec<&str> = activities
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .collect();
             let mut req = TokenRequest::new(&user, &ods, &role, &acts);
             req.ttl_seconds = ttl;
             println!("{}", idp.token(&req).map_err(|e| e.to_string())?);
         }
-        Command::Onboard { ods, name, brokers } => publish(&brokers, &ods, &name, TenantStatus::Active).await?,
-        Command::Suspend { ods, brokers } => publish(&brokers, &ods, "", TenantStatus::Suspended).await?,
+        Command::Onboard { ods, name, brokers } => {
+            publish(&brokers, &ods, &name, TenantStatus::Active).await?
+        }
+        Command::Suspend { ods, brokers } => {
+            publish(&brokers, &ods, "", TenantStatus::Suspended).await?
+        }
     }
     Ok(())
 }
 
 async fn publish(brokers: &str, ods: &str, name: &str, status: TenantStatus) -> Result<(), String> {
     let ods = tessera_nhs_ods(ods)?;
-    let kafka = KafkaSettings { brokers: brokers.into(), ..KafkaSettings::default() };
-    let record = TenantRecord { ods_code: ods.clone(), name: name.into(), status: status as i32, updated_at: chrono::Utc::now().to_rfc3339() };
+    let kafka = KafkaSettings {
+        brokers: brokers.into(),
+        ..KafkaSettings::default()
+    };
+    let record = TenantRecord {
+        ods_code: ods.clone(),
+        name: name.into(),
+        status: status as i32,
+        updated_at: chrono::Utc::now().to_rfc3339(),
+    };
     tessera_tenancy::publish_tenant(&kafka, &record).await?;
     println!("{ods}: {}", status.as_str_name());
     Ok(())
 }
 
 fn tessera_nhs_ods(s: &str) -> Result<String, String> {
-    tessera_tenancy::TenantId::parse(s).map(|t| t.to_string()).map_err(|e| e.to_string())
+    tessera_tenancy::TenantId::parse(s)
+        .map(|t| t.to_string())
+        .map_err(|e| e.to_string())
 }

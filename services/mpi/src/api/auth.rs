@@ -28,20 +28,32 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let trace = req.extensions().get::<TraceContext>().cloned().unwrap_or_else(TraceContext::new_root);
+        let trace = req
+            .extensions()
+            .get::<TraceContext>()
+            .cloned()
+            .unwrap_or_else(TraceContext::new_root);
         let token = req
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_string());
         Box::pin(async move {
-            let state = state.ok_or_else(|| actix_web::error::ErrorInternalServerError("state missing"))?;
+            let state =
+                state.ok_or_else(|| actix_web::error::ErrorInternalServerError("state missing"))?;
             let identity = match token {
                 None => Err(AuthError::MissingToken),
                 Some(t) => state.verifier.verify(&t).await,
             };
-            Ok(Caller { state, trace, identity })
+            Ok(Caller {
+                state,
+                trace,
+                identity,
+            })
         })
     }
 }
@@ -67,13 +79,23 @@ pub struct Ending {
 
 impl Ending {
     pub fn permit(patient_id: Option<String>, status: u16, result_count: i32) -> Self {
-        Self { patient_id, outcome: Outcome::Permit, reason: "ok".into(), status, result_count }
+        Self {
+            patient_id,
+            outcome: Outcome::Permit,
+            reason: "ok".into(),
+            status,
+            result_count,
+        }
     }
 
     pub fn from_error(patient_id: Option<String>, e: &ApiError) -> Self {
         Self {
             patient_id,
-            outcome: if e.status.is_server_error() { Outcome::Error } else { Outcome::Deny },
+            outcome: if e.status.is_server_error() {
+                Outcome::Error
+            } else {
+                Outcome::Deny
+            },
             reason: e.code.clone(),
             status: e.status.as_u16(),
             result_count: 0,
@@ -88,14 +110,21 @@ impl Caller {
 
     /// The identity, for logout: no tenant or activity is needed to end one's own session.
     pub fn identity_for_logout(self) -> Result<Identity, ApiError> {
-        self.identity.map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))
+        self.identity
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))
     }
 
-    pub async fn authorize(self, action: &'static str, activity: &str, flavour: Flavour) -> Result<Authorized, ApiError> {
+    pub async fn authorize(
+        self,
+        action: &'static str,
+        activity: &str,
+        flavour: Flavour,
+    ) -> Result<Authorized, ApiError> {
         let identity = match &self.identity {
             Ok(i) => i.clone(),
             Err(e) => {
-                let err = ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()).with_flavour(flavour);
+                let err = ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string())
+                    .with_flavour(flavour);
                 self.audit_unattributed(action, None, &err).await?;
                 return Err(err);
             }
@@ -105,32 +134,77 @@ impl Caller {
             Some(TenantState::Ready) => {}
             state => {
                 let err = match state {
-                    None => ApiError::new(StatusCode::FORBIDDEN, "tenant.unknown", "the selected role's organisation is not a tenant of this platform"),
-                    Some(TenantState::Suspended) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "tenant.suspended", "this trust is suspended"),
-                    Some(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "tenant.provisioning", "this trust is being provisioned; retry shortly"),
+                    None => ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "tenant.unknown",
+                        "the selected role's organisation is not a tenant of this platform",
+                    ),
+                    Some(TenantState::Suspended) => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "tenant.suspended",
+                        "this trust is suspended",
+                    ),
+                    Some(_) => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "tenant.provisioning",
+                        "this trust is being provisioned; retry shortly",
+                    ),
                 }
                 .with_flavour(flavour);
-                self.audit_unattributed(action, Some(&identity), &err).await?;
+                self.audit_unattributed(action, Some(&identity), &err)
+                    .await?;
                 return Err(err);
             }
         }
-        let authorized = Authorized { state: self.state.clone(), tenant, identity, trace: self.trace, action, flavour };
-        match authorized.state.revocations.is_revoked(&authorized.identity.session_id).await {
+        let authorized = Authorized {
+            state: self.state.clone(),
+            tenant,
+            identity,
+            trace: self.trace,
+            action,
+            flavour,
+        };
+        match authorized
+            .state
+            .revocations
+            .is_revoked(&authorized.identity.session_id)
+            .await
+        {
             Ok(false) => {}
             Ok(true) => {
-                let err = ApiError::new(StatusCode::UNAUTHORIZED, AuthError::Revoked.code(), AuthError::Revoked.to_string()).with_flavour(flavour);
+                let err = ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    AuthError::Revoked.code(),
+                    AuthError::Revoked.to_string(),
+                )
+                .with_flavour(flavour);
                 authorized.audit(Ending::from_error(None, &err)).await?;
                 return Err(err);
             }
             // Fail closed: a session we cannot check is not trusted.
             Err(e) => return Err(ApiError::internal(&e).with_flavour(flavour)),
         }
-        if let Err(t) = authorized.state.rate_limiter.check(authorized.tenant.as_str()).await {
-            authorized.state.metrics.rate_limited.with_label_values(&[authorized.tenant.as_str()]).inc();
+        if let Err(t) = authorized
+            .state
+            .rate_limiter
+            .check(authorized.tenant.as_str())
+            .await
+        {
+            authorized
+                .state
+                .metrics
+                .rate_limited
+                .with_label_values(&[authorized.tenant.as_str()])
+                .inc();
             return Err(ApiError::throttled(t.retry_after_seconds).with_flavour(flavour));
         }
         if !authorized.identity.has(activity) {
-            let err = ApiError::new(StatusCode::FORBIDDEN, "access.activity", format!("the selected role lacks activity {activity}")).with_flavour(flavour);
+            let err = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "access.activity",
+                format!("the selected role lacks activity {activity}"),
+            )
+            .with_flavour(flavour);
             authorized.audit(Ending::from_error(None, &err)).await?;
             return Err(err);
         }
@@ -138,13 +212,22 @@ impl Caller {
     }
 
     /// A refusal that cannot go into a tenant's schema: recorded in the platform schema.
-    async fn audit_unattributed(&self, action: &'static str, identity: Option<&Identity>, err: &ApiError) -> Result<(), ApiError> {
+    async fn audit_unattributed(
+        &self,
+        action: &'static str,
+        identity: Option<&Identity>,
+        err: &ApiError,
+    ) -> Result<(), ApiError> {
         let record = AuditRecord {
             service: SERVICE,
             tenant: None,
             user_id: identity.map(|i| i.user_id.clone()).unwrap_or_default(),
-            role_code: identity.map(|i| i.role.job_role.clone()).unwrap_or_default(),
-            organisation: identity.map(|i| i.role.organisation.to_string()).unwrap_or_default(),
+            role_code: identity
+                .map(|i| i.role.job_role.clone())
+                .unwrap_or_default(),
+            organisation: identity
+                .map(|i| i.role.organisation.to_string())
+                .unwrap_or_default(),
             patient_id: None,
             action,
             outcome: Outcome::Deny,
@@ -153,8 +236,15 @@ impl Caller {
             trace: Some(self.trace.clone()),
             result_count: 0,
         };
-        let txn = self.state.db.begin_platform().await.map_err(|e| ApiError::internal(&e))?;
-        tessera_audit::write(&txn, &record).await.map_err(|e| ApiError::internal(&e))?;
+        let txn = self
+            .state
+            .db
+            .begin_platform()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        tessera_audit::write(&txn, &record)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
         txn.commit().await.map_err(|e| ApiError::internal(&e))?;
         self.state.relay.notify_one();
         Ok(())
@@ -180,25 +270,44 @@ impl Authorized {
     }
 
     /// Writes the audit record inside `txn` (a write's own transaction).
-    pub async fn audit_in(&self, txn: &DatabaseTransaction, ending: Ending) -> Result<(), ApiError> {
-        tessera_audit::write(txn, &self.record(ending)).await.map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+    pub async fn audit_in(
+        &self,
+        txn: &DatabaseTransaction,
+        ending: Ending,
+    ) -> Result<(), ApiError> {
+        tessera_audit::write(txn, &self.record(ending))
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
         Ok(())
     }
 
     /// Writes the audit record in a transaction of its own, committed before returning.
     pub async fn audit(&self, ending: Ending) -> Result<(), ApiError> {
-        let txn = self.state.db.begin(&self.tenant).await.map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+        let txn = self
+            .state
+            .db
+            .begin(&self.tenant)
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
         self.audit_in(&txn, ending).await?;
-        txn.commit().await.map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+        txn.commit()
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
         self.state.relay.notify_one();
         Ok(())
     }
 
     /// Audits how `result` ended and passes it on: the one exit for read handlers.
-    pub async fn finish<T>(&self, patient_id: Option<String>, result: Result<(T, i32), ApiError>, status: u16) -> Result<T, ApiError> {
+    pub async fn finish<T>(
+        &self,
+        patient_id: Option<String>,
+        result: Result<(T, i32), ApiError>,
+        status: u16,
+    ) -> Result<T, ApiError> {
         match result {
             Ok((value, count)) => {
-                self.audit(Ending::permit(patient_id, status, count)).await?;
+                self.audit(Ending::permit(patient_id, status, count))
+                    .await?;
                 Ok(value)
             }
             Err(e) => {
@@ -209,11 +318,18 @@ impl Authorized {
     }
 
     pub async fn begin(&self) -> Result<DatabaseTransaction, ApiError> {
-        self.state.db.begin(&self.tenant).await.map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))
+        self.state
+            .db
+            .begin(&self.tenant)
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))
     }
 
     /// Scope for idempotency keys: the same key from another trust or user is another key.
     pub fn idempotency_scope(&self) -> String {
-        format!("{}:{}:{}:{}", SERVICE, self.tenant, self.identity.user_id, self.action)
+        format!(
+            "{}:{}:{}:{}",
+            SERVICE, self.tenant, self.identity.user_id, self.action
+        )
     }
 }

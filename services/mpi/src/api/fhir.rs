@@ -62,14 +62,26 @@ pub fn to_fhir(p: &Patient) -> Value {
         .iter()
         .map(|a| {
             let mut v = json!({ "use": a.r#use, "line": a.lines });
-            if let Some(c) = &a.city { v["city"] = json!(c); }
-            if let Some(c) = &a.district { v["district"] = json!(c); }
-            if let Some(pc) = &a.postcode { v["postalCode"] = json!(pc.as_str()); }
-            if let Some(c) = &a.country { v["country"] = json!(c); }
+            if let Some(c) = &a.city {
+                v["city"] = json!(c);
+            }
+            if let Some(c) = &a.district {
+                v["district"] = json!(c);
+            }
+            if let Some(pc) = &a.postcode {
+                v["postalCode"] = json!(pc.as_str());
+            }
+            if let Some(c) = &a.country {
+                v["country"] = json!(c);
+            }
             if a.period_start.is_some() || a.period_end.is_some() {
                 let mut period = json!({});
-                if let Some(s) = a.period_start { period["start"] = json!(s.to_string()); }
-                if let Some(e) = a.period_end { period["end"] = json!(e.to_string()); }
+                if let Some(s) = a.period_start {
+                    period["start"] = json!(s.to_string());
+                }
+                if let Some(e) = a.period_end {
+                    period["end"] = json!(e.to_string());
+                }
                 v["period"] = period;
             }
             v
@@ -80,7 +92,9 @@ pub fn to_fhir(p: &Patient) -> Value {
         .iter()
         .map(|t| {
             let mut v = json!({ "system": t.system, "value": t.value });
-            if let Some(u) = &t.r#use { v["use"] = json!(u); }
+            if let Some(u) = &t.r#use {
+                v["use"] = json!(u);
+            }
             v
         })
         .collect();
@@ -93,8 +107,12 @@ pub fn to_fhir(p: &Patient) -> Value {
         "gender": d.administrative_sex.as_str(),
         "birthDate": d.birth_date.to_string(),
     });
-    if !address.is_empty() { out["address"] = json!(address); }
-    if !telecom.is_empty() { out["telecom"] = json!(telecom); }
+    if !address.is_empty() {
+        out["address"] = json!(address);
+    }
+    if !telecom.is_empty() {
+        out["telecom"] = json!(telecom);
+    }
     if let Some(gp) = &d.general_practice {
         out["generalPractitioner"] = json!([{ "type": "Organization", "identifier": { "system": ODS_SYSTEM, "value": gp.as_str() } }]);
     }
@@ -102,11 +120,21 @@ pub fn to_fhir(p: &Patient) -> Value {
 }
 
 fn fe(field: &str, code: &str, message: &str) -> FieldError {
-    FieldError { field: field.into(), code: code.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }
 }
 
 fn strs(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn s(v: &Value, k: &str) -> Option<String> {
@@ -119,10 +147,20 @@ pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
     use crate::domain::DemographicsInput as I;
     let mut errors = Vec::new();
     if v.get("resourceType").and_then(Value::as_str) != Some("Patient") {
-        return Err(vec![fe("resourceType", "resource-type", "the resource must be a Patient")]);
+        return Err(vec![fe(
+            "resourceType",
+            "resource-type",
+            "the resource must be a Patient",
+        )]);
     }
     let mut input = I::default();
-    for (i, id) in v.get("identifier").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, id) in v
+        .get("identifier")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let system = s(id, "system").unwrap_or_default();
         let value = s(id, "value").unwrap_or_default();
         if system == NHS_NUMBER_SYSTEM {
@@ -137,12 +175,26 @@ pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
                 .and_then(Value::as_str);
             input.nhs_number_verification_status = status.map(str::to_owned);
         } else if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
-            input.local_numbers.push(crate::domain::parse_inputs::LocalNumberInput { assigner: ods.to_string(), value });
+            input
+                .local_numbers
+                .push(crate::domain::parse_inputs::LocalNumberInput {
+                    assigner: ods.to_string(),
+                    value,
+                });
         } else {
-            errors.push(fe(&format!("local_numbers[{i}]"), "identifier-system", "identifier system must be the NHS number or a Tessera local-number system"));
+            errors.push(fe(
+                &format!("local_numbers[{i}]"),
+                "identifier-system",
+                "identifier system must be the NHS number or a Tessera local-number system",
+            ));
         }
     }
-    for n in v.get("name").and_then(Value::as_array).into_iter().flatten() {
+    for n in v
+        .get("name")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         input.names.push(crate::domain::parse_inputs::NameInput {
             family: s(n, "family").unwrap_or_default(),
             given: strs(n.get("given")),
@@ -152,44 +204,85 @@ pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
     }
     input.birth_date = s(v, "birthDate");
     input.administrative_sex = s(v, "gender");
-    for a in v.get("address").and_then(Value::as_array).into_iter().flatten() {
-        input.addresses.push(crate::domain::parse_inputs::AddressInput {
-            lines: strs(a.get("line")),
-            city: s(a, "city"),
-            district: s(a, "district"),
-            postcode: s(a, "postalCode"),
-            country: s(a, "country"),
-            r#use: s(a, "use"),
-            period_start: a.pointer("/period/start").and_then(Value::as_str).map(str::to_owned),
-            period_end: a.pointer("/period/end").and_then(Value::as_str).map(str::to_owned),
-        });
+    for a in v
+        .get("address")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        input
+            .addresses
+            .push(crate::domain::parse_inputs::AddressInput {
+                lines: strs(a.get("line")),
+                city: s(a, "city"),
+                district: s(a, "district"),
+                postcode: s(a, "postalCode"),
+                country: s(a, "country"),
+                r#use: s(a, "use"),
+                period_start: a
+                    .pointer("/period/start")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                period_end: a
+                    .pointer("/period/end")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
     }
-    for t in v.get("telecom").and_then(Value::as_array).into_iter().flatten() {
-        input.telecom.push(crate::domain::parse_inputs::ContactInput {
-            system: s(t, "system").unwrap_or_default(),
-            value: s(t, "value").unwrap_or_default(),
-            r#use: s(t, "use"),
-        });
+    for t in v
+        .get("telecom")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        input
+            .telecom
+            .push(crate::domain::parse_inputs::ContactInput {
+                system: s(t, "system").unwrap_or_default(),
+                value: s(t, "value").unwrap_or_default(),
+                r#use: s(t, "use"),
+            });
     }
-    input.general_practice = v.pointer("/generalPractitioner/0/identifier/value").and_then(Value::as_str).map(str::to_owned);
-    if errors.is_empty() { Ok(input) } else { Err(errors) }
+    input.general_practice = v
+        .pointer("/generalPractitioner/0/identifier/value")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(errors)
+    }
 }
 
 fn fhir_response(status: StatusCode, p: &Patient) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(FHIR_JSON)
         .insert_header(("ETag", format!("W/\"{}\"", p.version)))
-        .insert_header(("Location", format!("/fhir/Patient/{}/_history/{}", p.id, p.version)))
+        .insert_header((
+            "Location",
+            format!("/fhir/Patient/{}/_history/{}", p.id, p.version),
+        ))
         .body(to_fhir(p).to_string())
 }
 
 fn parse_resource(body: &[u8]) -> Result<DemographicsInput, ApiError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     from_fhir(&v).map_err(ApiError::validation)
 }
 
-pub async fn create(caller: Caller, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.register", Activity::AMEND_DEMOGRAPHICS, Flavour::Fhir).await?;
+pub async fn create(
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "patient.register",
+            Activity::AMEND_DEMOGRAPHICS,
+            Flavour::Fhir,
+        )
+        .await?;
     let key = match idempotent::key(&req) {
         Ok(k) => k,
         Err(e) => return usecases::refuse(&auth, None, e).await,
@@ -211,7 +304,9 @@ pub async fn create(caller: Caller, req: HttpRequest, body: web::Bytes) -> Resul
 }
 
 pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir).await?;
+    let auth = caller
+        .authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
+        .await?;
     let Some(id) = PatientId::parse(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
@@ -219,15 +314,29 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
     Ok(fhir_response(StatusCode::OK, &p))
 }
 
-pub async fn update(caller: Caller, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.update", Activity::AMEND_DEMOGRAPHICS, Flavour::Fhir).await?;
+pub async fn update(
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "patient.update",
+            Activity::AMEND_DEMOGRAPHICS,
+            Flavour::Fhir,
+        )
+        .await?;
     let Some(id) = PatientId::parse(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
     let parsed = (|| {
-        let v: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
         if v.get("id").and_then(Value::as_str) != Some(path.as_str()) {
-            return Err(ApiError::bad_request("the resource's id must match the URL"));
+            return Err(ApiError::bad_request(
+                "the resource's id must match the URL",
+            ));
         }
         let input = from_fhir(&v).map_err(ApiError::validation)?;
         Ok((if_match(&req)?, input))
@@ -246,12 +355,26 @@ enum Search {
     Demographic(SearchQuery),
 }
 
-const SEARCH_PARAMS: &[&str] = &["identifier", "family", "given", "birthdate", "gender", "address-postalcode", "_count", "_format"];
+const SEARCH_PARAMS: &[&str] = &[
+    "identifier",
+    "family",
+    "given",
+    "birthdate",
+    "gender",
+    "address-postalcode",
+    "_count",
+    "_format",
+];
 
 fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    if let Some((k, _)) = pairs.iter().find(|(k, _)| !SEARCH_PARAMS.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(format!("unsupported search parameter {k}")));
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(k, _)| !SEARCH_PARAMS.contains(&k.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unsupported search parameter {k}"
+        )));
     }
     if let Some(identifier) = get("identifier") {
         let (system, value) = identifier
@@ -263,29 +386,44 @@ fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
             });
         }
         if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
-            let ods = OdsCode::parse(ods).map_err(|_| ApiError::bad_request("the local-number system names no ODS code"))?;
+            let ods = OdsCode::parse(ods)
+                .map_err(|_| ApiError::bad_request("the local-number system names no ODS code"))?;
             return Ok(Search::Local(ods, value.to_string()));
         }
-        return Err(ApiError::bad_request("identifier system must be the NHS number or a local-number system"));
+        return Err(ApiError::bad_request(
+            "identifier system must be the NHS number or a local-number system",
+        ));
     }
     let birth_date = match get("birthdate") {
         None => None,
         Some(d) => {
             let d = d.strip_prefix("eq").unwrap_or(&d).to_string();
-            Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
-                ApiError::validation(vec![fe("birth_date", "date", "birthdate as YYYY-MM-DD (optionally eqYYYY-MM-DD)")])
-            })?)
+            Some(
+                chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                    ApiError::validation(vec![fe(
+                        "birth_date",
+                        "date",
+                        "birthdate as YYYY-MM-DD (optionally eqYYYY-MM-DD)",
+                    )])
+                })?,
+            )
         }
     };
     let family = get("family").filter(|s| !s.trim().is_empty());
     if family.is_none() && birth_date.is_none() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "search.too-broad", "search by identifier, or by family and/or birthdate"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "search.too-broad",
+            "search by identifier, or by family and/or birthdate",
+        ));
     }
     let gender = match get("gender") {
         None => None,
         Some(g) => Some(
             tessera_nhs::AdministrativeSex::parse(&g)
-                .map_err(|e| ApiError::validation(vec![fe("administrative_sex", "code", &e.to_string())]))?
+                .map_err(|e| {
+                    ApiError::validation(vec![fe("administrative_sex", "code", &e.to_string())])
+                })?
                 .as_str()
                 .to_string(),
         ),
@@ -301,18 +439,29 @@ fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
 }
 
 pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir).await?;
-    let pairs: Vec<(String, String)> = match web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
-        Ok(q) => q.into_inner(),
-        Err(e) => return usecases::refuse(&auth, None, ApiError::bad_request(e.to_string())).await,
-    };
+    let auth = caller
+        .authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
+        .await?;
+    let pairs: Vec<(String, String)> =
+        match web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+            Ok(q) => q.into_inner(),
+            Err(e) => {
+                return usecases::refuse(&auth, None, ApiError::bad_request(e.to_string())).await
+            }
+        };
     let search = match parse_search(&pairs) {
         Ok(s) => s,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     let patients: Vec<Patient> = match search {
-        Search::Nhs(n) => usecases::find_by_nhs_number(&auth, n).await?.into_iter().collect(),
-        Search::Local(a, v) => usecases::find_by_local_number(&auth, a, v).await?.into_iter().collect(),
+        Search::Nhs(n) => usecases::find_by_nhs_number(&auth, n)
+            .await?
+            .into_iter()
+            .collect(),
+        Search::Local(a, v) => usecases::find_by_local_number(&auth, a, v)
+            .await?
+            .into_iter()
+            .collect(),
         Search::Demographic(q) => usecases::search(&auth, q).await?,
     };
     let entries: Vec<Value> = patients
@@ -326,7 +475,9 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
         "link": [{ "relation": "self", "url": format!("/fhir/Patient?{}", req.query_string()) }],
         "entry": entries,
     });
-    Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(bundle.to_string()))
+    Ok(HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(bundle.to_string()))
 }
 
 pub async fn capability_statement() -> HttpResponse {
@@ -355,5 +506,7 @@ pub async fn capability_statement() -> HttpResponse {
             }]
         }]
     });
-    HttpResponse::Ok().content_type(FHIR_JSON).body(cs.to_string())
+    HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(cs.to_string())
 }

@@ -13,9 +13,14 @@ pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     match req.headers().get(HEADER) {
         None => Ok(None),
         Some(v) => {
-            let k = v.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?.trim();
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
+                .trim();
             if k.is_empty() || k.len() > 200 {
-                return Err(ApiError::bad_request("Idempotency-Key must be 1 to 200 characters"));
+                return Err(ApiError::bad_request(
+                    "Idempotency-Key must be 1 to 200 characters",
+                ));
             }
             Ok(Some(k.to_string()))
         }
@@ -33,7 +38,12 @@ fn to_response(r: &StoredResponse) -> HttpResponse {
 }
 
 /// Runs `work` under `key`. `work` audits itself; the other paths audit here.
-pub async fn run<F, Fut>(auth: &Authorized, key: Option<String>, body: &[u8], work: F) -> Result<HttpResponse, ApiError>
+pub async fn run<F, Fut>(
+    auth: &Authorized,
+    key: Option<String>,
+    body: &[u8],
+    work: F,
+) -> Result<HttpResponse, ApiError>
 where
     F: FnOnce(Option<String>) -> Fut,
     Fut: Future<Output = Result<StoredResponse, ApiError>>,
@@ -48,7 +58,11 @@ where
     let scope = auth.idempotency_scope();
     let hash = Idempotency::hash_body(body);
     let idem = &auth.state.idempotency;
-    match idem.begin(&scope, &key, &hash).await.map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))? {
+    match idem
+        .begin(&scope, &key, &hash)
+        .await
+        .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?
+    {
         Begin::Proceed => match work(Some(key.clone())).await {
             Ok(stored) => {
                 if let Err(e) = idem.complete(&scope, &key, &hash, stored.clone()).await {
@@ -65,16 +79,30 @@ where
             }
         },
         Begin::Replay(stored) => {
-            auth.audit(Ending { reason: "idempotent-replay".into(), ..Ending::permit(None, stored.status, 1) }).await?;
+            auth.audit(Ending {
+                reason: "idempotent-replay".into(),
+                ..Ending::permit(None, stored.status, 1)
+            })
+            .await?;
             Ok(to_response(&stored))
         }
         Begin::InFlight => {
-            let e = ApiError::new(StatusCode::CONFLICT, "idempotency.in-flight", "a request with this Idempotency-Key is still being processed").with_flavour(auth.flavour);
+            let e = ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency.in-flight",
+                "a request with this Idempotency-Key is still being processed",
+            )
+            .with_flavour(auth.flavour);
             auth.audit(Ending::from_error(None, &e)).await?;
             Err(e)
         }
         Begin::Mismatch => {
-            let e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency.mismatch", "this Idempotency-Key was used with a different request body").with_flavour(auth.flavour);
+            let e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency.mismatch",
+                "this Idempotency-Key was used with a different request body",
+            )
+            .with_flavour(auth.flavour);
             auth.audit(Ending::from_error(None, &e)).await?;
             Err(e)
         }

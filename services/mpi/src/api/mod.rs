@@ -52,5 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn openapi() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
 }

@@ -24,7 +24,8 @@ fn json_body(p: &Patient) -> serde_json::Value {
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not valid: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid: {e}")))
 }
 
 fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
@@ -36,8 +37,18 @@ fn etag(p: &Patient) -> String {
     format!("W/\"{}\"", p.version)
 }
 
-pub async fn register(caller: Caller, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.register", Activity::AMEND_DEMOGRAPHICS, Flavour::Json).await?;
+pub async fn register(
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "patient.register",
+            Activity::AMEND_DEMOGRAPHICS,
+            Flavour::Json,
+        )
+        .await?;
     let key = match idempotent::key(&req) {
         Ok(k) => k,
         Err(e) => return usecases::refuse(&auth, None, e).await,
@@ -59,17 +70,27 @@ pub async fn register(caller: Caller, req: HttpRequest, body: web::Bytes) -> Res
 }
 
 pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Json).await?;
+    let auth = caller
+        .authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
+        .await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     let p = usecases::read(&auth, id).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(&p))).json(json_body(&p)))
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag(&p)))
+        .json(json_body(&p)))
 }
 
 pub async fn history(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.history", Activity::VIEW_DEMOGRAPHICS, Flavour::Json).await?;
+    let auth = caller
+        .authorize(
+            "patient.history",
+            Activity::VIEW_DEMOGRAPHICS,
+            Flavour::Json,
+        )
+        .await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
@@ -78,19 +99,33 @@ pub async fn history(caller: Caller, path: web::Path<String>) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(serde_json::json!({ "patient_id": id.to_string(), "versions": h })))
 }
 
-pub async fn update(caller: Caller, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.update", Activity::AMEND_DEMOGRAPHICS, Flavour::Json).await?;
+pub async fn update(
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "patient.update",
+            Activity::AMEND_DEMOGRAPHICS,
+            Flavour::Json,
+        )
+        .await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
-    let parsed = if_match(&req).and_then(|v| parse_body::<DemographicsInput>(&body).map(|b| (v, b)));
+    let parsed =
+        if_match(&req).and_then(|v| parse_body::<DemographicsInput>(&body).map(|b| (v, b)));
     let (version, input) = match parsed {
         Ok(x) => x,
         Err(e) => return usecases::refuse(&auth, Some(id.to_string()), e).await,
     };
     let p = usecases::update(&auth, id, input, version).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(&p))).json(json_body(&p)))
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag(&p)))
+        .json(json_body(&p)))
 }
 
 /// `If-Match: W/"3"` (or `"3"`): update only if the patient is still at version 3.
@@ -103,32 +138,82 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
             .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
             .and_then(|s| s.parse::<i64>().ok())
             .map(Some)
-            .ok_or_else(|| ApiError::bad_request("If-Match must be an ETag from a read, e.g. W/\"3\"")),
+            .ok_or_else(|| {
+                ApiError::bad_request("If-Match must be an ETag from a read, e.g. W/\"3\"")
+            }),
     }
 }
 
-const FIND_PARAMS: &[&str] = &["nhs_number", "local_number", "assigner", "family", "given", "birth_date", "sex", "postcode", "limit"];
+const FIND_PARAMS: &[&str] = &[
+    "nhs_number",
+    "local_number",
+    "assigner",
+    "family",
+    "given",
+    "birth_date",
+    "sex",
+    "postcode",
+    "limit",
+];
 
-pub async fn find(caller: Caller, q: web::Query<HashMap<String, String>>) -> Result<HttpResponse, ApiError> {
-    let auth = caller.authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Json).await?;
+pub async fn find(
+    caller: Caller,
+    q: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
+        .await?;
     let q = q.into_inner();
     if let Some(unknown) = q.keys().find(|k| !FIND_PARAMS.contains(&k.as_str())) {
-        return usecases::refuse(&auth, None, ApiError::bad_request(format!("unknown parameter {unknown}"))).await;
+        return usecases::refuse(
+            &auth,
+            None,
+            ApiError::bad_request(format!("unknown parameter {unknown}")),
+        )
+        .await;
     }
     let field_error = |field: &str, code: &str, message: String| {
-        ApiError::validation(vec![FieldError { field: field.into(), code: code.into(), message }])
+        ApiError::validation(vec![FieldError {
+            field: field.into(),
+            code: code.into(),
+            message,
+        }])
     };
     let patients = if let Some(n) = q.get("nhs_number") {
         match NhsNumber::parse(n) {
-            Ok(n) => usecases::find_by_nhs_number(&auth, n).await?.into_iter().collect(),
-            Err(e) => return usecases::refuse(&auth, None, field_error("nhs_number", e.code(), e.to_string())).await,
+            Ok(n) => usecases::find_by_nhs_number(&auth, n)
+                .await?
+                .into_iter()
+                .collect(),
+            Err(e) => {
+                return usecases::refuse(
+                    &auth,
+                    None,
+                    field_error("nhs_number", e.code(), e.to_string()),
+                )
+                .await
+            }
         }
     } else if let Some(value) = q.get("local_number") {
-        let assigner = match OdsCode::parse(q.get("assigner").map(String::as_str).unwrap_or(auth.tenant.as_str())) {
+        let assigner = match OdsCode::parse(
+            q.get("assigner")
+                .map(String::as_str)
+                .unwrap_or(auth.tenant.as_str()),
+        ) {
             Ok(a) => a,
-            Err(e) => return usecases::refuse(&auth, None, field_error("assigner", "ods-code", e.to_string())).await,
+            Err(e) => {
+                return usecases::refuse(
+                    &auth,
+                    None,
+                    field_error("assigner", "ods-code", e.to_string()),
+                )
+                .await
+            }
         };
-        usecases::find_by_local_number(&auth, assigner, value.trim().to_string()).await?.into_iter().collect()
+        usecases::find_by_local_number(&auth, assigner, value.trim().to_string())
+            .await?
+            .into_iter()
+            .collect()
     } else {
         let query = match search_query(&q) {
             Ok(s) => s,
@@ -143,9 +228,15 @@ pub async fn find(caller: Caller, q: web::Query<HashMap<String, String>>) -> Res
 fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
     let birth_date = match q.get("birth_date") {
         None => None,
-        Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-            ApiError::validation(vec![FieldError { field: "birth_date".into(), code: "date".into(), message: "a date as YYYY-MM-DD".into() }])
-        })?),
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ApiError::validation(vec![FieldError {
+                    field: "birth_date".into(),
+                    code: "date".into(),
+                    message: "a date as YYYY-MM-DD".into(),
+                }])
+            })?,
+        ),
     };
     let family = q.get("family").filter(|s| !s.trim().is_empty()).cloned();
     // A demographic search needs a family name or a date of birth: no browsing the index.
@@ -167,7 +258,10 @@ fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
 }
 
 /// Ends the caller's session on every service (the revoked-session list).
-pub async fn logout(caller: Caller, state: web::Data<super::AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+) -> Result<HttpResponse, ApiError> {
     let identity = caller.identity_for_logout()?;
     state
         .revocations

@@ -31,7 +31,14 @@ impl fmt::Display for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { status, code: code.into(), detail: detail.into(), errors: vec![], flavour: Flavour::Json, retry_after: None }
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            errors: vec![],
+            flavour: Flavour::Json,
+            retry_after: None,
+        }
     }
 
     pub fn with_flavour(mut self, flavour: Flavour) -> Self {
@@ -40,8 +47,15 @@ impl ApiError {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) }
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            errors,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -54,11 +68,22 @@ impl ApiError {
 
     pub fn internal(cause: &dyn fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; it has been logged",
+        )
     }
 
     pub fn throttled(retry_after: u64) -> Self {
-        Self { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "this trust's request budget is used up; retry shortly") }
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "this trust's request budget is used up; retry shortly",
+            )
+        }
     }
 
     fn fhir_issue_code(&self) -> &'static str {
@@ -80,7 +105,10 @@ impl ApiError {
 
 /// Maps a JSON API field path to a FHIRPath expression on Patient.
 pub fn fhir_expression(field: &str) -> String {
-    let (head, rest) = field.split_once(['.', '[']).map(|(h, _)| (h, &field[h.len()..])).unwrap_or((field, ""));
+    let (head, rest) = field
+        .split_once(['.', '['])
+        .map(|(h, _)| (h, &field[h.len()..]))
+        .unwrap_or((field, ""));
     let base = match head {
         "nhs_number" | "local_numbers" => "Patient.identifier",
         "nhs_number_verification_status" => "Patient.identifier.extension",
@@ -95,7 +123,10 @@ pub fn fhir_expression(field: &str) -> String {
     if head == "nhs_number" || head == "local_numbers" || rest.is_empty() {
         base.to_string()
     } else {
-        let rest = rest.replace(".postcode", ".postalCode").replace(".period_start", ".period.start").replace(".period_end", ".period.end");
+        let rest = rest
+            .replace(".postcode", ".postalCode")
+            .replace(".period_start", ".period.start")
+            .replace(".period_end", ".period.end");
         format!("{base}{rest}")
     }
 }
@@ -114,14 +145,16 @@ impl ResponseError for ApiError {
             b.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         match self.flavour {
-            Flavour::Json => b.content_type("application/problem+json").json(serde_json::json!({
-                "type": format!("https://tessera.nhs.uk/problems/{}", self.code),
-                "title": self.status.canonical_reason().unwrap_or("Error"),
-                "status": self.status.as_u16(),
-                "code": self.code,
-                "detail": self.detail,
-                "errors": self.errors,
-            })),
+            Flavour::Json => b
+                .content_type("application/problem+json")
+                .json(serde_json::json!({
+                    "type": format!("https://tessera.nhs.uk/problems/{}", self.code),
+                    "title": self.status.canonical_reason().unwrap_or("Error"),
+                    "status": self.status.as_u16(),
+                    "code": self.code,
+                    "detail": self.detail,
+                    "errors": self.errors,
+                })),
             Flavour::Fhir => {
                 let issue_code = self.fhir_issue_code();
                 let issues: Vec<serde_json::Value> = if self.errors.is_empty() {
@@ -143,10 +176,11 @@ impl ResponseError for ApiError {
                         }))
                         .collect()
                 };
-                b.content_type("application/fhir+json").json(serde_json::json!({
-                    "resourceType": "OperationOutcome",
-                    "issue": issues,
-                }))
+                b.content_type("application/fhir+json")
+                    .json(serde_json::json!({
+                        "resourceType": "OperationOutcome",
+                        "issue": issues,
+                    }))
             }
         }
     }
@@ -160,7 +194,10 @@ mod tests {
     fn field_paths_become_fhir_expressions() {
         assert_eq!(fhir_expression("nhs_number"), "Patient.identifier");
         assert_eq!(fhir_expression("names[0].family"), "Patient.name[0].family");
-        assert_eq!(fhir_expression("addresses[1].postcode"), "Patient.address[1].postalCode");
+        assert_eq!(
+            fhir_expression("addresses[1].postcode"),
+            "Patient.address[1].postalCode"
+        );
         assert_eq!(fhir_expression("birth_date"), "Patient.birthDate");
     }
 }

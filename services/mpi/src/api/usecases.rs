@@ -26,22 +26,34 @@ fn store_error(e: StoreError) -> ApiError {
             format!("the patient has changed; the current version is {v}"),
         ),
         StoreError::NotFound => ApiError::not_found(),
-        StoreError::RegistrationRace => ApiError::new(StatusCode::CONFLICT, "patient.registration-race", "a concurrent registration conflicted; retry"),
+        StoreError::RegistrationRace => ApiError::new(
+            StatusCode::CONFLICT,
+            "patient.registration-race",
+            "a concurrent registration conflicted; retry",
+        ),
         e @ (StoreError::Db(_) | StoreError::Corrupt(_)) => ApiError::internal(&e),
     }
 }
 
 /// Runs a write: `work` inside a tenant transaction, then the audit record in the same
 /// transaction on success, or in its own after rollback on failure.
-async fn audited_write<T, F>(auth: &Authorized, patient_hint: Option<String>, work: F) -> Result<T, ApiError>
+async fn audited_write<T, F>(
+    auth: &Authorized,
+    patient_hint: Option<String>,
+    work: F,
+) -> Result<T, ApiError>
 where
-    F: for<'t> FnOnce(&'t sea_orm::DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<(T, Ending), ApiError>>,
+    F: for<'t> FnOnce(
+        &'t sea_orm::DatabaseTransaction,
+    ) -> futures::future::BoxFuture<'t, Result<(T, Ending), ApiError>>,
 {
     let txn = auth.begin().await?;
     match work(&txn).await {
         Ok((value, ending)) => {
             auth.audit_in(&txn, ending).await?;
-            txn.commit().await.map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
+            txn.commit()
+                .await
+                .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
             auth.state.relay.notify_one();
             Ok(value)
         }
@@ -56,7 +68,11 @@ where
 
 /// Registers a patient. Returns the patient and whether it was created now (false: an
 /// earlier request with the same idempotency key created it).
-pub async fn register(auth: &Authorized, input: DemographicsInput, idempotency_key: Option<String>) -> Result<(Patient, bool), ApiError> {
+pub async fn register(
+    auth: &Authorized,
+    input: DemographicsInput,
+    idempotency_key: Option<String>,
+) -> Result<(Patient, bool), ApiError> {
     let demographics = match input.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => d,
         Err(errors) => {
@@ -71,9 +87,14 @@ pub async fn register(auth: &Authorized, input: DemographicsInput, idempotency_k
     let key = idempotency_key.map(|k| format!("{user}:{k}"));
     audited_write(auth, None, move |txn| {
         Box::pin(async move {
-            match store::insert(txn, tenant.ods(), demographics, key, &user).await.map_err(store_error)? {
+            match store::insert(txn, tenant.ods(), demographics, key, &user)
+                .await
+                .map_err(store_error)?
+            {
                 InsertOutcome::Created(p) => {
-                    tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace)).await.map_err(|e| ApiError::internal(&e))?;
+                    tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
+                        .await
+                        .map_err(|e| ApiError::internal(&e))?;
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
                     Ok(((p, true), ending))
                 }
@@ -88,12 +109,18 @@ pub async fn register(auth: &Authorized, input: DemographicsInput, idempotency_k
     .await
 }
 
-pub async fn update(auth: &Authorized, id: PatientId, input: DemographicsInput, expected_version: Option<i64>) -> Result<Patient, ApiError> {
+pub async fn update(
+    auth: &Authorized,
+    id: PatientId,
+    input: DemographicsInput,
+    expected_version: Option<i64>,
+) -> Result<Patient, ApiError> {
     let demographics = match input.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => d,
         Err(errors) => {
             let e = ApiError::validation(errors).with_flavour(auth.flavour);
-            auth.audit(Ending::from_error(Some(id.to_string()), &e)).await?;
+            auth.audit(Ending::from_error(Some(id.to_string()), &e))
+                .await?;
             return Err(e);
         }
     };
@@ -107,7 +134,9 @@ pub async fn update(auth: &Authorized, id: PatientId, input: DemographicsInput, 
                 .map_err(store_error)?
                 .ok_or_else(ApiError::not_found)?;
             if !changed.is_empty() {
-                tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace)).await.map_err(|e| ApiError::internal(&e))?;
+                tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace))
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?;
             }
             let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
             Ok((p, ending))
@@ -117,9 +146,16 @@ pub async fn update(auth: &Authorized, id: PatientId, input: DemographicsInput, 
 }
 
 /// Runs a read in a tenant transaction and audits how it ended.
-async fn audited_read<T, F>(auth: &Authorized, patient_hint: Option<String>, count: impl Fn(&T) -> (Option<String>, i32), work: F) -> Result<T, ApiError>
+async fn audited_read<T, F>(
+    auth: &Authorized,
+    patient_hint: Option<String>,
+    count: impl Fn(&T) -> (Option<String>, i32),
+    work: F,
+) -> Result<T, ApiError>
 where
-    F: for<'t> FnOnce(&'t sea_orm::DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<T, StoreError>>,
+    F: for<'t> FnOnce(
+        &'t sea_orm::DatabaseTransaction,
+    ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>,
 {
     let result = async {
         let txn = auth.begin().await?;
@@ -142,31 +178,58 @@ fn one(p: &Option<Patient>) -> (Option<String>, i32) {
     (p.as_ref().map(|p| p.id.to_string()), i32::from(p.is_some()))
 }
 
+#[allow(clippy::ptr_arg)] // passed where `Fn(&T)` is expected with T = Vec<Patient>
 fn many(ps: &Vec<Patient>) -> (Option<String>, i32) {
-    let id = if ps.len() == 1 { ps.first().map(|p| p.id.to_string()) } else { None };
+    let id = if ps.len() == 1 {
+        ps.first().map(|p| p.id.to_string())
+    } else {
+        None
+    };
     (id, i32::try_from(ps.len()).unwrap_or(i32::MAX))
 }
 
 pub async fn read(auth: &Authorized, id: PatientId) -> Result<Patient, ApiError> {
-    audited_read(auth, Some(id.to_string()), |p: &Patient| (Some(p.id.to_string()), 1), move |txn| {
-        Box::pin(async move { store::get(txn, id).await?.ok_or(StoreError::NotFound) })
+    audited_read(
+        auth,
+        Some(id.to_string()),
+        |p: &Patient| (Some(p.id.to_string()), 1),
+        move |txn| Box::pin(async move { store::get(txn, id).await?.ok_or(StoreError::NotFound) }),
+    )
+    .await
+}
+
+pub async fn find_by_nhs_number(
+    auth: &Authorized,
+    n: NhsNumber,
+) -> Result<Option<Patient>, ApiError> {
+    audited_read(auth, None, one, move |txn| {
+        Box::pin(async move { store::find_by_nhs_number(txn, &n).await })
     })
     .await
 }
 
-pub async fn find_by_nhs_number(auth: &Authorized, n: NhsNumber) -> Result<Option<Patient>, ApiError> {
-    audited_read(auth, None, one, move |txn| Box::pin(async move { store::find_by_nhs_number(txn, &n).await })).await
-}
-
-pub async fn find_by_local_number(auth: &Authorized, assigner: OdsCode, value: String) -> Result<Option<Patient>, ApiError> {
-    audited_read(auth, None, one, move |txn| Box::pin(async move { store::find_by_local_number(txn, &assigner, &value).await })).await
+pub async fn find_by_local_number(
+    auth: &Authorized,
+    assigner: OdsCode,
+    value: String,
+) -> Result<Option<Patient>, ApiError> {
+    audited_read(auth, None, one, move |txn| {
+        Box::pin(async move { store::find_by_local_number(txn, &assigner, &value).await })
+    })
+    .await
 }
 
 pub async fn search(auth: &Authorized, q: SearchQuery) -> Result<Vec<Patient>, ApiError> {
-    audited_read(auth, None, many, move |txn| Box::pin(async move { store::search(txn, &q).await })).await
+    audited_read(auth, None, many, move |txn| {
+        Box::pin(async move { store::search(txn, &q).await })
+    })
+    .await
 }
 
-pub async fn history(auth: &Authorized, id: PatientId) -> Result<Vec<store::HistoryEntry>, ApiError> {
+pub async fn history(
+    auth: &Authorized,
+    id: PatientId,
+) -> Result<Vec<store::HistoryEntry>, ApiError> {
     audited_read(
         auth,
         Some(id.to_string()),
@@ -185,7 +248,11 @@ pub async fn history(auth: &Authorized, id: PatientId) -> Result<Vec<store::Hist
 }
 
 /// Audits a request that was refused before any work (bad parameters): one record.
-pub async fn refuse<T>(auth: &Authorized, patient_id: Option<String>, e: ApiError) -> Result<T, ApiError> {
+pub async fn refuse<T>(
+    auth: &Authorized,
+    patient_id: Option<String>,
+    e: ApiError,
+) -> Result<T, ApiError> {
     let e = e.with_flavour(auth.flavour);
     auth.audit(Ending::from_error(patient_id, &e)).await?;
     Err(e)

@@ -106,7 +106,10 @@ impl fmt::Debug for Demographics {
 impl Demographics {
     /// The name used for search: the first official name, else the first.
     pub fn primary_name(&self) -> Option<&HumanName> {
-        self.names.iter().find(|n| n.r#use == "official").or_else(|| self.names.first())
+        self.names
+            .iter()
+            .find(|n| n.r#use == "official")
+            .or_else(|| self.names.first())
     }
 
     /// The current home address: home use, no end date.
@@ -126,14 +129,23 @@ impl Demographics {
             }
         };
         cmp("nhs_number", self.nhs_number == other.nhs_number);
-        cmp("nhs_number_verification_status", self.nhs_number_verification_status == other.nhs_number_verification_status);
+        cmp(
+            "nhs_number_verification_status",
+            self.nhs_number_verification_status == other.nhs_number_verification_status,
+        );
         cmp("local_numbers", self.local_numbers == other.local_numbers);
         cmp("names", self.names == other.names);
         cmp("birth_date", self.birth_date == other.birth_date);
-        cmp("administrative_sex", self.administrative_sex == other.administrative_sex);
+        cmp(
+            "administrative_sex",
+            self.administrative_sex == other.administrative_sex,
+        );
         cmp("addresses", self.addresses == other.addresses);
         cmp("telecom", self.telecom == other.telecom);
-        cmp("general_practice", self.general_practice == other.general_practice);
+        cmp(
+            "general_practice",
+            self.general_practice == other.general_practice,
+        );
         out
     }
 }

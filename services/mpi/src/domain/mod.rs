@@ -9,5 +9,7 @@ pub mod parse_inputs {
     pub use super::parse::{AddressInput, ContactInput, LocalNumberInput, NameInput};
 }
 
-pub use demographics::{Address, ContactPoint, Demographics, HumanName, LocalNumber, Patient, PatientId};
+pub use demographics::{
+    Address, ContactPoint, Demographics, HumanName, LocalNumber, Patient, PatientId,
+};
 pub use parse::{DemographicsInput, FieldError};

@@ -13,7 +13,11 @@ pub struct FieldError {
 }
 
 fn err(field: impl Into<String>, code: &str, message: impl Into<String>) -> FieldError {
-    FieldError { field: field.into(), code: code.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -74,7 +78,15 @@ impl std::fmt::Debug for DemographicsInput {
     }
 }
 
-const NAME_USES: &[&str] = &["usual", "official", "temp", "nickname", "anonymous", "old", "maiden"];
+const NAME_USES: &[&str] = &[
+    "usual",
+    "official",
+    "temp",
+    "nickname",
+    "anonymous",
+    "old",
+    "maiden",
+];
 const ADDRESS_USES: &[&str] = &["home", "work", "temp", "old", "billing"];
 const TELECOM_SYSTEMS: &[&str] = &["phone", "fax", "email", "pager", "url", "sms", "other"];
 const TELECOM_USES: &[&str] = &["home", "work", "temp", "old", "mobile"];
@@ -86,14 +98,25 @@ fn text(field: &str, s: &str, max: usize, errors: &mut Vec<FieldError>) -> Optio
         return None;
     }
     if t.chars().any(char::is_control) {
-        errors.push(err(field, "control-character", "control characters are not allowed"));
+        errors.push(err(
+            field,
+            "control-character",
+            "control characters are not allowed",
+        ));
         return None;
     }
     Some(t.to_string())
 }
 
-fn opt_text(field: &str, s: &Option<String>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    s.as_deref().and_then(|v| text(field, v, max, errors)).filter(|v| !v.is_empty())
+fn opt_text(
+    field: &str,
+    s: &Option<String>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    s.as_deref()
+        .and_then(|v| text(field, v, max, errors))
+        .filter(|v| !v.is_empty())
 }
 
 fn date(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
@@ -106,7 +129,13 @@ fn date(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate>
     }
 }
 
-fn code_in(field: &str, value: Option<&str>, allowed: &[&str], default: &str, errors: &mut Vec<FieldError>) -> String {
+fn code_in(
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+    default: &str,
+    errors: &mut Vec<FieldError>,
+) -> String {
     match value.map(str::trim) {
         None | Some("") => default.to_string(),
         Some(v) if allowed.contains(&v) => v.to_string(),
@@ -143,7 +172,12 @@ impl DemographicsInput {
                 }
             },
         };
-        if nhs_number_verification_status.is_some() && self.nhs_number.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        if nhs_number_verification_status.is_some()
+            && self
+                .nhs_number
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty())
+        {
             let status_needs_number = !matches!(
                 nhs_number_verification_status,
                 Some(VerificationStatus::NotPresentTraceNotRequired)
@@ -151,7 +185,11 @@ impl DemographicsInput {
                     | Some(VerificationStatus::TracePostponed)
             );
             if status_needs_number {
-                e.push(err("nhs_number_verification_status", "needs-nhs-number", "this status says a number is present"));
+                e.push(err(
+                    "nhs_number_verification_status",
+                    "needs-nhs-number",
+                    "this status says a number is present",
+                ));
             }
         }
 
@@ -160,15 +198,30 @@ impl DemographicsInput {
             let f = format!("local_numbers[{i}]");
             let assigner = OdsCode::parse(&l.assigner);
             let value = l.value.trim();
-            let value_ok = !value.is_empty() && value.len() <= 20 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
+            let value_ok = !value.is_empty()
+                && value.len() <= 20
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
             if assigner.is_err() {
-                e.push(err(format!("{f}.assigner"), "ods-code", "the assigning trust's ODS code"));
+                e.push(err(
+                    format!("{f}.assigner"),
+                    "ods-code",
+                    "the assigning trust's ODS code",
+                ));
             }
             if !value_ok {
-                e.push(err(format!("{f}.value"), "local-number", "1 to 20 letters, digits, '-' or '/'"));
+                e.push(err(
+                    format!("{f}.value"),
+                    "local-number",
+                    "1 to 20 letters, digits, '-' or '/'",
+                ));
             }
             if let (Ok(assigner), true) = (assigner, value_ok) {
-                local_numbers.push(LocalNumber { assigner, value: value.to_string() });
+                local_numbers.push(LocalNumber {
+                    assigner,
+                    value: value.to_string(),
+                });
             }
         }
 
@@ -190,8 +243,19 @@ impl DemographicsInput {
                 .filter(|g| !g.is_empty())
                 .collect();
             let prefix = opt_text(&format!("{f}.prefix"), &n.prefix, 40, e);
-            let r#use = code_in(&format!("{f}.use"), n.r#use.as_deref(), NAME_USES, "official", e);
-            names.push(HumanName { family, given, prefix, r#use });
+            let r#use = code_in(
+                &format!("{f}.use"),
+                n.r#use.as_deref(),
+                NAME_USES,
+                "official",
+                e,
+            );
+            names.push(HumanName {
+                family,
+                given,
+                prefix,
+                r#use,
+            });
         }
 
         let birth_date = match self.birth_date.as_deref() {
@@ -201,7 +265,11 @@ impl DemographicsInput {
             }
             Some(s) => date("birth_date", s, e).and_then(|d| {
                 if d > today {
-                    e.push(err("birth_date", "future", "a date of birth cannot be in the future"));
+                    e.push(err(
+                        "birth_date",
+                        "future",
+                        "a date of birth cannot be in the future",
+                    ));
                     None
                 } else if d < NaiveDate::from_ymd_opt(1880, 1, 1).unwrap_or(d) {
                     e.push(err("birth_date", "too-old", "a date of birth after 1880"));
@@ -234,7 +302,18 @@ impl DemographicsInput {
                 .filter(|l| !l.is_empty())
                 .collect();
             let country = opt_text(&format!("{f}.country"), &a.country, 60, e);
-            let uk = country.as_deref().is_none_or(|c| matches!(c.to_ascii_uppercase().as_str(), "GB" | "GBR" | "UK" | "UNITED KINGDOM" | "ENGLAND" | "WALES" | "SCOTLAND" | "NORTHERN IRELAND"));
+            let uk = country.as_deref().is_none_or(|c| {
+                matches!(
+                    c.to_ascii_uppercase().as_str(),
+                    "GB" | "GBR"
+                        | "UK"
+                        | "UNITED KINGDOM"
+                        | "ENGLAND"
+                        | "WALES"
+                        | "SCOTLAND"
+                        | "NORTHERN IRELAND"
+                )
+            });
             let postcode = match a.postcode.as_deref().map(str::trim) {
                 None | Some("") => None,
                 // A postcode outside the UK is kept as written in the lines; only UK ones are parsed.
@@ -247,22 +326,49 @@ impl DemographicsInput {
                     }
                 },
             };
-            let period_start = a.period_start.as_deref().filter(|s| !s.is_empty()).and_then(|s| date(&format!("{f}.period_start"), s, e));
-            let period_end = a.period_end.as_deref().filter(|s| !s.is_empty()).and_then(|s| date(&format!("{f}.period_end"), s, e));
+            let period_start = a
+                .period_start
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .and_then(|s| date(&format!("{f}.period_start"), s, e));
+            let period_end = a
+                .period_end
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .and_then(|s| date(&format!("{f}.period_end"), s, e));
             if let (Some(s), Some(en)) = (period_start, period_end) {
                 if en < s {
-                    e.push(err(format!("{f}.period_end"), "period", "the end is before the start"));
+                    e.push(err(
+                        format!("{f}.period_end"),
+                        "period",
+                        "the end is before the start",
+                    ));
                 }
             }
-            let r#use = code_in(&format!("{f}.use"), a.r#use.as_deref(), ADDRESS_USES, "home", e);
+            let r#use = code_in(
+                &format!("{f}.use"),
+                a.r#use.as_deref(),
+                ADDRESS_USES,
+                "home",
+                e,
+            );
             let mut lines = lines;
             if !uk {
-                if let Some(p) = a.postcode.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                if let Some(p) = a
+                    .postcode
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                {
                     lines.push(p.to_string());
                 }
             }
             if lines.is_empty() && postcode.is_none() {
-                e.push(err(format!("{f}.lines"), "required", "an address needs a line or a postcode"));
+                e.push(err(
+                    format!("{f}.lines"),
+                    "required",
+                    "an address needs a line or a postcode",
+                ));
             }
             addresses.push(Address {
                 lines,
@@ -279,13 +385,27 @@ impl DemographicsInput {
         let mut telecom = Vec::new();
         for (i, t) in self.telecom.iter().enumerate() {
             let f = format!("telecom[{i}]");
-            let system = code_in(&format!("{f}.system"), Some(&t.system), TELECOM_SYSTEMS, "other", e);
+            let system = code_in(
+                &format!("{f}.system"),
+                Some(&t.system),
+                TELECOM_SYSTEMS,
+                "other",
+                e,
+            );
             let value = text(&format!("{f}.value"), &t.value, 100, e).unwrap_or_default();
             if value.is_empty() {
                 e.push(err(format!("{f}.value"), "required", "a value"));
             }
-            let r#use = t.r#use.as_deref().filter(|u| !u.is_empty()).map(|u| code_in(&format!("{f}.use"), Some(u), TELECOM_USES, "home", e));
-            telecom.push(ContactPoint { system, value, r#use });
+            let r#use = t
+                .r#use
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .map(|u| code_in(&format!("{f}.use"), Some(u), TELECOM_USES, "home", e));
+            telecom.push(ContactPoint {
+                system,
+                value,
+                r#use,
+            });
         }
 
         let general_practice = match self.general_practice.as_deref().map(str::trim) {
@@ -327,10 +447,18 @@ mod tests {
     fn valid() -> DemographicsInput {
         DemographicsInput {
             nhs_number: Some("943 476 5919".into()),
-            names: vec![NameInput { family: "Testpatient".into(), given: vec!["Jane".into()], ..Default::default() }],
+            names: vec![NameInput {
+                family: "Testpatient".into(),
+                given: vec!["Jane".into()],
+                ..Default::default()
+            }],
             birth_date: Some("1970-01-01".into()),
             administrative_sex: Some("female".into()),
-            addresses: vec![AddressInput { lines: vec!["1 High Street".into()], postcode: Some("ls14ap".into()), ..Default::default() }],
+            addresses: vec![AddressInput {
+                lines: vec!["1 High Street".into()],
+                postcode: Some("ls14ap".into()),
+                ..Default::default()
+            }],
             ..Default::default()
         }
     }
@@ -339,7 +467,10 @@ mod tests {
     fn a_valid_body_parses_and_normalises() {
         let d = valid().parse(today()).unwrap();
         assert_eq!(d.nhs_number.unwrap().as_str(), "9434765919");
-        assert_eq!(d.addresses[0].postcode.as_ref().unwrap().as_str(), "LS1 4AP");
+        assert_eq!(
+            d.addresses[0].postcode.as_ref().unwrap().as_str(),
+            "LS1 4AP"
+        );
         assert_eq!(d.names[0].r#use, "official");
     }
 

@@ -56,8 +56,15 @@ fn norm(s: &str) -> String {
 fn search_columns(d: &Demographics) -> (String, Vec<String>, Option<String>) {
     let name = d.primary_name();
     let family = name.map(|n| norm(&n.family)).unwrap_or_default();
-    let given = d.names.iter().flat_map(|n| n.given.iter().map(|g| norm(g))).collect();
-    let postcode = d.current_address().and_then(|a| a.postcode.as_ref()).map(|p| p.as_str().replace(' ', ""));
+    let given = d
+        .names
+        .iter()
+        .flat_map(|n| n.given.iter().map(|g| norm(g)))
+        .collect();
+    let postcode = d
+        .current_address()
+        .and_then(|a| a.postcode.as_ref())
+        .map(|p| p.as_str().replace(' ', ""));
     (family, given, postcode)
 }
 
@@ -91,12 +98,21 @@ pub async fn insert(
             return Err(StoreError::DuplicateNhsNumber(p.id));
         }
     }
-    if !demographics.local_numbers.iter().any(|l| &l.assigner == tenant) {
+    if !demographics
+        .local_numbers
+        .iter()
+        .any(|l| &l.assigner == tenant)
+    {
         let row = txn
             .query_one(stmt("SELECT nextval('local_number_seq') AS n", vec![]))
             .await?;
-        let n: i64 = row.and_then(|r| r.try_get("", "n").ok()).unwrap_or_default();
-        demographics.local_numbers.push(LocalNumber { assigner: tenant.clone(), value: format!("M{n}") });
+        let n: i64 = row
+            .and_then(|r| r.try_get("", "n").ok())
+            .unwrap_or_default();
+        demographics.local_numbers.push(LocalNumber {
+            assigner: tenant.clone(),
+            value: format!("M{n}"),
+        });
     }
     let id = PatientId::new();
     let now = Utc::now();
@@ -149,36 +165,59 @@ pub async fn insert(
         vec![id.uuid().into(), json.into(), now.into(), recorded_by.into()],
     ))
     .await?;
-    Ok(InsertOutcome::Created(Patient { id, version: 1, demographics, created_at: now, updated_at: now }))
+    Ok(InsertOutcome::Created(Patient {
+        id,
+        version: 1,
+        demographics,
+        created_at: now,
+        updated_at: now,
+    }))
 }
 
-async fn claim_local_numbers(txn: &DatabaseTransaction, id: PatientId, numbers: &[LocalNumber]) -> Result<(), StoreError> {
+async fn claim_local_numbers(
+    txn: &DatabaseTransaction,
+    id: PatientId,
+    numbers: &[LocalNumber],
+) -> Result<(), StoreError> {
     for l in numbers {
         let claimed = txn
             .execute(stmt(
                 "INSERT INTO patient_local_number (assigner, value, patient_id) VALUES ($1, $2, $3)
                  ON CONFLICT (assigner, value) DO UPDATE SET patient_id = EXCLUDED.patient_id
                  WHERE patient_local_number.patient_id = EXCLUDED.patient_id",
-                vec![l.assigner.as_str().into(), l.value.clone().into(), id.uuid().into()],
+                vec![
+                    l.assigner.as_str().into(),
+                    l.value.clone().into(),
+                    id.uuid().into(),
+                ],
             ))
             .await?
             .rows_affected();
         if claimed == 0 {
-            return Err(StoreError::DuplicateLocalNumber(format!("{}/{}", l.assigner, l.value)));
+            return Err(StoreError::DuplicateLocalNumber(format!(
+                "{}/{}",
+                l.assigner, l.value
+            )));
         }
     }
     Ok(())
 }
 
 pub async fn get(txn: &DatabaseTransaction, id: PatientId) -> Result<Option<Patient>, StoreError> {
-    Row::find_by_statement(stmt(&format!("SELECT {COLUMNS} FROM patient WHERE id = $1"), vec![id.uuid().into()]))
-        .one(txn)
-        .await?
-        .map(Row::into_patient)
-        .transpose()
+    Row::find_by_statement(stmt(
+        &format!("SELECT {COLUMNS} FROM patient WHERE id = $1"),
+        vec![id.uuid().into()],
+    ))
+    .one(txn)
+    .await?
+    .map(Row::into_patient)
+    .transpose()
 }
 
-pub async fn find_by_nhs_number(txn: &DatabaseTransaction, n: &NhsNumber) -> Result<Option<Patient>, StoreError> {
+pub async fn find_by_nhs_number(
+    txn: &DatabaseTransaction,
+    n: &NhsNumber,
+) -> Result<Option<Patient>, StoreError> {
     Row::find_by_statement(stmt(
         &format!("SELECT {COLUMNS} FROM patient WHERE nhs_number = $1"),
         vec![n.as_str().into()],
@@ -198,7 +237,11 @@ pub async fn find_by_local_number(
         &format!(
             "SELECT {} FROM patient p JOIN patient_local_number l ON l.patient_id = p.id
              WHERE l.assigner = $1 AND l.value = $2",
-            COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("p.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         vec![assigner.as_str().into(), value.into()],
     ))
@@ -219,7 +262,10 @@ pub struct SearchQuery {
     pub limit: u64,
 }
 
-pub async fn search(txn: &DatabaseTransaction, q: &SearchQuery) -> Result<Vec<Patient>, StoreError> {
+pub async fn search(
+    txn: &DatabaseTransaction,
+    q: &SearchQuery,
+) -> Result<Vec<Patient>, StoreError> {
     let mut clauses = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     let mut push = |clause: &str, v: Value| {
@@ -230,7 +276,10 @@ pub async fn search(txn: &DatabaseTransaction, q: &SearchQuery) -> Result<Vec<Pa
         push("family_norm LIKE ? || '%'", like_escape(&norm(f)).into());
     }
     if let Some(g) = &q.given {
-        push("EXISTS (SELECT 1 FROM unnest(given_norm) g WHERE g LIKE ? || '%')", like_escape(&norm(g)).into());
+        push(
+            "EXISTS (SELECT 1 FROM unnest(given_norm) g WHERE g LIKE ? || '%')",
+            like_escape(&norm(g)).into(),
+        );
     }
     if let Some(d) = q.birth_date {
         push("birth_date = ?", d.into());
@@ -239,7 +288,10 @@ pub async fn search(txn: &DatabaseTransaction, q: &SearchQuery) -> Result<Vec<Pa
         push("sex = ?", s.clone().into());
     }
     if let Some(p) = &q.postcode {
-        push("postcode_norm = ?", p.to_uppercase().replace(' ', "").into());
+        push(
+            "postcode_norm = ?",
+            p.to_uppercase().replace(' ', "").into(),
+        );
     }
     if clauses.is_empty() {
         return Ok(Vec::new());
@@ -259,7 +311,9 @@ pub async fn search(txn: &DatabaseTransaction, q: &SearchQuery) -> Result<Vec<Pa
 }
 
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Replaces the current demographics; the old ones stay in `patient_history`.
@@ -276,7 +330,9 @@ pub async fn update(
     ))
     .one(txn)
     .await?;
-    let Some(current) = current else { return Ok(None) };
+    let Some(current) = current else {
+        return Ok(None);
+    };
     let current = current.into_patient()?;
     if let Some(v) = expected_version {
         if v != current.version {
@@ -329,7 +385,13 @@ pub async fn update(
     ))
     .await?;
     Ok(Some((
-        Patient { id, version, demographics, created_at: current.created_at, updated_at: now },
+        Patient {
+            id,
+            version,
+            demographics,
+            created_at: current.created_at,
+            updated_at: now,
+        },
         changed,
     )))
 }
@@ -342,7 +404,10 @@ pub struct HistoryEntry {
     pub recorded_by: String,
 }
 
-pub async fn history(txn: &DatabaseTransaction, id: PatientId) -> Result<Vec<HistoryEntry>, StoreError> {
+pub async fn history(
+    txn: &DatabaseTransaction,
+    id: PatientId,
+) -> Result<Vec<HistoryEntry>, StoreError> {
     Ok(HistoryEntry::find_by_statement(stmt(
         "SELECT version, demographics, recorded_at, recorded_by FROM patient_history WHERE patient_id = $1 ORDER BY version",
         vec![id.uuid().into()],

@@ -50,15 +50,24 @@ async fn bad_tokens_are_refused_with_401_and_missing_activities_with_403() {
     }
 
     let no_activity = app.token(&ods, &["B0001"]);
-    assert_eq!(app.get(&path, &no_activity).send().await.unwrap().status(), 403);
+    assert_eq!(
+        app.get(&path, &no_activity).send().await.unwrap().status(),
+        403
+    );
     // Viewing is not amending.
     let viewer = app.token(&ods, &[VIEW]);
     assert_eq!(app.register(&viewer, &jane(None)).await.status(), 403);
     // Amending includes viewing (B0825 includes B0820).
-    assert_eq!(app.get(&path, &app.clerk(0)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.get(&path, &app.clerk(0)).send().await.unwrap().status(),
+        404
+    );
     // A role at an organisation that is not a tenant here.
     let outsider = app.token("RZZ", &[AMEND]);
-    assert_eq!(app.get(&path, &outsider).send().await.unwrap().status(), 403);
+    assert_eq!(
+        app.get(&path, &outsider).send().await.unwrap().status(),
+        403
+    );
     app.stop().await;
 }
 
@@ -66,13 +75,31 @@ async fn bad_tokens_are_refused_with_401_and_missing_activities_with_403() {
 async fn a_logout_revokes_the_session_on_every_replica_within_a_second() {
     let first = TestApp::spawn(1).await;
     // A second replica of the service: same database, tenants, keys.
-    let idp = kit::TestIdp { idp: DevIdp::generate("unused", "unused"), jwks_path: first.idp.jwks_path.clone() };
-    let second = TestApp::start(first.config.clone(), first.tenants.clone(), idp, first.kafka.clone()).await;
+    let idp = kit::TestIdp {
+        idp: DevIdp::generate("unused", "unused"),
+        jwks_path: first.idp.jwks_path.clone(),
+    };
+    let second = TestApp::start(
+        first.config.clone(),
+        first.tenants.clone(),
+        idp,
+        first.kafka.clone(),
+    )
+    .await;
     let token = first.clerk(0);
     let path = format!("/patients/{}", uuid::Uuid::now_v7());
-    assert_eq!(second.get(&path, &token).send().await.unwrap().status(), 404);
+    assert_eq!(
+        second.get(&path, &token).send().await.unwrap().status(),
+        404
+    );
 
-    let r = first.client.post(format!("{}/auth/logout", first.base)).bearer_auth(&token).send().await.unwrap();
+    let r = first
+        .client
+        .post(format!("{}/auth/logout", first.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     let started = Instant::now();
     let refused = kit::wait_until(Duration::from_secs(1), || async {
@@ -82,7 +109,15 @@ async fn a_logout_revokes_the_session_on_every_replica_within_a_second() {
     assert!(refused, "still accepted after {:?}", started.elapsed());
     assert_eq!(first.get(&path, &token).send().await.unwrap().status(), 401);
     // Another session of the same user is unaffected.
-    assert_eq!(second.get(&path, &first.clerk(0)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        second
+            .get(&path, &first.clerk(0))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     second.stop().await;
     first.stop().await;
 }
@@ -92,8 +127,14 @@ async fn one_noisy_trust_is_rate_limited_without_starving_another() {
     let app = TestApp::spawn_with(2, |_| {}).await;
     // Rebuild with a tiny budget for the first tenant only.
     let mut config = app.config.clone();
-    config.rate_limit.overrides.insert(app.tenant(0).to_string(), 3);
-    let idp = kit::TestIdp { idp: DevIdp::generate("unused", "unused"), jwks_path: app.idp.jwks_path.clone() };
+    config
+        .rate_limit
+        .overrides
+        .insert(app.tenant(0).to_string(), 3);
+    let idp = kit::TestIdp {
+        idp: DevIdp::generate("unused", "unused"),
+        jwks_path: app.idp.jwks_path.clone(),
+    };
     let limited = TestApp::start(config, app.tenants.clone(), idp, app.kafka.clone()).await;
     let path = format!("/patients/{}", uuid::Uuid::now_v7());
     let noisy = app.clerk(0);
@@ -108,7 +149,10 @@ async fn one_noisy_trust_is_rate_limited_without_starving_another() {
     }
     let r = throttled.expect("the noisy trust was never throttled");
     assert!(r.headers().contains_key("retry-after"));
-    assert_eq!(limited.get(&path, &quiet).send().await.unwrap().status(), 404);
+    assert_eq!(
+        limited.get(&path, &quiet).send().await.unwrap().status(),
+        404
+    );
     limited.stop().await;
     app.stop().await;
 }

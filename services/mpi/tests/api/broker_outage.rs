@@ -18,18 +18,28 @@ impl PrivateBroker {
     fn start(port: u16, dir: &std::path::Path) -> Self {
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(tansu())
-            .args(["broker", "--storage-engine", &format!("sqlite://{}/tansu.db", dir.display()), "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--storage-engine",
+                &format!("sqlite://{}/tansu.db", dir.display()),
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("tansu is installed (cargo xtask test installs it)");
+        let broker = Self { child };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child };
+                return broker;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        broker.kill();
         panic!("private broker did not start on {port}");
     }
 
@@ -40,7 +50,11 @@ impl PrivateBroker {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -49,7 +63,11 @@ async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_deliver
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let broker = PrivateBroker::start(port, &dir);
-    let kafka = KafkaSettings { brokers: format!("127.0.0.1:{port}"), partitions: 1, replication: 1 };
+    let kafka = KafkaSettings {
+        brokers: format!("127.0.0.1:{port}"),
+        partitions: 1,
+        replication: 1,
+    };
     let tenant = kit::unique_ods();
     kit::onboard(&kafka, &tenant).await;
     let idp = kit::TestIdp::new();
@@ -59,20 +77,40 @@ async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_deliver
     broker.kill();
     let r = app.register(&app.clerk(0), &jane(Some("9434765919"))).await;
     assert_eq!(r.status(), 201);
-    let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // It waits in the outbox while the broker is away.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(app.scalar(&format!("SELECT count(*) AS n FROM {}.outbox WHERE msg_key = '{id}'", app.schema(0))).await, 1);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {}.outbox WHERE msg_key = '{id}'",
+            app.schema(0)
+        ))
+        .await,
+        1
+    );
 
     let broker = PrivateBroker::start(port, &dir);
     let topic = format!("tessera.{}.mpi.patient", tenant.to_lowercase());
     let msgs = kit::read_topic(&kafka, &topic, 1, Duration::from_secs(45)).await;
-    let mine: Vec<_> = msgs.iter().filter(|m| m.key.as_deref() == Some(id.as_str())).collect();
+    let mine: Vec<_> = msgs
+        .iter()
+        .filter(|m| m.key.as_deref() == Some(id.as_str()))
+        .collect();
     assert_eq!(mine.len(), 1, "delivered exactly once after the outage");
-    assert!(kit::wait_until(Duration::from_secs(10), || async {
-        app.scalar(&format!("SELECT count(*) AS n FROM {}.outbox", app.schema(0))).await == 0
-    })
-    .await);
+    assert!(
+        kit::wait_until(Duration::from_secs(10), || async {
+            app.scalar(&format!(
+                "SELECT count(*) AS n FROM {}.outbox",
+                app.schema(0)
+            ))
+            .await
+                == 0
+        })
+        .await
+    );
     app.stop().await;
     broker.kill();
 }

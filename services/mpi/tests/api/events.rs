@@ -9,27 +9,46 @@ use tessera_testkit as kit;
 async fn registration_and_update_publish_protobuf_events_with_cloudevents_headers_in_order() {
     let app = TestApp::spawn(1).await;
     let (tp, trace_id) = traceparent();
-    let r = app.post("/patients", &app.clerk(0), &jane(Some("9434765919"))).header("traceparent", tp).send().await.unwrap();
+    let r = app
+        .post("/patients", &app.clerk(0), &jane(Some("9434765919")))
+        .header("traceparent", tp)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let p: Value = r.json().await.unwrap();
     let id = p["id"].as_str().unwrap();
     let mut moved = jane(Some("9434765919"));
     moved["telecom"][0]["value"] = "07700900123".into();
-    assert_eq!(app.put(&format!("/patients/{id}"), &app.clerk(0), &moved).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.put(&format!("/patients/{id}"), &app.clerk(0), &moved)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let topic = format!("tessera.{}.mpi.patient", app.tenant(0).to_lowercase());
     let msgs = kit::read_topic(&app.kafka, &topic, 2, Duration::from_secs(15)).await;
     assert_eq!(msgs.len(), 2);
     let (first, second) = (&msgs[0], &msgs[1]);
     assert_eq!(first.key.as_deref(), Some(id));
-    assert_eq!(first.headers["ce_type"], "uk.nhs.tessera.mpi.PatientRegistered.v1");
+    assert_eq!(
+        first.headers["ce_type"],
+        "uk.nhs.tessera.mpi.PatientRegistered.v1"
+    );
     assert_eq!(first.headers["ce_source"], "/tessera/mpi");
     assert_eq!(first.headers["ce_subject"], id);
     assert_eq!(first.headers["ce_specversion"], "1.0");
     assert!(uuid::Uuid::parse_str(&first.headers["ce_id"]).is_ok());
     assert!(chrono::DateTime::parse_from_rfc3339(&first.headers["ce_time"]).is_ok());
     // The event joins the request's trace.
-    assert!(first.headers["traceparent"].contains(&trace_id), "{:?}", first.headers);
+    assert!(
+        first.headers["traceparent"].contains(&trace_id),
+        "{:?}",
+        first.headers
+    );
 
     let registered = PatientRegistered::decode(first.payload.as_slice()).unwrap();
     assert_eq!(registered.patient_id, id);
@@ -41,7 +60,10 @@ async fn registration_and_update_publish_protobuf_events_with_cloudevents_header
     assert_eq!(d.names[0].family, "Testpatient");
     assert_eq!(d.birth_date, "1970-01-01");
 
-    assert_eq!(second.headers["ce_type"], "uk.nhs.tessera.mpi.PatientUpdated.v1");
+    assert_eq!(
+        second.headers["ce_type"],
+        "uk.nhs.tessera.mpi.PatientUpdated.v1"
+    );
     let updated = PatientUpdated::decode(second.payload.as_slice()).unwrap();
     assert_eq!(updated.version, 2);
     assert_eq!(updated.changed_fields, vec!["telecom".to_string()]);
@@ -56,7 +78,15 @@ async fn an_update_that_changes_nothing_publishes_nothing() {
     let app = TestApp::spawn(1).await;
     let p = app.registered(0, &jane(Some("9434765919"))).await;
     let id = p["id"].as_str().unwrap();
-    let r = app.put(&format!("/patients/{id}"), &app.clerk(0), &jane(Some("9434765919"))).send().await.unwrap();
+    let r = app
+        .put(
+            &format!("/patients/{id}"),
+            &app.clerk(0),
+            &jane(Some("9434765919")),
+        )
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], 1);
     let topic = format!("tessera.{}.mpi.patient", app.tenant(0).to_lowercase());

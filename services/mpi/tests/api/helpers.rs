@@ -54,16 +54,34 @@ impl TestApp {
         Self::start(config, tenants, idp, kafka).await
     }
 
-    pub async fn start(config: Config, tenants: Vec<String>, idp: kit::TestIdp, kafka: KafkaSettings) -> Self {
-        let app = Application::build(config.clone()).await.expect("app builds");
+    pub async fn start(
+        config: Config,
+        tenants: Vec<String>,
+        idp: kit::TestIdp,
+        kafka: KafkaSettings,
+    ) -> Self {
+        let app = Application::build(config.clone())
+            .await
+            .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let shutdown = Shutdown::new();
         let s = shutdown.clone();
         tokio::spawn(async move {
             let _ = app.run(s).await;
         });
-        let db = Database::connect(config.database_url.clone()).await.unwrap();
-        let me = Self { base, client: Client::new(), idp, kafka, db, shutdown, tenants, config };
+        let db = Database::connect(config.database_url.clone())
+            .await
+            .unwrap();
+        let me = Self {
+            base,
+            client: Client::new(),
+            idp,
+            kafka,
+            db,
+            shutdown,
+            tenants,
+            config,
+        };
         me.wait_ready(&me.tenants.clone()).await;
         me
     }
@@ -71,10 +89,20 @@ impl TestApp {
     /// Waits until every named tenant is provisioned here.
     pub async fn wait_ready(&self, tenants: &[String]) {
         let ok = kit::wait_until(Duration::from_secs(30), || async {
-            let Ok(r) = self.client.get(format!("{}/readyz", self.base)).send().await else { return false };
-            let Ok(v) = r.json::<Value>().await else { return false };
-            tenants.iter().all(|t| v.pointer(&format!("/checks/tenants/detail/{t}/state")) == Some(&json!("ready")))
-                && v["ready"] == json!(true)
+            let Ok(r) = self
+                .client
+                .get(format!("{}/readyz", self.base))
+                .send()
+                .await
+            else {
+                return false;
+            };
+            let Ok(v) = r.json::<Value>().await else {
+                return false;
+            };
+            tenants.iter().all(|t| {
+                v.pointer(&format!("/checks/tenants/detail/{t}/state")) == Some(&json!("ready"))
+            }) && v["ready"] == json!(true)
         })
         .await;
         assert!(ok, "tenants {tenants:?} never became ready");
@@ -93,15 +121,23 @@ impl TestApp {
     }
 
     pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
-        self.client.get(format!("{}{}", self.base, path)).bearer_auth(token)
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(token)
     }
 
     pub fn post(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
-        self.client.post(format!("{}{}", self.base, path)).bearer_auth(token).json(body)
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .json(body)
     }
 
     pub fn put(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
-        self.client.put(format!("{}{}", self.base, path)).bearer_auth(token).json(body)
+        self.client
+            .put(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .json(body)
     }
 
     pub async fn register(&self, token: &str, body: &Value) -> Response {
@@ -116,7 +152,12 @@ impl TestApp {
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        let row = self.db.query_one(Statement::from_string(DbBackend::Postgres, sql.to_string())).await.unwrap().unwrap();
+        let row = self
+            .db
+            .query_one(Statement::from_string(DbBackend::Postgres, sql.to_string()))
+            .await
+            .unwrap()
+            .unwrap();
         row.try_get::<i64>("", "n").unwrap()
     }
 
@@ -125,14 +166,26 @@ impl TestApp {
     }
 
     pub async fn patient_count(&self, i: usize) -> i64 {
-        self.scalar(&format!("SELECT count(*) AS n FROM {}.patient", self.schema(i))).await
+        self.scalar(&format!(
+            "SELECT count(*) AS n FROM {}.patient",
+            self.schema(i)
+        ))
+        .await
     }
 
     pub async fn audit_count(&self, i: usize) -> i64 {
-        self.scalar(&format!("SELECT count(*) AS n FROM {}.audit_log", self.schema(i))).await
+        self.scalar(&format!(
+            "SELECT count(*) AS n FROM {}.audit_log",
+            self.schema(i)
+        ))
+        .await
     }
 
-    pub async fn audit_for_trace(&self, schema: &str, trace_id: &str) -> Vec<(String, String, String, i32)> {
+    pub async fn audit_for_trace(
+        &self,
+        schema: &str,
+        trace_id: &str,
+    ) -> Vec<(String, String, String, i32)> {
         self.db
             .query_all(Statement::from_sql_and_values(
                 DbBackend::Postgres,

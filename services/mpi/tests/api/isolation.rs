@@ -14,37 +14,99 @@ async fn a_patient_in_one_trust_is_invisible_to_another_on_every_endpoint_and_to
     let local = p["local_numbers"][0]["value"].as_str().unwrap();
     let other = app.token(&b, &[AMEND]);
 
-    assert_eq!(app.get(&format!("/patients/{id}"), &other).send().await.unwrap().status(), 404);
-    assert_eq!(app.get(&format!("/patients/{id}/history"), &other).send().await.unwrap().status(), 404);
-    assert_eq!(app.get(&format!("/fhir/Patient/{id}"), &other).send().await.unwrap().status(), 404);
-    assert_eq!(app.put(&format!("/patients/{id}"), &other, &jane(None)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.get(&format!("/patients/{id}"), &other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/patients/{id}/history"), &other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/fhir/Patient/{id}"), &other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.put(&format!("/patients/{id}"), &other, &jane(None))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     let mut fhir_body = serde_json::json!({"resourceType": "Patient", "id": id, "name": [{"family": "X"}], "birthDate": "1970-01-01"});
     fhir_body["gender"] = "female".into();
-    assert_eq!(app.put(&format!("/fhir/Patient/{id}"), &other, &fhir_body).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.put(&format!("/fhir/Patient/{id}"), &other, &fhir_body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 
     for q in [
         "/patients?nhs_number=9434765919".to_string(),
         format!("/patients?local_number={local}&assigner={a}"),
         "/patients?family=Testpatient&birth_date=1970-01-01".to_string(),
     ] {
-        let v: Value = app.get(&q, &other).send().await.unwrap().json().await.unwrap();
+        let v: Value = app
+            .get(&q, &other)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["count"], 0, "{q}");
     }
     for q in [
         "/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919".to_string(),
         "/fhir/Patient?family=Testpatient&birthdate=1970-01-01".to_string(),
     ] {
-        let v: Value = app.get(&q, &other).send().await.unwrap().json().await.unwrap();
+        let v: Value = app
+            .get(&q, &other)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["total"], 0, "{q}");
     }
 
     // The owning trust's topic has the event; the other's has nothing about this patient.
-    let own = kit::read_topic(&app.kafka, &format!("tessera.{}.mpi.patient", a.to_lowercase()), 1, Duration::from_secs(15)).await;
+    let own = kit::read_topic(
+        &app.kafka,
+        &format!("tessera.{}.mpi.patient", a.to_lowercase()),
+        1,
+        Duration::from_secs(15),
+    )
+    .await;
     assert!(own.iter().any(|m| m.key.as_deref() == Some(id)));
     for stream in ["mpi.patient", "audit.events"] {
-        let theirs = kit::read_topic(&app.kafka, &format!("tessera.{}.{stream}", b.to_lowercase()), 1, Duration::from_secs(3)).await;
+        let theirs = kit::read_topic(
+            &app.kafka,
+            &format!("tessera.{}.{stream}", b.to_lowercase()),
+            1,
+            Duration::from_secs(3),
+        )
+        .await;
         assert!(
-            theirs.iter().all(|m| m.key.as_deref() != Some(id) && m.headers.get("ce_subject").map(String::as_str) != Some(id)),
+            theirs.iter().all(|m| m.key.as_deref() != Some(id)
+                && m.headers.get("ce_subject").map(String::as_str) != Some(id)),
             "{stream} of the other trust carries the patient"
         );
     }

@@ -10,7 +10,10 @@ use tessera_testkit as kit;
 async fn a_tenant_onboarded_at_runtime_is_provisioned_without_a_restart() {
     let late = kit::unique_ods();
     let late2 = late.clone();
-    let app = TestApp::spawn_with(1, move |c| c.tenancy.only.get_or_insert_with(Vec::new).push(late2)).await;
+    let app = TestApp::spawn_with(1, move |c| {
+        c.tenancy.only.get_or_insert_with(Vec::new).push(late2)
+    })
+    .await;
     let token = app.token(&late, &[AMEND]);
     // Not a tenant yet.
     assert_eq!(app.register(&token, &jane(None)).await.status(), 403);
@@ -19,9 +22,19 @@ async fn a_tenant_onboarded_at_runtime_is_provisioned_without_a_restart() {
     let r = app.register(&token, &jane(Some("9434765919"))).await;
     assert_eq!(r.status(), 201);
     let schema = format!("t_{}", late.to_lowercase());
-    assert_eq!(app.scalar(&format!("SELECT count(*) AS n FROM {schema}.patient")).await, 1);
+    assert_eq!(
+        app.scalar(&format!("SELECT count(*) AS n FROM {schema}.patient"))
+            .await,
+        1
+    );
     for stream in ["mpi.patient", "audit.events"] {
-        let msgs = kit::read_topic(&app.kafka, &format!("tessera.{}.{stream}", late.to_lowercase()), 1, Duration::from_secs(15)).await;
+        let msgs = kit::read_topic(
+            &app.kafka,
+            &format!("tessera.{}.{stream}", late.to_lowercase()),
+            1,
+            Duration::from_secs(15),
+        )
+        .await;
         assert!(!msgs.is_empty(), "{stream} topic has the event");
     }
     app.stop().await;
@@ -37,12 +50,17 @@ async fn concurrent_migrations_of_one_tenant_apply_each_migration_once() {
     }
     let idp = kit::TestIdp::new();
     let config = test_config(&[tenant.to_string()], &idp, &kit::kafka()).await;
-    let db = sea_orm::Database::connect(config.database_url).await.unwrap();
+    let db = sea_orm::Database::connect(config.database_url)
+        .await
+        .unwrap();
     use sea_orm::ConnectionTrait;
     let row = db
         .query_one(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
-            format!("SELECT count(*) AS n, count(DISTINCT version) AS d FROM {}.seaql_migrations", tenant.schema()),
+            format!(
+                "SELECT count(*) AS n, count(DISTINCT version) AS d FROM {}.seaql_migrations",
+                tenant.schema()
+            ),
         ))
         .await
         .unwrap()
@@ -59,15 +77,32 @@ async fn two_replicas_starting_together_both_become_ready_on_one_schema() {
     kit::onboard(&kafka, &tenant).await;
     let idp = kit::TestIdp::new();
     let config = test_config(std::slice::from_ref(&tenant), &idp, &kafka).await;
-    let idp2 = kit::TestIdp { idp: tessera_access::dev::DevIdp::generate("u", "u"), jwks_path: idp.jwks_path.clone() };
+    let idp2 = kit::TestIdp {
+        idp: tessera_access::dev::DevIdp::generate("u", "u"),
+        jwks_path: idp.jwks_path.clone(),
+    };
     let (a, b) = tokio::join!(
         TestApp::start(config.clone(), vec![tenant.clone()], idp, kafka.clone()),
         TestApp::start(config, vec![tenant.clone()], idp2, kafka.clone()),
     );
-    assert_eq!(a.scalar(&format!("SELECT count(*) AS n FROM t_{}.seaql_migrations", tenant.to_lowercase())).await, 3);
+    assert_eq!(
+        a.scalar(&format!(
+            "SELECT count(*) AS n FROM t_{}.seaql_migrations",
+            tenant.to_lowercase()
+        ))
+        .await,
+        3
+    );
     // Both serve the same patients.
     let p = a.registered(0, &jane(None)).await;
-    let r = b.get(&format!("/patients/{}", p["id"].as_str().unwrap()), &a.clerk(0)).send().await.unwrap();
+    let r = b
+        .get(
+            &format!("/patients/{}", p["id"].as_str().unwrap()),
+            &a.clerk(0),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     a.stop().await;
     b.stop().await;

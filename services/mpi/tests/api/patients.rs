@@ -12,19 +12,44 @@ async fn a_registered_patient_can_be_read_found_and_updated_with_history_kept() 
     // A local hospital number for this trust is assigned when none is given.
     assert_eq!(p["local_numbers"][0]["assigner"], app.tenant(0));
 
-    let r = app.get(&format!("/patients/{id}"), &clerk).send().await.unwrap();
+    let r = app
+        .get(&format!("/patients/{id}"), &clerk)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["etag"], "W/\"1\"");
 
-    let found: Value = app.get("/patients?nhs_number=943 476 5919", &clerk).send().await.unwrap().json().await.unwrap();
+    let found: Value = app
+        .get("/patients?nhs_number=943 476 5919", &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(found["count"], 1);
     assert_eq!(found["patients"][0]["id"], id);
 
     let local = p["local_numbers"][0]["value"].as_str().unwrap();
-    let found: Value = app.get(&format!("/patients?local_number={local}"), &clerk).send().await.unwrap().json().await.unwrap();
+    let found: Value = app
+        .get(&format!("/patients?local_number={local}"), &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(found["patients"][0]["id"], id);
 
-    let found: Value = app.get("/patients?family=testpat&birth_date=1970-01-01", &clerk).send().await.unwrap().json().await.unwrap();
+    let found: Value = app
+        .get("/patients?family=testpat&birth_date=1970-01-01", &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(found["count"], 1);
 
     // Move house: the old address is kept in history, never overwritten.
@@ -33,23 +58,64 @@ async fn a_registered_patient_can_be_read_found_and_updated_with_history_kept() 
         { "lines": ["1 High Street"], "postcode": "LS1 4AP", "use": "old", "period_start": "2020-01-01", "period_end": "2026-01-01" },
         { "lines": ["2 Low Road"], "postcode": "M1 1AE", "period_start": "2026-01-02" }
     ]);
-    let r = app.put(&format!("/patients/{id}"), &clerk, &moved).header("If-Match", "W/\"1\"").send().await.unwrap();
+    let r = app
+        .put(&format!("/patients/{id}"), &clerk, &moved)
+        .header("If-Match", "W/\"1\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let updated: Value = app.get(&format!("/patients/{id}"), &clerk).send().await.unwrap().json().await.unwrap();
+    let updated: Value = app
+        .get(&format!("/patients/{id}"), &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(updated["version"], 2);
     // The local number given at registration survives an update that omits it.
     assert_eq!(updated["local_numbers"], p["local_numbers"]);
 
-    let h: Value = app.get(&format!("/patients/{id}/history"), &clerk).send().await.unwrap().json().await.unwrap();
+    let h: Value = app
+        .get(&format!("/patients/{id}/history"), &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let versions = h["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 2);
-    assert_eq!(versions[0]["demographics"]["addresses"][0]["lines"][0], "1 High Street");
-    assert_eq!(versions[1]["demographics"]["addresses"][1]["postcode"], "M1 1AE");
+    assert_eq!(
+        versions[0]["demographics"]["addresses"][0]["lines"][0],
+        "1 High Street"
+    );
+    assert_eq!(
+        versions[1]["demographics"]["addresses"][1]["postcode"],
+        "M1 1AE"
+    );
 
     // A stale If-Match is refused and changes nothing.
-    let r = app.put(&format!("/patients/{id}"), &clerk, &jane(Some("9434765919"))).header("If-Match", "W/\"1\"").send().await.unwrap();
+    let r = app
+        .put(
+            &format!("/patients/{id}"),
+            &clerk,
+            &jane(Some("9434765919")),
+        )
+        .header("If-Match", "W/\"1\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 412);
-    let again: Value = app.get(&format!("/patients/{id}"), &clerk).send().await.unwrap().json().await.unwrap();
+    let again: Value = app
+        .get(&format!("/patients/{id}"), &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["version"], 2);
     app.stop().await;
 }
@@ -77,9 +143,17 @@ async fn a_patient_without_an_nhs_number_can_be_registered() {
 #[tokio::test]
 async fn a_search_needs_a_family_name_or_date_of_birth() {
     let app = TestApp::spawn(1).await;
-    let r = app.get("/patients?given=jane", &app.clerk(0)).send().await.unwrap();
+    let r = app
+        .get("/patients?given=jane", &app.clerk(0))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = app.get("/patients?colour=blue", &app.clerk(0)).send().await.unwrap();
+    let r = app
+        .get("/patients?colour=blue", &app.clerk(0))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     app.stop().await;
 }
@@ -87,17 +161,49 @@ async fn a_search_needs_a_family_name_or_date_of_birth() {
 #[tokio::test]
 async fn operational_endpoints_answer() {
     let app = TestApp::spawn(1).await;
-    let live = app.client.get(format!("{}/livez", app.base)).send().await.unwrap();
+    let live = app
+        .client
+        .get(format!("{}/livez", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(live.status(), 200);
-    let ready: Value = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap().json().await.unwrap();
+    let ready: Value = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["ready"], true);
     assert_eq!(ready["checks"]["database"]["ok"], true);
     assert_eq!(ready["checks"]["broker"]["ok"], true);
-    app.get("/patients?family=x", &app.clerk(0)).send().await.unwrap();
-    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    app.get("/patients?family=x", &app.clerk(0))
+        .send()
+        .await
+        .unwrap();
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("tessera_http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/patients\""));
-    let doc: Value = app.client.get(format!("{}/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     app.stop().await;
 }

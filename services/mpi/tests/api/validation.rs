@@ -39,14 +39,21 @@ async fn invalid_nhs_numbers_are_refused_by_fhir_with_an_operation_outcome() {
             "gender": "female",
             "birthDate": "1970-01-01"
         });
-        let r = app.post("/fhir/Patient", &app.clerk(0), &body).send().await.unwrap();
+        let r = app
+            .post("/fhir/Patient", &app.clerk(0), &body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 422, "{n}");
         assert_eq!(r.headers()["content-type"], "application/fhir+json");
         let oo: Value = r.json().await.unwrap();
         assert_eq!(oo["resourceType"], "OperationOutcome");
         assert_eq!(oo["issue"][0]["expression"][0], "Patient.identifier", "{n}");
         assert_eq!(oo["issue"][0]["details"]["coding"][0]["code"], *code, "{n}");
-        assert!(oo["issue"][0]["diagnostics"].as_str().unwrap().contains("nhs_number"));
+        assert!(oo["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("nhs_number"));
     }
     assert_eq!(app.patient_count(0).await, 0);
     assert_no_patient_events_then_one(&app).await;
@@ -56,14 +63,39 @@ async fn invalid_nhs_numbers_are_refused_by_fhir_with_an_operation_outcome() {
 #[tokio::test]
 async fn malformed_and_incomplete_bodies_get_clear_errors_and_change_nothing() {
     let app = TestApp::spawn(1).await;
-    let r = app.client.post(format!("{}/patients", app.base)).bearer_auth(app.clerk(0)).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/patients", app.base))
+        .bearer_auth(app.clerk(0))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = app.register(&app.clerk(0), &json!({ "birth_date": "1970-13-01", "names": [] , "administrative_sex": "dragon"})).await;
+    let r = app
+        .register(
+            &app.clerk(0),
+            &json!({ "birth_date": "1970-13-01", "names": [] , "administrative_sex": "dragon"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"names") && fields.contains(&"birth_date") && fields.contains(&"administrative_sex"), "{fields:?}");
-    let r = app.register(&app.clerk(0), &json!({ "unexpected": 1 })).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"names")
+            && fields.contains(&"birth_date")
+            && fields.contains(&"administrative_sex"),
+        "{fields:?}"
+    );
+    let r = app
+        .register(&app.clerk(0), &json!({ "unexpected": 1 }))
+        .await;
     assert_eq!(r.status(), 400);
     let mut bad_postcode = jane(None);
     bad_postcode["addresses"][0]["postcode"] = json!("NOT A CODE");
