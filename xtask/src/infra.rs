@@ -176,12 +176,14 @@ fn ensure_broker(tansu: &str) -> Result<(), String> {
             tansu,
             "broker",
             "--storage-engine",
-            &format!("sqlite://{}/tansu.db", dir.display()),
+            // tansu reads the sqlite URL's path relative to its working directory.
+            "sqlite://tansu.db",
             "--listener-url",
             &url,
             "--advertised-listener-url",
             &url,
         ])
+        .current_dir(&dir)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)

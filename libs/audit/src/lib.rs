@@ -60,6 +60,9 @@ pub enum AuditError {
 
 pub const EVENT_TYPE: &str = "uk.nhs.tessera.audit.AuditRecord.v1";
 
+/// Where records of requests that could not be attributed to a tenant are published.
+pub const PLATFORM_TOPIC: &str = "tessera.platform.audit.events";
+
 /// Writes `record` in `txn`, which must be scoped to the record's tenant schema (or the
 /// platform schema when `tenant` is `None`), and enqueues its event.
 pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uuid, AuditError> {
@@ -119,7 +122,7 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
     };
     let topic = match &record.tenant {
         Some(t) => t.topic("audit", "events"),
-        None => "tessera.platform.audit.events".to_string(),
+        None => PLATFORM_TOPIC.to_string(),
     };
     enqueue(
         txn,

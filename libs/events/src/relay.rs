@@ -6,8 +6,9 @@
 use crate::CloudEventHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tessera_bootstrap::{Metrics, Shutdown};
 use tessera_tenancy::{KafkaSettings, TenantDb, TenantRegistry, PLATFORM_SCHEMA};
 use tokio::sync::Notify;
@@ -50,7 +51,10 @@ impl Relay {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "2")
-            .set("message.timeout.ms", "10000")
+            // Long enough that a short broker outage is ridden out by librdkafka's own
+            // idempotent retries (no duplicate) rather than by our re-send of the batch.
+            .set("message.timeout.ms", "30000")
+            .set("reconnect.backoff.max.ms", "1000")
             .create()
             .map_err(|e| e.to_string())?;
         Ok(Self {
@@ -70,7 +74,9 @@ impl Relay {
     }
 
     pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
-        let mut backoff = self.poll;
+        // Back-off is per schema: one tenant's failure (a topic not there yet) must not slow
+        // every other tenant's events.
+        let mut retry_at: HashMap<String, (Instant, Duration)> = HashMap::new();
         loop {
             let mut schemas: Vec<(String, String)> = self
                 .registry
@@ -79,11 +85,17 @@ impl Relay {
                 .map(|t| (t.schema(), t.as_str().to_string()))
                 .collect();
             schemas.push((PLATFORM_SCHEMA.to_string(), "platform".to_string()));
-            let mut failed = false;
+            let now = Instant::now();
             for (schema, label) in &schemas {
+                if retry_at.get(schema).is_some_and(|(at, _)| *at > now) {
+                    continue;
+                }
                 loop {
                     match self.drain_once(schema).await {
-                        Ok(0) => break,
+                        Ok(0) => {
+                            retry_at.remove(schema);
+                            break;
+                        }
                         Ok(n) => {
                             self.metrics
                                 .outbox_published
@@ -91,8 +103,11 @@ impl Relay {
                                 .inc_by(n as u64);
                         }
                         Err(e) => {
-                            tracing::warn!(tenant = %label, error = %e, "outbox relay: publish failed; will retry");
-                            failed = true;
+                            let delay = retry_at
+                                .get(schema)
+                                .map_or(self.poll, |(_, d)| (*d * 2).min(Duration::from_secs(5)));
+                            tracing::warn!(tenant = %label, error = %e, retry_in_ms = delay.as_millis() as u64, "outbox relay: publish failed; will retry");
+                            retry_at.insert(schema.clone(), (Instant::now() + delay, delay));
                             break;
                         }
                     }
@@ -101,15 +116,15 @@ impl Relay {
                     }
                 }
             }
-            backoff = if failed {
-                (backoff * 2).min(Duration::from_secs(5))
-            } else {
-                self.poll
-            };
+            let next_retry = retry_at
+                .values()
+                .map(|(at, _)| at.saturating_duration_since(Instant::now()))
+                .min();
+            let sleep = next_retry.map_or(self.poll, |d| d.min(self.poll));
             tokio::select! {
                 _ = shutdown.wait() => return Ok(()),
-                _ = self.wake.notified(), if !failed => {}
-                _ = tokio::time::sleep(backoff) => {}
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
             }
         }
     }

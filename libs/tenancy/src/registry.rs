@@ -49,6 +49,9 @@ impl KafkaSettings {
 
     /// Creates each topic that does not exist yet. Safe to repeat and to race.
     pub async fn ensure_topics(&self, topics: &[String], compact: bool) -> Result<(), String> {
+        if topics.is_empty() {
+            return Ok(());
+        }
         let admin: AdminClient<DefaultClientContext> =
             self.client_config().create().map_err(|e| e.to_string())?;
         let partitions = if compact { 1 } else { self.partitions };
@@ -82,6 +85,12 @@ impl KafkaSettings {
 /// topics. Must be idempotent: it runs on every start, on every replica.
 pub trait Provisioner: Send + Sync + 'static {
     fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Topics outside any tenant that this service writes to (e.g. the platform audit
+    /// topic); the registry feed creates them at start.
+    fn platform_topics(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Whether this deployment serves `tenant` at all (see `tenancy.only`).
     fn serves(&self, _tenant: &TenantId) -> bool {
@@ -187,10 +196,18 @@ pub async fn run_registry_feed(
     // The broker may start after us: keep trying to create the topic until shutdown.
     let mut backoff = Duration::from_millis(200);
     loop {
-        match settings
+        let ensured = match settings
             .ensure_topics(&[TENANTS_TOPIC.to_string()], true)
             .await
         {
+            Ok(()) => {
+                settings
+                    .ensure_topics(&provisioner.platform_topics(), false)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match ensured {
             Ok(()) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "tenants topic not reachable yet");

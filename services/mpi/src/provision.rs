@@ -28,6 +28,10 @@ impl Provisioner for MpiProvisioner {
         })
     }
 
+    fn platform_topics(&self) -> Vec<String> {
+        vec![tessera_audit::PLATFORM_TOPIC.to_string()]
+    }
+
     fn serves(&self, tenant: &TenantId) -> bool {
         self.only.as_ref().is_none_or(|only| only.contains(tenant))
     }

@@ -3,8 +3,13 @@
 //! - `onboard` / `suspend`: publish a tenant record to `tessera.platform.tenants`.
 //! - `revoke`: put a session on the revoked list.
 use clap::{Parser, Subcommand};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 use tessera_access::dev::{DevIdp, TokenRequest};
 use tessera_proto::tenancy::v1::{TenantRecord, TenantStatus};
 use tessera_tenancy::KafkaSettings;
@@ -54,6 +59,22 @@ enum Command {
         ods: String,
         #[arg(long, default_value = "")]
         name: String,
+        #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
+        brokers: String,
+    },
+    /// List the broker's topics.
+    Topics {
+        #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
+        brokers: String,
+    },
+    /// Write the raw payload of message OFFSET (default: the first) of TOPIC to stdout, for
+    /// `protoc --decode`. Headers go to stderr.
+    Tail {
+        topic: String,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long, default_value_t = 0)]
+        partition: i32,
         #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
         brokers: String,
     },
@@ -112,6 +133,71 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Suspend { ods, brokers } => {
             publish(&brokers, &ods, "", TenantStatus::Suspended).await?
+        }
+        Command::Topics { brokers } => {
+            let kafka = KafkaSettings {
+                brokers,
+                ..KafkaSettings::default()
+            };
+            let c: BaseConsumer = kafka
+                .client_config()
+                .set("group.id", "tessera-admin")
+                .create()
+                .map_err(|e| e.to_string())?;
+            let md = c
+                .fetch_metadata(None, Duration::from_secs(10))
+                .map_err(|e| e.to_string())?;
+            let mut names: Vec<_> = md
+                .topics()
+                .iter()
+                .map(|t| format!("{} ({} partitions)", t.name(), t.partitions().len()))
+                .collect();
+            names.sort();
+            for n in names {
+                println!("{n}");
+            }
+        }
+        Command::Tail {
+            topic,
+            offset,
+            partition,
+            brokers,
+        } => {
+            let kafka = KafkaSettings {
+                brokers,
+                ..KafkaSettings::default()
+            };
+            let c: BaseConsumer = kafka
+                .client_config()
+                .set("group.id", "tessera-admin")
+                .create()
+                .map_err(|e| e.to_string())?;
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(&topic, partition, Offset::Offset(offset))
+                .map_err(|e| e.to_string())?;
+            c.assign(&tpl).map_err(|e| e.to_string())?;
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if let Some(m) = c.poll(Duration::from_millis(500)) {
+                    let m = m.map_err(|e| e.to_string())?;
+                    if let Some(h) = m.headers() {
+                        for x in h.iter() {
+                            eprintln!(
+                                "{}: {}",
+                                x.key,
+                                x.value.map(String::from_utf8_lossy).unwrap_or_default()
+                            );
+                        }
+                    }
+                    std::io::stdout()
+                        .write_all(m.payload().unwrap_or_default())
+                        .map_err(|e| e.to_string())?;
+                    return Ok(());
+                }
+            }
+            return Err(format!(
+                "no message at {topic}/{partition}@{offset} within 10s"
+            ));
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 use crate::domain::{Demographics, LocalNumber, Patient, PatientId};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
 use serde::Serialize;
 use tessera_nhs::{NhsNumber, OdsCode};
@@ -115,7 +115,8 @@ pub async fn insert(
         });
     }
     let id = PatientId::new();
-    let now = Utc::now();
+    // PostgreSQL keeps microseconds: answer with what a later read will return.
+    let now = Utc::now().trunc_subsecs(6);
     let (family, given, postcode) = search_columns(&demographics);
     let json = serde_json::to_value(&demographics)?;
     let inserted = txn
@@ -358,7 +359,8 @@ pub async fn update(
         return Ok(Some((current, changed)));
     }
     let version = current.version + 1;
-    let now = Utc::now();
+    // PostgreSQL keeps microseconds: answer with what a later read will return.
+    let now = Utc::now().trunc_subsecs(6);
     let (family, given, postcode) = search_columns(&demographics);
     let json = serde_json::to_value(&demographics)?;
     txn.execute(stmt(

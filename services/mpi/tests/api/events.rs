@@ -90,7 +90,15 @@ async fn an_update_that_changes_nothing_publishes_nothing() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], 1);
     let topic = format!("tessera.{}.mpi.patient", app.tenant(0).to_lowercase());
-    let msgs = kit::read_topic(&app.kafka, &topic, 2, Duration::from_secs(4)).await;
+    // Wait for the registration's event, then give a (wrong) second one time to show up.
+    assert_eq!(
+        kit::read_topic(&app.kafka, &topic, 1, Duration::from_secs(15))
+            .await
+            .len(),
+        1
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let msgs = kit::read_topic(&app.kafka, &topic, 2, Duration::from_secs(3)).await;
     assert_eq!(msgs.len(), 1);
     app.stop().await;
 }
