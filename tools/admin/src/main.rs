@@ -153,8 +153,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map(|t| format!("{} ({} partitions)", t.name(), t.partitions().len()))
                 .collect();
             names.sort();
+            let mut out = std::io::stdout().lock();
             for n in names {
-                println!("{n}");
+                // A closed pipe (`| head`) ends the listing; it is not an error.
+                if writeln!(out, "{n}").is_err() {
+                    break;
+                }
             }
         }
         Command::Tail {
