@@ -15,7 +15,7 @@ use std::time::Duration;
 use tessera_bootstrap::Shutdown;
 use tessera_proto::tenancy::v1::{TenantRecord, TenantStatus};
 
-/// The compacted topic of tenant records, keyed by ODS code.
+/// The default compacted topic of tenant records, keyed by ODS code.
 pub const TENANTS_TOPIC: &str = "tessera.platform.tenants";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +26,9 @@ pub struct KafkaSettings {
     /// Partitions for each new tenant topic.
     pub partitions: i32,
     pub replication: i32,
+    /// The compacted topic of tenant records. Tests use their own, so a developer's local
+    /// platform never sees (or provisions) test tenants on a shared broker.
+    pub tenants_topic: String,
 }
 
 impl Default for KafkaSettings {
@@ -34,6 +37,7 @@ impl Default for KafkaSettings {
             brokers: "127.0.0.1:9092".into(),
             partitions: 3,
             replication: 1,
+            tenants_topic: TENANTS_TOPIC.into(),
         }
     }
 }
@@ -163,7 +167,7 @@ impl TenantRegistry {
 /// resource; locally `cargo xtask onboard` does.
 pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> Result<(), String> {
     settings
-        .ensure_topics(&[TENANTS_TOPIC.to_string()], true)
+        .ensure_topics(std::slice::from_ref(&settings.tenants_topic), true)
         .await?;
     let producer: FutureProducer = settings
         .client_config()
@@ -174,7 +178,7 @@ pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> 
     let payload = record.encode_to_vec();
     producer
         .send(
-            FutureRecord::to(TENANTS_TOPIC)
+            FutureRecord::to(&settings.tenants_topic)
                 .key(&record.ods_code)
                 .payload(&payload),
             Duration::from_secs(15),
@@ -197,7 +201,7 @@ pub async fn run_registry_feed(
     let mut backoff = Duration::from_millis(200);
     loop {
         let ensured = match settings
-            .ensure_topics(&[TENANTS_TOPIC.to_string()], true)
+            .ensure_topics(std::slice::from_ref(&settings.tenants_topic), true)
             .await
         {
             Ok(()) => {
@@ -231,7 +235,7 @@ pub async fn run_registry_feed(
         .map_err(|e| e.to_string())?;
     let high = high_watermark(&settings)?;
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(TENANTS_TOPIC, 0, Offset::Beginning)
+    tpl.add_partition_offset(&settings.tenants_topic, 0, Offset::Beginning)
         .map_err(|e| e.to_string())?;
     consumer.assign(&tpl).map_err(|e| e.to_string())?;
     if high == 0 {
@@ -271,7 +275,7 @@ fn high_watermark(settings: &KafkaSettings) -> Result<i64, String> {
         .create()
         .map_err(|e| e.to_string())?;
     let (_, high) = probe
-        .fetch_watermarks(TENANTS_TOPIC, 0, Duration::from_secs(10))
+        .fetch_watermarks(&settings.tenants_topic, 0, Duration::from_secs(10))
         .map_err(|e| e.to_string())?;
     Ok(high)
 }

@@ -58,8 +58,12 @@ pub fn kafka() -> KafkaSettings {
         brokers: std::env::var("TESSERA_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into()),
         partitions: 1,
         replication: 1,
+        tenants_topic: TEST_TENANTS_TOPIC.into(),
     }
 }
+
+/// Tests onboard their tenants here, never on the platform's own tenants topic.
+pub const TEST_TENANTS_TOPIC: &str = "tessera.test.tenants";
 
 /// A fresh, valid ODS code that no other test uses: `T` and six letters or digits.
 pub fn unique_ods() -> String {

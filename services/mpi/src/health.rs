@@ -24,7 +24,7 @@ impl ReadinessCheck for Database {
     }
 }
 
-pub struct Broker(pub Arc<BaseConsumer>);
+pub struct Broker(pub Arc<BaseConsumer>, String);
 
 impl Broker {
     pub fn new(kafka: &KafkaSettings) -> Result<Self, String> {
@@ -33,7 +33,7 @@ impl Broker {
             .set("group.id", "tessera-readiness")
             .create()
             .map_err(|e| e.to_string())?;
-        Ok(Self(Arc::new(c)))
+        Ok(Self(Arc::new(c), kafka.tenants_topic.clone()))
     }
 }
 
@@ -43,14 +43,12 @@ impl ReadinessCheck for Broker {
     }
     fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
         let c = self.0.clone();
+        let topic = self.1.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                c.fetch_metadata(
-                    Some(tessera_tenancy::TENANTS_TOPIC),
-                    Duration::from_millis(1500),
-                )
-                .map(|m| serde_json::json!({ "brokers": m.brokers().len() }))
-                .map_err(|e| e.to_string())
+                c.fetch_metadata(Some(&topic), Duration::from_millis(1500))
+                    .map(|m| serde_json::json!({ "brokers": m.brokers().len() }))
+                    .map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())?

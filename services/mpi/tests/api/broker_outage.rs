@@ -66,8 +66,7 @@ async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_deliver
     let broker = PrivateBroker::start(port, &dir);
     let kafka = KafkaSettings {
         brokers: format!("127.0.0.1:{port}"),
-        partitions: 1,
-        replication: 1,
+        ..kit::kafka()
     };
     let tenant = kit::unique_ods();
     kit::onboard(&kafka, &tenant).await;
