@@ -1,0 +1,386 @@
+//! Fellegi–Sunter weights: for each field level an m-probability (how often true matches land
+//! there) and a u-probability (how often non-matches do); the level's weight is log2(m/u) and a
+//! pair's score is the sum over present fields. Missing fields weigh nothing.
+use crate::compare::{compare, Comparison, Field, FIELDS, MISSING};
+use crate::person::Person;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FieldParams {
+    pub m: Vec<f64>,
+    pub u: Vec<f64>,
+}
+
+/// Score thresholds, in bits (log2 of the likelihood ratio).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// At or above: the same person (auto-link).
+    pub link: f64,
+    /// At or above (below `link`): a possible match, for a person to review.
+    pub review: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            link: 12.0,
+            review: 5.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Match,
+    Possible,
+    NoMatch,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Match => "match",
+            Self::Possible => "possible",
+            Self::NoMatch => "no_match",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldWeight {
+    pub field: &'static str,
+    pub level: &'static str,
+    pub weight: f64,
+}
+
+/// A score with every field's contribution, and the rule that capped it, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub score: f64,
+    pub decision: Decision,
+    pub fields: Vec<FieldWeight>,
+    pub capped_by: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    pub params: Vec<FieldParams>,
+    pub thresholds: Thresholds,
+    /// Share of candidate pairs that are matches (learned).
+    pub prior: f64,
+    #[serde(skip)]
+    weights: Vec<Vec<f64>>,
+}
+
+fn fp(m: &[f64], u: &[f64]) -> FieldParams {
+    FieldParams {
+        m: m.to_vec(),
+        u: u.to_vec(),
+    }
+}
+
+impl Default for Model {
+    /// Sound defaults for a tenant with too little data to learn from: typical error rates of
+    /// hospital registration data, and agreement-by-chance rates of a population.
+    fn default() -> Self {
+        Self::from_params(
+            vec![
+                fp(
+                    &[0.84, 0.04, 0.06, 0.02, 0.01, 0.03],
+                    &[0.004, 0.0005, 0.001, 0.01, 0.003, 0.9815],
+                ),
+                fp(&[0.88, 0.05, 0.03, 0.04], &[0.003, 0.001, 0.01, 0.986]),
+                fp(
+                    &[0.92, 0.02, 0.04, 0.01, 0.005, 0.005],
+                    &[0.00005, 0.00005, 0.0005, 0.001, 0.0002, 0.99825],
+                ),
+                fp(&[0.98, 0.02], &[0.5, 0.5]),
+                fp(&[0.8, 0.05, 0.15], &[0.0005, 0.01, 0.9895]),
+                fp(&[0.75, 0.1, 0.15], &[0.001, 0.02, 0.979]),
+                fp(&[0.97, 0.02, 0.01], &[0.000_001, 0.000_01, 0.999_989]),
+            ],
+            Thresholds::default(),
+            0.01,
+        )
+    }
+}
+
+impl Model {
+    pub fn from_params(params: Vec<FieldParams>, thresholds: Thresholds, prior: f64) -> Self {
+        let weights = params
+            .iter()
+            .map(|p| {
+                p.m.iter()
+                    .zip(&p.u)
+                    .map(|(m, u)| (m.max(1e-9) / u.max(1e-9)).log2())
+                    .collect()
+            })
+            .collect();
+        Self {
+            params,
+            thresholds,
+            prior,
+            weights,
+        }
+    }
+
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    fn weight(&self, field: usize, level: u8) -> f64 {
+        if level == MISSING {
+            return 0.0;
+        }
+        self.weights
+            .get(field)
+            .and_then(|w| w.get(usize::from(level)))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    pub fn score(&self, c: &Comparison) -> f64 {
+        c.0.iter()
+            .enumerate()
+            .map(|(i, l)| self.weight(i, *l))
+            .sum()
+    }
+
+    /// Business rules on top of the score: a clearly different first name (twins) or two
+    /// different national identifiers never auto-link; they go to review at most.
+    fn cap(c: &Comparison) -> Option<&'static str> {
+        let given_different = c.0[0] == 5;
+        let national_different = c.0[6] == 2;
+        let national_same = c.0[6] == 0;
+        if national_different {
+            Some("different national identifiers")
+        } else if given_different && !national_same {
+            Some("different given names (possible twins)")
+        } else {
+            None
+        }
+    }
+
+    pub fn decide(&self, c: &Comparison) -> (f64, Decision) {
+        let score = self.score(c);
+        let mut d = if score >= self.thresholds.link {
+            Decision::Match
+        } else if score >= self.thresholds.review {
+            Decision::Possible
+        } else {
+            Decision::NoMatch
+        };
+        if d == Decision::Match && Self::cap(c).is_some() {
+            d = Decision::Possible;
+        }
+        (score, d)
+    }
+
+    pub fn explain(&self, a: &Person, b: &Person) -> Explanation {
+        let c = compare(a, b);
+        let (score, decision) = self.decide(&c);
+        let fields = FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FieldWeight {
+                field: f.name(),
+                level: if c.0[i] == MISSING {
+                    "missing"
+                } else {
+                    f.levels().get(usize::from(c.0[i])).copied().unwrap_or("?")
+                },
+                weight: (self.weight(i, c.0[i]) * 100.0).round() / 100.0,
+            })
+            .collect();
+        Explanation {
+            score,
+            decision,
+            fields,
+            capped_by: if self.score(&c) >= self.thresholds.link {
+                Self::cap(&c)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Learns the weights from the data itself: u from `random_pairs` (almost all
+    /// non-matches), m and the prior by expectation–maximisation over `candidates` (the
+    /// blocked pairs), starting from `self`. Levels unseen in the data keep smoothed values.
+    pub fn train(
+        &self,
+        people: &[Person],
+        candidates: &[(u32, u32)],
+        random_pairs: &[(u32, u32)],
+        iterations: usize,
+    ) -> Model {
+        let get = |i: u32| people.get(i as usize);
+        // u: level frequencies among random pairs.
+        let mut u_counts: Vec<Vec<f64>> =
+            self.params.iter().map(|p| vec![1.0; p.u.len()]).collect();
+        for (a, b) in random_pairs {
+            if let (Some(x), Some(y)) = (get(*a), get(*b)) {
+                for (i, l) in compare(x, y).0.iter().enumerate() {
+                    if *l != MISSING {
+                        if let Some(c) = u_counts[i].get_mut(usize::from(*l)) {
+                            *c += 1.0;
+                        }
+                    }
+                }
+            }
+        }
+        let u: Vec<Vec<f64>> = u_counts
+            .iter()
+            .zip(&self.params)
+            .map(|(counts, p)| {
+                let total: f64 = counts.iter().sum();
+                // Few random pairs: lean on the default.
+                let w = (total / 10_000.0).min(1.0);
+                counts
+                    .iter()
+                    .zip(&p.u)
+                    .map(|(c, d)| w * (c / total) + (1.0 - w) * d)
+                    .collect()
+            })
+            .collect();
+        // Unique comparison patterns with counts: EM over thousands of patterns, not millions of pairs.
+        let mut patterns: HashMap<[u8; 7], f64> = HashMap::new();
+        for (a, b) in candidates {
+            if let (Some(x), Some(y)) = (get(*a), get(*b)) {
+                *patterns.entry(compare(x, y).0).or_insert(0.0) += 1.0;
+            }
+        }
+        let mut m: Vec<Vec<f64>> = self.params.iter().map(|p| p.m.clone()).collect();
+        let mut prior = self.prior.clamp(1e-4, 0.5);
+        let total: f64 = patterns.values().sum();
+        if total < 100.0 {
+            return Model::from_params(
+                m.iter()
+                    .zip(u)
+                    .map(|(m, u)| FieldParams { m: m.clone(), u })
+                    .collect(),
+                self.thresholds,
+                prior,
+            );
+        }
+        for _ in 0..iterations {
+            let mut m_num: Vec<Vec<f64>> = m.iter().map(|l| vec![0.01; l.len()]).collect();
+            let mut matched = 0.0;
+            for (pattern, count) in &patterns {
+                let (mut lm, mut lu) = (prior.ln(), (1.0 - prior).ln());
+                for (i, l) in pattern.iter().enumerate() {
+                    if *l != MISSING {
+                        let l = usize::from(*l);
+                        lm += m[i].get(l).copied().unwrap_or(1e-9).max(1e-9).ln();
+                        lu += u[i].get(l).copied().unwrap_or(1e-9).max(1e-9).ln();
+                    }
+                }
+                let p = 1.0 / (1.0 + (lu - lm).exp());
+                matched += p * count;
+                for (i, l) in pattern.iter().enumerate() {
+                    if *l != MISSING {
+                        if let Some(x) = m_num[i].get_mut(usize::from(*l)) {
+                            *x += p * count;
+                        }
+                    }
+                }
+            }
+            for (mi, num) in m.iter_mut().zip(m_num) {
+                let s: f64 = num.iter().sum();
+                *mi = num.iter().map(|x| x / s).collect();
+            }
+            prior = (matched / total).clamp(1e-4, 0.5);
+        }
+        Model::from_params(
+            m.into_iter()
+                .zip(u)
+                .map(|(m, u)| FieldParams { m, u })
+                .collect(),
+            self.thresholds,
+            prior,
+        )
+    }
+
+    /// Field names and level weights, for reports.
+    pub fn describe(&self) -> Vec<(Field, Vec<(&'static str, f64)>)> {
+        FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                (
+                    *f,
+                    f.levels()
+                        .iter()
+                        .enumerate()
+                        .map(|(l, name)| (*name, self.weight(i, l as u8)))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::person::{BirthDate, PersonInput};
+
+    fn p(given: &str, family: &str, dob: (u16, u8, u8), postcode: &str, nhs: &str) -> Person {
+        Person::new(PersonInput {
+            given: Some(given),
+            family: Some(family),
+            birth_date: Some(BirthDate {
+                year: dob.0,
+                month: dob.1,
+                day: dob.2,
+            }),
+            sex: Some("f"),
+            postcode: Some(postcode).filter(|s| !s.is_empty()),
+            national_id: Some(nhs).filter(|s| !s.is_empty()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn the_same_person_with_typos_matches_and_strangers_do_not() {
+        let m = Model::default();
+        let a = p("Jane", "Testpatient", (1970, 1, 2), "LS1 4AP", "");
+        let b = p("Jnae", "Testpatient", (1970, 2, 1), "LS1 4AP", "");
+        let e = m.explain(&a, &b);
+        assert_eq!(e.decision, Decision::Match, "{e:?}");
+        assert_eq!(e.fields[2].level, "day-month-swap");
+        let c = p("Omar", "Haddad", (1991, 7, 30), "M1 1AE", "");
+        assert_eq!(m.explain(&a, &c).decision, Decision::NoMatch);
+    }
+
+    #[test]
+    fn twins_and_different_nhs_numbers_go_to_review_at_most() {
+        let m = Model::default();
+        let a = p("Jane", "Testpatient", (1970, 1, 2), "LS1 4AP", "");
+        let twin = p("Julia", "Testpatient", (1970, 1, 2), "LS1 4AP", "");
+        let e = m.explain(&a, &twin);
+        assert_ne!(e.decision, Decision::Match, "{e:?}");
+        let x = p("Jane", "Testpatient", (1970, 1, 2), "LS1 4AP", "9434765919");
+        let y = p("Jane", "Testpatient", (1970, 1, 2), "LS1 4AP", "9990000018");
+        assert_ne!(m.explain(&x, &y).decision, Decision::Match);
+    }
+
+    #[test]
+    fn every_explanation_adds_up_to_its_score() {
+        let m = Model::default();
+        let a = p("Jane", "Testpatient", (1970, 1, 2), "LS1 4AP", "9434765919");
+        let b = p(
+            "Janet",
+            "Test-Patient",
+            (1970, 1, 3),
+            "LS1 4AB",
+            "9434765919",
+        );
+        let e = m.explain(&a, &b);
+        let sum: f64 = e.fields.iter().map(|f| f.weight).sum();
+        assert!((sum - e.score).abs() < 0.05, "{sum} vs {}", e.score);
+    }
+}
