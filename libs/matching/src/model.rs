@@ -254,7 +254,7 @@ impl Model {
             }
         }
         let mut m: Vec<Vec<f64>> = self.params.iter().map(|p| p.m.clone()).collect();
-        let mut prior = self.prior.clamp(1e-4, 0.5);
+        let mut prior = self.prior.clamp(1e-4, 0.99);
         let total: f64 = patterns.values().sum();
         if total < 100.0 {
             return Model::from_params(
@@ -292,7 +292,7 @@ impl Model {
                 let s: f64 = num.iter().sum();
                 *mi = num.iter().map(|x| x / s).collect();
             }
-            prior = (matched / total).clamp(1e-4, 0.5);
+            prior = (matched / total).clamp(1e-4, 0.99);
         }
         Model::from_params(
             m.into_iter()

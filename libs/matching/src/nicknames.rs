@@ -1,5 +1,8 @@
 //! Given names that are the same person's name: English diminutives and common forms from
 //! other languages. Each group is one name; two names in a group are equivalent.
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 const GROUPS: &[&[&str]] = &[
     &["robert", "rob", "robbie", "bob", "bobby", "bert", "roberto"],
     &[
@@ -167,9 +170,29 @@ const GROUPS: &[&[&str]] = &[
     &["malgorzata", "gosia", "margaret"],
 ];
 
+fn index() -> &'static HashMap<&'static str, Vec<u16>> {
+    static INDEX: OnceLock<HashMap<&'static str, Vec<u16>>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut m: HashMap<&'static str, Vec<u16>> = HashMap::new();
+        for (i, g) in GROUPS.iter().enumerate() {
+            for name in *g {
+                m.entry(name).or_default().push(i as u16);
+            }
+        }
+        m
+    })
+}
+
 /// Whether two folded given names are forms of one name.
 pub fn equivalent(a: &str, b: &str) -> bool {
-    a != b && GROUPS.iter().any(|g| g.contains(&a) && g.contains(&b))
+    if a == b {
+        return false;
+    }
+    let idx = index();
+    match (idx.get(a), idx.get(b)) {
+        (Some(x), Some(y)) => x.iter().any(|g| y.contains(g)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
