@@ -1,7 +1,7 @@
 //! Blocking: only pairs that share at least one key are compared. The keys are chosen so that
 //! each common error leaves at least one intact: national id; birth date with day and month in
 //! either order; family-name sound with birth year; the two name sounds in either order;
-//! postcode with first initial.
+//! postcode with first initial; postcode with family-name sound.
 use crate::person::Person;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -47,6 +47,9 @@ pub fn keys(p: &Person) -> Vec<u64> {
     }
     if !p.postcode.is_empty() {
         k.push(h(5, (&p.postcode, p.given_first.chars().next())));
+        if !p.family_phonetic.is_empty() {
+            k.push(h(6, (&p.postcode, &p.family_phonetic)));
+        }
     }
     k
 }

@@ -88,6 +88,9 @@ fn given_level(a: &str, b: &str, a_ph: &str, b_ph: &str) -> u8 {
     if jw >= 0.92 || osa_distance(a, b) == 1 {
         return 2;
     }
+    if nicknames::loosely_equivalent(a, b) || nicknames::loosely_equivalent(b, a) {
+        return if a.len() == 1 || b.len() == 1 { 4 } else { 1 };
+    }
     if jw >= 0.8 || a_ph == b_ph {
         return 3;
     }

@@ -149,18 +149,36 @@ impl Model {
             .sum()
     }
 
-    /// Business rules on top of the score: a clearly different first name (twins) or two
-    /// different national identifiers never auto-link; they go to review at most.
+    /// Rules on top of the score, for what independence of fields cannot see. An auto-link
+    /// needs identity evidence beyond names:
+    /// - the national identifiers agree; or
+    /// - both names agree and so does one of birth date, postcode or address; or
+    /// - given name and birth date agree and so does postcode or address (a changed family
+    ///   name, e.g. on marriage).
+    ///
+    /// And never: two different national identifiers, or clearly different given names
+    /// without a national identifier in common (twins).
     fn cap(c: &Comparison) -> Option<&'static str> {
-        let given_different = c.0[0] == 5;
-        let national_different = c.0[6] == 2;
-        let national_same = c.0[6] == 0;
-        if national_different {
-            Some("different national identifiers")
-        } else if given_different && !national_same {
-            Some("different given names (possible twins)")
-        } else {
+        let [given, family, dob, _sex, postcode, address, national] = c.0;
+        if national == 2 {
+            return Some("different national identifiers");
+        }
+        if national == 0 {
+            return None;
+        }
+        if given == 5 {
+            return Some("different given names (possible twins)");
+        }
+        let given_ok = matches!(given, 0 | 1 | 2 | 4 | MISSING);
+        let family_ok = matches!(family, 0 | 1);
+        let dob_ok = matches!(dob, 0 | 1 | 2);
+        let place_ok = postcode == 0 || address == 0;
+        if (given_ok && family_ok && (dob_ok || place_ok))
+            || (given_ok && given != MISSING && dob_ok && place_ok)
+        {
             None
+        } else {
+            Some("not enough identity evidence beyond names")
         }
     }
 
@@ -253,55 +271,72 @@ impl Model {
                 *patterns.entry(compare(x, y).0).or_insert(0.0) += 1.0;
             }
         }
-        let mut m: Vec<Vec<f64>> = self.params.iter().map(|p| p.m.clone()).collect();
-        let mut prior = self.prior.clamp(1e-4, 0.99);
         let total: f64 = patterns.values().sum();
+        let mut model = Model::from_params(
+            self.params
+                .iter()
+                .zip(u)
+                .map(|(p, u)| FieldParams { m: p.m.clone(), u })
+                .collect(),
+            self.thresholds,
+            self.prior,
+        );
         if total < 100.0 {
-            return Model::from_params(
-                m.iter()
-                    .zip(u)
-                    .map(|(m, u)| FieldParams { m: m.clone(), u })
-                    .collect(),
-                self.thresholds,
-                prior,
-            );
+            return model;
         }
-        for _ in 0..iterations {
-            let mut m_num: Vec<Vec<f64>> = m.iter().map(|l| vec![0.01; l.len()]).collect();
+        // m by leave-one-out expectation–maximisation with a hard E-step: a pair counts towards
+        // field f's m-probabilities when the *other* fields alone make it a confident match.
+        // (Plain EM over blocked pairs degenerates: non-matches in a block agree on the
+        // blocking field, which random-pair u-values call near impossible.)
+        const CONFIDENT: f64 = 14.0;
+        const PSEUDO: f64 = 20.0;
+        for _ in 0..iterations.max(1) {
+            let mut m_counts: Vec<Vec<f64>> = self
+                .params
+                .iter()
+                .map(|p| p.m.iter().map(|x| x * PSEUDO).collect())
+                .collect();
             let mut matched = 0.0;
             for (pattern, count) in &patterns {
-                let (mut lm, mut lu) = (prior.ln(), (1.0 - prior).ln());
-                for (i, l) in pattern.iter().enumerate() {
-                    if *l != MISSING {
-                        let l = usize::from(*l);
-                        lm += m[i].get(l).copied().unwrap_or(1e-9).max(1e-9).ln();
-                        lu += u[i].get(l).copied().unwrap_or(1e-9).max(1e-9).ln();
-                    }
+                let c = Comparison(*pattern);
+                let score = model.score(&c);
+                if score >= self.thresholds.link {
+                    matched += count;
                 }
-                let p = 1.0 / (1.0 + (lu - lm).exp());
-                matched += p * count;
                 for (i, l) in pattern.iter().enumerate() {
-                    if *l != MISSING {
-                        if let Some(x) = m_num[i].get_mut(usize::from(*l)) {
-                            *x += p * count;
+                    if *l != MISSING && score - model.weight(i, *l) >= CONFIDENT {
+                        if let Some(x) = m_counts[i].get_mut(usize::from(*l)) {
+                            *x += count;
                         }
                     }
                 }
             }
-            for (mi, num) in m.iter_mut().zip(m_num) {
-                let s: f64 = num.iter().sum();
-                *mi = num.iter().map(|x| x / s).collect();
+            let params = m_counts
+                .into_iter()
+                .zip(&model.params)
+                .map(|(counts, p)| {
+                    let s: f64 = counts.iter().sum();
+                    FieldParams {
+                        m: counts.iter().map(|x| x / s).collect(),
+                        u: p.u.clone(),
+                    }
+                })
+                .collect();
+            let next =
+                Model::from_params(params, self.thresholds, (matched / total).clamp(1e-4, 0.99));
+            let moved = next
+                .weights
+                .iter()
+                .flatten()
+                .zip(model.weights.iter().flatten())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            model = next;
+            if moved < 0.01 {
+                break;
             }
-            prior = (matched / total).clamp(1e-4, 0.99);
         }
-        Model::from_params(
-            m.into_iter()
-                .zip(u)
-                .map(|(m, u)| FieldParams { m, u })
-                .collect(),
-            self.thresholds,
-            prior,
-        )
+        model
     }
 
     /// Field names and level weights, for reports.

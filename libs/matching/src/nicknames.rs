@@ -207,4 +207,31 @@ mod tests {
         assert!(!equivalent("robert", "richard"));
         assert!(!equivalent("robert", "robert"));
     }
+
+    #[test]
+    fn initials_and_typos_reach_a_nickname_through_its_group() {
+        assert!(loosely_equivalent("e", "liz"));
+        assert!(loosely_equivalent("jeznnifer", "jenny"));
+        assert!(!loosely_equivalent("m", "liz"));
+    }
+}
+
+/// Whether `a` is an initial, or a slightly misspelt form, of a name in one of `b`'s groups
+/// ("E" / "Liz" via Elizabeth; "Jeznnifer" / "Jenny" via Jennifer).
+pub fn loosely_equivalent(a: &str, b: &str) -> bool {
+    let idx = index();
+    let Some(groups) = idx.get(b) else {
+        return false;
+    };
+    groups
+        .iter()
+        .filter_map(|g| GROUPS.get(usize::from(*g)))
+        .flat_map(|g| g.iter())
+        .any(|name| {
+            if a.chars().count() == 1 {
+                name.starts_with(a)
+            } else {
+                strsim::jaro_winkler(a, name) >= 0.92
+            }
+        })
 }

@@ -17,10 +17,23 @@ pub struct EvaluateArgs {
 fn labels(path: &str) -> Result<Vec<(String, String)>, String> {
     let mut r = csv::Reader::from_path(path).map_err(|e| format!("{path}: {e}"))?;
     let h = r.headers().map_err(|e| e.to_string())?.clone();
-    let id = h.iter().position(|c| c == "id").ok_or(format!("{path}: no id column"))?;
-    let cl = h.iter().position(|c| c == "cluster").ok_or(format!("{path}: no cluster column"))?;
+    let id = h
+        .iter()
+        .position(|c| c == "id")
+        .ok_or(format!("{path}: no id column"))?;
+    let cl = h
+        .iter()
+        .position(|c| c == "cluster")
+        .ok_or(format!("{path}: no cluster column"))?;
     r.records()
-        .map(|rec| rec.map_err(|e| e.to_string()).map(|rec| (rec.get(id).unwrap_or_default().to_string(), rec.get(cl).unwrap_or_default().to_string())))
+        .map(|rec| {
+            rec.map_err(|e| e.to_string()).map(|rec| {
+                (
+                    rec.get(id).unwrap_or_default().to_string(),
+                    rec.get(cl).unwrap_or_default().to_string(),
+                )
+            })
+        })
         .collect()
 }
 
@@ -64,7 +77,11 @@ pub fn run(a: &EvaluateArgs) -> Result<(), String> {
     let (mut tp, mut fp, mut possible_true) = (0u64, 0u64, 0u64);
     for rec in r.records() {
         let rec = rec.map_err(|e| e.to_string())?;
-        let k = key(rec.get(0).unwrap_or_default(), rec.get(1).unwrap_or_default(), linking);
+        let k = key(
+            rec.get(0).unwrap_or_default(),
+            rec.get(1).unwrap_or_default(),
+            linking,
+        );
         match rec.get(3) {
             Some("match") if truth.contains(&k) => tp += 1,
             Some("match") => fp += 1,
@@ -73,9 +90,21 @@ pub fn run(a: &EvaluateArgs) -> Result<(), String> {
         }
     }
     let fn_ = truth.len() as u64 - tp;
-    let precision = if tp + fp == 0 { 1.0 } else { tp as f64 / (tp + fp) as f64 };
-    let recall = if truth.is_empty() { 1.0 } else { tp as f64 / truth.len() as f64 };
-    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    let precision = if tp + fp == 0 {
+        1.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let recall = if truth.is_empty() {
+        1.0
+    } else {
+        tp as f64 / truth.len() as f64
+    };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
     println!("true pairs {}, matched {}, true positives {tp}, false positives {fp}, false negatives {fn_} ({possible_true} of them sent to review)", truth.len(), tp + fp);
     println!("precision {precision:.5} recall {recall:.5} F1 {f1:.5}");
     Ok(())

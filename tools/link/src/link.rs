@@ -36,14 +36,37 @@ fn random_pairs(n_left: usize, n_right: usize, count: usize, seed: u64) -> Vec<(
         return Vec::new();
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    (0..count).map(|_| (rng.gen_range(0..n_left) as u32, rng.gen_range(0..n_right) as u32)).collect()
+    (0..count)
+        .map(|_| {
+            (
+                rng.gen_range(0..n_left) as u32,
+                rng.gen_range(0..n_right) as u32,
+            )
+        })
+        .collect()
 }
 
-fn model_for(mapping: &Mapping, people: &[Person], candidates: &[(u32, u32)], random: &[(u32, u32)], explain: bool) -> Model {
-    let base = Model::default().with_thresholds(Thresholds { link: mapping.model.link_threshold, review: mapping.model.review_threshold });
-    let model = if mapping.model.train { base.train(people, candidates, random, mapping.model.em_iterations) } else { base };
+fn model_for(
+    mapping: &Mapping,
+    people: &[Person],
+    candidates: &[(u32, u32)],
+    random: &[(u32, u32)],
+    explain: bool,
+) -> Model {
+    let base = Model::default().with_thresholds(Thresholds {
+        link: mapping.model.link_threshold,
+        review: mapping.model.review_threshold,
+    });
+    let model = if mapping.model.train {
+        base.train(people, candidates, random, mapping.model.em_iterations)
+    } else {
+        base
+    };
     if explain {
-        eprintln!("prior (share of candidate pairs that match): {:.4}", model.prior);
+        eprintln!(
+            "prior (share of candidate pairs that match): {:.4}",
+            model.prior
+        );
         for (field, levels) in model.describe() {
             let l: Vec<String> = levels.iter().map(|(n, w)| format!("{n} {w:+.2}")).collect();
             eprintln!("{:<12} {}", field.name(), l.join(", "));
@@ -58,20 +81,21 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
     let mapping = Mapping::load(config)?;
     let started = Instant::now();
     let blocker = Blocker::default();
-    let (left_ids, right_ids, left, right, candidates, dedupe) = match (&a.left, &a.right, &a.dedupe) {
-        (Some(l), Some(r), None) => {
-            let (li, lp) = read(l, &mapping.columns)?;
-            let (ri, rp) = read(r, &mapping.columns)?;
-            let pairs = blocker.link_pairs(&lp, &rp);
-            (li, ri, lp, rp, pairs, false)
-        }
-        (None, None, Some(d)) => {
-            let (ids, people) = read(d, &mapping.columns)?;
-            let pairs = blocker.dedupe_pairs(&people);
-            (ids.clone(), ids, people.clone(), people, pairs, true)
-        }
-        _ => return Err("give --left and --right, or --dedupe".into()),
-    };
+    let (left_ids, right_ids, left, right, candidates, dedupe) =
+        match (&a.left, &a.right, &a.dedupe) {
+            (Some(l), Some(r), None) => {
+                let (li, lp) = read(l, &mapping.columns)?;
+                let (ri, rp) = read(r, &mapping.columns)?;
+                let pairs = blocker.link_pairs(&lp, &rp);
+                (li, ri, lp, rp, pairs, false)
+            }
+            (None, None, Some(d)) => {
+                let (ids, people) = read(d, &mapping.columns)?;
+                let pairs = blocker.dedupe_pairs(&people);
+                (ids.clone(), ids, people.clone(), people, pairs, true)
+            }
+            _ => return Err("give --left and --right, or --dedupe".into()),
+        };
     // Training compares people within one list: for linking, both lists together.
     let model = if dedupe {
         let random = random_pairs(left.len(), left.len(), 200_000.min(left.len() * 20), 7);
@@ -81,8 +105,15 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
         all.extend(right.iter().cloned());
         let offset = left.len() as u32;
         let shifted: Vec<(u32, u32)> = candidates.iter().map(|(x, y)| (*x, y + offset)).collect();
-        let random: Vec<(u32, u32)> =
-            random_pairs(left.len(), right.len(), 200_000.min((left.len() + right.len()) * 20), 7).into_iter().map(|(x, y)| (x, y + offset)).collect();
+        let random: Vec<(u32, u32)> = random_pairs(
+            left.len(),
+            right.len(),
+            200_000.min((left.len() + right.len()) * 20),
+            7,
+        )
+        .into_iter()
+        .map(|(x, y)| (x, y + offset))
+        .collect();
         model_for(&mapping, &all, &shifted, &random, a.explain_model)
     };
     let scored: Vec<(u32, u32, f64, Decision)> = candidates
@@ -98,12 +129,27 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
     let io = |e: std::io::Error| format!("{out}: {e}");
     writeln!(w, "left_id,right_id,score,decision").map_err(io)?;
     for (i, j, score, d) in &scored {
-        writeln!(w, "{},{},{:.2},{}", csv_field(&left_ids[*i as usize]), csv_field(&right_ids[*j as usize]), score, d.as_str()).map_err(io)?;
+        writeln!(
+            w,
+            "{},{},{:.2},{}",
+            csv_field(&left_ids[*i as usize]),
+            csv_field(&right_ids[*j as usize]),
+            score,
+            d.as_str()
+        )
+        .map_err(io)?;
     }
     w.flush().map_err(io)?;
-    let matched: Vec<(u32, u32)> = scored.iter().filter(|s| s.3 == Decision::Match).map(|s| (s.0, s.1)).collect();
+    let matched: Vec<(u32, u32)> = scored
+        .iter()
+        .filter(|s| s.3 == Decision::Match)
+        .map(|s| (s.0, s.1))
+        .collect();
     if dedupe {
-        let path = a.clusters.clone().unwrap_or_else(|| format!("{out}.clusters.csv"));
+        let path = a
+            .clusters
+            .clone()
+            .unwrap_or_else(|| format!("{out}.clusters.csv"));
         let labels = clusters(left.len(), &matched);
         let file = std::fs::File::create(&path).map_err(|e| format!("{path}: {e}"))?;
         let mut w = std::io::BufWriter::new(file);

@@ -32,7 +32,6 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
 }
 
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

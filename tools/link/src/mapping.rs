@@ -48,7 +48,12 @@ pub struct ModelSettings {
 impl Default for ModelSettings {
     fn default() -> Self {
         let t = Thresholds::default();
-        Self { link_threshold: t.link, review_threshold: t.review, train: true, em_iterations: 25 }
+        Self {
+            link_threshold: t.link,
+            review_threshold: t.review,
+            train: true,
+            em_iterations: 25,
+        }
     }
 }
 
@@ -75,7 +80,10 @@ pub struct Layout {
 impl Layout {
     pub fn new(c: &Columns, headers: &csv::StringRecord, file: &str) -> Result<Self, String> {
         let find = |name: &str| -> Result<usize, String> {
-            headers.iter().position(|h| h.trim() == name).ok_or_else(|| format!("{file}: no column {name:?}"))
+            headers
+                .iter()
+                .position(|h| h.trim() == name)
+                .ok_or_else(|| format!("{file}: no column {name:?}"))
         };
         let opt = |name: &Option<String>| name.as_deref().map(find).transpose();
         Ok(Self {
@@ -84,7 +92,11 @@ impl Layout {
             family: opt(&c.family)?,
             birth_date: opt(&c.birth_date)?,
             sex: opt(&c.sex)?,
-            address: c.address.iter().map(|a| find(a)).collect::<Result<_, _>>()?,
+            address: c
+                .address
+                .iter()
+                .map(|a| find(a))
+                .collect::<Result<_, _>>()?,
             postcode: opt(&c.postcode)?,
             national_id: opt(&c.national_id)?,
             date_format: c.birth_date_format.clone(),
@@ -93,8 +105,18 @@ impl Layout {
 
     /// The record's id and the person to match. A bad date is treated as missing.
     pub fn person(&self, r: &csv::StringRecord) -> (String, Person) {
-        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(str::trim).filter(|s| !s.is_empty());
-        let address: Vec<&str> = self.address.iter().filter_map(|i| r.get(*i)).map(str::trim).filter(|s| !s.is_empty()).collect();
+        let get = |i: Option<usize>| {
+            i.and_then(|i| r.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let address: Vec<&str> = self
+            .address
+            .iter()
+            .filter_map(|i| r.get(*i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         let address = address.join(" ");
         let person = Person::new(PersonInput {
             given: get(self.given),
@@ -111,13 +133,22 @@ impl Layout {
 
 /// Reads a whole CSV file into ids and people.
 pub fn read(path: &str, columns: &Columns) -> Result<(Vec<String>, Vec<Person>), String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| format!("{path}: {e}"))?;
-    let headers = reader.headers().map_err(|e| format!("{path}: {e}"))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{path}: {e}"))?
+        .clone();
     let layout = Layout::new(columns, &headers, path)?;
     let mut ids = Vec::new();
     let mut people = Vec::new();
     let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(|e| format!("{path}: {e}"))? {
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| format!("{path}: {e}"))?
+    {
         let (id, p) = layout.person(&record);
         ids.push(id);
         people.push(p);
