@@ -154,7 +154,8 @@ impl Model {
     /// - the national identifiers agree; or
     /// - both names agree and so does one of birth date, postcode or address; or
     /// - given name and birth date agree and so does postcode or address (a changed family
-    ///   name, e.g. on marriage).
+    ///   name, e.g. on marriage); or
+    /// - birth date, postcode and address all agree and no name contradicts.
     ///
     /// And never: two different national identifiers, or clearly different given names
     /// without a national identifier in common (twins).
@@ -169,12 +170,14 @@ impl Model {
         if given == 5 {
             return Some("different given names (possible twins)");
         }
-        let given_ok = matches!(given, 0 | 1 | 2 | 4 | MISSING);
+        let given_ok = matches!(given, 0..=4 | MISSING);
         let family_ok = matches!(family, 0 | 1);
         let dob_ok = matches!(dob, 0 | 1 | 2);
         let place_ok = postcode == 0 || address == 0;
+        let same_home = postcode == 0 && address == 0;
         if (given_ok && family_ok && (dob_ok || place_ok))
             || (given_ok && given != MISSING && dob_ok && place_ok)
+            || (given_ok && family != 3 && dob_ok && same_home)
         {
             None
         } else {

@@ -26,6 +26,9 @@ pub struct GenerateArgs {
     /// Leave the NHS number column blank everywhere.
     #[arg(long)]
     no_national_id: bool,
+    /// Share of later registrations whose NHS number was not recorded.
+    #[arg(long, default_value_t = 0.3)]
+    national_id_missing: f64,
 }
 
 const FEMALE: &[&str] = &[
@@ -751,7 +754,7 @@ fn person(cluster: usize, rng: &mut StdRng) -> Rec {
 }
 
 /// Another registration of the same person, with realistic errors.
-fn duplicate(base: &Rec, rng: &mut StdRng) -> Rec {
+fn duplicate(base: &Rec, rng: &mut StdRng, national_id_missing: f64) -> Rec {
     let mut r = base.clone();
     let p = |rng: &mut StdRng, x: f64| rng.gen_bool(x);
     if p(rng, 0.06) {
@@ -790,7 +793,7 @@ fn duplicate(base: &Rec, rng: &mut StdRng) -> Rec {
     } else if p(rng, 0.03) {
         r.postcode = typo(&r.postcode, rng);
     }
-    if p(rng, 0.3) {
+    if p(rng, national_id_missing.clamp(0.0, 1.0)) {
         r.nhs.clear();
     }
     for (field, chance) in [
@@ -889,7 +892,7 @@ pub fn run(a: &GenerateArgs) -> Result<(), String> {
         };
         let mut group = vec![base.clone()];
         for _ in 0..copies {
-            group.push(duplicate(&base, &mut rng));
+            group.push(duplicate(&base, &mut rng, a.national_id_missing));
         }
         total += group.len();
         entities.push(group);
@@ -918,7 +921,7 @@ pub fn run(a: &GenerateArgs) -> Result<(), String> {
                     right.push(if g.len() > 1 {
                         g[1].clone()
                     } else {
-                        duplicate(&g[0], &mut rng)
+                        duplicate(&g[0], &mut rng, a.national_id_missing)
                     });
                 }
             }
