@@ -294,3 +294,42 @@ mod tests {
         assert!(c.0[1..].iter().all(|l| *l == MISSING));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::person::{BirthDate, PersonInput};
+    use proptest::prelude::*;
+
+    fn person() -> impl Strategy<Value = Person> {
+        (
+            proptest::option::of("[A-Za-zéü' -]{0,12}"),
+            proptest::option::of("[A-Za-z' -]{0,14}"),
+            proptest::option::of((1900u16..2030, 1u8..13, 1u8..29)),
+            proptest::option::of("[MFmfu]"),
+            proptest::option::of("[A-Z0-9 ]{0,8}"),
+            proptest::option::of("[0-9]{9,10}"),
+        )
+            .prop_map(|(g, f, d, s, pc, id)| {
+                Person::new(PersonInput {
+                    given: g.as_deref(),
+                    family: f.as_deref(),
+                    birth_date: d.map(|(year, month, day)| BirthDate { year, month, day }),
+                    sex: s.as_deref(),
+                    address: None,
+                    postcode: pc.as_deref(),
+                    national_id: id.as_deref(),
+                })
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn comparison_is_symmetric_and_a_person_matches_themself(a in person(), b in person()) {
+            let m = crate::Model::default();
+            prop_assert!((m.score(&compare(&a, &b)) - m.score(&compare(&b, &a))).abs() < 1e-9);
+            let own = compare(&a, &a);
+            prop_assert!(own.0.iter().all(|l| *l == 0 || *l == MISSING), "{:?}", own);
+        }
+    }
+}
