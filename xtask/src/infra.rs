@@ -15,15 +15,75 @@ pub struct Tools {
     pub python: String,
 }
 
+/// Everything the platform needs, including the long-lived local broker on 9092.
 pub fn ensure_all() -> Result<Tools, String> {
+    let tools = ensure_tools_and_databases()?;
+    ensure_broker(&tools.tansu)?;
+    Ok(tools)
+}
+
+/// Everything but a broker: tests start their own (see [`TestBroker`]).
+pub fn ensure_tools_and_databases() -> Result<Tools, String> {
     ensure_protoc()?;
     let tansu = ensure_tansu()?;
     let python = ensure_venv()?;
     ensure_postgres()?;
     ensure_redis()?;
-    ensure_broker(&tansu)?;
     ensure_databases()?;
     Ok(Tools { tansu, python })
+}
+
+/// A broker just for one test run: a free port, fresh storage, removed afterwards. Tests
+/// never share the developer's broker (or its data, which slows tansu's sqlite fetches as it
+/// grows), and a CI run never depends on what a previous session left running.
+pub struct TestBroker {
+    child: std::process::Child,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl TestBroker {
+    pub fn start(tansu: &str) -> Result<Self, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let dir = state_dir().join(format!("test-broker-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(dir.join("tansu.log")).map_err(|e| e.to_string())?;
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu)
+            .args([
+                "broker",
+                "--storage-engine",
+                "sqlite://tansu.db",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .current_dir(&dir)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("starting the test broker: {e}"))?;
+        let broker = Self { child, port, dir };
+        wait_for("the test broker", Duration::from_secs(30), || {
+            port_open(port)
+        })?;
+        Ok(broker)
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn apt_install(packages: &[&str]) -> Result<(), String> {

@@ -98,7 +98,9 @@ pub fn wait_for(
 
 fn test(filters: &[String]) -> Result<(), String> {
     let started = Instant::now();
-    let tools = infra::ensure_all()?;
+    let tools = infra::ensure_tools_and_databases()?;
+    let broker = infra::TestBroker::start(&tools.tansu)?;
+    std::env::set_var("TESSERA_TEST_KAFKA", format!("127.0.0.1:{}", broker.port));
     // The broker-outage test starts a private broker with the same binary.
     std::env::set_var("TESSERA_TANSU", &tools.tansu);
     let mut failed = Vec::new();
@@ -135,6 +137,7 @@ fn test(filters: &[String]) -> Result<(), String> {
         run("cargo", &args)
     };
     step("tests", tests_ok);
+    drop(broker);
     step(
         "helm charts",
         run(&tools.python, &["tests/helm/check_charts.py"]),

@@ -71,7 +71,9 @@ pub const MISSING: u8 = u8::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Comparison(pub [u8; 7]);
 
-fn given_level(a: &str, b: &str, a_ph: &str, b_ph: &str) -> u8 {
+/// `deep`: also try nicknames through initials and misspellings — costly, so only when other
+/// fields already suggest the same person.
+fn given_level(a: &str, b: &str, a_ph: &str, b_ph: &str, deep: bool) -> u8 {
     if a.is_empty() || b.is_empty() {
         return MISSING;
     }
@@ -88,7 +90,7 @@ fn given_level(a: &str, b: &str, a_ph: &str, b_ph: &str) -> u8 {
     if jw >= 0.92 || osa_distance(a, b) == 1 {
         return 2;
     }
-    if nicknames::loosely_equivalent(a, b) || nicknames::loosely_equivalent(b, a) {
+    if deep && (nicknames::loosely_equivalent(a, b) || nicknames::loosely_equivalent(b, a)) {
         return if a.len() == 1 || b.len() == 1 { 4 } else { 1 };
     }
     if jw >= 0.8 || a_ph == b_ph {
@@ -131,32 +133,6 @@ fn name_quality(g: u8, f: u8) -> u32 {
 }
 
 pub fn compare(a: &Person, b: &Person) -> Comparison {
-    let g = given_level(
-        &a.given_first,
-        &b.given_first,
-        &a.given_phonetic,
-        &b.given_phonetic,
-    );
-    let f = family_level(&a.family, &b.family, &a.family_phonetic, &b.family_phonetic);
-    // Given and family names swapped on one record (a common data-entry error).
-    let sg = given_level(
-        &a.given_first,
-        &b.family,
-        &a.given_phonetic,
-        &b.family_phonetic,
-    );
-    let sf = family_level(
-        &a.family,
-        &b.given_first,
-        &a.family_phonetic,
-        &b.given_phonetic,
-    );
-    let (g, f) = if sg <= 2 && sf <= 1 && name_quality(sg, sf) < name_quality(g, f) {
-        (sg, sf)
-    } else {
-        (g, f)
-    };
-
     let dob = match (a.birth_date, b.birth_date) {
         (Some(x), Some(y)) if x == y => 0,
         (Some(x), Some(y)) if x.year == y.year && x.month == y.day && x.day == y.month => 1,
@@ -217,6 +193,35 @@ pub fn compare(a: &Person, b: &Person) -> Comparison {
     } else {
         2
     };
+    let deep = dob <= 2 || postcode == 0 || address == 0 || national == 0;
+    let g = given_level(
+        &a.given_first,
+        &b.given_first,
+        &a.given_phonetic,
+        &b.given_phonetic,
+        deep,
+    );
+    let f = family_level(&a.family, &b.family, &a.family_phonetic, &b.family_phonetic);
+    // Given and family names swapped on one record (a common data-entry error).
+    let sg = given_level(
+        &a.given_first,
+        &b.family,
+        &a.given_phonetic,
+        &b.family_phonetic,
+        deep,
+    );
+    let sf = family_level(
+        &a.family,
+        &b.given_first,
+        &a.family_phonetic,
+        &b.given_phonetic,
+    );
+    let (g, f) = if sg <= 2 && sf <= 1 && name_quality(sg, sf) < name_quality(g, f) {
+        (sg, sf)
+    } else {
+        (g, f)
+    };
+
     Comparison([g, f, dob, sex, postcode, address, national])
 }
 

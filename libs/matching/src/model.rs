@@ -172,7 +172,7 @@ impl Model {
         }
         let given_ok = matches!(given, 0..=4 | MISSING);
         let family_ok = matches!(family, 0 | 1);
-        let dob_ok = matches!(dob, 0 | 1 | 2);
+        let dob_ok = matches!(dob, 0..=2);
         let place_ok = postcode == 0 || address == 0;
         let same_home = postcode == 0 && address == 0;
         if (given_ok && family_ok && (dob_ok || place_ok))

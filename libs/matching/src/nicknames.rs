@@ -195,6 +195,26 @@ pub fn equivalent(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether `a` is an initial, or a slightly misspelt form, of a name in one of `b`'s groups
+/// ("E" / "Liz" via Elizabeth; "Jeznnifer" / "Jenny" via Jennifer).
+pub fn loosely_equivalent(a: &str, b: &str) -> bool {
+    let idx = index();
+    let Some(groups) = idx.get(b) else {
+        return false;
+    };
+    groups
+        .iter()
+        .filter_map(|g| GROUPS.get(usize::from(*g)))
+        .flat_map(|g| g.iter())
+        .any(|name| {
+            if a.chars().count() == 1 {
+                name.starts_with(a)
+            } else {
+                strsim::jaro_winkler(a, name) >= 0.92
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,24 +234,4 @@ mod tests {
         assert!(loosely_equivalent("jeznnifer", "jenny"));
         assert!(!loosely_equivalent("m", "liz"));
     }
-}
-
-/// Whether `a` is an initial, or a slightly misspelt form, of a name in one of `b`'s groups
-/// ("E" / "Liz" via Elizabeth; "Jeznnifer" / "Jenny" via Jennifer).
-pub fn loosely_equivalent(a: &str, b: &str) -> bool {
-    let idx = index();
-    let Some(groups) = idx.get(b) else {
-        return false;
-    };
-    groups
-        .iter()
-        .filter_map(|g| GROUPS.get(usize::from(*g)))
-        .flat_map(|g| g.iter())
-        .any(|name| {
-            if a.chars().count() == 1 {
-                name.starts_with(a)
-            } else {
-                strsim::jaro_winkler(a, name) >= 0.92
-            }
-        })
 }

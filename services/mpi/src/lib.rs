@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod events;
 mod health;
+pub mod matching;
 mod provision;
 pub mod startup;
 pub mod store;

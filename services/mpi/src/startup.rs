@@ -96,6 +96,7 @@ impl Application {
             idempotency: Idempotency::new(redis, config.idempotency_ttl_seconds),
             metrics: metrics.clone(),
             relay: relay.waker(),
+            match_model: tessera_matching::Model::default(),
         });
         let readiness = web::Data::new(readiness);
         let metrics_data = web::Data::new(metrics);

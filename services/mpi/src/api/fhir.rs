@@ -292,7 +292,7 @@ pub async fn create(
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     idempotent::run(&auth, key, &body, |key| async {
-        let (p, _) = usecases::register(&auth, input, key).await?;
+        let (p, _, _) = usecases::register(&auth, input, key).await?;
         Ok(StoredResponse {
             status: 201,
             content_type: FHIR_JSON.into(),
@@ -509,4 +509,104 @@ pub async fn capability_statement() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(FHIR_JSON)
         .body(cs.to_string())
+}
+
+const MATCH_GRADE: &str = "http://hl7.org/fhir/StructureDefinition/match-grade";
+const MATCH_EXPLANATION: &str = "https://tessera.nhs.uk/StructureDefinition/match-explanation";
+
+/// `POST /fhir/Patient/$match`: a `Parameters` with `resource` (a Patient), optional `count`
+/// and `onlyCertainMatches`; answers a Bundle of candidates with `search.score`, the
+/// match-grade extension, and each field's contribution as an extension.
+pub async fn match_operation(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("patient.match", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
+        .await?;
+    let parsed = (|| {
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+        if v.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+            return Err(ApiError::bad_request("$match takes a Parameters resource"));
+        }
+        let params: Vec<&Value> = v
+            .get("parameter")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let find = |name: &str| {
+            params
+                .iter()
+                .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
+                .copied()
+        };
+        let resource = find("resource")
+            .and_then(|p| p.get("resource"))
+            .ok_or_else(|| {
+                ApiError::bad_request("the resource parameter (a Patient) is required")
+            })?;
+        let input = from_fhir(resource).map_err(ApiError::validation)?;
+        let count = find("count")
+            .and_then(|p| p.get("valueInteger"))
+            .and_then(Value::as_u64)
+            .unwrap_or(10)
+            .clamp(1, 50) as usize;
+        let only_certain = find("onlyCertainMatches")
+            .and_then(|p| p.get("valueBoolean"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let name = input.names.first();
+        let home = input
+            .addresses
+            .iter()
+            .find(|a| a.period_end.is_none())
+            .or(input.addresses.first());
+        let probe = super::patients::probe(
+            input.nhs_number.as_deref(),
+            name.and_then(|n| n.given.first().cloned()),
+            name.map(|n| n.family.clone()).filter(|f| !f.is_empty()),
+            input.birth_date.as_deref(),
+            input.administrative_sex.clone(),
+            home.map(|a| {
+                let mut parts = a.lines.clone();
+                parts.extend(a.city.clone());
+                parts.join(" ")
+            }),
+            home.and_then(|a| a.postcode.clone()),
+        )?;
+        Ok((probe, count, only_certain))
+    })();
+    let (probe, count, only_certain) = match parsed {
+        Ok(x) => x,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let mut candidates = usecases::match_patient(&auth, probe, count).await?;
+    if only_certain {
+        candidates.retain(|c| c.grade == "certain");
+    }
+    let entries: Vec<Value> = candidates
+        .iter()
+        .map(|c| {
+            let contributions: Vec<Value> = c
+                .explanation
+                .fields
+                .iter()
+                .map(|f| json!({ "url": f.field, "valueString": format!("{} {:+.2}", f.level, f.weight) }))
+                .collect();
+            json!({
+                "fullUrl": format!("/fhir/Patient/{}", c.patient.id),
+                "resource": to_fhir(&c.patient),
+                "search": {
+                    "mode": "match",
+                    "score": (c.probability * 1000.0).round() / 1000.0,
+                    "extension": [
+                        { "url": MATCH_GRADE, "valueCode": c.grade },
+                        { "url": MATCH_EXPLANATION, "extension": contributions }
+                    ]
+                }
+            })
+        })
+        .collect();
+    let bundle = json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries });
+    Ok(HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(bundle.to_string()))
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Wakes the outbox relay after a commit.
     pub relay: Arc<Notify>,
+    /// Matching weights and thresholds (defaults until a tenant's own are learned).
+    pub match_model: tessera_matching::Model,
 }
 
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -37,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/patients")
                 .route("", web::post().to(patients::register))
                 .route("", web::get().to(patients::find))
+                .route("/$match", web::post().to(patients::match_patients))
                 .route("/{id}", web::get().to(patients::read))
                 .route("/{id}", web::put().to(patients::update))
                 .route("/{id}/history", web::get().to(patients::history)),
@@ -46,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/metadata", web::get().to(fhir::capability_statement))
                 .route("/Patient", web::post().to(fhir::create))
                 .route("/Patient", web::get().to(fhir::search))
+                .route("/Patient/$match", web::post().to(fhir::match_operation))
                 .route("/Patient/{id}", web::get().to(fhir::read))
                 .route("/Patient/{id}", web::put().to(fhir::update)),
         );

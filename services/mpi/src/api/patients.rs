@@ -58,12 +58,14 @@ pub async fn register(
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     idempotent::run(&auth, key, &body, |key| async {
-        let (p, _) = usecases::register(&auth, input, key).await?;
+        let (p, _, possible) = usecases::register(&auth, input, key).await?;
+        let mut body = json_body(&p);
+        body["possible_duplicates"] = candidates_json(&possible);
         Ok(StoredResponse {
             status: 201,
             content_type: "application/json".into(),
             location: Some(format!("/patients/{}", p.id)),
-            body: json_body(&p).to_string(),
+            body: body.to_string(),
         })
     })
     .await
@@ -269,4 +271,122 @@ pub async fn logout(
         .await
         .map_err(|e| ApiError::internal(&e))?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn candidates_json(c: &[crate::matching::Candidate]) -> serde_json::Value {
+    c.iter()
+        .map(|c| {
+            serde_json::json!({
+                "patient_id": c.patient.id.to_string(),
+                "score": c.score,
+                "decision": c.decision,
+                "grade": c.grade,
+                "explanation": c.explanation,
+            })
+        })
+        .collect()
+}
+
+/// What `$match` accepts: any of the fields, none required (but something to match on).
+#[derive(Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchInput {
+    pub nhs_number: Option<String>,
+    pub given: Option<String>,
+    pub family: Option<String>,
+    pub birth_date: Option<String>,
+    pub administrative_sex: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub limit: Option<usize>,
+}
+
+pub fn probe(
+    nhs_number: Option<&str>,
+    given: Option<String>,
+    family: Option<String>,
+    birth_date: Option<&str>,
+    sex: Option<String>,
+    address: Option<String>,
+    postcode: Option<String>,
+) -> Result<crate::matching::Probe, ApiError> {
+    let field = |f: &str, code: &str, m: String| {
+        ApiError::validation(vec![FieldError {
+            field: f.into(),
+            code: code.into(),
+            message: m,
+        }])
+    };
+    let nhs_number = match nhs_number.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(n) => Some(
+            NhsNumber::parse(n)
+                .map_err(|e| field("nhs_number", e.code(), e.to_string()))?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let birth_date = match birth_date.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| field("birth_date", "date", "a date as YYYY-MM-DD".into()))?,
+        ),
+    };
+    let p = crate::matching::Probe {
+        given,
+        family,
+        birth_date,
+        sex,
+        address,
+        postcode,
+        nhs_number,
+    };
+    if p.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "match.too-little",
+            "give at least an NHS number, a family name or a date of birth",
+        ));
+    }
+    Ok(p)
+}
+
+/// `POST /patients/$match`: scored, explained candidates in the caller's trust.
+pub async fn match_patients(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("patient.match", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
+        .await?;
+    let parsed = parse_body::<MatchInput>(&body).and_then(|m| {
+        let limit = m.limit.unwrap_or(10).clamp(1, 50);
+        probe(
+            m.nhs_number.as_deref(),
+            m.given,
+            m.family,
+            m.birth_date.as_deref(),
+            m.administrative_sex,
+            m.address,
+            m.postcode,
+        )
+        .map(|p| (p, limit))
+    });
+    let (probe, limit) = match parsed {
+        Ok(x) => x,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let candidates = usecases::match_patient(&auth, probe, limit).await?;
+    let body: Vec<serde_json::Value> = candidates
+        .iter()
+        .zip(
+            candidates_json(&candidates)
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .map(|(c, mut j)| {
+            j["patient"] = json_body(&c.patient);
+            j
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": body.len(), "candidates": body })))
 }

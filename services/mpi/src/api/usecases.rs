@@ -68,11 +68,12 @@ where
 
 /// Registers a patient. Returns the patient and whether it was created now (false: an
 /// earlier request with the same idempotency key created it).
+/// Also returns the existing patients this one may duplicate, scored, for a person to review.
 pub async fn register(
     auth: &Authorized,
     input: DemographicsInput,
     idempotency_key: Option<String>,
-) -> Result<(Patient, bool), ApiError> {
+) -> Result<(Patient, bool, Vec<crate::matching::Candidate>), ApiError> {
     let demographics = match input.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => d,
         Err(errors) => {
@@ -85,8 +86,13 @@ pub async fn register(
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
     let key = idempotency_key.map(|k| format!("{user}:{k}"));
+    let model = auth.state.match_model.clone();
     audited_write(auth, None, move |txn| {
         Box::pin(async move {
+            // Who this might already be: reported with the new record, for a person to review.
+            let probe = crate::matching::Probe::from_demographics(&demographics);
+            let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
+            let possible = crate::matching::rank(&model, &probe, existing, 5);
             match store::insert(txn, tenant.ods(), demographics, key, &user)
                 .await
                 .map_err(store_error)?
@@ -96,12 +102,16 @@ pub async fn register(
                         .await
                         .map_err(|e| ApiError::internal(&e))?;
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
-                    Ok(((p, true), ending))
+                    Ok(((p, true, possible), ending))
                 }
                 InsertOutcome::AlreadyCreated(p) => {
                     let mut ending = Ending::permit(Some(p.id.to_string()), 201, 1);
                     ending.reason = "idempotent-replay".into();
-                    Ok(((p, false), ending))
+                    let possible = possible
+                        .into_iter()
+                        .filter(|c| c.patient.id != p.id)
+                        .collect();
+                    Ok(((p, false, possible), ending))
                 }
             }
         })
@@ -256,4 +266,47 @@ pub async fn refuse<T>(
     let e = e.with_flavour(auth.flavour);
     auth.audit(Ending::from_error(patient_id, &e)).await?;
     Err(e)
+}
+
+/// Scored, explained candidates for `probe` in the caller's trust (`$match`).
+pub async fn match_patient(
+    auth: &Authorized,
+    probe: crate::matching::Probe,
+    limit: usize,
+) -> Result<Vec<crate::matching::Candidate>, ApiError> {
+    let model = auth.state.match_model.clone();
+    audited_read(
+        auth,
+        None,
+        |c: &Vec<crate::matching::Candidate>| {
+            let id = if c.len() == 1 {
+                c.first().map(|c| c.patient.id.to_string())
+            } else {
+                None
+            };
+            (id, i32::try_from(c.len()).unwrap_or(i32::MAX))
+        },
+        move |txn| {
+            Box::pin(async move {
+                let candidates = candidates_for(txn, &probe).await?;
+                Ok(crate::matching::rank(&model, &probe, candidates, limit))
+            })
+        },
+    )
+    .await
+}
+
+async fn candidates_for(
+    txn: &sea_orm::DatabaseTransaction,
+    probe: &crate::matching::Probe,
+) -> Result<Vec<Patient>, StoreError> {
+    store::match_candidates(
+        txn,
+        probe.nhs_number.as_deref(),
+        probe.birth_date,
+        probe.family.as_deref(),
+        probe.postcode.as_deref(),
+        200,
+    )
+    .await
 }

@@ -5,6 +5,6 @@ pub mod migration;
 mod patients;
 
 pub use patients::{
-    find_by_local_number, find_by_nhs_number, get, history, insert, search, update, HistoryEntry,
-    InsertOutcome, SearchQuery, StoreError,
+    find_by_local_number, find_by_nhs_number, get, history, insert, match_candidates, search,
+    update, HistoryEntry, InsertOutcome, SearchQuery, StoreError,
 };

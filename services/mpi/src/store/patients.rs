@@ -417,3 +417,58 @@ pub async fn history(
     .all(txn)
     .await?)
 }
+
+/// Candidates for matching, by the same blocking idea as the matcher, through indexes: the
+/// NHS number; the birth date with day and month either way; the family name's first letters
+/// with the birth year; the postcode.
+pub async fn match_candidates(
+    txn: &DatabaseTransaction,
+    nhs_number: Option<&str>,
+    birth_date: Option<NaiveDate>,
+    family: Option<&str>,
+    postcode: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Patient>, StoreError> {
+    use chrono::Datelike;
+    let mut dates: Vec<NaiveDate> = birth_date.into_iter().collect();
+    if let Some(d) = birth_date {
+        if let Some(swapped) = NaiveDate::from_ymd_opt(d.year(), d.day(), d.month()) {
+            dates.push(swapped);
+        }
+    }
+    let prefix: Option<String> = family
+        .map(norm)
+        .map(|f| like_escape(&f.chars().take(3).collect::<String>()));
+    let (year_start, year_end) = match birth_date {
+        Some(d) => (
+            NaiveDate::from_ymd_opt(d.year(), 1, 1),
+            NaiveDate::from_ymd_opt(d.year(), 12, 31),
+        ),
+        None => (None, None),
+    };
+    let postcode = postcode.map(|p| p.to_uppercase().replace(' ', ""));
+    Row::find_by_statement(stmt(
+        &format!(
+            "SELECT {COLUMNS} FROM patient WHERE
+               ($1::text IS NOT NULL AND nhs_number = $1)
+            OR birth_date = ANY($2)
+            OR ($3::text IS NOT NULL AND $4::date IS NOT NULL AND family_norm LIKE $3 || '%' AND birth_date BETWEEN $4 AND $5)
+            OR ($6::text IS NOT NULL AND postcode_norm = $6)
+            LIMIT $7"
+        ),
+        vec![
+            nhs_number.map(str::to_owned).into(),
+            dates.into(),
+            prefix.into(),
+            year_start.into(),
+            year_end.into(),
+            postcode.into(),
+            (limit as i64).into(),
+        ],
+    ))
+    .all(txn)
+    .await?
+    .into_iter()
+    .map(Row::into_patient)
+    .collect()
+}

@@ -10,6 +10,7 @@ mod fhir;
 mod helpers;
 mod idempotency;
 mod isolation;
+mod matching;
 mod onboarding;
 mod patients;
 mod validation;

@@ -1,0 +1,129 @@
+//! `$match` and registration's possible duplicates: scored, explained, within one trust.
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn match_ranks_the_same_person_first_and_explains_each_field() {
+    let app = TestApp::spawn(2).await;
+    let jane = app.registered(0, &jane(Some("9434765919"))).await;
+    let mut other = jane_like("Omar", "Haddad", "1991-07-30");
+    other["addresses"] = json!([{ "lines": ["9 Mill Lane"], "postcode": "M1 1AE" }]);
+    app.registered(0, &other).await;
+
+    // A typo in the given name, and no NHS number: still Jane.
+    let probe = json!({ "given": "Jnae", "family": "Testpatient", "birth_date": "1970-01-01", "postcode": "LS1 4AP" });
+    let r = app
+        .post("/patients/$match", &app.clerk(0), &probe)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["count"], 1, "{v}");
+    let c = &v["candidates"][0];
+    assert_eq!(c["patient_id"], jane["id"]);
+    assert_eq!(c["decision"], "match");
+    assert_eq!(c["grade"], "probable");
+    let fields = c["explanation"]["fields"].as_array().unwrap();
+    let given = fields.iter().find(|f| f["field"] == "given_name").unwrap();
+    assert_eq!(given["level"], "typo");
+    let total: f64 = fields.iter().map(|f| f["weight"].as_f64().unwrap()).sum();
+    assert!((total - c["score"].as_f64().unwrap()).abs() < 0.1);
+
+    // The other trust finds nobody.
+    let r = app
+        .post("/patients/$match", &app.clerk(1), &probe)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["count"], 0);
+
+    // Nothing to match on: a clear error.
+    let r = app
+        .post(
+            "/patients/$match",
+            &app.clerk(0),
+            &json!({ "given": "Jane" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn fhir_match_answers_a_bundle_with_scores_and_match_grades() {
+    let app = TestApp::spawn(1).await;
+    let jane = app.registered(0, &jane(Some("9434765919"))).await;
+    let params = json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            { "name": "resource", "resource": {
+                "resourceType": "Patient",
+                "identifier": [{ "system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919" }],
+                "name": [{ "family": "Testpatient", "given": ["Jane"] }],
+                "birthDate": "1970-01-01", "gender": "female"
+            }},
+            { "name": "count", "valueInteger": 3 }
+        ]
+    });
+    let r = app
+        .post("/fhir/Patient/$match", &app.clerk(0), &params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["resourceType"], "Bundle");
+    assert_eq!(b["total"], 1);
+    let e = &b["entry"][0];
+    assert_eq!(e["resource"]["id"], jane["id"]);
+    assert_eq!(e["search"]["mode"], "match");
+    assert!(e["search"]["score"].as_f64().unwrap() > 0.95);
+    assert_eq!(
+        e["search"]["extension"][0]["url"],
+        "http://hl7.org/fhir/StructureDefinition/match-grade"
+    );
+    assert_eq!(e["search"]["extension"][0]["valueCode"], "certain");
+
+    let r = app
+        .post(
+            "/fhir/Patient/$match",
+            &app.clerk(0),
+            &json!({ "resourceType": "Patient" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let oo: Value = r.json().await.unwrap();
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn registering_a_likely_duplicate_reports_it_for_review() {
+    let app = TestApp::spawn(1).await;
+    let first = app.registered(0, &jane(None)).await;
+    let mut again = jane(None);
+    again["names"][0]["given"] = json!(["Jayne"]);
+    let second = app.registered(0, &again).await;
+    assert_ne!(
+        second["id"], first["id"],
+        "registration never merges by itself"
+    );
+    let dups = second["possible_duplicates"].as_array().unwrap();
+    assert_eq!(dups.len(), 1, "{second}");
+    assert_eq!(dups[0]["patient_id"], first["id"]);
+    let unrelated = app
+        .registered(0, &jane_like("Omar", "Haddad", "1991-07-30"))
+        .await;
+    assert_eq!(unrelated["possible_duplicates"], json!([]));
+    app.stop().await;
+}
+
+fn jane_like(given: &str, family: &str, dob: &str) -> Value {
+    json!({ "names": [{ "family": family, "given": [given] }], "birth_date": dob, "administrative_sex": "male" })
+}
