@@ -239,16 +239,30 @@ impl Model {
         iterations: usize,
     ) -> Model {
         let get = |i: u32| people.get(i as usize);
+        let pairs = |ps: &[(u32, u32)]| -> Vec<Comparison> {
+            ps.iter()
+                .filter_map(|(a, b)| Some(compare(get(*a)?, get(*b)?)))
+                .collect()
+        };
+        self.train_on(&pairs(random_pairs), &pairs(candidates), iterations)
+    }
+
+    /// As [`Model::train`], from comparisons already made (so a caller that scores the
+    /// candidates anyway compares each pair once, and may compare in parallel).
+    pub fn train_on(
+        &self,
+        random: &[Comparison],
+        candidates: &[Comparison],
+        iterations: usize,
+    ) -> Model {
         // u: level frequencies among random pairs.
         let mut u_counts: Vec<Vec<f64>> =
             self.params.iter().map(|p| vec![1.0; p.u.len()]).collect();
-        for (a, b) in random_pairs {
-            if let (Some(x), Some(y)) = (get(*a), get(*b)) {
-                for (i, l) in compare(x, y).0.iter().enumerate() {
-                    if *l != MISSING {
-                        if let Some(c) = u_counts[i].get_mut(usize::from(*l)) {
-                            *c += 1.0;
-                        }
+        for c in random {
+            for (i, l) in c.0.iter().enumerate() {
+                if *l != MISSING {
+                    if let Some(c) = u_counts[i].get_mut(usize::from(*l)) {
+                        *c += 1.0;
                     }
                 }
             }
@@ -269,10 +283,8 @@ impl Model {
             .collect();
         // Unique comparison patterns with counts: EM over thousands of patterns, not millions of pairs.
         let mut patterns: HashMap<[u8; 7], f64> = HashMap::new();
-        for (a, b) in candidates {
-            if let (Some(x), Some(y)) = (get(*a), get(*b)) {
-                *patterns.entry(compare(x, y).0).or_insert(0.0) += 1.0;
-            }
+        for c in candidates {
+            *patterns.entry(c.0).or_insert(0.0) += 1.0;
         }
         let total: f64 = patterns.values().sum();
         let mut model = Model::from_params(

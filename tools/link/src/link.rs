@@ -4,7 +4,9 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use std::io::Write;
 use std::time::Instant;
-use tessera_matching::{clusters, compare, Blocker, Decision, Model, Person, Thresholds};
+use tessera_matching::{
+    clusters, compare, Blocker, Comparison, Decision, Model, Person, Thresholds,
+};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -48,9 +50,8 @@ fn random_pairs(n_left: usize, n_right: usize, count: usize, seed: u64) -> Vec<(
 
 fn model_for(
     mapping: &Mapping,
-    people: &[Person],
-    candidates: &[(u32, u32)],
-    random: &[(u32, u32)],
+    random: &[Comparison],
+    candidates: &[Comparison],
     explain: bool,
 ) -> Model {
     let base = Model::default().with_thresholds(Thresholds {
@@ -58,7 +59,7 @@ fn model_for(
         review: mapping.model.review_threshold,
     });
     let model = if mapping.model.train {
-        base.train(people, candidates, random, mapping.model.em_iterations)
+        base.train_on(random, candidates, mapping.model.em_iterations)
     } else {
         base
     };
@@ -73,6 +74,17 @@ fn model_for(
         }
     }
     model
+}
+
+/// Compares each pair once, on every core.
+fn compare_all(a: &[Person], b: &[Person], pairs: &[(u32, u32)]) -> Vec<Comparison> {
+    pairs
+        .par_iter()
+        .map(|(i, j)| match (a.get(*i as usize), b.get(*j as usize)) {
+            (Some(x), Some(y)) => compare(x, y),
+            _ => Comparison([u8::MAX; 7]),
+        })
+        .collect()
 }
 
 pub fn run(a: &RunArgs) -> Result<(), String> {
@@ -96,31 +108,23 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
             }
             _ => return Err("give --left and --right, or --dedupe".into()),
         };
-    // Training compares people within one list: for linking, both lists together.
-    let model = if dedupe {
-        let random = random_pairs(left.len(), left.len(), 200_000.min(left.len() * 20), 7);
-        model_for(&mapping, &left, &candidates, &random, a.explain_model)
-    } else {
-        let mut all = left.clone();
-        all.extend(right.iter().cloned());
-        let offset = left.len() as u32;
-        let shifted: Vec<(u32, u32)> = candidates.iter().map(|(x, y)| (*x, y + offset)).collect();
-        let random: Vec<(u32, u32)> = random_pairs(
-            left.len(),
-            right.len(),
-            200_000.min((left.len() + right.len()) * 20),
-            7,
-        )
-        .into_iter()
-        .map(|(x, y)| (x, y + offset))
-        .collect();
-        model_for(&mapping, &all, &shifted, &random, a.explain_model)
-    };
+    // u from random pairs (for linking, one from each list); m from the candidates.
+    let random = random_pairs(
+        left.len(),
+        right.len(),
+        100_000.min((left.len() + right.len()) * 10),
+        7,
+    );
+    // A record paired with itself is not a random pair of people.
+    let random: Vec<(u32, u32)> = random.into_iter().filter(|(i, j)| !dedupe || i != j).collect();
+    let random = compare_all(&left, &right, &random);
+    let compared = compare_all(&left, &right, &candidates);
+    let model = model_for(&mapping, &random, &compared, a.explain_model);
     let scored: Vec<(u32, u32, f64, Decision)> = candidates
         .par_iter()
-        .filter_map(|(i, j)| {
-            let (x, y) = (left.get(*i as usize)?, right.get(*j as usize)?);
-            let (score, d) = model.decide(&compare(x, y));
+        .zip(compared.par_iter())
+        .filter_map(|((i, j), c)| {
+            let (score, d) = model.decide(c);
             (d != Decision::NoMatch).then_some((*i, *j, score, d))
         })
         .collect();
