@@ -52,22 +52,7 @@ impl TestBroker {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let log = std::fs::File::create(dir.join("tansu.log")).map_err(|e| e.to_string())?;
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(tansu)
-            .args([
-                "broker",
-                "--storage-engine",
-                "sqlite://tansu.db",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .current_dir(&dir)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
+        let child = tansu_command(tansu, tansu, &dir, port, log)?
             .spawn()
             .map_err(|e| format!("starting the test broker: {e}"))?;
         let broker = Self { child, port, dir };
@@ -230,24 +215,8 @@ fn ensure_broker(tansu: &str) -> Result<(), String> {
     let dir = state_dir().join("tansu");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let log = std::fs::File::create(state_dir().join("tansu.log")).map_err(|e| e.to_string())?;
-    let url = format!("tcp://127.0.0.1:{BROKER_PORT}");
-    let child = Command::new("setsid")
-        .args([
-            tansu,
-            "broker",
-            "--storage-engine",
-            // tansu reads the sqlite URL's path relative to its working directory.
-            "sqlite://tansu.db",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .current_dir(&dir)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log)
+    // setsid: the broker outlives this command and a Ctrl-C in its terminal.
+    let child = tansu_command("setsid", tansu, &dir, BROKER_PORT, log)?
         .spawn()
         .map_err(|e| format!("starting tansu: {e}"))?;
     std::fs::write(state_dir().join("tansu.pid"), child.id().to_string())
@@ -279,4 +248,35 @@ fn ensure_databases() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A `tansu broker` command on 127.0.0.1:`port`, storing in `dir/tansu.db`, logging to `log`.
+/// (tansu reads the sqlite URL's path relative to its working directory.)
+fn tansu_command(
+    program: &str,
+    tansu: &str,
+    dir: &std::path::Path,
+    port: u16,
+    log: std::fs::File,
+) -> Result<Command, String> {
+    let url = format!("tcp://127.0.0.1:{port}");
+    let mut c = Command::new(program);
+    if program != tansu {
+        c.arg(tansu);
+    }
+    c.args([
+        "broker",
+        "--storage-engine",
+        "sqlite://tansu.db",
+        "--listener-url",
+        &url,
+        "--advertised-listener-url",
+        &url,
+    ])
+    .current_dir(dir)
+    .env_remove("RUST_LOG")
+    .stdin(Stdio::null())
+    .stdout(log.try_clone().map_err(|e| e.to_string())?)
+    .stderr(log);
+    Ok(c)
 }

@@ -116,7 +116,10 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
         7,
     );
     // A record paired with itself is not a random pair of people.
-    let random: Vec<(u32, u32)> = random.into_iter().filter(|(i, j)| !dedupe || i != j).collect();
+    let random: Vec<(u32, u32)> = random
+        .into_iter()
+        .filter(|(i, j)| !dedupe || i != j)
+        .collect();
     let random = compare_all(&left, &right, &random);
     let compared = compare_all(&left, &right, &candidates);
     let model = model_for(&mapping, &random, &compared, a.explain_model);

@@ -276,21 +276,8 @@ pub async fn create(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.register",
-            Activity::AMEND_DEMOGRAPHICS,
-            Flavour::Fhir,
-        )
-        .await?;
-    let key = match idempotent::key(&req) {
-        Ok(k) => k,
-        Err(e) => return usecases::refuse(&auth, None, e).await,
-    };
-    let input = match parse_resource(&body) {
-        Ok(i) => i,
-        Err(e) => return usecases::refuse(&auth, None, e).await,
-    };
+    let (auth, key, input) =
+        idempotent::begin_registration(caller, &req, &body, Flavour::Fhir, parse_resource).await?;
     idempotent::run(&auth, key, &body, |key| async {
         let (p, _, _) = usecases::register(&auth, input, key).await?;
         Ok(StoredResponse {

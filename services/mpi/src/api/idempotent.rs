@@ -9,6 +9,29 @@ use tessera_edge::{Begin, Idempotency, StoredResponse};
 
 pub const HEADER: &str = "Idempotency-Key";
 
+/// The start of a registration in either representation: authorise (B0825), read the
+/// `Idempotency-Key`, parse the body — each refusal audited once.
+pub async fn begin_registration<T>(
+    caller: super::auth::Caller,
+    req: &HttpRequest,
+    body: &[u8],
+    flavour: super::problem::Flavour,
+    parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
+) -> Result<(Authorized, Option<String>, T), ApiError> {
+    let auth = caller
+        .authorize(
+            "patient.register",
+            tessera_access::Activity::AMEND_DEMOGRAPHICS,
+            flavour,
+        )
+        .await?;
+    let parsed = key(req).and_then(|k| parse(body).map(|input| (k, input)));
+    match parsed {
+        Ok((k, input)) => Ok((auth, k, input)),
+        Err(e) => super::usecases::refuse(&auth, None, e).await,
+    }
+}
+
 pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     match req.headers().get(HEADER) {
         None => Ok(None),

@@ -42,21 +42,14 @@ pub async fn register(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.register",
-            Activity::AMEND_DEMOGRAPHICS,
-            Flavour::Json,
-        )
-        .await?;
-    let key = match idempotent::key(&req) {
-        Ok(k) => k,
-        Err(e) => return usecases::refuse(&auth, None, e).await,
-    };
-    let input: DemographicsInput = match parse_body(&body) {
-        Ok(i) => i,
-        Err(e) => return usecases::refuse(&auth, None, e).await,
-    };
+    let (auth, key, input) = idempotent::begin_registration(
+        caller,
+        &req,
+        &body,
+        Flavour::Json,
+        parse_body::<DemographicsInput>,
+    )
+    .await?;
     idempotent::run(&auth, key, &body, |key| async {
         let (p, _, possible) = usecases::register(&auth, input, key).await?;
         let mut body = json_body(&p);
