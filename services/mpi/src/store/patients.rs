@@ -8,8 +8,10 @@ use tessera_nhs::{NhsNumber, OdsCode};
 pub enum StoreError {
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
+    /// Only the category and position: serde's own message can quote the stored value,
+    /// which is patient data, and this error is logged.
     #[error("stored demographics are unreadable: {0}")]
-    Corrupt(#[from] serde_json::Error),
+    Corrupt(String),
     #[error("the NHS number is already registered to patient {0}")]
     DuplicateNhsNumber(PatientId),
     #[error("local number {0} is already in use")]
@@ -20,6 +22,17 @@ pub enum StoreError {
     RegistrationRace,
     #[error("no such patient")]
     NotFound,
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Corrupt(format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -471,4 +484,20 @@ pub async fn match_candidates(
     .into_iter()
     .map(Row::into_patient)
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_row_error_never_quotes_the_stored_value() {
+        let e = serde_json::from_str::<Demographics>(r#"{"birth_date": "Testpatient 9434765919"}"#)
+            .unwrap_err();
+        let msg = StoreError::from(e).to_string();
+        assert!(
+            !msg.contains("Testpatient") && !msg.contains("9434765919"),
+            "{msg}"
+        );
+    }
 }
