@@ -75,12 +75,11 @@ pub fn up() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     }
     for s in SERVICES {
-        let url = format!("http://127.0.0.1:{}/readyz", s.port);
         wait_for(
             &format!("{} readiness", s.name),
             Duration::from_secs(90),
             || {
-                output("curl", &["-sf", &url]).is_some_and(|body| {
+                http_get(s.port, "/readyz").is_some_and(|body| {
                     DEMO_TRUSTS
                         .iter()
                         .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
@@ -136,9 +135,15 @@ pub fn up() -> Result<(), String> {
         serde_json::to_string_pretty(&platform).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
-    let rxr = platform["trusts"]["RXR"]["tokens"]["registration_clerk"]
-        .as_str()
-        .unwrap_or_default();
+    let tokens: String = DEMO_TRUSTS
+        .iter()
+        .map(|(ods, _)| {
+            let t = platform["trusts"][*ods]["tokens"]["registration_clerk"]
+                .as_str()
+                .unwrap_or_default();
+            format!("{ods} registration clerk (B0825, 12 h):\n{t}\n")
+        })
+        .collect();
     println!(
         r#"
 Tessera is running.
@@ -156,9 +161,8 @@ Try:
   # RBT cannot see it:
   curl -s "http://127.0.0.1:8081/patients?nhs_number=9434765919" -H "Authorization: Bearer $(jq -r .trusts.RBT.tokens.viewer {path})"
 
-RXR registration clerk token (12 h):
-{rxr}
-
+Demo tokens (also in the file above, with a viewer token per trust):
+{tokens}
 Stop with: cargo xtask down
 "#,
         path = path.display()
@@ -184,4 +188,16 @@ pub fn down() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A plain HTTP/1.0 GET on localhost, so `up` needs no curl: the body when the status is 200.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
 }
