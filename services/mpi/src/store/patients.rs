@@ -96,14 +96,8 @@ pub async fn insert(
     recorded_by: &str,
 ) -> Result<InsertOutcome, StoreError> {
     if let Some(key) = &idempotency_key {
-        let existing = Row::find_by_statement(stmt(
-            &format!("SELECT {COLUMNS} FROM patient WHERE idempotency_key = $1"),
-            vec![key.clone().into()],
-        ))
-        .one(txn)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(InsertOutcome::AlreadyCreated(row.into_patient()?));
+        if let Some(p) = find_by_idempotency_key(txn, key).await? {
+            return Ok(InsertOutcome::AlreadyCreated(p));
         }
     }
     if let Some(n) = &demographics.nhs_number {
@@ -155,15 +149,9 @@ pub async fn insert(
         .rows_affected();
     if inserted == 0 {
         // A concurrent registration with the same NHS number or idempotency key won the race.
-        if let Some(key) = idempotency_key {
-            if let Some(row) = Row::find_by_statement(stmt(
-                &format!("SELECT {COLUMNS} FROM patient WHERE idempotency_key = $1"),
-                vec![key.into()],
-            ))
-            .one(txn)
-            .await?
-            {
-                return Ok(InsertOutcome::AlreadyCreated(row.into_patient()?));
+        if let Some(key) = &idempotency_key {
+            if let Some(p) = find_by_idempotency_key(txn, key).await? {
+                return Ok(InsertOutcome::AlreadyCreated(p));
             }
         }
         if let Some(n) = &demographics.nhs_number {
@@ -217,10 +205,15 @@ async fn claim_local_numbers(
     Ok(())
 }
 
-pub async fn get(txn: &DatabaseTransaction, id: PatientId) -> Result<Option<Patient>, StoreError> {
+/// The one patient matching `condition` (SQL over the `patient` table, `$n` placeholders).
+async fn one_where(
+    txn: &DatabaseTransaction,
+    condition: &str,
+    values: Vec<Value>,
+) -> Result<Option<Patient>, StoreError> {
     Row::find_by_statement(stmt(
-        &format!("SELECT {COLUMNS} FROM patient WHERE id = $1"),
-        vec![id.uuid().into()],
+        &format!("SELECT {COLUMNS} FROM patient WHERE {condition}"),
+        values,
     ))
     .one(txn)
     .await?
@@ -228,18 +221,22 @@ pub async fn get(txn: &DatabaseTransaction, id: PatientId) -> Result<Option<Pati
     .transpose()
 }
 
+pub async fn get(txn: &DatabaseTransaction, id: PatientId) -> Result<Option<Patient>, StoreError> {
+    one_where(txn, "id = $1", vec![id.uuid().into()]).await
+}
+
 pub async fn find_by_nhs_number(
     txn: &DatabaseTransaction,
     n: &NhsNumber,
 ) -> Result<Option<Patient>, StoreError> {
-    Row::find_by_statement(stmt(
-        &format!("SELECT {COLUMNS} FROM patient WHERE nhs_number = $1"),
-        vec![n.as_str().into()],
-    ))
-    .one(txn)
-    .await?
-    .map(Row::into_patient)
-    .transpose()
+    one_where(txn, "nhs_number = $1", vec![n.as_str().into()]).await
+}
+
+async fn find_by_idempotency_key(
+    txn: &DatabaseTransaction,
+    key: &str,
+) -> Result<Option<Patient>, StoreError> {
+    one_where(txn, "idempotency_key = $1", vec![key.into()]).await
 }
 
 pub async fn find_by_local_number(
@@ -247,22 +244,12 @@ pub async fn find_by_local_number(
     assigner: &OdsCode,
     value: &str,
 ) -> Result<Option<Patient>, StoreError> {
-    Row::find_by_statement(stmt(
-        &format!(
-            "SELECT {} FROM patient p JOIN patient_local_number l ON l.patient_id = p.id
-             WHERE l.assigner = $1 AND l.value = $2",
-            COLUMNS
-                .split(", ")
-                .map(|c| format!("p.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    one_where(
+        txn,
+        "id = (SELECT patient_id FROM patient_local_number WHERE assigner = $1 AND value = $2)",
         vec![assigner.as_str().into(), value.into()],
-    ))
-    .one(txn)
-    .await?
-    .map(Row::into_patient)
-    .transpose()
+    )
+    .await
 }
 
 /// Demographic search. FHIR string semantics: case-insensitive, starts-with.
