@@ -10,6 +10,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub rate_limited: IntCounterVec,
+    /// HL7 v2 messages by tenant and ACK code (AA, AE, AR).
+    pub hl7_messages: IntCounterVec,
     pub outbox_published: IntCounterVec,
     pub outbox_pending: IntGaugeVec,
     pub events_consumed: IntCounterVec,
@@ -47,6 +49,13 @@ impl Metrics {
             ),
             &["tenant"],
         )?;
+        let hl7_messages = IntCounterVec::new(
+            Opts::new(
+                "hl7_messages_total",
+                "HL7 v2 messages answered, by tenant and ACK code",
+            ),
+            &["tenant", "ack"],
+        )?;
         let outbox_published = IntCounterVec::new(
             Opts::new(
                 "outbox_published_total",
@@ -71,6 +80,7 @@ impl Metrics {
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(hl7_messages.clone()))?;
         registry.register(Box::new(outbox_published.clone()))?;
         registry.register(Box::new(outbox_pending.clone()))?;
         registry.register(Box::new(events_consumed.clone()))?;
@@ -79,6 +89,7 @@ impl Metrics {
             http_requests,
             http_duration,
             rate_limited,
+            hl7_messages,
             outbox_published,
             outbox_pending,
             events_consumed,

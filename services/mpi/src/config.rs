@@ -23,6 +23,47 @@ pub struct Config {
     pub idempotency_ttl_seconds: u64,
     /// Seconds to drain in-flight work on shutdown.
     pub shutdown_grace_seconds: u64,
+    pub hl7: Hl7Config,
+    /// The activity that permits seeing a restricted (S-flagged) patient's address, telecom
+    /// and GP. No national B-code for this is verified; B0083 (gain temporary access to
+    /// sealed data) is the nearest, and a trust may set another (docs/adr/0010).
+    pub restricted_activity: String,
+}
+
+/// HL7 v2 over MLLP: one listener per trust, so the connection names the trust (each trust's
+/// interface engine reaches its own port, through its own network path).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hl7Config {
+    pub listeners: Vec<MllpListener>,
+    /// A frame larger than this is dropped (and the connection told nothing: no message).
+    pub max_message_bytes: usize,
+    /// A connection silent this long is closed.
+    pub idle_timeout_seconds: u64,
+}
+
+impl Default for Hl7Config {
+    fn default() -> Self {
+        Self {
+            listeners: Vec::new(),
+            max_message_bytes: 1 << 20,
+            idle_timeout_seconds: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MllpListener {
+    /// The trust's ODS code.
+    pub tenant: String,
+    #[serde(default = "default_host")]
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +107,8 @@ impl Default for Config {
             tenancy: TenancyConfig::default(),
             idempotency_ttl_seconds: 86_400,
             shutdown_grace_seconds: 30,
+            hl7: Hl7Config::default(),
+            restricted_activity: "B0083".into(),
         }
     }
 }

@@ -1,6 +1,8 @@
-//! The MPI's events, as written to the outbox: PatientRegistered and PatientUpdated on
-//! `tessera.<ods>.mpi.patient`, keyed by patient id.
-use crate::domain::{Demographics, Patient};
+//! The MPI's events, as written to the outbox: PatientRegistered, PatientUpdated,
+//! PatientMerged and PatientUnmerged on `tessera.<ods>.mpi.patient`, keyed by patient id
+//! (the merged-away id for merges).
+use crate::domain::{Demographics, Patient, PatientId};
+use crate::store::merges::Merge;
 use prost::Message as _;
 use tessera_bootstrap::TraceContext;
 use tessera_events::OutgoingEvent;
@@ -10,9 +12,21 @@ use tessera_tenancy::TenantId;
 pub const SOURCE: &str = "/tessera/mpi";
 pub const PATIENT_REGISTERED: &str = "uk.nhs.tessera.mpi.PatientRegistered.v1";
 pub const PATIENT_UPDATED: &str = "uk.nhs.tessera.mpi.PatientUpdated.v1";
+pub const PATIENT_MERGED: &str = "uk.nhs.tessera.mpi.PatientMerged.v1";
+pub const PATIENT_UNMERGED: &str = "uk.nhs.tessera.mpi.PatientUnmerged.v1";
 
+/// The demographics as published. A restricted (S-flagged) patient's address, telecom and GP
+/// are never published: consumers have no role to permit them.
 pub fn demographics(d: &Demographics) -> wire::Demographics {
+    let redacted;
+    let d = if d.restricted {
+        redacted = d.redacted();
+        &redacted
+    } else {
+        d
+    };
     wire::Demographics {
+        restricted: d.restricted,
         nhs_number: d
             .nhs_number
             .as_ref()
@@ -105,6 +119,67 @@ pub fn updated(
     outgoing(tenant, p, PATIENT_UPDATED, msg.encode_to_vec(), trace)
 }
 
+pub fn merged(
+    tenant: &TenantId,
+    m: &Merge,
+    survivor: &Patient,
+    merged_nhs_number: Option<&str>,
+    trace: &TraceContext,
+) -> OutgoingEvent {
+    let msg = wire::PatientMerged {
+        merge_id: m.id.to_string(),
+        tenant: tenant.to_string(),
+        survivor_patient_id: m.survivor_id.to_string(),
+        merged_patient_id: m.merged_id.to_string(),
+        survivor_version: survivor.version,
+        survivor_demographics: Some(demographics(&survivor.demographics)),
+        moved_local_identifiers: m
+            .moved_local_numbers
+            .iter()
+            .map(|l| wire::LocalIdentifier {
+                assigner: l.assigner.to_string(),
+                value: l.value.clone(),
+            })
+            .collect(),
+        merged_nhs_number: merged_nhs_number.unwrap_or_default().to_string(),
+        merged_at: m.merged_at.to_rfc3339(),
+    };
+    keyed(
+        tenant,
+        m.merged_id,
+        PATIENT_MERGED,
+        msg.encode_to_vec(),
+        trace,
+    )
+}
+
+pub fn unmerged(
+    tenant: &TenantId,
+    m: &Merge,
+    survivor: &Patient,
+    restored: &Patient,
+    trace: &TraceContext,
+) -> OutgoingEvent {
+    let msg = wire::PatientUnmerged {
+        merge_id: m.id.to_string(),
+        tenant: tenant.to_string(),
+        survivor_patient_id: m.survivor_id.to_string(),
+        merged_patient_id: m.merged_id.to_string(),
+        survivor_version: survivor.version,
+        survivor_demographics: Some(demographics(&survivor.demographics)),
+        restored_version: restored.version,
+        restored_demographics: Some(demographics(&restored.demographics)),
+        unmerged_at: m.unmerged_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+    };
+    keyed(
+        tenant,
+        m.merged_id,
+        PATIENT_UNMERGED,
+        msg.encode_to_vec(),
+        trace,
+    )
+}
+
 fn outgoing(
     tenant: &TenantId,
     p: &Patient,
@@ -112,12 +187,22 @@ fn outgoing(
     payload: Vec<u8>,
     trace: &TraceContext,
 ) -> OutgoingEvent {
+    keyed(tenant, p.id, ce_type, payload, trace)
+}
+
+fn keyed(
+    tenant: &TenantId,
+    key: PatientId,
+    ce_type: &str,
+    payload: Vec<u8>,
+    trace: &TraceContext,
+) -> OutgoingEvent {
     OutgoingEvent {
         topic: tenant.topic("mpi", "patient"),
-        key: p.id.to_string(),
+        key: key.to_string(),
         ce_type: ce_type.into(),
         source: SOURCE.into(),
-        subject: Some(p.id.to_string()),
+        subject: Some(key.to_string()),
         payload,
         trace: Some(trace.clone()),
     }

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod events;
 mod health;
 pub mod matching;
+mod mllp;
 mod provision;
 pub mod startup;
 pub mod store;

@@ -46,6 +46,8 @@ pub struct Application {
     registry: Arc<TenantRegistry>,
     provisioner: Arc<MpiProvisioner>,
     config: Config,
+    state: web::Data<AppState>,
+    mllp: Vec<crate::mllp::Listener>,
 }
 
 impl Application {
@@ -97,9 +99,26 @@ impl Application {
             metrics: metrics.clone(),
             relay: relay.waker(),
             match_model: tessera_matching::Model::default(),
+            restricted_activity: config.restricted_activity.clone(),
         });
+        let mut mllp = Vec::new();
+        for l in &config.hl7.listeners {
+            let tenant =
+                TenantId::parse(&l.tenant).map_err(|e| StartupError::Config(e.to_string()))?;
+            let addr = format!("{}:{}", l.host, l.port);
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|e| StartupError::Bind(addr, e))?;
+            mllp.push(crate::mllp::Listener {
+                tenant,
+                listener,
+                max_message_bytes: config.hl7.max_message_bytes,
+                idle_timeout: Duration::from_secs(config.hl7.idle_timeout_seconds.max(1)),
+            });
+        }
         let readiness = web::Data::new(readiness);
         let metrics_data = web::Data::new(metrics);
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -123,7 +142,20 @@ impl Application {
             registry,
             provisioner,
             config,
+            state: app_state,
+            mllp,
         })
+    }
+
+    /// The MLLP listeners: each trust's ODS code and the port it listens on.
+    pub fn mllp_ports(&self) -> Vec<(String, u16)> {
+        self.mllp
+            .iter()
+            .filter_map(|l| {
+                let port = l.listener.local_addr().ok()?.port();
+                Some((l.tenant.to_string(), port))
+            })
+            .collect()
     }
 
     pub fn port(&self) -> u16 {
@@ -152,6 +184,10 @@ impl Application {
             }
         });
         sup.spawn("outbox-relay", self.relay.run(shutdown.clone()));
+        for l in self.mllp {
+            let name: &'static str = "mllp-listener";
+            sup.spawn(name, l.run(self.state.clone(), shutdown.clone()));
+        }
         sup.spawn(
             "tenant-registry",
             run_registry_feed(

@@ -252,6 +252,42 @@ impl Caller {
 }
 
 impl Authorized {
+    /// A system caller: an interface (HL7 feed) bound to one trust by its connection, not a
+    /// person with a token. Audited under `user_id`, with job role `system`.
+    pub fn system(
+        state: web::Data<AppState>,
+        tenant: TenantId,
+        user_id: String,
+        activities: &[&str],
+        action: &'static str,
+        trace: TraceContext,
+    ) -> Self {
+        let activities = tessera_access::expand_activities(
+            activities
+                .iter()
+                .filter_map(|a| tessera_access::Activity::parse(a)),
+        );
+        Self {
+            state,
+            identity: Identity {
+                user_id,
+                session_id: String::new(),
+                expires_at: i64::MAX,
+                role: tessera_access::SelectedRole {
+                    person_role_id: String::new(),
+                    organisation: tenant.ods().clone(),
+                    job_role: "system".into(),
+                    activities,
+                    workgroups: Vec::new(),
+                },
+            },
+            tenant,
+            trace,
+            action,
+            flavour: Flavour::Json,
+        }
+    }
+
     fn record(&self, ending: Ending) -> AuditRecord {
         AuditRecord {
             service: SERVICE,

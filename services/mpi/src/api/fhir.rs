@@ -20,6 +20,8 @@ pub const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 pub const LOCAL_NUMBER_SYSTEM: &str = "https://tessera.nhs.uk/Id/local-number/";
 const PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
 const FHIR_JSON: &str = "application/fhir+json";
+/// `meta.security` as PDS uses it: `R` restricted (S-flagged), `U` unrestricted.
+const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
 
 pub fn to_fhir(p: &Patient) -> Value {
     let d = &p.demographics;
@@ -33,6 +35,17 @@ pub fn to_fhir(p: &Patient) -> Value {
             }]);
         }
         identifier.push(id);
+    }
+    // Numbers of records merged into this one stay findable, marked old.
+    for r in &p.replaces {
+        if let Some(n) = r
+            .nhs_number
+            .as_ref()
+            .filter(|n| Some(*n) != d.nhs_number.as_ref())
+        {
+            identifier
+                .push(json!({ "use": "old", "system": NHS_NUMBER_SYSTEM, "value": n.as_str() }));
+        }
     }
     for l in &d.local_numbers {
         identifier.push(json!({
@@ -101,8 +114,18 @@ pub fn to_fhir(p: &Patient) -> Value {
     let mut out = json!({
         "resourceType": "Patient",
         "id": p.id.to_string(),
-        "meta": { "versionId": p.version.to_string(), "lastUpdated": p.updated_at.to_rfc3339(), "profile": [PROFILE] },
+        "meta": {
+            "versionId": p.version.to_string(),
+            "lastUpdated": p.updated_at.to_rfc3339(),
+            "profile": [PROFILE],
+            "security": [if d.restricted {
+                json!({ "system": CONFIDENTIALITY_SYSTEM, "code": "R", "display": "restricted" })
+            } else {
+                json!({ "system": CONFIDENTIALITY_SYSTEM, "code": "U", "display": "unrestricted" })
+            }],
+        },
         "identifier": identifier,
+        "active": p.is_active(),
         "name": name,
         "gender": d.administrative_sex.as_str(),
         "birthDate": d.birth_date.to_string(),
@@ -112,6 +135,17 @@ pub fn to_fhir(p: &Patient) -> Value {
     }
     if !telecom.is_empty() {
         out["telecom"] = json!(telecom);
+    }
+    let mut link: Vec<Value> = p
+        .merged_into
+        .iter()
+        .map(|s| json!({ "other": { "reference": format!("Patient/{s}") }, "type": "replaced-by" }))
+        .collect();
+    link.extend(p.replaces.iter().map(
+        |r| json!({ "other": { "reference": format!("Patient/{}", r.id) }, "type": "replaces" }),
+    ));
+    if !link.is_empty() {
+        out["link"] = json!(link);
     }
     if let Some(gp) = &d.general_practice {
         out["generalPractitioner"] = json!([{ "type": "Organization", "identifier": { "system": ODS_SYSTEM, "value": gp.as_str() } }]);
@@ -163,6 +197,10 @@ pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
     {
         let system = s(id, "system").unwrap_or_default();
         let value = s(id, "value").unwrap_or_default();
+        if s(id, "use").as_deref() == Some("old") {
+            // Numbers of merged-away records, as a read shows them: not the patient's own.
+            continue;
+        }
         if system == NHS_NUMBER_SYSTEM {
             input.nhs_number = Some(value);
             let status = id
@@ -247,6 +285,16 @@ pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
         .pointer("/generalPractitioner/0/identifier/value")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    input.restricted = Some(
+        v.pointer("/meta/security")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|c| {
+                s(c, "system").as_deref() == Some(CONFIDENTIALITY_SYSTEM)
+                    && s(c, "code").as_deref() == Some("R")
+            }),
+    );
     if errors.is_empty() {
         Ok(input)
     } else {
@@ -297,8 +345,10 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
     let Some(id) = PatientId::parse(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
-    let p = usecases::read(&auth, id).await?;
-    Ok(fhir_response(StatusCode::OK, &p))
+    // A merged-away id answers with its own record, inactive, with a `replaced-by` link to
+    // the survivor (FHIR's way); never a 404.
+    let read = usecases::read(&auth, id).await?;
+    Ok(fhir_response(StatusCode::OK, &read.record))
 }
 
 pub async fn update(

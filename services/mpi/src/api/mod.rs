@@ -3,7 +3,9 @@
 
 pub mod auth;
 mod fhir;
+pub mod hl7;
 mod idempotent;
+mod merges;
 mod patients;
 pub mod problem;
 mod usecases;
@@ -28,6 +30,8 @@ pub struct AppState {
     pub relay: Arc<Notify>,
     /// Matching weights and thresholds (defaults until a tenant's own are learned).
     pub match_model: tessera_matching::Model,
+    /// Permits seeing a restricted patient's location (`Config::restricted_activity`).
+    pub restricted_activity: String,
 }
 
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -42,8 +46,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/$match", web::post().to(patients::match_patients))
                 .route("/{id}", web::get().to(patients::read))
                 .route("/{id}", web::put().to(patients::update))
-                .route("/{id}/history", web::get().to(patients::history)),
+                .route("/{id}/history", web::get().to(patients::history))
+                .route("/{id}/merges", web::get().to(merges::of_patient)),
         )
+        .route("/merges", web::post().to(merges::create))
+        .route("/merges/{id}/unmerge", web::post().to(merges::unmerge))
+        .route("/hl7/v2", web::post().to(hl7::http))
+        .route("/match-reviews", web::get().to(merges::list_reviews))
+        .route(
+            "/match-reviews/{id}/confirm",
+            web::post().to(merges::confirm),
+        )
+        .route("/match-reviews/{id}/reject", web::post().to(merges::reject))
         .service(
             web::scope("/fhir")
                 .route("/metadata", web::get().to(fhir::capability_statement))

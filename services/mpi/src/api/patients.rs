@@ -12,23 +12,33 @@ use tessera_access::Activity;
 use tessera_edge::StoredResponse;
 use tessera_nhs::{NhsNumber, OdsCode};
 
-fn json_body(p: &Patient) -> serde_json::Value {
+pub(super) fn json_body(p: &Patient) -> serde_json::Value {
     let mut v = serde_json::to_value(&p.demographics).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("id".into(), p.id.to_string().into());
         o.insert("version".into(), p.version.into());
+        o.insert("active".into(), p.is_active().into());
+        if let Some(s) = p.merged_into {
+            o.insert("merged_into".into(), s.to_string().into());
+        }
+        if !p.replaces.is_empty() {
+            o.insert(
+                "replaces".into(),
+                serde_json::to_value(&p.replaces).unwrap_or_default(),
+            );
+        }
         o.insert("created_at".into(), p.created_at.to_rfc3339().into());
         o.insert("updated_at".into(), p.updated_at.to_rfc3339().into());
     }
     v
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid: {e}")))
 }
 
-fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
+pub(super) fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
     // Not a UUID cannot be a patient here: the same answer as an unknown id.
     PatientId::parse(raw).ok_or_else(ApiError::not_found)
 }
@@ -72,10 +82,17 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
-    let p = usecases::read(&auth, id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("ETag", etag(&p)))
-        .json(json_body(&p)))
+    let read = usecases::read(&auth, id).await?;
+    let p = read.current();
+    let mut body = json_body(p);
+    let mut response = HttpResponse::Ok();
+    if read.survivor.is_some() {
+        // A merged-away id answers with the survivor, saying so.
+        body["requested_id"] = id.to_string().into();
+        body["requested_record"] = json_body(&read.record);
+        response.insert_header(("Content-Location", format!("/patients/{}", p.id)));
+    }
+    Ok(response.insert_header(("ETag", etag(p))).json(body))
 }
 
 pub async fn history(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -8,6 +8,32 @@ use crate::store::{self, InsertOutcome, SearchQuery, StoreError};
 use actix_web::http::StatusCode;
 use tessera_nhs::{NhsNumber, OdsCode};
 
+/// Whether the caller's role may see restricted (S-flagged) patients' location.
+fn sees_restricted(auth: &Authorized) -> bool {
+    auth.identity.has(&auth.state.restricted_activity)
+}
+
+/// A patient as this caller may see them: a restricted patient's address, telecom and GP
+/// are removed unless the role permits them.
+pub fn shown(auth: &Authorized, mut p: Patient) -> Patient {
+    if p.demographics.restricted && !sees_restricted(auth) {
+        p.demographics = p.demographics.redacted();
+    }
+    p
+}
+
+fn shown_candidates(
+    auth: &Authorized,
+    c: Vec<crate::matching::Candidate>,
+) -> Vec<crate::matching::Candidate> {
+    c.into_iter()
+        .map(|mut c| {
+            c.patient = shown(auth, c.patient);
+            c
+        })
+        .collect()
+}
+
 fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::DuplicateNhsNumber(id) => ApiError::new(
@@ -26,6 +52,12 @@ fn store_error(e: StoreError) -> ApiError {
             format!("the patient has changed; the current version is {v}"),
         ),
         StoreError::NotFound => ApiError::not_found(),
+        StoreError::MergedInto(survivor) => ApiError::new(
+            StatusCode::CONFLICT,
+            "patient.merged",
+            format!("this patient was merged into {survivor}; change the survivor instead"),
+        ),
+        StoreError::Merge(code, message) => ApiError::new(StatusCode::CONFLICT, code, message),
         StoreError::RegistrationRace => ApiError::new(
             StatusCode::CONFLICT,
             "patient.registration-race",
@@ -87,7 +119,7 @@ pub async fn register(
     let user = auth.identity.user_id.clone();
     let key = idempotency_key.map(|k| format!("{user}:{k}"));
     let model = auth.state.match_model.clone();
-    audited_write(auth, None, move |txn| {
+    let result = audited_write(auth, None, move |txn| {
         Box::pin(async move {
             // Who this might already be: reported with the new record, for a person to review.
             let probe = crate::matching::Probe::from_demographics(&demographics);
@@ -98,6 +130,7 @@ pub async fn register(
                 .map_err(store_error)?
             {
                 InsertOutcome::Created(p) => {
+                    queue_for_review(txn, p.id, &possible).await?;
                     tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
                         .await
                         .map_err(|e| ApiError::internal(&e))?;
@@ -116,7 +149,8 @@ pub async fn register(
             }
         })
     })
-    .await
+    .await;
+    result.map(|(p, created, possible)| (shown(auth, p), created, shown_candidates(auth, possible)))
 }
 
 pub async fn update(
@@ -137,9 +171,11 @@ pub async fn update(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
-    audited_write(auth, Some(id.to_string()), move |txn| {
+    let model = auth.state.match_model.clone();
+    let sees = sees_restricted(auth);
+    let result = audited_write(auth, Some(id.to_string()), move |txn| {
         Box::pin(async move {
-            let (p, changed) = store::update(txn, id, expected_version, demographics, &user)
+            let (p, changed) = store::update(txn, id, expected_version, demographics, &user, sees)
                 .await
                 .map_err(store_error)?
                 .ok_or_else(ApiError::not_found)?;
@@ -147,12 +183,18 @@ pub async fn update(
                 tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace))
                     .await
                     .map_err(|e| ApiError::internal(&e))?;
+                // New details can reveal a duplicate the old ones hid.
+                let probe = crate::matching::Probe::from_demographics(&p.demographics);
+                let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
+                let possible = crate::matching::rank(&model, &probe, existing, 5);
+                queue_for_review(txn, p.id, &possible).await?;
             }
             let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
             Ok((p, ending))
         })
     })
-    .await
+    .await;
+    result.map(|p| shown(auth, p))
 }
 
 /// Runs a read in a tenant transaction and audits how it ended.
@@ -198,24 +240,56 @@ fn many(ps: &Vec<Patient>) -> (Option<String>, i32) {
     (id, i32::try_from(ps.len()).unwrap_or(i32::MAX))
 }
 
-pub async fn read(auth: &Authorized, id: PatientId) -> Result<Patient, ApiError> {
-    audited_read(
+/// A read by id: the record asked for and, when it was merged away, the survivor.
+pub struct Read {
+    pub record: Patient,
+    pub survivor: Option<Patient>,
+}
+
+impl Read {
+    /// The record to act on: the survivor when there is one.
+    pub fn current(&self) -> &Patient {
+        self.survivor.as_ref().unwrap_or(&self.record)
+    }
+}
+
+pub async fn read(auth: &Authorized, id: PatientId) -> Result<Read, ApiError> {
+    let read = audited_read(
         auth,
         Some(id.to_string()),
-        |p: &Patient| (Some(p.id.to_string()), 1),
-        move |txn| Box::pin(async move { store::get(txn, id).await?.ok_or(StoreError::NotFound) }),
+        |r: &Read| (Some(r.current().id.to_string()), 1),
+        move |txn| {
+            Box::pin(async move {
+                let record = store::get(txn, id).await?.ok_or(StoreError::NotFound)?;
+                let survivor = match record.merged_into {
+                    Some(_) => Some(store::resolve(txn, record.clone()).await?),
+                    None => None,
+                };
+                Ok(Read { record, survivor })
+            })
+        },
     )
-    .await
+    .await?;
+    Ok(Read {
+        record: shown(auth, read.record),
+        survivor: read.survivor.map(|s| shown(auth, s)),
+    })
 }
 
 pub async fn find_by_nhs_number(
     auth: &Authorized,
     n: NhsNumber,
 ) -> Result<Option<Patient>, ApiError> {
-    audited_read(auth, None, one, move |txn| {
-        Box::pin(async move { store::find_by_nhs_number(txn, &n).await })
+    let found = audited_read(auth, None, one, move |txn| {
+        Box::pin(async move {
+            match store::find_by_nhs_number(txn, &n).await? {
+                Some(p) => Ok(Some(store::resolve(txn, p).await?)),
+                None => Ok(None),
+            }
+        })
     })
-    .await
+    .await?;
+    Ok(found.map(|p| shown(auth, p)))
 }
 
 pub async fn find_by_local_number(
@@ -223,32 +297,48 @@ pub async fn find_by_local_number(
     assigner: OdsCode,
     value: String,
 ) -> Result<Option<Patient>, ApiError> {
-    audited_read(auth, None, one, move |txn| {
+    let found = audited_read(auth, None, one, move |txn| {
         Box::pin(async move { store::find_by_local_number(txn, &assigner, &value).await })
     })
-    .await
+    .await?;
+    Ok(found.map(|p| shown(auth, p)))
 }
 
 pub async fn search(auth: &Authorized, q: SearchQuery) -> Result<Vec<Patient>, ApiError> {
-    audited_read(auth, None, many, move |txn| {
+    let found = audited_read(auth, None, many, move |txn| {
         Box::pin(async move { store::search(txn, &q).await })
     })
-    .await
+    .await?;
+    Ok(found.into_iter().map(|p| shown(auth, p)).collect())
 }
 
 pub async fn history(
     auth: &Authorized,
     id: PatientId,
 ) -> Result<Vec<store::HistoryEntry>, ApiError> {
+    let sees = sees_restricted(auth);
     audited_read(
         auth,
         Some(id.to_string()),
         |h: &Vec<store::HistoryEntry>| (None, i32::try_from(h.len()).unwrap_or(i32::MAX)),
         move |txn| {
             Box::pin(async move {
-                let h = store::history(txn, id).await?;
+                let mut h = store::history(txn, id).await?;
+                let restricted = store::get(txn, id)
+                    .await?
+                    .is_some_and(|p| p.demographics.restricted);
                 if h.is_empty() {
                     return Err(StoreError::NotFound);
+                }
+                // A restricted patient's past locations are as sensitive as the current one.
+                if restricted && !sees {
+                    for v in &mut h {
+                        if let Some(o) = v.demographics.as_object_mut() {
+                            o.insert("addresses".into(), serde_json::json!([]));
+                            o.insert("telecom".into(), serde_json::json!([]));
+                            o.insert("general_practice".into(), serde_json::Value::Null);
+                        }
+                    }
                 }
                 Ok(h)
             })
@@ -275,7 +365,7 @@ pub async fn match_patient(
     limit: usize,
 ) -> Result<Vec<crate::matching::Candidate>, ApiError> {
     let model = auth.state.match_model.clone();
-    audited_read(
+    let found = audited_read(
         auth,
         None,
         |c: &Vec<crate::matching::Candidate>| {
@@ -293,7 +383,8 @@ pub async fn match_patient(
             })
         },
     )
-    .await
+    .await?;
+    Ok(shown_candidates(auth, found))
 }
 
 async fn candidates_for(
@@ -308,5 +399,331 @@ async fn candidates_for(
         probe.postcode.as_deref(),
         200,
     )
+    .await
+}
+
+/// Queues scored candidates of `patient` for a person to review. Pairs seen before stay as
+/// they were: a rejected pair is never offered again.
+async fn queue_for_review(
+    txn: &sea_orm::DatabaseTransaction,
+    patient: PatientId,
+    candidates: &[crate::matching::Candidate],
+) -> Result<(), ApiError> {
+    for c in candidates {
+        let explanation = serde_json::to_value(&c.explanation).unwrap_or_default();
+        store::reviews::offer(txn, patient, c.patient.id, c.score, c.grade, explanation)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// Merges `merged` into `survivor` (from the API, a confirmed review, or HL7 A40).
+pub async fn merge(
+    auth: &Authorized,
+    survivor: PatientId,
+    merged: PatientId,
+) -> Result<(store::merges::Merge, Patient), ApiError> {
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let user = auth.identity.user_id.clone();
+    let (m, p) = audited_write(auth, Some(survivor.to_string()), move |txn| {
+        Box::pin(async move {
+            let (m, p) = merge_in(txn, &tenant, &trace, survivor, merged, None, &user).await?;
+            Ok(((m, p), Ending::permit(Some(survivor.to_string()), 201, 1)))
+        })
+    })
+    .await?;
+    Ok((m, shown(auth, p)))
+}
+
+/// The merge itself and its events, inside the caller's transaction.
+pub(super) async fn merge_in(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: &tessera_tenancy::TenantId,
+    trace: &tessera_bootstrap::TraceContext,
+    survivor: PatientId,
+    merged: PatientId,
+    review: Option<uuid::Uuid>,
+    user: &str,
+) -> Result<(store::merges::Merge, Patient), ApiError> {
+    let before = store::get(txn, survivor)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(ApiError::not_found)?;
+    let gone = store::get(txn, merged)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(ApiError::not_found)?;
+    let (m, p) = store::merges::merge(txn, survivor, merged, review, user)
+        .await
+        .map_err(store_error)?;
+    let nhs = gone.demographics.nhs_number.as_ref().map(|n| n.as_str());
+    tessera_events::enqueue(txn, events::merged(tenant, &m, &p, nhs, trace))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let changed = before.demographics.changed_fields(&p.demographics);
+    if !changed.is_empty() {
+        tessera_events::enqueue(txn, events::updated(tenant, &p, changed, trace))
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+    }
+    Ok((m, p))
+}
+
+/// Undoes a merge; returns the merge, the survivor and the restored record.
+pub async fn unmerge(
+    auth: &Authorized,
+    merge_id: uuid::Uuid,
+) -> Result<(store::merges::Merge, Patient, Patient), ApiError> {
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let user = auth.identity.user_id.clone();
+    let (m, s, r) = audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let (m, survivor, restored) = store::merges::unmerge(txn, merge_id, &user)
+                .await
+                .map_err(store_error)?;
+            tessera_events::enqueue(
+                txn,
+                events::unmerged(&tenant, &m, &survivor, &restored, &trace),
+            )
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+            tessera_events::enqueue(
+                txn,
+                events::updated(&tenant, &survivor, vec!["local_numbers".into()], &trace),
+            )
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+            let ending = Ending::permit(Some(restored.id.to_string()), 200, 1);
+            Ok(((m, survivor, restored), ending))
+        })
+    })
+    .await?;
+    Ok((m, shown(auth, s), shown(auth, r)))
+}
+
+pub async fn merges_of(
+    auth: &Authorized,
+    patient: PatientId,
+) -> Result<Vec<store::merges::Merge>, ApiError> {
+    audited_read(
+        auth,
+        Some(patient.to_string()),
+        |m: &Vec<store::merges::Merge>| (None, i32::try_from(m.len()).unwrap_or(i32::MAX)),
+        move |txn| Box::pin(async move { store::merges::for_patient(txn, patient).await }),
+    )
+    .await
+}
+
+pub async fn reviews(
+    auth: &Authorized,
+    status: String,
+    limit: u64,
+) -> Result<Vec<store::reviews::Review>, ApiError> {
+    audited_read(
+        auth,
+        None,
+        |r: &Vec<store::reviews::Review>| (None, i32::try_from(r.len()).unwrap_or(i32::MAX)),
+        move |txn| Box::pin(async move { store::reviews::list(txn, &status, limit).await }),
+    )
+    .await
+}
+
+/// A person's decision on a queued pair: confirm merges them (into `survivor`, or the older
+/// record), reject remembers the pair so it is never offered again.
+pub async fn decide_review(
+    auth: &Authorized,
+    review: uuid::Uuid,
+    confirm: bool,
+    survivor: Option<PatientId>,
+    reason: Option<String>,
+) -> Result<(store::reviews::Review, Option<store::merges::Merge>), ApiError> {
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let user = auth.identity.user_id.clone();
+    audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let item = store::reviews::get_for_update(txn, review)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(ApiError::not_found)?;
+            if item.status != "open" {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "review.decided",
+                    format!("this pair was already {}", item.status),
+                ));
+            }
+            let low = PatientId::from_uuid(item.patient_low);
+            let high = PatientId::from_uuid(item.patient_high);
+            if !confirm {
+                let r = store::reviews::decide(txn, review, "rejected", &user, reason, None)
+                    .await
+                    .map_err(store_error)?;
+                let ending = Ending::permit(Some(low.to_string()), 200, 1);
+                return Ok(((r, None), ending));
+            }
+            // Ids are time-ordered (UUIDv7): the lower one was registered first.
+            let (keep, gone) = match survivor {
+                None => (low, high),
+                Some(s) if s == low => (low, high),
+                Some(s) if s == high => (high, low),
+                Some(_) => {
+                    return Err(ApiError::validation(vec![crate::domain::FieldError {
+                        field: "survivor".into(),
+                        code: "not-in-pair".into(),
+                        message: "the survivor must be one of the pair".into(),
+                    }]))
+                }
+            };
+            let (m, _) = merge_in(txn, &tenant, &trace, keep, gone, Some(review), &user).await?;
+            let r = store::reviews::decide(txn, review, "confirmed", &user, reason, Some(m.id))
+                .await
+                .map_err(store_error)?;
+            let ending = Ending::permit(Some(keep.to_string()), 200, 1);
+            Ok(((r, Some(m)), ending))
+        })
+    })
+    .await
+}
+
+/// The identifiers an interface names a patient by (HL7 PID-3, MRG-1).
+#[derive(Debug, Clone, Default)]
+pub struct Identifiers {
+    pub nhs_number: Option<NhsNumber>,
+    pub local: Vec<(OdsCode, String)>,
+}
+
+impl Identifiers {
+    pub fn is_empty(&self) -> bool {
+        self.nhs_number.is_none() && self.local.is_empty()
+    }
+}
+
+/// The active patient any of `ids` names: the NHS number first, then local numbers.
+async fn find_by_identifiers(
+    txn: &sea_orm::DatabaseTransaction,
+    ids: &Identifiers,
+) -> Result<Option<Patient>, StoreError> {
+    if let Some(n) = &ids.nhs_number {
+        if let Some(p) = store::find_by_nhs_number(txn, n).await? {
+            return Ok(Some(store::resolve(txn, p).await?));
+        }
+    }
+    for (assigner, value) in &ids.local {
+        if let Some(p) = store::find_by_local_number(txn, assigner, value).await? {
+            return Ok(Some(store::resolve(txn, p).await?));
+        }
+    }
+    Ok(None)
+}
+
+pub enum Upserted {
+    Registered(Patient),
+    /// The patient, and whether anything changed.
+    Updated(Patient, bool),
+}
+
+/// Registers or updates the patient `ids` name, in one transaction with one audit record.
+/// `build` turns the current demographics (if any) into the new ones, so a feed that sends
+/// only some fields leaves the others as they are.
+pub async fn upsert<B>(auth: &Authorized, ids: Identifiers, build: B) -> Result<Upserted, ApiError>
+where
+    B: FnOnce(Option<&crate::domain::Demographics>) -> DemographicsInput + Send + 'static,
+{
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let user = auth.identity.user_id.clone();
+    let model = auth.state.match_model.clone();
+    let sees = sees_restricted(auth);
+    audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let existing = find_by_identifiers(txn, &ids).await.map_err(store_error)?;
+            let input = build(existing.as_ref().map(|p| &p.demographics));
+            let demographics = input
+                .parse(chrono::Utc::now().date_naive())
+                .map_err(ApiError::validation)?;
+            match existing {
+                Some(current) => {
+                    let (p, changed) =
+                        store::update(txn, current.id, None, demographics, &user, sees)
+                            .await
+                            .map_err(store_error)?
+                            .ok_or_else(ApiError::not_found)?;
+                    let any = !changed.is_empty();
+                    if any {
+                        tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace))
+                            .await
+                            .map_err(|e| ApiError::internal(&e))?;
+                    }
+                    let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
+                    Ok((Upserted::Updated(p, any), ending))
+                }
+                None => {
+                    let probe = crate::matching::Probe::from_demographics(&demographics);
+                    let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
+                    let possible = crate::matching::rank(&model, &probe, existing, 5);
+                    let p = match store::insert(txn, tenant.ods(), demographics, None, &user)
+                        .await
+                        .map_err(store_error)?
+                    {
+                        InsertOutcome::Created(p) | InsertOutcome::AlreadyCreated(p) => p,
+                    };
+                    queue_for_review(txn, p.id, &possible).await?;
+                    tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
+                        .await
+                        .map_err(|e| ApiError::internal(&e))?;
+                    let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
+                    Ok((Upserted::Registered(p), ending))
+                }
+            }
+        })
+    })
+    .await
+}
+
+pub enum MergedByIdentifiers {
+    Merged(store::merges::Merge),
+    /// The prior record already resolves to the survivor: nothing to do.
+    AlreadyMerged,
+}
+
+/// Merges the patient `prior` names into the one `survivor` names (HL7 A40).
+pub async fn merge_by_identifiers(
+    auth: &Authorized,
+    survivor: Identifiers,
+    prior: Identifiers,
+) -> Result<MergedByIdentifiers, ApiError> {
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let user = auth.identity.user_id.clone();
+    audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let unknown = |which: &str| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "patient.unknown-identifier",
+                    format!("no patient has the {which} identifiers"),
+                )
+            };
+            let keep = find_by_identifiers(txn, &survivor)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| unknown("surviving"))?;
+            let gone = find_by_identifiers(txn, &prior)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| unknown("prior"))?;
+            if keep.id == gone.id {
+                let ending = Ending::permit(Some(keep.id.to_string()), 200, 1);
+                return Ok((MergedByIdentifiers::AlreadyMerged, ending));
+            }
+            let (m, _) = merge_in(txn, &tenant, &trace, keep.id, gone.id, None, &user).await?;
+            let ending = Ending::permit(Some(keep.id.to_string()), 201, 1);
+            Ok((MergedByIdentifiers::Merged(m), ending))
+        })
+    })
     .await
 }

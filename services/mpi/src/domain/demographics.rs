@@ -95,6 +95,10 @@ pub struct Demographics {
     pub telecom: Vec<ContactPoint>,
     /// Registered GP practice (ODS code).
     pub general_practice: Option<OdsCode>,
+    /// The PDS sensitive (S) flag: address, telecom and GP are withheld from anyone whose
+    /// role lacks the permitting activity, and from events.
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 impl fmt::Debug for Demographics {
@@ -110,6 +114,17 @@ impl Demographics {
             .iter()
             .find(|n| n.r#use == "official")
             .or_else(|| self.names.first())
+    }
+
+    /// What someone not permitted to see a restricted patient's location may see: without
+    /// address, telecom and registered GP (as PDS does for S-flagged patients).
+    pub fn redacted(&self) -> Self {
+        Self {
+            addresses: Vec::new(),
+            telecom: Vec::new(),
+            general_practice: None,
+            ..self.clone()
+        }
     }
 
     /// The current home address: home use, no end date.
@@ -146,6 +161,7 @@ impl Demographics {
             "general_practice",
             self.general_practice == other.general_practice,
         );
+        cmp("restricted", self.restricted == other.restricted);
         out
     }
 }
@@ -158,6 +174,25 @@ pub struct Patient {
     pub demographics: Demographics,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set once this record was merged into another: the survivor. Its demographics are then
+    /// frozen as they were at the merge, so an unmerge restores them exactly.
+    pub merged_into: Option<PatientId>,
+    /// Records merged into this one, with the NHS number each carried: identifiers are never
+    /// lost, and a merged-away NHS number still finds this patient.
+    pub replaces: Vec<Replaced>,
+}
+
+/// A record merged into another.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replaced {
+    pub id: PatientId,
+    pub nhs_number: Option<NhsNumber>,
+}
+
+impl Patient {
+    pub fn is_active(&self) -> bool {
+        self.merged_into.is_none()
+    }
 }
 
 impl fmt::Debug for Patient {

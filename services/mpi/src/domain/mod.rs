@@ -10,6 +10,6 @@ pub mod parse_inputs {
 }
 
 pub use demographics::{
-    Address, ContactPoint, Demographics, HumanName, LocalNumber, Patient, PatientId,
+    Address, ContactPoint, Demographics, HumanName, LocalNumber, Patient, PatientId, Replaced,
 };
 pub use parse::{DemographicsInput, FieldError};

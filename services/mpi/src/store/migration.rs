@@ -10,6 +10,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
             Box::new(tessera_audit::CreateAuditLog),
             Box::new(CreatePatients),
+            Box::new(CreateMergesAndReviews),
         ]
     }
 }
@@ -76,6 +77,107 @@ CREATE SEQUENCE local_number_seq START 1000001;
         manager
             .get_connection()
             .execute_unprepared("DROP TABLE patient_history; DROP TABLE patient_local_number; DROP TABLE patient; DROP SEQUENCE local_number_seq;")
+            .await?;
+        Ok(())
+    }
+}
+
+/// Merges, unmerges and the possible-match review queue. Expand only: the columns it adds
+/// have defaults, so the version before it keeps working during a rolling update.
+pub struct CreateMergesAndReviews;
+
+impl MigrationName for CreateMergesAndReviews {
+    fn name(&self) -> &str {
+        "m20261122_000200_create_merges_and_reviews"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateMergesAndReviews {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+ALTER TABLE patient ADD COLUMN merged_into uuid REFERENCES patient (id);
+ALTER TABLE patient ADD COLUMN replaces jsonb NOT NULL DEFAULT '[]';
+-- A merged-away record keeps its NHS number (so the number still finds the survivor);
+-- only active records must hold one each.
+DROP INDEX patient_nhs_number;
+CREATE UNIQUE INDEX patient_nhs_number_active ON patient (nhs_number)
+    WHERE nhs_number IS NOT NULL AND merged_into IS NULL;
+CREATE INDEX patient_nhs_number_any ON patient (nhs_number) WHERE nhs_number IS NOT NULL;
+CREATE INDEX patient_merged_into ON patient (merged_into) WHERE merged_into IS NOT NULL;
+
+CREATE TABLE patient_merge (
+    id                    uuid PRIMARY KEY,
+    survivor_id           uuid NOT NULL REFERENCES patient (id),
+    merged_id             uuid NOT NULL REFERENCES patient (id),
+    -- What the merge gave the survivor, so an unmerge takes back exactly that.
+    moved_local_numbers   jsonb NOT NULL,
+    nhs_number_taken      boolean NOT NULL,
+    survivor_status_before text,
+    merged_at             timestamptz NOT NULL,
+    merged_by             text NOT NULL,
+    review_id             uuid,
+    unmerged_at           timestamptz,
+    unmerged_by           text
+);
+CREATE INDEX patient_merge_merged ON patient_merge (merged_id);
+-- At most one merge in force per merged-away record.
+CREATE UNIQUE INDEX patient_merge_active ON patient_merge (merged_id) WHERE unmerged_at IS NULL;
+
+CREATE TABLE match_review (
+    id            uuid PRIMARY KEY,
+    -- The pair, smaller id first: a pair is one row whoever found it.
+    patient_low   uuid NOT NULL REFERENCES patient (id),
+    patient_high  uuid NOT NULL REFERENCES patient (id),
+    score         double precision NOT NULL,
+    grade         text NOT NULL,
+    explanation   jsonb NOT NULL,
+    status        text NOT NULL CHECK (status IN ('open', 'confirmed', 'rejected')),
+    found_at      timestamptz NOT NULL,
+    decided_at    timestamptz,
+    decided_by    text,
+    reason        text,
+    merge_id      uuid,
+    UNIQUE (patient_low, patient_high),
+    CHECK (patient_low < patient_high)
+);
+CREATE INDEX match_review_open ON match_review (found_at) WHERE status = 'open';
+
+-- HL7 v2 messages applied, by sender and MSH-10, with the ACK they got: a resend gets the
+-- same ACK and is not applied twice.
+CREATE TABLE hl7_message (
+    sender      text NOT NULL,
+    control_id  text NOT NULL,
+    ack         text NOT NULL,
+    received_at timestamptz NOT NULL,
+    PRIMARY KEY (sender, control_id)
+);
+
+CREATE TABLE match_settings (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    model         jsonb NOT NULL,
+    trained_on    bigint NOT NULL,
+    trained_at    timestamptz NOT NULL
+);
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP TABLE hl7_message; DROP TABLE match_settings; DROP TABLE match_review; DROP TABLE patient_merge;
+                 DROP INDEX patient_merged_into; DROP INDEX patient_nhs_number_any;
+                 DROP INDEX patient_nhs_number_active;
+                 ALTER TABLE patient DROP COLUMN replaces; ALTER TABLE patient DROP COLUMN merged_into;
+                 CREATE UNIQUE INDEX patient_nhs_number ON patient (nhs_number) WHERE nhs_number IS NOT NULL;",
+            )
             .await?;
         Ok(())
     }

@@ -22,6 +22,10 @@ pub enum StoreError {
     RegistrationRace,
     #[error("no such patient")]
     NotFound,
+    #[error("the patient was merged into {0}")]
+    MergedInto(PatientId),
+    #[error("{1}")]
+    Merge(&'static str, String),
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -36,29 +40,34 @@ impl From<serde_json::Error> for StoreError {
 }
 
 #[derive(FromQueryResult)]
-struct Row {
+pub(super) struct Row {
     id: uuid::Uuid,
     version: i64,
     demographics: serde_json::Value,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    merged_into: Option<uuid::Uuid>,
+    replaces: serde_json::Value,
 }
 
 impl Row {
-    fn into_patient(self) -> Result<Patient, StoreError> {
+    pub(super) fn into_patient(self) -> Result<Patient, StoreError> {
         Ok(Patient {
             id: PatientId::from_uuid(self.id),
             version: self.version,
             demographics: serde_json::from_value(self.demographics)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            merged_into: self.merged_into.map(PatientId::from_uuid),
+            replaces: serde_json::from_value(self.replaces)?,
         })
     }
 }
 
-const COLUMNS: &str = "id, version, demographics, created_at, updated_at";
+pub(super) const COLUMNS: &str =
+    "id, version, demographics, created_at, updated_at, merged_into, replaces";
 
-fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+pub(super) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
@@ -66,7 +75,7 @@ fn norm(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-fn search_columns(d: &Demographics) -> (String, Vec<String>, Option<String>) {
+pub(super) fn search_columns(d: &Demographics) -> (String, Vec<String>, Option<String>) {
     let name = d.primary_name();
     let family = name.map(|n| norm(&n.family)).unwrap_or_default();
     let given = d
@@ -102,7 +111,7 @@ pub async fn insert(
     }
     if let Some(n) = &demographics.nhs_number {
         if let Some(p) = find_by_nhs_number(txn, n).await? {
-            return Err(StoreError::DuplicateNhsNumber(p.id));
+            return Err(StoreError::DuplicateNhsNumber(resolve(txn, p).await?.id));
         }
     }
     if !demographics
@@ -156,7 +165,7 @@ pub async fn insert(
         }
         if let Some(n) = &demographics.nhs_number {
             if let Some(p) = find_by_nhs_number(txn, n).await? {
-                return Err(StoreError::DuplicateNhsNumber(p.id));
+                return Err(StoreError::DuplicateNhsNumber(resolve(txn, p).await?.id));
             }
         }
         return Err(StoreError::RegistrationRace);
@@ -173,10 +182,12 @@ pub async fn insert(
         demographics,
         created_at: now,
         updated_at: now,
+        merged_into: None,
+        replaces: Vec::new(),
     }))
 }
 
-async fn claim_local_numbers(
+pub(super) async fn claim_local_numbers(
     txn: &DatabaseTransaction,
     id: PatientId,
     numbers: &[LocalNumber],
@@ -229,7 +240,24 @@ pub async fn find_by_nhs_number(
     txn: &DatabaseTransaction,
     n: &NhsNumber,
 ) -> Result<Option<Patient>, StoreError> {
-    one_where(txn, "nhs_number = $1", vec![n.as_str().into()]).await
+    // The active holder, else a merged-away record that carried it (resolved by the caller).
+    one_where(
+        txn,
+        "nhs_number = $1 ORDER BY merged_into IS NULL DESC, updated_at DESC LIMIT 1",
+        vec![n.as_str().into()],
+    )
+    .await
+}
+
+/// Follows `merged_into` from `p` to the active survivor (merges can chain: A into B into C).
+pub async fn resolve(txn: &DatabaseTransaction, mut p: Patient) -> Result<Patient, StoreError> {
+    for _ in 0..32 {
+        let Some(next) = p.merged_into else {
+            return Ok(p);
+        };
+        p = get(txn, next).await?.ok_or(StoreError::NotFound)?;
+    }
+    Err(StoreError::Corrupt("merge chain longer than 32".into()))
 }
 
 async fn find_by_idempotency_key(
@@ -297,6 +325,7 @@ pub async fn search(
     if clauses.is_empty() {
         return Ok(Vec::new());
     }
+    clauses.push("merged_into IS NULL".into());
     values.push((q.limit.clamp(1, 100) as i64).into());
     let sql = format!(
         "SELECT {COLUMNS} FROM patient WHERE {} ORDER BY family_norm, birth_date, id LIMIT ${}",
@@ -324,6 +353,7 @@ pub async fn update(
     expected_version: Option<i64>,
     demographics: Demographics,
     recorded_by: &str,
+    sees_restricted: bool,
 ) -> Result<Option<(Patient, Vec<String>)>, StoreError> {
     let current = Row::find_by_statement(stmt(
         &format!("SELECT {COLUMNS} FROM patient WHERE id = $1 FOR UPDATE"),
@@ -335,6 +365,9 @@ pub async fn update(
         return Ok(None);
     };
     let current = current.into_patient()?;
+    if let Some(survivor) = current.merged_into {
+        return Err(StoreError::MergedInto(survivor));
+    }
     if let Some(v) = expected_version {
         if v != current.version {
             return Err(StoreError::VersionConflict(current.version));
@@ -342,13 +375,21 @@ pub async fn update(
     }
     if let Some(n) = &demographics.nhs_number {
         if let Some(other) = find_by_nhs_number(txn, n).await? {
-            if other.id != id {
-                return Err(StoreError::DuplicateNhsNumber(other.id));
+            let holder = resolve(txn, other).await?;
+            if holder.id != id {
+                return Err(StoreError::DuplicateNhsNumber(holder.id));
             }
         }
     }
     // Identifiers are never lost: numbers the caller left out stay on the record.
     let mut demographics = demographics;
+    // A caller who cannot see a restricted patient's location cannot change or erase it.
+    if current.demographics.restricted && !sees_restricted {
+        demographics.addresses = current.demographics.addresses.clone();
+        demographics.telecom = current.demographics.telecom.clone();
+        demographics.general_practice = current.demographics.general_practice.clone();
+        demographics.restricted = true;
+    }
     for l in &current.demographics.local_numbers {
         if !demographics.local_numbers.contains(l) {
             demographics.local_numbers.push(l.clone());
@@ -393,6 +434,8 @@ pub async fn update(
             demographics,
             created_at: current.created_at,
             updated_at: now,
+            merged_into: None,
+            replaces: current.replaces,
         },
         changed,
     )))
@@ -449,11 +492,11 @@ pub async fn match_candidates(
     let postcode = postcode.map(|p| p.to_uppercase().replace(' ', ""));
     Row::find_by_statement(stmt(
         &format!(
-            "SELECT {COLUMNS} FROM patient WHERE
+            "SELECT {COLUMNS} FROM patient WHERE merged_into IS NULL AND (
                ($1::text IS NOT NULL AND nhs_number = $1)
             OR birth_date = ANY($2)
             OR ($3::text IS NOT NULL AND $4::date IS NOT NULL AND family_norm LIKE $3 || '%' AND birth_date BETWEEN $4 AND $5)
-            OR ($6::text IS NOT NULL AND postcode_norm = $6)
+            OR ($6::text IS NOT NULL AND postcode_norm = $6))
             LIMIT $7"
         ),
         vec![

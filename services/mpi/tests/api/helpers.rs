@@ -19,6 +19,8 @@ pub struct TestApp {
     pub shutdown: Shutdown,
     pub tenants: Vec<String>,
     pub config: Config,
+    /// Each MLLP listener's trust and port.
+    pub mllp: Vec<(String, u16)>,
 }
 
 pub async fn test_config(tenants: &[String], idp: &kit::TestIdp, kafka: &KafkaSettings) -> Config {
@@ -64,6 +66,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let mllp = app.mllp_ports();
         let shutdown = Shutdown::new();
         let s = shutdown.clone();
         tokio::spawn(async move {
@@ -81,6 +84,7 @@ impl TestApp {
             shutdown,
             tenants,
             config,
+            mllp,
         };
         me.wait_ready(&me.tenants.clone()).await;
         me
@@ -232,4 +236,31 @@ pub fn jane(nhs: Option<&str>) -> Value {
         v["nhs_number_verification_status"] = json!("01");
     }
     v
+}
+
+pub fn jane_like(given: &str, family: &str, dob: &str) -> Value {
+    json!({ "names": [{ "family": family, "given": [given] }], "birth_date": dob, "administrative_sex": "male" })
+}
+
+impl TestApp {
+    /// The MLLP port of trust `i` (spawned with `with_mllp`).
+    pub fn mllp_port(&self, i: usize) -> u16 {
+        let t = self.tenant(i);
+        self.mllp
+            .iter()
+            .find(|(n, _)| n == t)
+            .map(|(_, p)| *p)
+            .expect("an MLLP listener")
+    }
+}
+
+/// A config tweak: an MLLP listener on a free port for every tenant.
+pub fn with_mllp(c: &mut Config) {
+    for t in c.tenancy.only.clone().unwrap_or_default() {
+        c.hl7.listeners.push(tessera_mpi::config::MllpListener {
+            tenant: t,
+            host: "127.0.0.1".into(),
+            port: 0,
+        });
+    }
 }

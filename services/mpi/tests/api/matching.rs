@@ -123,7 +123,3 @@ async fn registering_a_likely_duplicate_reports_it_for_review() {
     assert_eq!(unrelated["possible_duplicates"], json!([]));
     app.stop().await;
 }
-
-fn jane_like(given: &str, family: &str, dob: &str) -> Value {
-    json!({ "names": [{ "family": family, "given": [given] }], "birth_date": dob, "administrative_sex": "male" })
-}
