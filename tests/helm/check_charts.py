@@ -18,6 +18,8 @@ VALUE_SETS = {
     "defaults": None,
     "autoscaled-with-tracing": {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
                                 "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}},
+    "with-mllp": {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
+                          "allowFromCidrs": ["10.20.0.0/16"]}},
 }
 
 passed = 0
@@ -70,6 +72,16 @@ def main():
                     check(label, True)
                 except Exception as e:  # ValidationError and friends
                     check(label, False, f"{template}: {e}")
+            if set_name == "with-mllp":
+                by_kind = {d["kind"]: d for _, d in docs}
+                env = by_kind["ConfigMap"]["data"].get("TESSERA_HL7__LISTENERS")
+                check(f"{chart} passes MLLP listeners to the service", env ==
+                      '[{tenant="RXR",host="0.0.0.0",port=2575},{tenant="RBT",host="0.0.0.0",port=2576}]', env)
+                ports = {p["name"]: p["port"] for p in by_kind["Service"]["spec"]["ports"]}
+                check(f"{chart} exposes a Service port per trust", ports.get("mllp-rxr") == 2575 and ports.get("mllp-rbt") == 2576, ports)
+                rules = by_kind["NetworkPolicy"]["spec"]["ingress"]
+                check(f"{chart} admits MLLP only from the named networks",
+                      any(r.get("from") == [{"ipBlock": {"cidr": "10.20.0.0/16"}}] for r in rules), rules)
             if set_name == "autoscaled-with-tracing":
                 check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
 

@@ -55,6 +55,33 @@ mod tests {
         });
     }
 
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    struct Listener {
+        tenant: String,
+        port: u16,
+    }
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    struct WithList {
+        listeners: Vec<Listener>,
+    }
+
+    /// The form Helm writes lists of tables in (e.g. the MPI's MLLP listeners).
+    #[test]
+    fn a_list_of_tables_can_come_from_one_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_CONFIG", "nope.toml");
+            jail.set_env(
+                "TESSERA_LISTENERS",
+                r#"[{tenant="RXR",port=2575},{tenant="RBT",port=2576}]"#,
+            );
+            let cfg: WithList = load_config("svc").map_err(|e| e.to_string())?;
+            assert_eq!(cfg.listeners.len(), 2);
+            assert_eq!(cfg.listeners[1].tenant, "RBT");
+            assert_eq!(cfg.listeners[1].port, 2576);
+            Ok(())
+        });
+    }
+
     #[test]
     fn a_missing_file_leaves_defaults() {
         figment::Jail::expect_with(|jail| {

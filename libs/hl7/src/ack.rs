@@ -169,7 +169,7 @@ impl Ack {
             let sub = d.subcomponent.unwrap_or(c);
             let loc_escaped: String = location
                 .split('^')
-                .map(|p| e(p))
+                .map(&e)
                 .collect::<Vec<_>>()
                 .join(&c.to_string());
             out.push_str("ERR");

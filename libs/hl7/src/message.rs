@@ -444,8 +444,7 @@ mod tests {
     fn escape_then_unescape_is_the_identity() {
         let d = Delimiters::default();
         for s in ["plain", "a|b^c~d\\e&f", "line\nbreak", ""] {
-            let text = s.replace('\n', "\n");
-            assert_eq!(d.unescape(&d.escape(&text)), text);
+            assert_eq!(d.unescape(&d.escape(s)), s);
         }
     }
 

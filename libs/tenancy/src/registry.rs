@@ -58,9 +58,16 @@ impl KafkaSettings {
         }
         let admin: AdminClient<DefaultClientContext> =
             self.client_config().create().map_err(|e| e.to_string())?;
+        // Create only what is missing: creating topics is the slow, contended admin path (on
+        // tansu 0.6 concurrent CreateTopics of existing topics can stall for seconds).
+        let existing = existing_topics(self.client_config()).await;
+        let missing: Vec<&String> = topics.iter().filter(|t| !existing.contains(*t)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
         let partitions = if compact { 1 } else { self.partitions };
-        let new: Vec<NewTopic> = topics
-            .iter()
+        let new: Vec<NewTopic> = missing
+            .into_iter()
             .map(|t| {
                 let nt = NewTopic::new(t, partitions, TopicReplication::Fixed(self.replication));
                 if compact {
@@ -83,6 +90,25 @@ impl KafkaSettings {
         }
         Ok(())
     }
+}
+
+/// Topic names the cluster has now (empty when the metadata cannot be read: the caller then
+/// creates everything, and "already exists" answers are fine).
+async fn existing_topics(config: rdkafka::ClientConfig) -> std::collections::HashSet<String> {
+    let read = tokio::task::spawn_blocking(move || {
+        let client: rdkafka::consumer::BaseConsumer = config.create().ok()?;
+        let md = rdkafka::consumer::Consumer::fetch_metadata(&client, None, Duration::from_secs(5))
+            .ok()?;
+        Some(
+            md.topics()
+                .iter()
+                .filter(|t| t.error().is_none() && !t.partitions().is_empty())
+                .map(|t| t.name().to_string())
+                .collect(),
+        )
+    })
+    .await;
+    read.ok().flatten().unwrap_or_default()
 }
 
 /// What a service does when a tenant appears: create and migrate its schema, create its

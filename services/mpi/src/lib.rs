@@ -12,6 +12,7 @@ pub mod events;
 mod health;
 pub mod matching;
 mod mllp;
+pub mod models;
 mod provision;
 pub mod startup;
 pub mod store;

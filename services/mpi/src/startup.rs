@@ -98,7 +98,7 @@ impl Application {
             idempotency: Idempotency::new(redis, config.idempotency_ttl_seconds),
             metrics: metrics.clone(),
             relay: relay.waker(),
-            match_model: tessera_matching::Model::default(),
+            models: crate::models::ModelCache::new(Duration::from_secs(30)),
             restricted_activity: config.restricted_activity.clone(),
         });
         let mut mllp = Vec::new();

@@ -174,3 +174,60 @@ pub async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     decide(caller, path, body, false).await
 }
+
+/// `GET /match-settings`: the trust's thresholds and weights.
+pub async fn settings(caller: Caller) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("match.settings", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
+        .await?;
+    Ok(HttpResponse::Ok().json(usecases::match_settings(&auth).await?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdsInput {
+    link: f64,
+    review: f64,
+}
+
+/// `PUT /match-settings/thresholds`: `{ "link": 12, "review": 5 }` (bits).
+pub async fn set_thresholds(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "match.thresholds",
+            Activity::AMEND_DEMOGRAPHICS,
+            Flavour::Json,
+        )
+        .await?;
+    let t = match parse_body::<ThresholdsInput>(&body) {
+        Ok(t) => tessera_matching::Thresholds {
+            link: t.link,
+            review: t.review,
+        },
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    Ok(HttpResponse::Ok().json(usecases::set_thresholds(&auth, t).await?))
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct TrainInput {
+    sample: Option<u64>,
+}
+
+/// `POST /match-settings/train`: learn the weights from the trust's own records.
+pub async fn train(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("match.train", Activity::AMEND_DEMOGRAPHICS, Flavour::Json)
+        .await?;
+    let input = if body.is_empty() {
+        Ok(TrainInput::default())
+    } else {
+        parse_body::<TrainInput>(&body)
+    };
+    let sample = match input {
+        Ok(t) => t.sample.unwrap_or(200_000).clamp(1, 1_000_000),
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    Ok(HttpResponse::Ok().json(usecases::train(&auth, sample).await?))
+}

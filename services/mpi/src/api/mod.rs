@@ -28,8 +28,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Wakes the outbox relay after a commit.
     pub relay: Arc<Notify>,
-    /// Matching weights and thresholds (defaults until a tenant's own are learned).
-    pub match_model: tessera_matching::Model,
+    /// Each tenant's matching weights and thresholds (defaults until its own are set).
+    pub models: crate::models::ModelCache,
     /// Permits seeing a restricted patient's location (`Config::restricted_activity`).
     pub restricted_activity: String,
 }
@@ -52,6 +52,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/merges", web::post().to(merges::create))
         .route("/merges/{id}/unmerge", web::post().to(merges::unmerge))
         .route("/hl7/v2", web::post().to(hl7::http))
+        .route("/match-settings", web::get().to(merges::settings))
+        .route(
+            "/match-settings/thresholds",
+            web::put().to(merges::set_thresholds),
+        )
+        .route("/match-settings/train", web::post().to(merges::train))
         .route("/match-reviews", web::get().to(merges::list_reviews))
         .route(
             "/match-reviews/{id}/confirm",

@@ -118,7 +118,7 @@ pub async fn register(
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
     let key = idempotency_key.map(|k| format!("{user}:{k}"));
-    let model = auth.state.match_model.clone();
+    let model = model_for(auth).await?;
     let result = audited_write(auth, None, move |txn| {
         Box::pin(async move {
             // Who this might already be: reported with the new record, for a person to review.
@@ -171,7 +171,7 @@ pub async fn update(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
-    let model = auth.state.match_model.clone();
+    let model = model_for(auth).await?;
     let sees = sees_restricted(auth);
     let result = audited_write(auth, Some(id.to_string()), move |txn| {
         Box::pin(async move {
@@ -364,7 +364,7 @@ pub async fn match_patient(
     probe: crate::matching::Probe,
     limit: usize,
 ) -> Result<Vec<crate::matching::Candidate>, ApiError> {
-    let model = auth.state.match_model.clone();
+    let model = model_for(auth).await?;
     let found = audited_read(
         auth,
         None,
@@ -636,7 +636,7 @@ where
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
-    let model = auth.state.match_model.clone();
+    let model = model_for(auth).await?;
     let sees = sees_restricted(auth);
     audited_write(auth, None, move |txn| {
         Box::pin(async move {
@@ -726,4 +726,184 @@ pub async fn merge_by_identifiers(
         })
     })
     .await
+}
+
+/// The caller's trust's matching model: its own if trained or tuned, else the defaults.
+async fn model_for(auth: &Authorized) -> Result<std::sync::Arc<tessera_matching::Model>, ApiError> {
+    if let Some(m) = auth.state.models.get(auth.tenant.as_str()).await {
+        return Ok(m);
+    }
+    let txn = auth.begin().await?;
+    let stored = store::settings::load(&txn).await.map_err(store_error)?;
+    let _ = txn.commit().await;
+    let model = std::sync::Arc::new(stored.map(|s| s.model).unwrap_or_default());
+    auth.state
+        .models
+        .put(auth.tenant.as_str(), model.clone())
+        .await;
+    Ok(model)
+}
+
+/// What a trust's matching uses now.
+#[derive(serde::Serialize)]
+pub struct MatchSettings {
+    pub thresholds: tessera_matching::Thresholds,
+    pub prior: f64,
+    /// Records the weights were learned from (0: the defaults).
+    pub trained_on: i64,
+    pub trained_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Each field's levels and their weights in bits.
+    pub weights: serde_json::Value,
+}
+
+fn describe(
+    model: &tessera_matching::Model,
+    trained_on: i64,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> MatchSettings {
+    let weights = model
+        .describe()
+        .into_iter()
+        .map(|(f, levels)| {
+            let levels: serde_json::Map<String, serde_json::Value> = levels
+                .into_iter()
+                .map(|(l, w)| {
+                    (
+                        l.to_string(),
+                        serde_json::json!((w * 100.0).round() / 100.0),
+                    )
+                })
+                .collect();
+            (f.name().to_string(), serde_json::Value::Object(levels))
+        })
+        .collect::<serde_json::Map<_, _>>();
+    MatchSettings {
+        thresholds: model.thresholds,
+        prior: model.prior,
+        trained_on,
+        trained_at: at,
+        weights: serde_json::Value::Object(weights),
+    }
+}
+
+pub async fn match_settings(auth: &Authorized) -> Result<MatchSettings, ApiError> {
+    audited_read(
+        auth,
+        None,
+        |_: &MatchSettings| (None, 0),
+        move |txn| {
+            Box::pin(async move {
+                Ok(match store::settings::load(txn).await? {
+                    Some(s) => describe(&s.model, s.trained_on, Some(s.trained_at)),
+                    None => describe(&tessera_matching::Model::default(), 0, None),
+                })
+            })
+        },
+    )
+    .await
+}
+
+/// Sets the trust's thresholds (bits): auto-link at or above `link`, review at or above
+/// `review`.
+pub async fn set_thresholds(
+    auth: &Authorized,
+    thresholds: tessera_matching::Thresholds,
+) -> Result<MatchSettings, ApiError> {
+    let valid = thresholds.link.is_finite()
+        && thresholds.review.is_finite()
+        && (-20.0..=60.0).contains(&thresholds.review)
+        && (-20.0..=60.0).contains(&thresholds.link)
+        && thresholds.review < thresholds.link;
+    if !valid {
+        return refuse(
+            auth,
+            None,
+            ApiError::validation(vec![crate::domain::FieldError {
+                field: "thresholds".into(),
+                code: "range".into(),
+                message: "review < link, both between -20 and 60 bits".into(),
+            }]),
+        )
+        .await;
+    }
+    let settings = audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let (model, trained_on) = match store::settings::load(txn).await.map_err(store_error)? {
+                Some(s) => (s.model, s.trained_on),
+                None => (tessera_matching::Model::default(), 0),
+            };
+            let model = model.with_thresholds(thresholds);
+            let at = store::settings::save(txn, &model, trained_on)
+                .await
+                .map_err(store_error)?;
+            Ok((
+                (describe(&model, trained_on, Some(at)), model),
+                Ending::permit(None, 200, 0),
+            ))
+        })
+    })
+    .await?;
+    auth.state
+        .models
+        .put(auth.tenant.as_str(), std::sync::Arc::new(settings.1))
+        .await;
+    Ok(settings.0)
+}
+
+/// Learns the trust's weights from its own records (up to `sample` of the newest), keeping
+/// its thresholds. u from random pairs, m by EM over blocked pairs (`libs/matching`).
+pub async fn train(auth: &Authorized, sample: u64) -> Result<MatchSettings, ApiError> {
+    let settings = audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let base = match store::settings::load(txn).await.map_err(store_error)? {
+                Some(s) => s.model,
+                None => tessera_matching::Model::default(),
+            };
+            let people = store::settings::sample(txn, sample)
+                .await
+                .map_err(store_error)?;
+            let n = people.len() as i64;
+            let model = tokio::task::spawn_blocking(move || {
+                let persons: Vec<tessera_matching::Person> = people
+                    .iter()
+                    .map(|d| crate::matching::Probe::from_demographics(d).person())
+                    .collect();
+                let candidates = tessera_matching::Blocker::default().dedupe_pairs(&persons);
+                let random = random_pairs(persons.len(), 50_000);
+                base.train(&persons, &candidates, &random, 10)
+            })
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+            let at = store::settings::save(txn, &model, n)
+                .await
+                .map_err(store_error)?;
+            Ok((
+                (describe(&model, n, Some(at)), model),
+                Ending::permit(None, 200, 0),
+            ))
+        })
+    })
+    .await?;
+    auth.state
+        .models
+        .put(auth.tenant.as_str(), std::sync::Arc::new(settings.1))
+        .await;
+    Ok(settings.0)
+}
+
+/// Pairs of distinct records, spread evenly and deterministically (no RNG needed: a
+/// multiplicative step co-prime with `n` visits every offset).
+fn random_pairs(n: usize, count: usize) -> Vec<(u32, u32)> {
+    if n < 2 {
+        return Vec::new();
+    }
+    let step = 2_654_435_761usize % n.max(2);
+    (0..count)
+        .map(|i| {
+            let a = (i * 7919) % n;
+            let b = (a + 1 + (i * step.max(1)) % (n - 1)) % n;
+            (a as u32, b as u32)
+        })
+        .filter(|(a, b)| a != b)
+        .collect()
 }

@@ -5,6 +5,7 @@ pub mod merges;
 pub mod migration;
 mod patients;
 pub mod reviews;
+pub mod settings;
 
 pub use patients::{
     find_by_local_number, find_by_nhs_number, get, history, insert, match_candidates, resolve,

@@ -67,7 +67,9 @@ fn pid(ods: &str, nhs: &str, mrn: &str, family: &str, phone: &str) -> String {
         (false, true) => format!("{nhs}^^^NHS^NH"),
         _ => format!("{mrn}^^^{ods}^MR"),
     };
-    format!("PID|1||{ids}||{family}^JANE^^^MRS^^L||19700101|F|||1 HIGH STREET^^LEEDS^WEST YORKSHIRE^LS1 4AP^GBR^H||{phone}^PRN^PH|||||||||||||||||||NSTS01\rPD1|||THE SURGERY^^A99999\r")
+    // Verified when there is a number; "trace required" when there is none.
+    let status = if nhs.is_empty() { "NSTS03" } else { "NSTS01" };
+    format!("PID|1||{ids}||{family}^JANE^^^MRS^^L||19700101|F|||1 HIGH STREET^^LEEDS^WEST YORKSHIRE^LS1 4AP^GBR^H||{phone}^PRN^PH|||||||||||||||||||{status}\rPD1|||THE SURGERY^^A99999\r")
 }
 
 fn adt(

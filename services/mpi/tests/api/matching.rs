@@ -123,3 +123,114 @@ async fn registering_a_likely_duplicate_reports_it_for_review() {
     assert_eq!(unrelated["possible_duplicates"], json!([]));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn each_trust_has_its_own_thresholds_and_learns_its_own_weights() {
+    let app = TestApp::spawn(2).await;
+    let s: Value = app
+        .get("/match-settings", &app.clerk(0))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["trained_on"], 0);
+    assert_eq!(s["thresholds"]["link"], 12.0);
+    assert!(s["weights"]["given_name"]["exact"].as_f64().unwrap() > 0.0);
+
+    for i in 0..2 {
+        app.registered(i, &jane(Some("9434765919"))).await;
+    }
+    let probe = json!({ "given": "Jnae", "family": "Testpatient", "birth_date": "1970-01-01", "postcode": "LS1 4AP" });
+    let count = |i: usize| {
+        let probe = probe.clone();
+        let app = &app;
+        async move {
+            let v: Value = app
+                .post("/patients/$match", &app.clerk(i), &probe)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["count"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(count(0).await, 1);
+    // Trust 0 raises its bar above this pair's score; trust 1 is unaffected.
+    let r = app
+        .put(
+            "/match-settings/thresholds",
+            &app.clerk(0),
+            &json!({ "link": 59.0, "review": 58.0 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(count(0).await, 0);
+    assert_eq!(count(1).await, 1);
+    // Nonsense thresholds are refused.
+    let r = app
+        .put(
+            "/match-settings/thresholds",
+            &app.clerk(0),
+            &json!({ "link": 5.0, "review": 9.0 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = app
+        .put(
+            "/match-settings/thresholds",
+            &app.token(app.tenant(0), &[VIEW]),
+            &json!({ "link": 12.0, "review": 5.0 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Learning from trust 1's own records: weights change, thresholds stay.
+    for (i, (g, f, d)) in [
+        ("Ann", "Ames", "1950-01-02"),
+        ("Bob", "Bell", "1960-03-04"),
+        ("Cat", "Cole", "1970-05-06"),
+        ("Dan", "Dorr", "1980-07-08"),
+        ("Eve", "Ezra", "1990-09-10"),
+        ("Fay", "Ford", "2000-11-12"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut p = jane_like(g, f, d);
+        p["addresses"] = json!([{ "lines": [format!("{i} Road")], "postcode": "LS2 7EY" }]);
+        app.registered(1, &p).await;
+    }
+    let r = app
+        .post("/match-settings/train", &app.clerk(1), &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["trained_on"], 7);
+    assert!(s["trained_at"].is_string());
+    assert_eq!(s["thresholds"]["link"], 12.0);
+    let s0: Value = app
+        .get("/match-settings", &app.clerk(0))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s0["trained_on"], 0);
+    assert_eq!(s0["thresholds"]["link"], 59.0);
+    // The learned model is in use: the same person still matches in trust 1.
+    assert_eq!(count(1).await, 1);
+    app.stop().await;
+}
