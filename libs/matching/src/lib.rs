@@ -14,6 +14,7 @@
 mod blocking;
 mod cluster;
 mod compare;
+mod frequency;
 mod model;
 mod nicknames;
 mod normalize;
@@ -22,6 +23,7 @@ mod person;
 pub use blocking::Blocker;
 pub use cluster::clusters;
 pub use compare::{compare, Comparison, Field, FIELDS};
+pub use frequency::Frequencies;
 pub use model::{Decision, Explanation, FieldWeight, Model, Thresholds};
 pub use normalize::{fold, phonetic};
 pub use person::{BirthDate, Person, PersonInput};

@@ -142,6 +142,11 @@ impl Model {
             .unwrap_or(0.0)
     }
 
+    /// The u-probability of exact agreement on field `i` (for term-frequency adjustment).
+    pub fn exact_u(&self, i: usize) -> Option<f64> {
+        self.params.get(i).and_then(|p| p.u.first()).copied()
+    }
+
     pub fn score(&self, c: &Comparison) -> f64 {
         c.0.iter()
             .enumerate()
@@ -186,7 +191,13 @@ impl Model {
     }
 
     pub fn decide(&self, c: &Comparison) -> (f64, Decision) {
-        let score = self.score(c);
+        self.decide_adjusted(c, 0.0)
+    }
+
+    /// As [`Model::decide`], with `adjustment` bits added to the score first (term
+    /// frequencies: [`crate::Frequencies::adjustment`]).
+    pub fn decide_adjusted(&self, c: &Comparison, adjustment: f64) -> (f64, Decision) {
+        let score = self.score(c) + adjustment;
         let mut d = if score >= self.thresholds.link {
             Decision::Match
         } else if score >= self.thresholds.review {

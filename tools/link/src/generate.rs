@@ -29,6 +29,121 @@ pub struct GenerateArgs {
     /// Share of later registrations whose NHS number was not recorded.
     #[arg(long, default_value_t = 0.3)]
     national_id_missing: f64,
+    /// `realistic`: tens of thousands of family names and thousands of given names, drawn
+    /// with a Zipf-like law (a few very common, a long tail), as in a real population.
+    /// `small`: ~160 given and ~300 family names, drawn uniformly (session 1's generator).
+    #[arg(long, default_value = "realistic")]
+    names: String,
+}
+
+/// The names people are drawn from: the real names first (the most common), then names built
+/// from syllables, each drawn with weight 1 / (rank + offset)^exponent.
+struct Vocabulary {
+    names: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+const ONSETS: &[&str] = &[
+    "b", "br", "c", "ch", "cl", "d", "dr", "f", "fr", "g", "gr", "h", "j", "k", "l", "m", "n", "p",
+    "pr", "r", "s", "sh", "st", "t", "th", "tr", "v", "w", "wh", "y", "z",
+];
+const NUCLEI: &[&str] = &[
+    "a", "e", "i", "o", "u", "ai", "ea", "ee", "oo", "ou", "y", "ie",
+];
+const CODAS: &[&str] = &[
+    "", "n", "r", "l", "s", "th", "nd", "rd", "ck", "ll", "m", "ng", "rt", "ss", "ton", "ley",
+    "by", "son", "man", "well", "ford", "wood", "field", "ham", "more", "wick", "bury",
+];
+
+impl Vocabulary {
+    fn new(real: &[&str], size: usize, exponent: f64, offset: f64, syllables: usize) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let mut names: Vec<String> = Vec::with_capacity(size);
+        for n in real {
+            if seen.insert(n.to_string()) {
+                names.push(n.to_string());
+            }
+        }
+        let mut i: usize = 0;
+        while names.len() < size && i < 50_000_000 {
+            // A deterministic walk through syllable combinations.
+            let mut k = i.wrapping_mul(2_654_435_761) % 1_000_000_007;
+            let mut name = String::new();
+            for _ in 0..syllables {
+                name.push_str(ONSETS[k % ONSETS.len()]);
+                k /= ONSETS.len();
+                name.push_str(NUCLEI[k % NUCLEI.len()]);
+                k /= NUCLEI.len();
+                name.push_str(CODAS[k % CODAS.len()]);
+                k /= CODAS.len();
+            }
+            let mut c = name.chars();
+            let name = match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => name,
+            };
+            if name.len() >= 3 && seen.insert(name.clone()) {
+                names.push(name);
+            }
+            i += 1;
+        }
+        let mut total = 0.0;
+        let cumulative = (0..names.len())
+            .map(|r| {
+                total += 1.0 / (r as f64 + offset).powf(exponent);
+                total
+            })
+            .collect();
+        Self { names, cumulative }
+    }
+
+    fn uniform(real: &[&str]) -> Self {
+        Self::new(real, real.len(), 0.0, 1.0, 0)
+    }
+
+    fn draw(&self, rng: &mut StdRng) -> String {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let x = rng.gen_range(0.0..total.max(f64::MIN_POSITIVE));
+        let i = self.cumulative.partition_point(|c| *c <= x);
+        self.names
+            .get(i.min(self.names.len().saturating_sub(1)))
+            .cloned()
+            .unwrap_or_else(|| "Sam".into())
+    }
+}
+
+struct Names {
+    female: Vocabulary,
+    male: Vocabulary,
+    family: Vocabulary,
+}
+
+impl Names {
+    fn new(kind: &str) -> Result<Self, String> {
+        match kind {
+            "small" => Ok(Self {
+                female: Vocabulary::uniform(FEMALE),
+                male: Vocabulary::uniform(MALE),
+                family: Vocabulary::uniform(FAMILY),
+            }),
+            // Shaped on England and Wales: the commonest family name ~0.7% of people, the
+            // commonest given name ~2% of its sex, long tails of rare names.
+            "realistic" => Ok(Self {
+                female: Vocabulary::new(FEMALE, 4_000, 1.1, 3.0, 2),
+                male: Vocabulary::new(MALE, 4_000, 1.1, 3.0, 2),
+                family: Vocabulary::new(FAMILY, 60_000, 0.9, 10.0, 2),
+            }),
+            other => Err(format!("--names {other}: use realistic or small")),
+        }
+    }
+
+    fn given(&self, female: bool, rng: &mut StdRng) -> String {
+        if female {
+            self.female.draw(rng)
+        } else {
+            self.male.draw(rng)
+        }
+    }
 }
 
 const FEMALE: &[&str] = &[
@@ -727,23 +842,17 @@ fn digit_slip(dob: &str, rng: &mut StdRng) -> String {
     }
 }
 
-fn person(cluster: usize, rng: &mut StdRng) -> Rec {
+fn person(cluster: usize, rng: &mut StdRng, names: &Names) -> Rec {
     let female = rng.gen_bool(0.5);
-    let given = if female {
-        FEMALE.choose(rng)
-    } else {
-        MALE.choose(rng)
-    }
-    .copied()
-    .unwrap_or("Sam");
+    let given = names.given(female, rng);
     let dob = chrono::NaiveDate::from_ymd_opt(1930, 1, 1).unwrap_or_default()
         + chrono::Duration::days(rng.gen_range(0..32_000));
     let (address, town, postcode) = address(rng);
     Rec {
         id: String::new(),
         cluster,
-        given: given.into(),
-        family: FAMILY.choose(rng).copied().unwrap_or("Smith").into(),
+        given,
+        family: names.family.draw(rng),
         dob: dob.format("%Y-%m-%d").to_string(),
         sex: if female { "F" } else { "M" }.into(),
         address,
@@ -856,15 +965,16 @@ fn write(path: &str, recs: &[Rec], blank_nhs: bool) -> Result<(), String> {
 
 pub fn run(a: &GenerateArgs) -> Result<(), String> {
     let mut rng = StdRng::seed_from_u64(a.seed);
+    let names = Names::new(&a.names)?;
     let mut next_cluster = 0;
     let mut entities: Vec<Vec<Rec>> = Vec::new();
     let mut total = 0;
     while total < a.records {
-        let base = person(next_cluster, &mut rng);
+        let base = person(next_cluster, &mut rng, &names);
         next_cluster += 1;
         // 1% of people have a twin registered too: a different person.
         if rng.gen_bool(0.01) {
-            let mut twin = person(next_cluster, &mut rng);
+            let mut twin = person(next_cluster, &mut rng, &names);
             next_cluster += 1;
             twin.family = base.family.clone();
             twin.dob = base.dob.clone();
@@ -872,14 +982,7 @@ pub fn run(a: &GenerateArgs) -> Result<(), String> {
             twin.town = base.town.clone();
             twin.postcode = base.postcode.clone();
             while twin.given == base.given {
-                twin.given = if twin.sex == "F" {
-                    FEMALE.choose(&mut rng)
-                } else {
-                    MALE.choose(&mut rng)
-                }
-                .copied()
-                .unwrap_or("Sam")
-                .into();
+                twin.given = names.given(twin.sex == "F", &mut rng);
             }
             total += 1;
             entities.push(vec![twin]);

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use std::io::Write;
 use std::time::Instant;
 use tessera_matching::{
-    clusters, compare, Blocker, Comparison, Decision, Model, Person, Thresholds,
+    clusters, compare, Blocker, Comparison, Decision, Frequencies, Model, Person, Thresholds,
 };
 
 #[derive(Args, Debug)]
@@ -123,11 +123,21 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
     let random = compare_all(&left, &right, &random);
     let compared = compare_all(&left, &right, &candidates);
     let model = model_for(&mapping, &random, &compared, a.explain_model);
+    let frequencies = if mapping.model.term_frequencies {
+        let others: &[Person] = if dedupe { &[] } else { &right };
+        Some(Frequencies::from_people(left.iter().chain(others)))
+    } else {
+        None
+    };
     let scored: Vec<(u32, u32, f64, Decision)> = candidates
         .par_iter()
         .zip(compared.par_iter())
         .filter_map(|((i, j), c)| {
-            let (score, d) = model.decide(c);
+            let adjustment = match (&frequencies, left.get(*i as usize)) {
+                (Some(f), Some(p)) => f.adjustment(&model, p, c),
+                _ => 0.0,
+            };
+            let (score, d) = model.decide_adjusted(c, adjustment);
             (d != Decision::NoMatch).then_some((*i, *j, score, d))
         })
         .collect();

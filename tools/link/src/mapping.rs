@@ -43,6 +43,9 @@ pub struct ModelSettings {
     /// Learn weights from the files (true) or use the defaults (false).
     pub train: bool,
     pub em_iterations: usize,
+    /// Weigh an exact name agreement by how common the name is in the files (true), or the
+    /// same for every name (false).
+    pub term_frequencies: bool,
 }
 
 impl Default for ModelSettings {
@@ -53,6 +56,7 @@ impl Default for ModelSettings {
             review_threshold: t.review,
             train: true,
             em_iterations: 25,
+            term_frequencies: true,
         }
     }
 }

@@ -333,26 +333,6 @@ impl Authorized {
         Ok(())
     }
 
-    /// Audits how `result` ended and passes it on: the one exit for read handlers.
-    pub async fn finish<T>(
-        &self,
-        patient_id: Option<String>,
-        result: Result<(T, i32), ApiError>,
-        status: u16,
-    ) -> Result<T, ApiError> {
-        match result {
-            Ok((value, count)) => {
-                self.audit(Ending::permit(patient_id, status, count))
-                    .await?;
-                Ok(value)
-            }
-            Err(e) => {
-                self.audit(Ending::from_error(patient_id, &e)).await?;
-                Err(e)
-            }
-        }
-    }
-
     pub async fn begin(&self) -> Result<DatabaseTransaction, ApiError> {
         self.state
             .db

@@ -197,7 +197,9 @@ pub async fn update(
     result.map(|p| shown(auth, p))
 }
 
-/// Runs a read in a tenant transaction and audits how it ended.
+/// Runs a read in a tenant transaction and audits how it ended: on success the audit record
+/// is written in the read's own transaction (one commit per read); on failure, after a
+/// rollback, in a transaction of its own.
 async fn audited_read<T, F>(
     auth: &Authorized,
     patient_hint: Option<String>,
@@ -209,20 +211,30 @@ where
         &'t sea_orm::DatabaseTransaction,
     ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>,
 {
-    let result = async {
-        let txn = auth.begin().await?;
-        let value = work(&txn).await.map_err(store_error)?;
-        txn.commit().await.map_err(|e| ApiError::internal(&e))?;
-        Ok(value)
-    }
-    .await
-    .map_err(|e: ApiError| e.with_flavour(auth.flavour));
-    match result {
+    let txn = match auth.begin().await {
+        Ok(t) => t,
+        Err(e) => {
+            auth.audit(Ending::from_error(patient_hint, &e)).await?;
+            return Err(e);
+        }
+    };
+    match work(&txn).await {
         Ok(value) => {
             let (pid, n) = count(&value);
-            auth.finish(pid.or(patient_hint), Ok((value, n)), 200).await
+            auth.audit_in(&txn, Ending::permit(pid.or(patient_hint), 200, n))
+                .await?;
+            txn.commit()
+                .await
+                .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
+            auth.state.relay.notify_one();
+            Ok(value)
         }
-        Err(e) => auth.finish(patient_hint, Err::<(T, i32), _>(e), 200).await,
+        Err(e) => {
+            let e = store_error(e).with_flavour(auth.flavour);
+            let _ = txn.rollback().await;
+            auth.audit(Ending::from_error(patient_hint, &e)).await?;
+            Err(e)
+        }
     }
 }
 

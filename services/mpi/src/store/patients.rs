@@ -481,7 +481,7 @@ pub async fn match_candidates(
     }
     let prefix: Option<String> = family
         .map(norm)
-        .map(|f| like_escape(&f.chars().take(3).collect::<String>()));
+        .map(|f| f.chars().take(3).collect::<String>());
     let (year_start, year_end) = match birth_date {
         Some(d) => (
             NaiveDate::from_ymd_opt(d.year(), 1, 1),
@@ -495,7 +495,7 @@ pub async fn match_candidates(
             "SELECT {COLUMNS} FROM patient WHERE merged_into IS NULL AND (
                ($1::text IS NOT NULL AND nhs_number = $1)
             OR birth_date = ANY($2)
-            OR ($3::text IS NOT NULL AND $4::date IS NOT NULL AND family_norm LIKE $3 || '%' AND birth_date BETWEEN $4 AND $5)
+            OR ($3::text IS NOT NULL AND $4::date IS NOT NULL AND left(family_norm, 3) = $3 AND birth_date BETWEEN $4 AND $5)
             OR ($6::text IS NOT NULL AND postcode_norm = $6))
             LIMIT $7"
         ),

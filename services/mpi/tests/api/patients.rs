@@ -205,5 +205,32 @@ async fn operational_endpoints_answer() {
         .await
         .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    // Every route the service answers is described.
+    for path in [
+        "/patients",
+        "/patients/{id}",
+        "/patients/{id}/history",
+        "/patients/{id}/merges",
+        "/patients/$match",
+        "/merges",
+        "/merges/{id}/unmerge",
+        "/match-reviews",
+        "/match-reviews/{id}/confirm",
+        "/match-reviews/{id}/reject",
+        "/match-settings",
+        "/match-settings/thresholds",
+        "/match-settings/train",
+        "/hl7/v2",
+        "/auth/logout",
+        "/fhir/metadata",
+        "/fhir/Patient",
+        "/fhir/Patient/{id}",
+        "/fhir/Patient/$match",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} is not in openapi.json"
+        );
+    }
     app.stop().await;
 }
