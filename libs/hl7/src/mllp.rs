@@ -130,6 +130,32 @@ mod tests {
         assert_eq!(d.next_frame(), Some(Frame::Message(b"MSH|whole".to_vec())));
     }
 
+    proptest::proptest! {
+        /// Any bytes, in any split: no panic, no frame over the limit, bounded buffering, and
+        /// a well-formed frame after the junk still comes through.
+        #[test]
+        fn any_stream_is_decoded_within_bounds(
+            junk in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+            split in 1usize..64,
+        ) {
+            let mut d = Decoder::new(256);
+            let mut wire = junk.clone();
+            wire.extend(frame(b"MSH|^~\\&|END"));
+            let mut last = None;
+            for chunk in wire.chunks(split) {
+                d.push(chunk);
+                while let Some(f) = d.next_frame() {
+                    if let Frame::Message(m) = &f {
+                        proptest::prop_assert!(m.len() <= 256);
+                    }
+                    last = Some(f);
+                }
+                proptest::prop_assert!(d.pending() <= 256 + 3 + split);
+            }
+            proptest::prop_assert_eq!(last, Some(Frame::Message(b"MSH|^~\\&|END".to_vec())));
+        }
+    }
+
     #[test]
     fn an_endless_frame_is_dropped_at_the_limit() {
         let mut d = Decoder::new(8);
