@@ -6,9 +6,23 @@ use std::time::{Duration, Instant};
 use tessera_matching::Model;
 use tokio::sync::RwLock;
 
+/// What a trust's matching uses: its model and whether `match` pairs merge on registration.
+#[derive(Debug, Clone, Default)]
+pub struct Matching {
+    pub model: Model,
+    pub auto_link: bool,
+}
+
+impl std::ops::Deref for Matching {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.model
+    }
+}
+
 pub struct ModelCache {
     ttl: Duration,
-    entries: RwLock<HashMap<String, (Instant, Arc<Model>)>>,
+    entries: RwLock<HashMap<String, (Instant, Arc<Matching>)>>,
 }
 
 impl ModelCache {
@@ -19,7 +33,7 @@ impl ModelCache {
         }
     }
 
-    pub async fn get(&self, tenant: &str) -> Option<Arc<Model>> {
+    pub async fn get(&self, tenant: &str) -> Option<Arc<Matching>> {
         let entries = self.entries.read().await;
         entries
             .get(tenant)
@@ -27,7 +41,7 @@ impl ModelCache {
             .map(|(_, m)| m.clone())
     }
 
-    pub async fn put(&self, tenant: &str, model: Arc<Model>) {
+    pub async fn put(&self, tenant: &str, model: Arc<Matching>) {
         self.entries
             .write()
             .await

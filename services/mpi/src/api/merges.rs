@@ -188,9 +188,11 @@ pub async fn settings(caller: Caller) -> Result<HttpResponse, ApiError> {
 struct ThresholdsInput {
     link: f64,
     review: f64,
+    #[serde(default)]
+    auto_link: Option<bool>,
 }
 
-/// `PUT /match-settings/thresholds`: `{ "link": 12, "review": 5 }` (bits).
+/// `PUT /match-settings/thresholds`: `{ "link": 12, "review": 5, "auto_link": false }` (bits).
 pub async fn set_thresholds(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let auth = caller
         .authorize(
@@ -199,14 +201,17 @@ pub async fn set_thresholds(caller: Caller, body: web::Bytes) -> Result<HttpResp
             Flavour::Json,
         )
         .await?;
-    let t = match parse_body::<ThresholdsInput>(&body) {
-        Ok(t) => tessera_matching::Thresholds {
-            link: t.link,
-            review: t.review,
-        },
+    let (t, auto_link) = match parse_body::<ThresholdsInput>(&body) {
+        Ok(t) => (
+            tessera_matching::Thresholds {
+                link: t.link,
+                review: t.review,
+            },
+            t.auto_link,
+        ),
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
-    Ok(HttpResponse::Ok().json(usecases::set_thresholds(&auth, t).await?))
+    Ok(HttpResponse::Ok().json(usecases::set_thresholds(&auth, t, auto_link).await?))
 }
 
 #[derive(Default, serde::Deserialize)]

@@ -129,11 +129,18 @@ pub async fn register(
                 .await
                 .map_err(store_error)?
             {
-                InsertOutcome::Created(p) => {
+                InsertOutcome::Created(mut p) => {
                     queue_for_review(txn, p.id, &possible).await?;
                     tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
                         .await
                         .map_err(|e| ApiError::internal(&e))?;
+                    if model.auto_link {
+                        if let Some(survivor) =
+                            auto_link(txn, &tenant, &trace, &p, &possible).await?
+                        {
+                            p.merged_into = Some(survivor);
+                        }
+                    }
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
                     Ok(((p, true, possible), ending))
                 }
@@ -687,6 +694,10 @@ where
                     tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
                         .await
                         .map_err(|e| ApiError::internal(&e))?;
+                    let mut p = p;
+                    if model.auto_link {
+                        p.merged_into = auto_link(txn, &tenant, &trace, &p, &possible).await?;
+                    }
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
                     Ok((Upserted::Registered(p), ending))
                 }
@@ -740,26 +751,36 @@ pub async fn merge_by_identifiers(
     .await
 }
 
-/// The caller's trust's matching model: its own if trained or tuned, else the defaults.
-async fn model_for(auth: &Authorized) -> Result<std::sync::Arc<tessera_matching::Model>, ApiError> {
+/// The caller's trust's matching: its own model if trained or tuned (else the defaults), and
+/// whether it auto-links.
+async fn model_for(auth: &Authorized) -> Result<std::sync::Arc<crate::models::Matching>, ApiError> {
     if let Some(m) = auth.state.models.get(auth.tenant.as_str()).await {
         return Ok(m);
     }
     let txn = auth.begin().await?;
     let stored = store::settings::load(&txn).await.map_err(store_error)?;
     let _ = txn.commit().await;
-    let model = std::sync::Arc::new(stored.map(|s| s.model).unwrap_or_default());
+    let matching = std::sync::Arc::new(match stored {
+        Some(s) => crate::models::Matching {
+            model: s.model,
+            auto_link: s.auto_link,
+        },
+        None => crate::models::Matching::default(),
+    });
     auth.state
         .models
-        .put(auth.tenant.as_str(), model.clone())
+        .put(auth.tenant.as_str(), matching.clone())
         .await;
-    Ok(model)
+    Ok(matching)
 }
 
 /// What a trust's matching uses now.
 #[derive(serde::Serialize)]
 pub struct MatchSettings {
     pub thresholds: tessera_matching::Thresholds,
+    /// Whether a registration that scores `match` against one record is merged into it at
+    /// once (else every pair waits in the review queue).
+    pub auto_link: bool,
     pub prior: f64,
     /// Records the weights were learned from (0: the defaults).
     pub trained_on: i64,
@@ -770,6 +791,7 @@ pub struct MatchSettings {
 
 fn describe(
     model: &tessera_matching::Model,
+    auto_link: bool,
     trained_on: i64,
     at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> MatchSettings {
@@ -791,6 +813,7 @@ fn describe(
         .collect::<serde_json::Map<_, _>>();
     MatchSettings {
         thresholds: model.thresholds,
+        auto_link,
         prior: model.prior,
         trained_on,
         trained_at: at,
@@ -806,8 +829,8 @@ pub async fn match_settings(auth: &Authorized) -> Result<MatchSettings, ApiError
         move |txn| {
             Box::pin(async move {
                 Ok(match store::settings::load(txn).await? {
-                    Some(s) => describe(&s.model, s.trained_on, Some(s.trained_at)),
-                    None => describe(&tessera_matching::Model::default(), 0, None),
+                    Some(s) => describe(&s.model, s.auto_link, s.trained_on, Some(s.trained_at)),
+                    None => describe(&tessera_matching::Model::default(), false, 0, None),
                 })
             })
         },
@@ -815,11 +838,56 @@ pub async fn match_settings(auth: &Authorized) -> Result<MatchSettings, ApiError
     .await
 }
 
+/// Changes a trust's matching settings, keeping what is not given, and caches the result.
+async fn change_settings<F>(auth: &Authorized, change: F) -> Result<MatchSettings, ApiError>
+where
+    F: for<'t> FnOnce(
+            &'t sea_orm::DatabaseTransaction,
+            crate::models::Matching,
+        ) -> futures::future::BoxFuture<
+            't,
+            Result<(crate::models::Matching, Option<i64>), ApiError>,
+        > + Send
+        + 'static,
+{
+    let (settings, matching) = audited_write(auth, None, move |txn| {
+        Box::pin(async move {
+            let (current, trained_on) =
+                match store::settings::load(txn).await.map_err(store_error)? {
+                    Some(s) => (
+                        crate::models::Matching {
+                            model: s.model,
+                            auto_link: s.auto_link,
+                        },
+                        s.trained_on,
+                    ),
+                    None => (crate::models::Matching::default(), 0),
+                };
+            // A retrained model records how many records it learned from; a threshold change
+            // keeps the count.
+            let (next, learned_from) = change(txn, current).await?;
+            let trained_on = learned_from.unwrap_or(trained_on);
+            let at = store::settings::save(txn, &next.model, trained_on, next.auto_link)
+                .await
+                .map_err(store_error)?;
+            let described = describe(&next.model, next.auto_link, trained_on, Some(at));
+            Ok(((described, next), Ending::permit(None, 200, 0)))
+        })
+    })
+    .await?;
+    auth.state
+        .models
+        .put(auth.tenant.as_str(), std::sync::Arc::new(matching))
+        .await;
+    Ok(settings)
+}
+
 /// Sets the trust's thresholds (bits): auto-link at or above `link`, review at or above
-/// `review`.
+/// `review`; and whether `match` pairs merge on registration.
 pub async fn set_thresholds(
     auth: &Authorized,
     thresholds: tessera_matching::Thresholds,
+    auto_link: Option<bool>,
 ) -> Result<MatchSettings, ApiError> {
     let valid = thresholds.link.is_finite()
         && thresholds.review.is_finite()
@@ -838,43 +906,30 @@ pub async fn set_thresholds(
         )
         .await;
     }
-    let settings = audited_write(auth, None, move |txn| {
+    change_settings(auth, move |_, current| {
         Box::pin(async move {
-            let (model, trained_on) = match store::settings::load(txn).await.map_err(store_error)? {
-                Some(s) => (s.model, s.trained_on),
-                None => (tessera_matching::Model::default(), 0),
-            };
-            let model = model.with_thresholds(thresholds);
-            let at = store::settings::save(txn, &model, trained_on)
-                .await
-                .map_err(store_error)?;
             Ok((
-                (describe(&model, trained_on, Some(at)), model),
-                Ending::permit(None, 200, 0),
+                crate::models::Matching {
+                    model: current.model.with_thresholds(thresholds),
+                    auto_link: auto_link.unwrap_or(current.auto_link),
+                },
+                None,
             ))
         })
     })
-    .await?;
-    auth.state
-        .models
-        .put(auth.tenant.as_str(), std::sync::Arc::new(settings.1))
-        .await;
-    Ok(settings.0)
+    .await
 }
 
 /// Learns the trust's weights from its own records (up to `sample` of the newest), keeping
 /// its thresholds. u from random pairs, m by EM over blocked pairs (`libs/matching`).
 pub async fn train(auth: &Authorized, sample: u64) -> Result<MatchSettings, ApiError> {
-    let settings = audited_write(auth, None, move |txn| {
+    change_settings(auth, move |txn, current| {
         Box::pin(async move {
-            let base = match store::settings::load(txn).await.map_err(store_error)? {
-                Some(s) => s.model,
-                None => tessera_matching::Model::default(),
-            };
             let people = store::settings::sample(txn, sample)
                 .await
                 .map_err(store_error)?;
             let n = people.len() as i64;
+            let base = current.model;
             let model = tokio::task::spawn_blocking(move || {
                 let persons: Vec<tessera_matching::Person> = people
                     .iter()
@@ -886,21 +941,16 @@ pub async fn train(auth: &Authorized, sample: u64) -> Result<MatchSettings, ApiE
             })
             .await
             .map_err(|e| ApiError::internal(&e))?;
-            let at = store::settings::save(txn, &model, n)
-                .await
-                .map_err(store_error)?;
             Ok((
-                (describe(&model, n, Some(at)), model),
-                Ending::permit(None, 200, 0),
+                crate::models::Matching {
+                    model,
+                    auto_link: current.auto_link,
+                },
+                Some(n),
             ))
         })
     })
-    .await?;
-    auth.state
-        .models
-        .put(auth.tenant.as_str(), std::sync::Arc::new(settings.1))
-        .await;
-    Ok(settings.0)
+    .await
 }
 
 /// Pairs of distinct records, spread evenly and deterministically (no RNG needed: a
@@ -918,4 +968,43 @@ fn random_pairs(n: usize, count: usize) -> Vec<(u32, u32)> {
         })
         .filter(|(a, b)| a != b)
         .collect()
+}
+
+/// With auto-link on: a new record that scores `match` against exactly one existing record
+/// (and passes the evidence rules, which `decision` already applied) is merged into it at
+/// once, as a system merge that can be undone like any other; its review item is confirmed
+/// by `auto-link`. Two or more `match` candidates are left for a person.
+async fn auto_link(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: &tessera_tenancy::TenantId,
+    trace: &tessera_bootstrap::TraceContext,
+    new: &Patient,
+    candidates: &[crate::matching::Candidate],
+) -> Result<Option<PatientId>, ApiError> {
+    let matches: Vec<&crate::matching::Candidate> = candidates
+        .iter()
+        .filter(|c| c.decision == "match")
+        .collect();
+    let [only] = matches.as_slice() else {
+        return Ok(None);
+    };
+    let survivor = only.patient.id;
+    let review = store::reviews::for_pair(txn, new.id, survivor)
+        .await
+        .map_err(store_error)?;
+    let review_id = review.as_ref().map(|r| r.id);
+    let (m, _) = merge_in(txn, tenant, trace, survivor, new.id, review_id, "auto-link").await?;
+    if let Some(id) = review_id {
+        store::reviews::decide(
+            txn,
+            id,
+            "confirmed",
+            "auto-link",
+            Some("auto-link".into()),
+            Some(m.id),
+        )
+        .await
+        .map_err(store_error)?;
+    }
+    Ok(Some(survivor))
 }

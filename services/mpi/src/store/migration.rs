@@ -163,7 +163,10 @@ CREATE TABLE match_settings (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     model         jsonb NOT NULL,
     trained_on    bigint NOT NULL,
-    trained_at    timestamptz NOT NULL
+    trained_at    timestamptz NOT NULL,
+    -- Merge a new registration into an existing record when they score `match` (off: every
+    -- pair goes to the review queue).
+    auto_link     boolean NOT NULL DEFAULT false
 );
 "#,
             )

@@ -113,6 +113,21 @@ pub async fn list(
     .await?)
 }
 
+/// The item for a pair, whatever its state.
+pub async fn for_pair(
+    txn: &DatabaseTransaction,
+    a: PatientId,
+    b: PatientId,
+) -> Result<Option<Review>, StoreError> {
+    let (low, high) = ordered(a, b);
+    Ok(Review::find_by_statement(stmt(
+        &format!("SELECT {COLUMNS} FROM match_review WHERE patient_low = $1 AND patient_high = $2"),
+        vec![low.into(), high.into()],
+    ))
+    .one(txn)
+    .await?)
+}
+
 pub async fn get_for_update(
     txn: &DatabaseTransaction,
     id: Uuid,

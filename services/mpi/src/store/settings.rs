@@ -10,6 +10,7 @@ pub struct Stored {
     pub model: Model,
     pub trained_on: i64,
     pub trained_at: DateTime<Utc>,
+    pub auto_link: bool,
 }
 
 impl std::fmt::Debug for Stored {
@@ -23,11 +24,12 @@ struct Row {
     model: serde_json::Value,
     trained_on: i64,
     trained_at: DateTime<Utc>,
+    auto_link: bool,
 }
 
 pub async fn load(txn: &DatabaseTransaction) -> Result<Option<Stored>, StoreError> {
     let Some(row) = Row::find_by_statement(stmt(
-        "SELECT model, trained_on, trained_at FROM match_settings",
+        "SELECT model, trained_on, trained_at, auto_link FROM match_settings",
         vec![],
     ))
     .one(txn)
@@ -41,6 +43,7 @@ pub async fn load(txn: &DatabaseTransaction) -> Result<Option<Stored>, StoreErro
         model: Model::from_params(m.params, m.thresholds, m.prior),
         trained_on: row.trained_on,
         trained_at: row.trained_at,
+        auto_link: row.auto_link,
     }))
 }
 
@@ -48,13 +51,14 @@ pub async fn save(
     txn: &DatabaseTransaction,
     model: &Model,
     trained_on: i64,
+    auto_link: bool,
 ) -> Result<DateTime<Utc>, StoreError> {
     let now = Utc::now().trunc_subsecs(6);
     txn.execute(stmt(
-        "INSERT INTO match_settings (singleton, model, trained_on, trained_at) VALUES (true, $1, $2, $3)
+        "INSERT INTO match_settings (singleton, model, trained_on, trained_at, auto_link) VALUES (true, $1, $2, $3, $4)
          ON CONFLICT (singleton) DO UPDATE SET model = EXCLUDED.model, trained_on = EXCLUDED.trained_on,
-                                               trained_at = EXCLUDED.trained_at",
-        vec![serde_json::to_value(model)?.into(), trained_on.into(), now.into()],
+                                               trained_at = EXCLUDED.trained_at, auto_link = EXCLUDED.auto_link",
+        vec![serde_json::to_value(model)?.into(), trained_on.into(), now.into(), auto_link.into()],
     ))
     .await?;
     Ok(now)

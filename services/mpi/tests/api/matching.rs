@@ -234,3 +234,97 @@ async fn each_trust_has_its_own_thresholds_and_learns_its_own_weights() {
     assert_eq!(count(1).await, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn with_auto_link_on_a_registration_that_scores_match_is_merged_and_can_be_undone() {
+    let app = TestApp::spawn(2).await;
+    let r = app
+        .put(
+            "/match-settings/thresholds",
+            &app.clerk(0),
+            &json!({ "link": 12.0, "review": 5.0, "auto_link": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["auto_link"], true);
+    let mut again = jane(None);
+    again["names"][0]["given"] = json!(["Jnae"]);
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let first = app.registered(i, &jane(Some("9434765919"))).await;
+        let second = app.registered(i, &again).await;
+        assert_eq!(
+            second["possible_duplicates"][0]["decision"], "match",
+            "{second}"
+        );
+        ids.push((first, second));
+    }
+    // Trust 0 auto-links: the new record is merged into the existing one at once.
+    let (first, second) = &ids[0];
+    assert_eq!(second["merged_into"], first["id"]);
+    assert_eq!(second["active"], false);
+    let v: Value = app
+        .get(
+            &format!("/patients/{}", second["id"].as_str().unwrap()),
+            &app.clerk(0),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["id"], first["id"]);
+    let q: Value = app
+        .get("/match-reviews?status=confirmed", &app.clerk(0))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q["count"], 1);
+    assert_eq!(q["reviews"][0]["decided_by"], "auto-link");
+    // ...and a person can undo it like any merge.
+    let merge_id = q["reviews"][0]["merge_id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/merges/{merge_id}/unmerge"),
+            &app.clerk(0),
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = app
+        .get(
+            &format!("/patients/{}", second["id"].as_str().unwrap()),
+            &app.clerk(0),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["id"], second["id"]);
+    assert_eq!(v["active"], true);
+    // Trust 1 (auto-link off, the default): both stay, the pair waits for a person.
+    let (_, second) = &ids[1];
+    assert_eq!(second["active"], true);
+    assert!(second.get("merged_into").is_none());
+    let q: Value = app
+        .get("/match-reviews", &app.clerk(1))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q["count"], 1);
+    app.stop().await;
+}
