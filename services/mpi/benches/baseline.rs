@@ -7,53 +7,21 @@
 
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Duration;
-use tessera_bootstrap::Shutdown;
-use tessera_mpi::{Application, Config};
-use tessera_testkit as kit;
 
 mod common;
-use common::{drive, env, nhs_numbers, percentile};
+use common::{drive, env, nhs_numbers, percentile, Bench};
 
 #[tokio::main]
 async fn main() {
     let patients = env("BENCH_PATIENTS", 100_000);
     let reads = env("BENCH_READS", 20_000);
     let concurrency = env("BENCH_CONCURRENCY", 32);
-    let tenant = kit::unique_ods();
-    let kafka = kit::kafka();
-    kit::onboard(&kafka, &tenant).await;
-    let idp = kit::TestIdp::new();
-    let mut config = Config::default();
-    config.http.port = 0;
-    config.http.workers = 2;
-    config.database_url = kit::database("tessera_mpi_test").await;
-    config.database_max_connections = 32;
-    config.redis_url = kit::redis_url();
-    config.kafka = kafka.clone();
-    config.auth = idp.auth_config();
-    config.tenancy.only = Some(vec![tenant.clone()]);
-    config.rate_limit.per_tenant_per_second = 1_000_000;
-    config.telemetry.log_level = "error".into();
-    let app = Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    tokio::spawn(app.run(shutdown.clone()));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
-    let token = idp.token(&tenant, &["B0825"]);
-    let ready = kit::wait_until(Duration::from_secs(60), || async {
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() == 200)
-            .unwrap_or(false)
-    })
-    .await;
-    assert!(ready);
+    let bench = Bench::start(concurrency).await;
+    let (client, base, token) = (
+        bench.client.clone(),
+        bench.base.clone(),
+        bench.token.clone(),
+    );
 
     let numbers = Arc::new(nhs_numbers(patients));
     let families = [
@@ -102,10 +70,5 @@ async fn main() {
         println!("read by NHS number ({label}): {reads} in {:.1}s = {:.0}/s (concurrency {read_concurrency}); latency p50 {:.2} ms, p99 {:.2} ms; failures {failures}",
             elapsed.as_secs_f64(), reads as f64 / elapsed.as_secs_f64(), percentile(&lat, 0.5), percentile(&lat, 0.99));
     }
-    println!(
-        "tenant {tenant} (schema t_{}) left in database tessera_mpi_test",
-        tenant.to_lowercase()
-    );
-    shutdown.trigger();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bench.stop().await;
 }

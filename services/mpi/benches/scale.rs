@@ -14,14 +14,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::{drive, env, nhs_numbers, percentile};
+use common::{drive, env, nhs_numbers, percentile, Bench};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tessera_bootstrap::Shutdown;
-use tessera_mpi::{Application, Config};
-use tessera_testkit as kit;
+use std::time::Instant;
 
 /// A small, seeded generator: the same population every run.
 struct Rng(u64);
@@ -199,44 +196,17 @@ async fn main() {
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
         .collect();
-    let tenant = kit::unique_ods();
-    let schema = format!("t_{}", tenant.to_lowercase());
-    let kafka = kit::kafka();
-    kit::onboard(&kafka, &tenant).await;
-    let idp = kit::TestIdp::new();
-    let mut config = Config::default();
-    config.http.port = 0;
-    config.http.workers = 2;
-    config.database_url = kit::database("tessera_mpi_test").await;
-    config.database_max_connections = 32;
-    config.redis_url = kit::redis_url();
-    config.kafka = kafka.clone();
-    config.auth = idp.auth_config();
-    config.tenancy.only = Some(vec![tenant.clone()]);
-    config.rate_limit.per_tenant_per_second = 1_000_000;
-    config.telemetry.log_level = "error".into();
-    let db = Database::connect(config.database_url.clone())
-        .await
-        .unwrap();
-    let app = Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    tokio::spawn(app.run(shutdown.clone()));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
-    let token = idp.token(&tenant, &["B0825"]);
-    let ready = kit::wait_until(Duration::from_secs(60), || async {
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() == 200)
-            .unwrap_or(false)
-    })
-    .await;
-    assert!(ready);
+    let bench = Bench::start(64).await;
+    let (client, base, token) = (
+        bench.client.clone(),
+        bench.base.clone(),
+        bench.token.clone(),
+    );
+    let (tenant, schema) = (
+        bench.tenant.clone(),
+        format!("t_{}", bench.tenant.to_lowercase()),
+    );
+    let db = Database::connect(bench.database_url.clone()).await.unwrap();
 
     let people = Arc::new(population(patients));
     bulk_load(&db, &schema, &tenant, &people).await;
@@ -328,7 +298,5 @@ async fn main() {
             );
         }
     }
-    println!("tenant {tenant} (schema {schema}) left in database tessera_mpi_test");
-    shutdown.trigger();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bench.stop().await;
 }

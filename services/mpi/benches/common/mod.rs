@@ -3,6 +3,78 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tessera_bootstrap::Shutdown;
+use tessera_mpi::{Application, Config};
+use tessera_testkit as kit;
+
+/// The MPI built in-process (release, 2 HTTP workers) for one fresh, onboarded tenant, with
+/// rate limits out of the way, ready to take requests.
+pub struct Bench {
+    pub tenant: String,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub database_url: String,
+    pub shutdown: Shutdown,
+}
+
+impl Bench {
+    pub async fn start(idle_connections: usize) -> Self {
+        let tenant = kit::unique_ods();
+        let kafka = kit::kafka();
+        kit::onboard(&kafka, &tenant).await;
+        let idp = kit::TestIdp::new();
+        let mut config = Config::default();
+        config.http.port = 0;
+        config.http.workers = 2;
+        config.database_url = kit::database("tessera_mpi_test").await;
+        config.database_max_connections = 32;
+        config.redis_url = kit::redis_url();
+        config.kafka = kafka;
+        config.auth = idp.auth_config();
+        config.tenancy.only = Some(vec![tenant.clone()]);
+        config.rate_limit.per_tenant_per_second = 1_000_000;
+        config.telemetry.log_level = "error".into();
+        let database_url = config.database_url.clone();
+        let app = Application::build(config).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let shutdown = Shutdown::new();
+        tokio::spawn(app.run(shutdown.clone()));
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(idle_connections)
+            .build()
+            .unwrap();
+        let token = idp.token(&tenant, &["B0825"]);
+        let ready = kit::wait_until(Duration::from_secs(60), || async {
+            client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .map(|r| r.status() == 200)
+                .unwrap_or(false)
+        })
+        .await;
+        assert!(ready);
+        Self {
+            tenant,
+            base,
+            client,
+            token,
+            database_url,
+            shutdown,
+        }
+    }
+
+    pub async fn stop(self) {
+        println!(
+            "tenant {} (schema t_{}) left in database tessera_mpi_test",
+            self.tenant,
+            self.tenant.to_lowercase()
+        );
+        self.shutdown.trigger();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
 
 pub fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
