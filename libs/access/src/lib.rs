@@ -5,10 +5,13 @@
 //!   code, job role, activities with inclusions expanded). The tenant is that organisation.
 //! - [`Revocations`] is the revoked-session list in Redis that every service checks.
 //! - [`dev`] is the local identity provider that stands in for smartcard login.
+//! - [`decision`] is the local access decision (activity → trust consent → relationship →
+//!   seal, with break-glass), pure and explained; issue 4 feeds it from the access service.
 //!
 //! It must never take the tenant from anything but the verified selected role.
 
 mod activity;
+pub mod decision;
 pub mod dev;
 mod identity;
 mod jwks;
