@@ -5,6 +5,7 @@
 //! published to `tessera.platform.audit.events`.
 //!
 //! A record holds ids and codes, never demographics.
+pub mod chain;
 
 use chrono::{SecondsFormat, Utc};
 use prost::Message as _;
