@@ -110,6 +110,7 @@ pub fn up() -> Result<(), String> {
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer },
+                "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
     }
@@ -150,6 +151,7 @@ Tessera is running.
   MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir, /readyz, /metrics)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
+  HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
   Written to    {path}
 
 Try:
@@ -160,6 +162,9 @@ Try:
   curl -s "http://127.0.0.1:8081/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919" -H "Authorization: Bearer $TOKEN"
   # RBT cannot see it:
   curl -s "http://127.0.0.1:8081/patients?nhs_number=9434765919" -H "Authorization: Bearer $(jq -r .trusts.RBT.tokens.viewer {path})"
+  # An HL7 A28 from RXR's PAS, answered with an ACK:
+  printf 'MSH|^~\\&|PAS|RXR|TESSERA|RXR|20250101000000||ADT^A28^ADT_A05|DEMO1|P|2.4\nPID|1||K1^^^RXR^MR||SMOKE^TEST||19700101|U\n' \
+    | target/debug/tessera-admin hl7-send --to 127.0.0.1:2575
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}
@@ -200,4 +205,12 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     stream.read_to_string(&mut response).ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
     (head.split(' ').nth(1) == Some("200")).then(|| body.to_string())
+}
+
+/// The MLLP port `config/mpi.toml` gives a demo trust.
+fn mllp_port(ods: &str) -> u16 {
+    match ods {
+        "RBT" => 2576,
+        _ => 2575,
+    }
 }

@@ -78,6 +78,14 @@ enum Command {
         #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
         brokers: String,
     },
+    /// Send HL7 v2 messages (ER7; segments on lines or CR-separated; several messages separated
+    /// by a blank line) from FILE, or stdin, over MLLP, and print each ACK.
+    Hl7Send {
+        /// host:port of the trust's MLLP listener.
+        #[arg(long, default_value = "127.0.0.1:2575")]
+        to: String,
+        file: Option<String>,
+    },
     /// Suspend a trust: its schema is kept, its requests refused.
     Suspend {
         ods: String,
@@ -159,6 +167,45 @@ async fn run(cli: Cli) -> Result<(), String> {
                 if writeln!(out, "{n}").is_err() {
                     break;
                 }
+            }
+        }
+        Command::Hl7Send { to, file } => {
+            use std::io::Read as _;
+            let mut text = String::new();
+            match file {
+                Some(f) => text = std::fs::read_to_string(&f).map_err(|e| format!("{f}: {e}"))?,
+                None => {
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            let text = text.replace("\r\n", "\n");
+            let mut stream = std::net::TcpStream::connect(&to).map_err(|e| format!("{to}: {e}"))?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .map_err(|e| e.to_string())?;
+            for message in text.split("\n\n").map(str::trim).filter(|m| !m.is_empty()) {
+                let er7 = message.lines().collect::<Vec<_>>().join("\r") + "\r";
+                let mut framed = vec![0x0b];
+                framed.extend_from_slice(er7.as_bytes());
+                framed.extend_from_slice(&[0x1c, 0x0d]);
+                stream.write_all(&framed).map_err(|e| e.to_string())?;
+                let mut ack = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !ack.ends_with(&[0x1c, 0x0d]) {
+                    let n =
+                        std::io::Read::read(&mut stream, &mut buf).map_err(|e| e.to_string())?;
+                    if n == 0 {
+                        return Err("the listener closed the connection".into());
+                    }
+                    ack.extend_from_slice(&buf[..n]);
+                }
+                let ack = String::from_utf8_lossy(&ack);
+                println!(
+                    "{}",
+                    ack.trim_matches(['\x0b', '\x1c', '\r']).replace('\r', "\n")
+                );
             }
         }
         Command::Tail {
