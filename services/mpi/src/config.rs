@@ -40,6 +40,10 @@ pub struct Hl7Config {
     pub max_message_bytes: usize,
     /// A connection silent this long is closed.
     pub idle_timeout_seconds: u64,
+    /// Days the ACK of each message is kept to answer resends; older ones are purged hourly.
+    pub ack_retention_days: u32,
+    /// How often the purge runs.
+    pub ack_purge_interval_seconds: u64,
 }
 
 impl Default for Hl7Config {
@@ -48,6 +52,8 @@ impl Default for Hl7Config {
             listeners: Vec::new(),
             max_message_bytes: 1 << 20,
             idle_timeout_seconds: 300,
+            ack_retention_days: 90,
+            ack_purge_interval_seconds: 3600,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod matching;
 mod mllp;
 pub mod models;
 mod provision;
+mod retention;
 pub mod startup;
 pub mod store;
 

@@ -184,6 +184,16 @@ impl Application {
             }
         });
         sup.spawn("outbox-relay", self.relay.run(shutdown.clone()));
+        sup.spawn(
+            "hl7-ack-retention",
+            crate::retention::Hl7AckRetention {
+                db: self.state.db.clone(),
+                registry: self.registry.clone(),
+                keep_days: self.config.hl7.ack_retention_days,
+                every: Duration::from_secs(self.config.hl7.ack_purge_interval_seconds.max(1)),
+            }
+            .run(shutdown.clone()),
+        );
         for l in self.mllp {
             let name: &'static str = "mllp-listener";
             sup.spawn(name, l.run(self.state.clone(), shutdown.clone()));

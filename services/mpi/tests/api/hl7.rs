@@ -447,3 +447,43 @@ async fn delimiters_and_escapes_follow_msh_and_frames_may_arrive_in_pieces() {
     assert_eq!(v["patients"][0]["names"][0]["given"][0], "ANN");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn stored_acks_are_purged_after_their_retention_period() {
+    let app = TestApp::spawn_with(1, |c| {
+        with_mllp(c);
+        c.hl7.ack_retention_days = 30;
+        c.hl7.ack_purge_interval_seconds = 1;
+    })
+    .await;
+    let ods = app.tenant(0).to_string();
+    let mut c = Mllp::connect(app.mllp_port(0)).await;
+    assert_eq!(
+        msa(&c
+            .send(&adt(&ods, "A28", "KEEP", "", "K500", "RECENT", "0113"))
+            .await)
+        .0,
+        "AA"
+    );
+    let schema = app.schema(0);
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO {schema}.hl7_message (sender, control_id, ack, received_at)
+             VALUES ('{ods}|PAS', 'OLD', 'MSH|old', now() - interval '31 days')"
+        ))
+        .await
+        .unwrap();
+    let count = |id: &'static str| {
+        let q = format!("SELECT count(*) AS n FROM {schema}.hl7_message WHERE control_id = '{id}'");
+        let app = &app;
+        async move { app.scalar(&q).await }
+    };
+    let gone = tessera_testkit::wait_until(Duration::from_secs(10), || async {
+        count("OLD").await == 0
+    })
+    .await;
+    assert!(gone, "the 31-day-old ACK was not purged");
+    assert_eq!(count("KEEP").await, 1, "a recent ACK is kept");
+    app.stop().await;
+}
