@@ -43,11 +43,12 @@ impl From<serde_json::Error> for StoreError {
 pub(super) struct Row {
     id: uuid::Uuid,
     version: i64,
-    demographics: serde_json::Value,
+    /// As text: parsed once, straight into the domain type.
+    demographics: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     merged_into: Option<uuid::Uuid>,
-    replaces: serde_json::Value,
+    replaces: String,
 }
 
 impl Row {
@@ -55,17 +56,17 @@ impl Row {
         Ok(Patient {
             id: PatientId::from_uuid(self.id),
             version: self.version,
-            demographics: serde_json::from_value(self.demographics)?,
+            demographics: serde_json::from_str(&self.demographics)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             merged_into: self.merged_into.map(PatientId::from_uuid),
-            replaces: serde_json::from_value(self.replaces)?,
+            replaces: serde_json::from_str(&self.replaces)?,
         })
     }
 }
 
 pub(super) const COLUMNS: &str =
-    "id, version, demographics, created_at, updated_at, merged_into, replaces";
+    "id, version, demographics::text AS demographics, created_at, updated_at, merged_into, replaces::text AS replaces";
 
 pub(super) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
