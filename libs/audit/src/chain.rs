@@ -88,8 +88,12 @@ pub fn verify(links: &[Link]) -> Vec<Finding> {
     for (i, l) in links.iter().enumerate() {
         next_of.entry(l.prev_hash).or_insert(i);
     }
+    let intact: Vec<bool> = links
+        .iter()
+        .map(|l| hash(&l.prev_hash, &l.event_id, &l.payload) == l.hash)
+        .collect();
     let mut expected_seq = 1;
-    for l in links {
+    for (l, intact) in links.iter().zip(&intact) {
         if l.seq > expected_seq {
             findings.push(Finding::Missing {
                 from: expected_seq,
@@ -97,7 +101,7 @@ pub fn verify(links: &[Link]) -> Vec<Finding> {
             });
         }
         expected_seq = expected_seq.max(l.seq + 1);
-        if hash(&l.prev_hash, &l.event_id, &l.payload) != l.hash {
+        if !intact {
             findings.push(Finding::Edited { seq: l.seq });
         } else if l.prev_hash != GENESIS && !hashes.contains(&l.prev_hash) {
             // Its predecessor's hash is gone. If a record stands just before it, that record
@@ -135,8 +139,7 @@ pub fn verify(links: &[Link]) -> Vec<Finding> {
         }
     }
     for (i, l) in links.iter().enumerate() {
-        let intact = hash(&l.prev_hash, &l.event_id, &l.payload) == l.hash;
-        if intact && place.get(&i).is_some_and(|p| *p != l.seq) {
+        if intact[i] && place.get(&i).is_some_and(|p| *p != l.seq) {
             findings.push(Finding::OutOfPlace { seq: l.seq });
         }
     }

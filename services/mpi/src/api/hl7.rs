@@ -307,29 +307,51 @@ fn identifiers(m: &Message, segment: &str, field: usize, tenant: &OdsCode) -> Id
     let Some(seg) = m.segment(segment) else {
         return ids;
     };
-    for cx in seg.repetitions(&m.delimiters, field) {
-        let value = cx.first().map(|v| v.trim()).unwrap_or_default();
-        let authority = cx
-            .get(3)
-            .map(|v| v.trim().to_uppercase())
-            .unwrap_or_default();
-        let kind = cx
-            .get(4)
-            .map(|v| v.trim().to_uppercase())
-            .unwrap_or_default();
-        if value.is_empty() {
-            continue;
-        }
-        if kind == "NH" || authority == "NHS" {
-            if let Ok(n) = NhsNumber::parse(value) {
-                ids.nhs_number = Some(n);
+    for id in cx_identifiers(seg, &m.delimiters, field) {
+        match id {
+            Cx::Nhs(n) => {
+                if let Ok(n) = NhsNumber::parse(&n) {
+                    ids.nhs_number = Some(n);
+                }
             }
-        } else if kind == "MR" || kind.is_empty() {
-            let assigner = OdsCode::parse(&authority).unwrap_or_else(|_| tenant.clone());
-            ids.local.push((assigner, value.to_string()));
+            Cx::Local { authority, value } => {
+                let assigner = OdsCode::parse(&authority).unwrap_or_else(|_| tenant.clone());
+                ids.local.push((assigner, value));
+            }
         }
     }
     ids
+}
+
+/// One identifier of a CX field: an NHS number (`^^^NHS^NH`) or a local number (`^^^<ODS>^MR`,
+/// or no type); other kinds are ignored.
+enum Cx {
+    Nhs(String),
+    Local { authority: String, value: String },
+}
+
+fn cx_identifiers(
+    seg: &tessera_hl7::Segment,
+    d: &tessera_hl7::Delimiters,
+    field: usize,
+) -> Vec<Cx> {
+    seg.repetitions(d, field)
+        .into_iter()
+        .filter_map(|cx| {
+            let part = |i: usize| cx.get(i).map(|v| v.trim().to_string()).unwrap_or_default();
+            let (value, authority, kind) =
+                (part(0), part(3).to_uppercase(), part(4).to_uppercase());
+            if value.is_empty() {
+                None
+            } else if kind == "NH" || authority == "NHS" {
+                Some(Cx::Nhs(value))
+            } else if kind == "MR" || kind.is_empty() {
+                Some(Cx::Local { authority, value })
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// `""` in HL7 means "delete the value"; an empty field means "no change".
@@ -368,20 +390,13 @@ impl Pid {
         };
         let mut nhs_number = None;
         let mut local = Vec::new();
-        for cx in pid.repetitions(d, 3) {
-            let value = cx.first().cloned().unwrap_or_default();
-            let authority = cx.get(3).cloned().unwrap_or_default().to_uppercase();
-            let kind = cx.get(4).cloned().unwrap_or_default().to_uppercase();
-            if value.trim().is_empty() {
-                continue;
-            }
-            if kind == "NH" || authority == "NHS" {
-                nhs_number = Some(value);
-            } else if kind == "MR" || kind.is_empty() {
-                local.push(LocalNumberInput {
+        for id in cx_identifiers(pid, d, 3) {
+            match id {
+                Cx::Nhs(n) => nhs_number = Some(n),
+                Cx::Local { authority, value } => local.push(LocalNumberInput {
                     assigner: authority,
                     value,
-                });
+                }),
             }
         }
         let names: Vec<NameInput> = pid

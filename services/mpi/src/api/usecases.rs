@@ -122,25 +122,13 @@ pub async fn register(
     let result = audited_write(auth, None, move |txn| {
         Box::pin(async move {
             // Who this might already be: reported with the new record, for a person to review.
-            let probe = crate::matching::Probe::from_demographics(&demographics);
-            let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
-            let possible = crate::matching::rank(&model, &probe, existing, 5);
+            let possible = possible_duplicates(txn, &model, &demographics).await?;
             match store::insert(txn, tenant.ods(), demographics, key, &user)
                 .await
                 .map_err(store_error)?
             {
-                InsertOutcome::Created(mut p) => {
-                    queue_for_review(txn, p.id, &possible).await?;
-                    tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
-                        .await
-                        .map_err(|e| ApiError::internal(&e))?;
-                    if model.auto_link {
-                        if let Some(survivor) =
-                            auto_link(txn, &tenant, &trace, &p, &possible).await?
-                        {
-                            p.merged_into = Some(survivor);
-                        }
-                    }
+                InsertOutcome::Created(p) => {
+                    let p = registered(txn, &tenant, &trace, &model, p, &possible).await?;
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
                     Ok(((p, true, possible), ending))
                 }
@@ -191,9 +179,7 @@ pub async fn update(
                     .await
                     .map_err(|e| ApiError::internal(&e))?;
                 // New details can reveal a duplicate the old ones hid.
-                let probe = crate::matching::Probe::from_demographics(&p.demographics);
-                let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
-                let possible = crate::matching::rank(&model, &probe, existing, 5);
+                let possible = possible_duplicates(txn, &model, &p.demographics).await?;
                 queue_for_review(txn, p.id, &possible).await?;
             }
             let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
@@ -421,6 +407,38 @@ async fn candidates_for(
     .await
 }
 
+/// Existing records `d` may duplicate, scored, best first (the record itself is left out by
+/// the caller's queueing: a pair of one record is never offered).
+async fn possible_duplicates(
+    txn: &sea_orm::DatabaseTransaction,
+    model: &tessera_matching::Model,
+    d: &crate::domain::Demographics,
+) -> Result<Vec<crate::matching::Candidate>, ApiError> {
+    let probe = crate::matching::Probe::from_demographics(d);
+    let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
+    Ok(crate::matching::rank(model, &probe, existing, 5))
+}
+
+/// After a new record is inserted: queue its possible duplicates, publish PatientRegistered,
+/// and auto-link it if the trust says so (then it comes back merged).
+async fn registered(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: &tessera_tenancy::TenantId,
+    trace: &tessera_bootstrap::TraceContext,
+    matching: &crate::models::Matching,
+    mut p: Patient,
+    possible: &[crate::matching::Candidate],
+) -> Result<Patient, ApiError> {
+    queue_for_review(txn, p.id, possible).await?;
+    tessera_events::enqueue(txn, events::registered(tenant, &p, trace))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    if matching.auto_link {
+        p.merged_into = auto_link(txn, tenant, trace, &p, possible).await?;
+    }
+    Ok(p)
+}
+
 /// Queues scored candidates of `patient` for a person to review. Pairs seen before stay as
 /// they were: a rejected pair is never offered again.
 async fn queue_for_review(
@@ -466,28 +484,35 @@ pub(super) async fn merge_in(
     review: Option<uuid::Uuid>,
     user: &str,
 ) -> Result<(store::merges::Merge, Patient), ApiError> {
-    let before = store::get(txn, survivor)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::not_found)?;
-    let gone = store::get(txn, merged)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::not_found)?;
-    let (m, p) = store::merges::merge(txn, survivor, merged, review, user)
+    let (m, change, merged_nhs) = store::merges::merge(txn, survivor, merged, review, user)
         .await
         .map_err(store_error)?;
-    let nhs = gone.demographics.nhs_number.as_ref().map(|n| n.as_str());
-    tessera_events::enqueue(txn, events::merged(tenant, &m, &p, nhs, trace))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let changed = before.demographics.changed_fields(&p.demographics);
-    if !changed.is_empty() {
-        tessera_events::enqueue(txn, events::updated(tenant, &p, changed, trace))
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+    let nhs = merged_nhs.as_ref().map(|n| n.as_str());
+    tessera_events::enqueue(
+        txn,
+        events::merged(tenant, &m, &change.survivor, nhs, trace),
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    survivor_updated(txn, tenant, trace, &change).await?;
+    Ok((m, change.survivor))
+}
+
+/// PatientUpdated for a survivor a merge or an unmerge changed.
+async fn survivor_updated(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: &tessera_tenancy::TenantId,
+    trace: &tessera_bootstrap::TraceContext,
+    change: &store::merges::SurvivorChange,
+) -> Result<(), ApiError> {
+    if change.changed.is_empty() {
+        return Ok(());
     }
-    Ok((m, p))
+    let event = events::updated(tenant, &change.survivor, change.changed.clone(), trace);
+    tessera_events::enqueue(txn, event)
+        .await
+        .map(|_| ())
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// Undoes a merge; returns the merge, the survivor and the restored record.
@@ -500,21 +525,17 @@ pub async fn unmerge(
     let user = auth.identity.user_id.clone();
     let (m, s, r) = audited_write(auth, None, move |txn| {
         Box::pin(async move {
-            let (m, survivor, restored) = store::merges::unmerge(txn, merge_id, &user)
+            let (m, change, restored) = store::merges::unmerge(txn, merge_id, &user)
                 .await
                 .map_err(store_error)?;
             tessera_events::enqueue(
                 txn,
-                events::unmerged(&tenant, &m, &survivor, &restored, &trace),
+                events::unmerged(&tenant, &m, &change.survivor, &restored, &trace),
             )
             .await
             .map_err(|e| ApiError::internal(&e))?;
-            tessera_events::enqueue(
-                txn,
-                events::updated(&tenant, &survivor, vec!["local_numbers".into()], &trace),
-            )
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+            survivor_updated(txn, &tenant, &trace, &change).await?;
+            let survivor = change.survivor;
             let ending = Ending::permit(Some(restored.id.to_string()), 200, 1);
             Ok(((m, survivor, restored), ending))
         })
@@ -681,23 +702,14 @@ where
                     Ok((Upserted::Updated(p, any), ending))
                 }
                 None => {
-                    let probe = crate::matching::Probe::from_demographics(&demographics);
-                    let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
-                    let possible = crate::matching::rank(&model, &probe, existing, 5);
+                    let possible = possible_duplicates(txn, &model, &demographics).await?;
                     let p = match store::insert(txn, tenant.ods(), demographics, None, &user)
                         .await
                         .map_err(store_error)?
                     {
                         InsertOutcome::Created(p) | InsertOutcome::AlreadyCreated(p) => p,
                     };
-                    queue_for_review(txn, p.id, &possible).await?;
-                    tessera_events::enqueue(txn, events::registered(&tenant, &p, &trace))
-                        .await
-                        .map_err(|e| ApiError::internal(&e))?;
-                    let mut p = p;
-                    if model.auto_link {
-                        p.merged_into = auto_link(txn, &tenant, &trace, &p, &possible).await?;
-                    }
+                    let p = registered(txn, &tenant, &trace, &model, p, &possible).await?;
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
                     Ok((Upserted::Registered(p), ending))
                 }

@@ -146,14 +146,22 @@ fn refuse(code: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Merge(code, message.into())
 }
 
-/// Merges `merged` into `survivor`. Returns the merge and the survivor as it now is.
+/// What a merge or an unmerge did to the survivor, for its events.
+pub struct SurvivorChange {
+    pub survivor: Patient,
+    /// Top-level fields of the survivor's demographics that changed (empty: none).
+    pub changed: Vec<String>,
+}
+
+/// Merges `merged` into `survivor`. Returns the merge, the survivor as it now is (and what
+/// changed on it), and the merged record's NHS number.
 pub async fn merge(
     txn: &DatabaseTransaction,
     survivor_id: PatientId,
     merged_id: PatientId,
     review_id: Option<Uuid>,
     by: &str,
-) -> Result<(Merge, Patient), StoreError> {
+) -> Result<(Merge, SurvivorChange, Option<tessera_nhs::NhsNumber>), StoreError> {
     if survivor_id == merged_id {
         return Err(refuse(
             "merge.same-patient",
@@ -205,7 +213,9 @@ pub async fn merge(
         vec![merged.id.uuid().into(), survivor.id.uuid().into()],
     ))
     .await?;
+    let before = survivor.demographics.clone();
     let survivor = rewrite(txn, survivor, demographics, replaces, now, by).await?;
+    let changed = before.changed_fields(&survivor.demographics);
     claim_local_numbers(txn, survivor.id, &survivor.demographics.local_numbers).await?;
     let m = Merge {
         id: Uuid::now_v7(),
@@ -236,7 +246,11 @@ pub async fn merge(
         ],
     ))
     .await?;
-    Ok((m, survivor))
+    Ok((
+        m,
+        SurvivorChange { survivor, changed },
+        merged.demographics.nhs_number,
+    ))
 }
 
 pub async fn get(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<Merge>, StoreError> {
@@ -272,7 +286,7 @@ pub async fn unmerge(
     txn: &DatabaseTransaction,
     id: Uuid,
     by: &str,
-) -> Result<(Merge, Patient, Patient), StoreError> {
+) -> Result<(Merge, SurvivorChange, Patient), StoreError> {
     let row = MergeRow::find_by_statement(stmt(
         &format!("SELECT {MERGE_COLUMNS} FROM patient_merge WHERE id = $1 FOR UPDATE"),
         vec![id.into()],
@@ -311,7 +325,9 @@ pub async fn unmerge(
         .filter(|r| r.id != merged.id)
         .cloned()
         .collect();
+    let before = survivor.demographics.clone();
     let survivor = rewrite(txn, survivor, demographics, replaces, now, by).await?;
+    let changed = before.changed_fields(&survivor.demographics);
     // The merged record's NHS number must be free again among active records.
     if let Some(n) = &merged.demographics.nhs_number {
         let holder = patients::find_by_nhs_number(txn, n).await?;
@@ -346,5 +362,5 @@ pub async fn unmerge(
         merged_into: None,
         ..merged
     };
-    Ok((m, survivor, merged))
+    Ok((m, SurvivorChange { survivor, changed }, merged))
 }
