@@ -1,10 +1,18 @@
-//! Guards at the edge of every service, backed by Redis so they hold across replicas:
+//! The edge of every service's HTTP API:
+//! - [`gate`]: who is calling (token, tenant, revoked session, rate limit, activity) and the
+//!   audit record every request owes;
+//! - [`problem`]: one error type, answered as RFC 9457 problem details or FHIR
+//!   `OperationOutcome`.
+//!
+//! Guards backed by Redis so they hold across replicas:
 //! - [`RateLimiter`]: a budget of requests per second per tenant, so one noisy trust cannot
 //!   starve the others;
 //! - [`Idempotency`]: a retried POST with the same `Idempotency-Key` gets the first response
 //!   again instead of doing the work twice.
 
+pub mod gate;
 mod idempotency;
+pub mod problem;
 mod rate_limit;
 
 pub use idempotency::{Begin, Idempotency, IdempotencyError, StoredResponse};

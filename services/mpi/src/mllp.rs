@@ -100,7 +100,7 @@ impl Connection {
             "hl7.adt",
             TraceContext::new_root(),
         );
-        if self.state.registry.state(&self.tenant) != Some(TenantState::Ready) {
+        if self.state.gate.registry.state(&self.tenant) != Some(TenantState::Ready) {
             return hl7::not_ready(&auth, bytes);
         }
         hl7::handle(&auth, bytes).await

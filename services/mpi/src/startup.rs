@@ -11,6 +11,7 @@ use std::time::Duration;
 use tessera_access::{JwtVerifier, Revocations};
 use tessera_audit::PlatformMigrator;
 use tessera_bootstrap::{Metrics, Readiness, Shutdown, Supervisor};
+use tessera_edge::gate::Gate;
 use tessera_edge::{Idempotency, RateLimiter};
 use tessera_events::Relay;
 use tessera_tenancy::{
@@ -90,14 +91,17 @@ impl Application {
             ))
             .with(Arc::new(health::Tenants(registry.clone())));
         let state = web::Data::new(AppState {
-            db,
-            registry: registry.clone(),
-            verifier,
-            revocations: Revocations::new(redis.clone()),
-            rate_limiter: RateLimiter::new(redis.clone(), "mpi", config.rate_limit.clone()),
+            gate: Gate {
+                service: "mpi",
+                db,
+                registry: registry.clone(),
+                verifier,
+                revocations: Revocations::new(redis.clone()),
+                rate_limiter: RateLimiter::new(redis.clone(), "mpi", config.rate_limit.clone()),
+                metrics: metrics.clone(),
+                relay: relay.waker(),
+            },
             idempotency: Idempotency::new(redis, config.idempotency_ttl_seconds),
-            metrics: metrics.clone(),
-            relay: relay.waker(),
             models: crate::models::ModelCache::new(Duration::from_secs(30)),
             restricted_activity: config.restricted_activity.clone(),
         });
@@ -187,7 +191,7 @@ impl Application {
         sup.spawn(
             "hl7-ack-retention",
             crate::retention::Hl7AckRetention {
-                db: self.state.db.clone(),
+                db: self.state.gate.db.clone(),
                 registry: self.registry.clone(),
                 keep_days: self.config.hl7.ack_retention_days,
                 every: Duration::from_secs(self.config.hl7.ack_purge_interval_seconds.max(1)),

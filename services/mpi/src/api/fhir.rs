@@ -419,7 +419,7 @@ fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
             .ok_or_else(|| ApiError::bad_request("identifier must be system|value"))?;
         if system == NHS_NUMBER_SYSTEM {
             return NhsNumber::parse(value).map(Search::Nhs).map_err(|e| {
-                ApiError::validation(vec![fe("nhs_number", e.code(), &e.to_string())])
+                super::problem::validation(vec![fe("nhs_number", e.code(), &e.to_string())])
             });
         }
         if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
@@ -437,7 +437,7 @@ fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
             let d = d.strip_prefix("eq").unwrap_or(&d).to_string();
             Some(
                 chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
-                    ApiError::validation(vec![fe(
+                    super::problem::validation(vec![fe(
                         "birth_date",
                         "date",
                         "birthdate as YYYY-MM-DD (optionally eqYYYY-MM-DD)",
@@ -459,7 +459,7 @@ fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
         Some(g) => Some(
             tessera_nhs::AdministrativeSex::parse(&g)
                 .map_err(|e| {
-                    ApiError::validation(vec![fe("administrative_sex", "code", &e.to_string())])
+                    super::problem::validation(vec![fe("administrative_sex", "code", &e.to_string())])
                 })?
                 .as_str()
                 .to_string(),

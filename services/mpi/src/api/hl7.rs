@@ -32,6 +32,7 @@ fn count(auth: &Authorized, ack: &str) {
         .map(|m| m.value("MSA", 1, 0, 1))
         .unwrap_or_default();
     auth.state
+        .gate
         .metrics
         .hl7_messages
         .with_label_values(&[auth.tenant.as_str(), code.as_str()])

@@ -26,7 +26,7 @@ pub async fn create(caller: Caller, body: web::Bytes) -> Result<HttpResponse, Ap
         .await?;
     let parsed = parse_body::<MergeInput>(&body).and_then(|m| {
         let unknown = |f: &str| {
-            ApiError::validation(vec![crate::domain::FieldError {
+            super::problem::validation(vec![crate::domain::FieldError {
                 field: f.into(),
                 code: "patient-id".into(),
                 message: "a patient id (UUID)".into(),
@@ -137,7 +137,7 @@ async fn decide(
         let survivor = match d.survivor_id {
             None => None,
             Some(s) => Some(crate::domain::PatientId::parse(&s).ok_or_else(|| {
-                ApiError::validation(vec![crate::domain::FieldError {
+                super::problem::validation(vec![crate::domain::FieldError {
                     field: "survivor_id".into(),
                     code: "patient-id".into(),
                     message: "a patient id (UUID)".into(),

@@ -11,27 +11,23 @@ pub mod problem;
 mod usecases;
 
 use actix_web::web;
-use std::sync::Arc;
-use tessera_access::{JwtVerifier, Revocations};
-use tessera_bootstrap::Metrics;
-use tessera_edge::{Idempotency, RateLimiter};
-use tessera_tenancy::{TenantDb, TenantRegistry};
-use tokio::sync::Notify;
+use tessera_edge::gate::{Gate, HasGate};
+use tessera_edge::Idempotency;
 
 pub struct AppState {
-    pub db: TenantDb,
-    pub registry: Arc<TenantRegistry>,
-    pub verifier: Arc<JwtVerifier>,
-    pub revocations: Revocations,
-    pub rate_limiter: RateLimiter,
+    /// Database, tenants, token verifier, revocations, rate limit, metrics, relay.
+    pub gate: Gate,
     pub idempotency: Idempotency,
-    pub metrics: Metrics,
-    /// Wakes the outbox relay after a commit.
-    pub relay: Arc<Notify>,
     /// Each tenant's matching weights and thresholds (defaults until its own are set).
     pub models: crate::models::ModelCache,
     /// Permits seeing a restricted patient's location (`Config::restricted_activity`).
     pub restricted_activity: String,
+}
+
+impl HasGate for AppState {
+    fn gate(&self) -> &Gate {
+        &self.gate
+    }
 }
 
 pub const OPENAPI: &str = include_str!("../../openapi.json");

@@ -185,7 +185,7 @@ pub async fn find(
         .await;
     }
     let field_error = |field: &str, code: &str, message: String| {
-        ApiError::validation(vec![FieldError {
+        super::problem::validation(vec![FieldError {
             field: field.into(),
             code: code.into(),
             message,
@@ -242,7 +242,7 @@ fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
         None => None,
         Some(d) => Some(
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                ApiError::validation(vec![FieldError {
+                super::problem::validation(vec![FieldError {
                     field: "birth_date".into(),
                     code: "date".into(),
                     message: "a date as YYYY-MM-DD".into(),
@@ -276,6 +276,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let identity = caller.identity_for_logout()?;
     state
+        .gate
         .revocations
         .revoke(&identity.session_id, identity.expires_at)
         .await
@@ -321,7 +322,7 @@ pub fn probe(
     postcode: Option<String>,
 ) -> Result<crate::matching::Probe, ApiError> {
     let field = |f: &str, code: &str, m: String| {
-        ApiError::validation(vec![FieldError {
+        super::problem::validation(vec![FieldError {
             field: f.into(),
             code: code.into(),
             message: m,

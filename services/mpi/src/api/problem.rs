@@ -1,106 +1,10 @@
-//! One error type for the HTTP layer, mapped once to a response: RFC 9457 problem details for
-//! the JSON API, `OperationOutcome` for FHIR. A 500 tells the client nothing about the cause;
-//! the cause is logged (it never contains patient data: store errors carry ids and codes).
-use crate::domain::FieldError;
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
-use std::fmt;
+//! The MPI's HTTP errors: the shared [`ApiError`] (RFC 9457 problem details for the JSON API,
+//! `OperationOutcome` for FHIR), with the MPI's field paths mapped to FHIRPath on Patient.
+pub use tessera_edge::problem::{ApiError, Flavour};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
-    Json,
-    Fhir,
-}
-
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    /// Stable, documented code (docs/api/errors.md).
-    pub code: String,
-    pub detail: String,
-    pub errors: Vec<FieldError>,
-    pub flavour: Flavour,
-    pub retry_after: Option<u64>,
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
-    }
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.into(),
-            detail: detail.into(),
-            errors: vec![],
-            flavour: Flavour::Json,
-            retry_after: None,
-        }
-    }
-
-    pub fn with_flavour(mut self, flavour: Flavour) -> Self {
-        self.flavour = flavour;
-        self
-    }
-
-    pub fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Self {
-            errors,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
-        }
-    }
-
-    pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
-    }
-
-    pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "no such patient")
-    }
-
-    pub fn internal(cause: &dyn fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "an internal error occurred; it has been logged",
-        )
-    }
-
-    pub fn throttled(retry_after: u64) -> Self {
-        Self {
-            retry_after: Some(retry_after),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "this trust's request budget is used up; retry shortly",
-            )
-        }
-    }
-
-    fn fhir_issue_code(&self) -> &'static str {
-        match self.status.as_u16() {
-            400 => "structure",
-            401 => "login",
-            403 => "forbidden",
-            404 => "not-found",
-            409 => "duplicate",
-            412 => "conflict",
-            415 => "not-supported",
-            422 => "invalid",
-            429 => "throttled",
-            503 => "transient",
-            _ => "exception",
-        }
-    }
+/// A validation error whose FHIR answer names Patient paths.
+pub fn validation(errors: Vec<crate::domain::FieldError>) -> ApiError {
+    ApiError::validation(errors).with_fhir_paths(fhir_expression)
 }
 
 /// Maps a JSON API field path to a FHIRPath expression on Patient.
@@ -128,61 +32,6 @@ pub fn fhir_expression(field: &str) -> String {
             .replace(".period_start", ".period.start")
             .replace(".period_end", ".period.end");
         format!("{base}{rest}")
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut b = HttpResponse::build(self.status);
-        if let Some(s) = self.retry_after {
-            b.insert_header((header::RETRY_AFTER, s.to_string()));
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            b.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
-        match self.flavour {
-            Flavour::Json => b
-                .content_type("application/problem+json")
-                .json(serde_json::json!({
-                    "type": format!("https://tessera.nhs.uk/problems/{}", self.code),
-                    "title": self.status.canonical_reason().unwrap_or("Error"),
-                    "status": self.status.as_u16(),
-                    "code": self.code,
-                    "detail": self.detail,
-                    "errors": self.errors,
-                })),
-            Flavour::Fhir => {
-                let issue_code = self.fhir_issue_code();
-                let issues: Vec<serde_json::Value> = if self.errors.is_empty() {
-                    vec![serde_json::json!({
-                        "severity": "error",
-                        "code": issue_code,
-                        "details": { "coding": [{ "system": "https://tessera.nhs.uk/CodeSystem/api-error", "code": self.code }] },
-                        "diagnostics": self.detail,
-                    })]
-                } else {
-                    self.errors
-                        .iter()
-                        .map(|e| serde_json::json!({
-                            "severity": "error",
-                            "code": if e.code == "required" { "required" } else { "value" },
-                            "details": { "coding": [{ "system": "https://tessera.nhs.uk/CodeSystem/api-error", "code": e.code }] },
-                            "diagnostics": format!("{}: {}", e.field, e.message),
-                            "expression": [fhir_expression(&e.field)],
-                        }))
-                        .collect()
-                };
-                b.content_type("application/fhir+json")
-                    .json(serde_json::json!({
-                        "resourceType": "OperationOutcome",
-                        "issue": issues,
-                    }))
-            }
-        }
     }
 }
 

@@ -86,7 +86,7 @@ where
             txn.commit()
                 .await
                 .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
-            auth.state.relay.notify_one();
+            auth.state.gate.relay.notify_one();
             Ok(value)
         }
         Err(e) => {
@@ -109,7 +109,7 @@ pub async fn register(
     let demographics = match input.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => d,
         Err(errors) => {
-            let e = ApiError::validation(errors).with_flavour(auth.flavour);
+            let e = super::problem::validation(errors).with_flavour(auth.flavour);
             auth.audit(Ending::from_error(None, &e)).await?;
             return Err(e);
         }
@@ -157,7 +157,7 @@ pub async fn update(
     let demographics = match input.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => d,
         Err(errors) => {
-            let e = ApiError::validation(errors).with_flavour(auth.flavour);
+            let e = super::problem::validation(errors).with_flavour(auth.flavour);
             auth.audit(Ending::from_error(Some(id.to_string()), &e))
                 .await?;
             return Err(e);
@@ -219,7 +219,7 @@ where
             txn.commit()
                 .await
                 .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
-            auth.state.relay.notify_one();
+            auth.state.gate.relay.notify_one();
             Ok(value)
         }
         Err(e) => {
@@ -611,7 +611,7 @@ pub async fn decide_review(
                 Some(s) if s == low => (low, high),
                 Some(s) if s == high => (high, low),
                 Some(_) => {
-                    return Err(ApiError::validation(vec![crate::domain::FieldError {
+                    return Err(super::problem::validation(vec![crate::domain::FieldError {
                         field: "survivor".into(),
                         code: "not-in-pair".into(),
                         message: "the survivor must be one of the pair".into(),
@@ -910,7 +910,7 @@ pub async fn set_thresholds(
         return refuse(
             auth,
             None,
-            ApiError::validation(vec![crate::domain::FieldError {
+            super::problem::validation(vec![crate::domain::FieldError {
                 field: "thresholds".into(),
                 code: "range".into(),
                 message: "review < link, both between -20 and 60 bits".into(),

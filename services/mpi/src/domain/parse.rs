@@ -5,12 +5,7 @@ use serde::{Deserialize, Serialize};
 use tessera_nhs::{AdministrativeSex, NhsNumber, OdsCode, Postcode, VerificationStatus};
 
 /// One problem with one field. `field` is a path in the JSON API's terms (`names[0].family`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
+pub use tessera_edge::problem::FieldError;
 
 fn err(field: impl Into<String>, code: &str, message: impl Into<String>) -> FieldError {
     FieldError {

@@ -1,0 +1,379 @@
+//! Who is calling, and the audit record every patient-data request leaves — the same in every
+//! service. A service's state holds a [`Gate`] (its database, tenant registry, token verifier,
+//! revocations, rate limiter, metrics and relay) and says so through [`HasGate`].
+//!
+//! [`Caller`] never fails to extract: the handler calls [`Caller::authorize`] with the action
+//! and the activity it needs, so the audit record of a refusal names the action. Order of
+//! checks: token → tenant → revoked session → rate limit → activity.
+use crate::problem::{ApiError, Flavour};
+use crate::RateLimiter;
+use actix_web::http::StatusCode;
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use futures::future::LocalBoxFuture;
+use sea_orm::DatabaseTransaction;
+use std::sync::Arc;
+use tessera_access::{AuthError, Identity, JwtVerifier, Revocations};
+use tessera_audit::{AuditRecord, Outcome};
+use tessera_bootstrap::{Metrics, TraceContext};
+use tessera_tenancy::{TenantDb, TenantId, TenantRegistry, TenantState};
+use tokio::sync::Notify;
+
+/// What every request passes through.
+pub struct Gate {
+    /// The service's name in audit records (`mpi`, `access`).
+    pub service: &'static str,
+    pub db: TenantDb,
+    pub registry: Arc<TenantRegistry>,
+    pub verifier: Arc<JwtVerifier>,
+    pub revocations: Revocations,
+    pub rate_limiter: RateLimiter,
+    pub metrics: Metrics,
+    /// Wakes the outbox relay after a commit.
+    pub relay: Arc<Notify>,
+}
+
+/// A service state that holds a [`Gate`].
+pub trait HasGate: 'static {
+    fn gate(&self) -> &Gate;
+}
+
+pub struct Caller<S> {
+    state: web::Data<S>,
+    trace: TraceContext,
+    identity: Result<Identity, AuthError>,
+}
+
+impl<S: HasGate> FromRequest for Caller<S> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<S>>().cloned();
+        let trace = req
+            .extensions()
+            .get::<TraceContext>()
+            .cloned()
+            .unwrap_or_else(TraceContext::new_root);
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| actix_web::error::ErrorInternalServerError("state missing"))?;
+            let identity = match token {
+                None => Err(AuthError::MissingToken),
+                Some(t) => state.gate().verifier.verify(&t).await,
+            };
+            Ok(Caller {
+                state,
+                trace,
+                identity,
+            })
+        })
+    }
+}
+
+/// A caller allowed to do `action`. Holding one means an audit record is still owed.
+pub struct Authorized<S> {
+    pub state: web::Data<S>,
+    pub tenant: TenantId,
+    pub identity: Identity,
+    pub trace: TraceContext,
+    pub action: &'static str,
+    pub flavour: Flavour,
+}
+
+/// How a request ended, for its audit record.
+pub struct Ending {
+    pub patient_id: Option<String>,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub status: u16,
+    pub result_count: i32,
+}
+
+impl Ending {
+    pub fn permit(patient_id: Option<String>, status: u16, result_count: i32) -> Self {
+        Self {
+            patient_id,
+            outcome: Outcome::Permit,
+            reason: "ok".into(),
+            status,
+            result_count,
+        }
+    }
+
+    pub fn from_error(patient_id: Option<String>, e: &ApiError) -> Self {
+        Self {
+            patient_id,
+            outcome: if e.status.is_server_error() {
+                Outcome::Error
+            } else {
+                Outcome::Deny
+            },
+            reason: e.code.clone(),
+            status: e.status.as_u16(),
+            result_count: 0,
+        }
+    }
+}
+
+impl<S: HasGate> Caller<S> {
+    pub fn trace(&self) -> &TraceContext {
+        &self.trace
+    }
+
+    /// The identity, for logout: no tenant or activity is needed to end one's own session.
+    pub fn identity_for_logout(self) -> Result<Identity, ApiError> {
+        self.identity
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))
+    }
+
+    pub async fn authorize(
+        self,
+        action: &'static str,
+        activity: &str,
+        flavour: Flavour,
+    ) -> Result<Authorized<S>, ApiError> {
+        let identity = match &self.identity {
+            Ok(i) => i.clone(),
+            Err(e) => {
+                let err = ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string())
+                    .with_flavour(flavour);
+                self.audit_unattributed(action, None, &err).await?;
+                return Err(err);
+            }
+        };
+        let tenant = TenantId::from(identity.role.organisation.clone());
+        match self.state.gate().registry.state(&tenant) {
+            Some(TenantState::Ready) => {}
+            state => {
+                let err = match state {
+                    None => ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "tenant.unknown",
+                        "the selected role's organisation is not a tenant of this platform",
+                    ),
+                    Some(TenantState::Suspended) => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "tenant.suspended",
+                        "this trust is suspended",
+                    ),
+                    Some(_) => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "tenant.provisioning",
+                        "this trust is being provisioned; retry shortly",
+                    ),
+                }
+                .with_flavour(flavour);
+                self.audit_unattributed(action, Some(&identity), &err)
+                    .await?;
+                return Err(err);
+            }
+        }
+        let authorized = Authorized {
+            state: self.state.clone(),
+            tenant,
+            identity,
+            trace: self.trace,
+            action,
+            flavour,
+        };
+        match authorized
+            .state
+            .gate()
+            .revocations
+            .is_revoked(&authorized.identity.session_id)
+            .await
+        {
+            Ok(false) => {}
+            Ok(true) => {
+                let err = ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    AuthError::Revoked.code(),
+                    AuthError::Revoked.to_string(),
+                )
+                .with_flavour(flavour);
+                authorized.audit(Ending::from_error(None, &err)).await?;
+                return Err(err);
+            }
+            // Fail closed: a session we cannot check is not trusted.
+            Err(e) => return Err(ApiError::internal(&e).with_flavour(flavour)),
+        }
+        if let Err(t) = authorized
+            .state
+            .gate()
+            .rate_limiter
+            .check(authorized.tenant.as_str())
+            .await
+        {
+            authorized
+                .state
+                .gate()
+                .metrics
+                .rate_limited
+                .with_label_values(&[authorized.tenant.as_str()])
+                .inc();
+            return Err(ApiError::throttled(t.retry_after_seconds).with_flavour(flavour));
+        }
+        if !authorized.identity.has(activity) {
+            let err = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "access.activity",
+                format!("the selected role lacks activity {activity}"),
+            )
+            .with_flavour(flavour);
+            authorized.audit(Ending::from_error(None, &err)).await?;
+            return Err(err);
+        }
+        Ok(authorized)
+    }
+
+    /// A refusal that cannot go into a tenant's schema: recorded in the platform schema.
+    async fn audit_unattributed(
+        &self,
+        action: &'static str,
+        identity: Option<&Identity>,
+        err: &ApiError,
+    ) -> Result<(), ApiError> {
+        let record = AuditRecord {
+            service: self.state.gate().service,
+            tenant: None,
+            user_id: identity.map(|i| i.user_id.clone()).unwrap_or_default(),
+            role_code: identity
+                .map(|i| i.role.job_role.clone())
+                .unwrap_or_default(),
+            organisation: identity
+                .map(|i| i.role.organisation.to_string())
+                .unwrap_or_default(),
+            patient_id: None,
+            action,
+            outcome: Outcome::Deny,
+            reason: err.code.clone(),
+            status: err.status.as_u16(),
+            trace: Some(self.trace.clone()),
+            result_count: 0,
+        };
+        let txn = self
+            .state
+            .gate()
+            .db
+            .begin_platform()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        tessera_audit::write(&txn, &record)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        txn.commit().await.map_err(|e| ApiError::internal(&e))?;
+        self.state.gate().relay.notify_one();
+        Ok(())
+    }
+}
+
+impl<S: HasGate> Authorized<S> {
+    /// A system caller: an interface (HL7 feed) bound to one trust by its connection, not a
+    /// person with a token. Audited under `user_id`, with job role `system`.
+    pub fn system(
+        state: web::Data<S>,
+        tenant: TenantId,
+        user_id: String,
+        activities: &[&str],
+        action: &'static str,
+        trace: TraceContext,
+    ) -> Self {
+        let activities = tessera_access::expand_activities(
+            activities
+                .iter()
+                .filter_map(|a| tessera_access::Activity::parse(a)),
+        );
+        Self {
+            state,
+            identity: Identity {
+                user_id,
+                session_id: String::new(),
+                expires_at: i64::MAX,
+                role: tessera_access::SelectedRole {
+                    person_role_id: String::new(),
+                    organisation: tenant.ods().clone(),
+                    job_role: "system".into(),
+                    activities,
+                    workgroups: Vec::new(),
+                },
+            },
+            tenant,
+            trace,
+            action,
+            flavour: Flavour::Json,
+        }
+    }
+
+    fn record(&self, ending: Ending) -> AuditRecord {
+        AuditRecord {
+            service: self.state.gate().service,
+            tenant: Some(self.tenant.clone()),
+            user_id: self.identity.user_id.clone(),
+            role_code: self.identity.role.job_role.clone(),
+            organisation: self.identity.role.organisation.to_string(),
+            patient_id: ending.patient_id,
+            action: self.action,
+            outcome: ending.outcome,
+            reason: ending.reason,
+            status: ending.status,
+            trace: Some(self.trace.clone()),
+            result_count: ending.result_count,
+        }
+    }
+
+    /// Writes the audit record inside `txn` (a write's own transaction).
+    pub async fn audit_in(
+        &self,
+        txn: &DatabaseTransaction,
+        ending: Ending,
+    ) -> Result<(), ApiError> {
+        tessera_audit::write(txn, &self.record(ending))
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+        Ok(())
+    }
+
+    /// Writes the audit record in a transaction of its own, committed before returning.
+    pub async fn audit(&self, ending: Ending) -> Result<(), ApiError> {
+        let txn = self
+            .state
+            .gate()
+            .db
+            .begin(&self.tenant)
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+        self.audit_in(&txn, ending).await?;
+        txn.commit()
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+        self.state.gate().relay.notify_one();
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<DatabaseTransaction, ApiError> {
+        self.state
+            .gate()
+            .db
+            .begin(&self.tenant)
+            .await
+            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))
+    }
+
+    /// Scope for idempotency keys: the same key from another trust or user is another key.
+    pub fn idempotency_scope(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.state.gate().service,
+            self.tenant, self.identity.user_id, self.action
+        )
+    }
+}
