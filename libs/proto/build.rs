@@ -6,6 +6,10 @@ fn main() -> std::io::Result<()> {
         "tessera/tenancy/v1/tenant.proto",
         "tessera/mpi/v1/patient.proto",
         "tessera/audit/v1/audit.proto",
+        "tessera/access/v1/access.proto",
+        "tessera/referrals/v1/referral.proto",
+        "tessera/pas/v1/encounter.proto",
+        "tessera/scheduling/v1/appointment.proto",
     ];
     let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
     for p in &paths {

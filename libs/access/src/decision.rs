@@ -44,12 +44,12 @@ pub struct Relationship {
 }
 
 impl Relationship {
-    fn holds_for(&self, who: &Identity) -> bool {
+    fn holds_for(&self, who: &Identity, teams: &[String]) -> bool {
         self.user.as_deref() == Some(who.user_id.as_str())
             || self
                 .team
                 .as_ref()
-                .is_some_and(|t| who.role.workgroups.contains(t))
+                .is_some_and(|t| who.role.workgroups.contains(t) || teams.contains(t))
     }
 
     fn active_at(&self, now: DateTime<Utc>) -> bool {
@@ -78,6 +78,8 @@ pub enum SharingConsent {
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     pub who: &'a Identity,
+    /// Teams the access service lists the caller in, beside the token's workgroups.
+    pub teams: &'a [String],
     /// The activity the operation needs (e.g. B0820).
     pub activity: &'a str,
     /// The trust whose record this is.
@@ -133,7 +135,7 @@ pub fn decide(r: &Request<'_>) -> Outcome {
         let mine: Vec<&Relationship> = r
             .relationships
             .iter()
-            .filter(|rel| rel.holds_for(who))
+            .filter(|rel| rel.holds_for(who, r.teams))
             .collect();
         if !mine.iter().any(|rel| rel.active_at(r.now)) {
             if !glass {
@@ -147,7 +149,10 @@ pub fn decide(r: &Request<'_>) -> Outcome {
         }
     }
     let nominated = |n: &Nominated| {
-        n.users.contains(&who.user_id) || n.teams.iter().any(|t| who.role.workgroups.contains(t))
+        n.users.contains(&who.user_id)
+            || n.teams
+                .iter()
+                .any(|t| who.role.workgroups.contains(t) || r.teams.contains(t))
     };
     match r.seal {
         Seal::None => {}
@@ -277,6 +282,7 @@ mod tests {
                             };
                             let out = decide(&Request {
                                 who: &who,
+                                teams: &[],
                                 activity: "B0820",
                                 owner: &owner,
                                 class: DataClass::Clinical,
@@ -312,6 +318,7 @@ mod tests {
         }];
         let mut r = Request {
             who: &who,
+            teams: &[],
             activity: "B0820",
             owner: &owner,
             class: DataClass::Clinical,

@@ -6,7 +6,9 @@
 //! - [`Revocations`] is the revoked-session list in Redis that every service checks.
 //! - [`dev`] is the local identity provider that stands in for smartcard login.
 //! - [`decision`] is the local access decision (activity → trust consent → relationship →
-//!   seal, with break-glass), pure and explained; issue 4 feeds it from the access service.
+//!   seal, with break-glass), pure and explained.
+//! - [`projection`] is each service's local copy of the access service's relationships,
+//!   grants, teams, seals and consent, fed by its topics, read in one statement per request.
 //!
 //! It must never take the tenant from anything but the verified selected role.
 
@@ -15,6 +17,7 @@ pub mod decision;
 pub mod dev;
 mod identity;
 mod jwks;
+pub mod projection;
 mod revocation;
 
 pub use activity::{expand_activities, Activity};

@@ -49,6 +49,8 @@ pub struct AuditRecord {
     pub status: u16,
     pub trace: Option<TraceContext>,
     pub result_count: i32,
+    /// Age of the access projection the decision used, if one was consulted.
+    pub projection_age_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,8 +79,9 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO audit_log (id, occurred_at, service, tenant, user_id, role_code, organisation,
-                                patient_id, action, outcome, reason, status, trace_id, result_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                patient_id, action, outcome, reason, status, trace_id, result_count,
+                                projection_age_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         [
             id.into(),
             now.into(),
@@ -98,6 +101,7 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
             i32::from(record.status).into(),
             trace_id.clone().into(),
             record.result_count.into(),
+            record.projection_age_ms.into(),
         ],
     ))
     .await?;
@@ -120,6 +124,7 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
         occurred_at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
         trace_id,
         result_count: record.result_count,
+        projection_age_ms: record.projection_age_ms.unwrap_or_default(),
     };
     let topic = match &record.tenant {
         Some(t) => t.topic("audit", "events"),
@@ -193,6 +198,36 @@ CREATE INDEX IF NOT EXISTS audit_log_trace ON audit_log (trace_id);
     }
 }
 
+/// Adds the access projection's age to `audit_log` (issue 4).
+pub struct AddProjectionAge;
+
+impl MigrationName for AddProjectionAge {
+    fn name(&self) -> &str {
+        "m20261122_000002_audit_log_projection_age"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddProjectionAge {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS projection_age_ms bigint",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("ALTER TABLE audit_log DROP COLUMN IF EXISTS projection_age_ms")
+            .await?;
+        Ok(())
+    }
+}
+
 /// Migrator for the platform schema: the outbox and the audit log of unattributed requests.
 pub struct PlatformMigrator;
 
@@ -201,6 +236,7 @@ impl MigratorTrait for PlatformMigrator {
         vec![
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
             Box::new(CreateAuditLog),
+            Box::new(AddProjectionAge),
         ]
     }
 }

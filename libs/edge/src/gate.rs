@@ -96,6 +96,8 @@ pub struct Ending {
     pub reason: String,
     pub status: u16,
     pub result_count: i32,
+    /// Age of the access projection the decision used.
+    pub projection_age_ms: Option<i64>,
 }
 
 impl Ending {
@@ -106,6 +108,7 @@ impl Ending {
             reason: "ok".into(),
             status,
             result_count,
+            projection_age_ms: None,
         }
     }
 
@@ -120,6 +123,7 @@ impl Ending {
             reason: e.code.clone(),
             status: e.status.as_u16(),
             result_count: 0,
+            projection_age_ms: None,
         }
     }
 }
@@ -259,6 +263,7 @@ impl<S: HasGate> Caller<S> {
             status: err.status.as_u16(),
             trace: Some(self.trace.clone()),
             result_count: 0,
+            projection_age_ms: None,
         };
         let txn = self
             .state
@@ -327,6 +332,7 @@ impl<S: HasGate> Authorized<S> {
             status: ending.status,
             trace: Some(self.trace.clone()),
             result_count: ending.result_count,
+            projection_age_ms: ending.projection_age_ms,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct InboundEvent {
     pub topic: String,
     pub event_id: Uuid,
     pub ce_type: String,
+    /// `ce_time`: when the producer wrote the event (`None` if it is not RFC 3339).
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
     pub key: Option<String>,
     pub payload: Vec<u8>,
     pub trace: Option<TraceContext>,
@@ -47,6 +49,8 @@ pub struct ConsumerSpec {
 enum Outcome {
     Applied,
     Duplicate,
+    /// Another deployment's tenant (`tenancy.only`): nothing to do here.
+    NotServed,
 }
 
 pub async fn run_consumer(
@@ -92,6 +96,7 @@ pub async fn run_consumer(
                     let label = match outcome {
                         Outcome::Applied => "applied",
                         Outcome::Duplicate => "duplicate",
+                        Outcome::NotServed => "not_served",
                     };
                     metrics
                         .events_consumed
@@ -148,6 +153,9 @@ async fn process(
     msg: &BorrowedMessage<'_>,
 ) -> Result<Outcome, String> {
     let tenant = TenantId::from_topic(msg.topic()).ok_or("topic names no tenant")?;
+    if registry.is_not_served(&tenant) {
+        return Ok(Outcome::NotServed);
+    }
     if !registry.is_ready(&tenant) {
         return Err(format!("tenant {tenant} is not provisioned here yet"));
     }
@@ -170,6 +178,9 @@ async fn process(
         tenant: tenant.clone(),
         topic: msg.topic().to_string(),
         event_id,
+        time: chrono::DateTime::parse_from_rfc3339(&headers.time)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc)),
         ce_type: headers.r#type,
         key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
         payload: msg.payload().unwrap_or_default().to_vec(),

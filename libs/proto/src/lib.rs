@@ -16,3 +16,23 @@ pub mod audit {
         include!(concat!(env!("OUT_DIR"), "/tessera.audit.v1.rs"));
     }
 }
+pub mod access {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.access.v1.rs"));
+    }
+}
+pub mod referrals {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.referrals.v1.rs"));
+    }
+}
+pub mod pas {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.pas.v1.rs"));
+    }
+}
+pub mod scheduling {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.scheduling.v1.rs"));
+    }
+}

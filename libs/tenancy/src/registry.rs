@@ -142,6 +142,9 @@ pub enum TenantState {
 #[derive(Default)]
 pub struct TenantRegistry {
     tenants: RwLock<BTreeMap<TenantId, TenantState>>,
+    /// Tenants on the tenants topic that this deployment does not serve (`tenancy.only`):
+    /// consumers skip their events instead of waiting for them to be provisioned.
+    not_served: RwLock<std::collections::BTreeSet<TenantId>>,
     caught_up: AtomicBool,
 }
 
@@ -152,6 +155,20 @@ impl TenantRegistry {
 
     pub fn state(&self, tenant: &TenantId) -> Option<TenantState> {
         self.tenants.read().ok()?.get(tenant).cloned()
+    }
+
+    /// Whether the tenants topic named `tenant` and this deployment does not serve it.
+    pub fn is_not_served(&self, tenant: &TenantId) -> bool {
+        self.not_served
+            .read()
+            .map(|s| s.contains(tenant))
+            .unwrap_or(false)
+    }
+
+    pub fn mark_not_served(&self, tenant: TenantId) {
+        if let Ok(mut s) = self.not_served.write() {
+            s.insert(tenant);
+        }
     }
 
     pub fn is_ready(&self, tenant: &TenantId) -> bool {
@@ -317,6 +334,7 @@ fn apply(
         return;
     };
     if !provisioner.serves(&tenant) {
+        registry.mark_not_served(tenant);
         return;
     }
     if record.status == TenantStatus::Suspended as i32 {

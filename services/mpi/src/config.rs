@@ -28,6 +28,8 @@ pub struct Config {
     /// and GP. No national B-code for this is verified; B0083 (gain temporary access to
     /// sealed data) is the nearest, and a trust may set another (docs/adr/0010).
     pub restricted_activity: String,
+    /// Consumer groups are `<prefix>.<purpose>`; replicas of one deployment share them.
+    pub consumer_group_prefix: String,
 }
 
 /// HL7 v2 over MLLP: one listener per trust, so the connection names the trust (each trust's
@@ -115,6 +117,7 @@ impl Default for Config {
             shutdown_grace_seconds: 30,
             hl7: Hl7Config::default(),
             restricted_activity: "B0083".into(),
+            consumer_group_prefix: "mpi".into(),
         }
     }
 }

@@ -202,6 +202,25 @@ impl Application {
             let name: &'static str = "mllp-listener";
             sup.spawn(name, l.run(self.state.clone(), shutdown.clone()));
         }
+        for spec in tessera_access::projection::consumer_specs(&self.config.consumer_group_prefix) {
+            let name: &'static str = if spec.stream == "relationship" {
+                "access-relationship-consumer"
+            } else {
+                "access-consent-consumer"
+            };
+            sup.spawn(
+                name,
+                tessera_events::run_consumer(
+                    self.config.kafka.clone(),
+                    spec,
+                    self.state.gate.db.clone(),
+                    self.registry.clone(),
+                    std::sync::Arc::new(tessera_access::projection::ProjectionHandler),
+                    self.state.gate.metrics.clone(),
+                    shutdown.clone(),
+                ),
+            );
+        }
         sup.spawn(
             "tenant-registry",
             run_registry_feed(

@@ -1,6 +1,7 @@
 //! The MPI's HTTP adapter: the JSON API under `/patients`, FHIR R4 under `/fhir`, the OpenAPI
 //! document, and logout. Handlers translate representations; `usecases` does the work.
 
+mod access;
 pub mod auth;
 mod fhir;
 pub mod hl7;

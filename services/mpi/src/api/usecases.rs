@@ -1,11 +1,13 @@
 //! What each endpoint does, once, for both the JSON API and FHIR: the handlers only translate
 //! representations. Every function here leaves exactly one audit record, whatever happens.
+use super::access::Access;
 use super::auth::{Authorized, Ending};
 use super::problem::ApiError;
 use crate::domain::{DemographicsInput, Patient, PatientId};
 use crate::events;
 use crate::store::{self, InsertOutcome, SearchQuery, StoreError};
 use actix_web::http::StatusCode;
+use tessera_access::projection;
 use tessera_nhs::{NhsNumber, OdsCode};
 
 /// Whether the caller's role may see restricted (S-flagged) patients' location.
@@ -204,6 +206,27 @@ where
         &'t sea_orm::DatabaseTransaction,
     ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>,
 {
+    audited_patient_read(auth, patient_hint, count, |_| Vec::new(), work)
+        .await
+        .map(|(value, _)| value)
+}
+
+/// [`audited_read`] of patient records: the access projection is read in the same transaction
+/// for the patients `subjects` names, and the audit record carries the contact decision and
+/// the projection's age.
+async fn audited_patient_read<T, F>(
+    auth: &Authorized,
+    patient_hint: Option<String>,
+    count: impl Fn(&T) -> (Option<String>, i32),
+    subjects: impl Fn(&T) -> Vec<String>,
+    work: F,
+) -> Result<(T, Access), ApiError>
+where
+    F: for<'t> FnOnce(
+        &'t sea_orm::DatabaseTransaction,
+    ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>,
+{
+    let now = chrono::Utc::now();
     let txn = match auth.begin().await {
         Ok(t) => t,
         Err(e) => {
@@ -211,16 +234,35 @@ where
             return Err(e);
         }
     };
-    match work(&txn).await {
-        Ok(value) => {
+    let work = async {
+        let value = work(&txn).await?;
+        let ids = subjects(&value);
+        let view = if ids.is_empty() {
+            None
+        } else {
+            Some(projection::load(&txn, &auth.identity, &ids, now).await?)
+        };
+        Ok::<_, StoreError>((value, ids, view))
+    };
+    match work.await {
+        Ok((value, ids, view)) => {
             let (pid, n) = count(&value);
-            auth.audit_in(&txn, Ending::permit(pid.or(patient_hint), 200, n))
-                .await?;
+            let consulted = view.is_some();
+            let access = Access {
+                view: view.unwrap_or_default(),
+                now,
+            };
+            let mut ending = Ending::permit(pid.or(patient_hint), 200, n);
+            if consulted {
+                ending.reason = access.audit_reason(auth, &ids);
+                ending.projection_age_ms = Some(access.view.age_ms.unwrap_or(-1));
+            }
+            auth.audit_in(&txn, ending).await?;
             txn.commit()
                 .await
                 .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
             auth.state.gate.relay.notify_one();
-            Ok(value)
+            Ok((value, access))
         }
         Err(e) => {
             let e = store_error(e).with_flavour(auth.flavour);
@@ -229,6 +271,15 @@ where
             Err(e)
         }
     }
+}
+
+fn ids_one(p: &Option<Patient>) -> Vec<String> {
+    p.iter().map(|p| p.id.to_string()).collect()
+}
+
+#[allow(clippy::ptr_arg)] // passed where `Fn(&T)` is expected with T = Vec<Patient>
+fn ids_many(ps: &Vec<Patient>) -> Vec<String> {
+    ps.iter().map(|p| p.id.to_string()).collect()
 }
 
 fn one(p: &Option<Patient>) -> (Option<String>, i32) {
@@ -259,10 +310,11 @@ impl Read {
 }
 
 pub async fn read(auth: &Authorized, id: PatientId) -> Result<Read, ApiError> {
-    let read = audited_read(
+    let (read, access) = audited_patient_read(
         auth,
         Some(id.to_string()),
         |r: &Read| (Some(r.current().id.to_string()), 1),
+        |r: &Read| vec![r.current().id.to_string()],
         move |txn| {
             Box::pin(async move {
                 let record = store::get(txn, id).await?.ok_or(StoreError::NotFound)?;
@@ -275,9 +327,19 @@ pub async fn read(auth: &Authorized, id: PatientId) -> Result<Read, ApiError> {
         },
     )
     .await?;
+    // The merged-away record is shown as its survivor's decision allows.
+    let current = read.current().id.to_string();
+    let withheld = !access.contact(auth, &current).permit;
+    let show = |p: Patient| {
+        let mut p = shown(auth, p);
+        if withheld {
+            p.demographics = p.demographics.redacted();
+        }
+        p
+    };
     Ok(Read {
-        record: shown(auth, read.record),
-        survivor: read.survivor.map(|s| shown(auth, s)),
+        record: show(read.record),
+        survivor: read.survivor.map(show),
     })
 }
 
@@ -285,7 +347,7 @@ pub async fn find_by_nhs_number(
     auth: &Authorized,
     n: NhsNumber,
 ) -> Result<Option<Patient>, ApiError> {
-    let found = audited_read(auth, None, one, move |txn| {
+    let (found, access) = audited_patient_read(auth, None, one, ids_one, move |txn| {
         Box::pin(async move {
             match store::find_by_nhs_number(txn, &n).await? {
                 Some(p) => Ok(Some(store::resolve(txn, p).await?)),
@@ -294,7 +356,7 @@ pub async fn find_by_nhs_number(
         })
     })
     .await?;
-    Ok(found.map(|p| shown(auth, p)))
+    Ok(found.map(|p| access.shown(auth, p)))
 }
 
 pub async fn find_by_local_number(
@@ -302,19 +364,19 @@ pub async fn find_by_local_number(
     assigner: OdsCode,
     value: String,
 ) -> Result<Option<Patient>, ApiError> {
-    let found = audited_read(auth, None, one, move |txn| {
+    let (found, access) = audited_patient_read(auth, None, one, ids_one, move |txn| {
         Box::pin(async move { store::find_by_local_number(txn, &assigner, &value).await })
     })
     .await?;
-    Ok(found.map(|p| shown(auth, p)))
+    Ok(found.map(|p| access.shown(auth, p)))
 }
 
 pub async fn search(auth: &Authorized, q: SearchQuery) -> Result<Vec<Patient>, ApiError> {
-    let found = audited_read(auth, None, many, move |txn| {
+    let (found, access) = audited_patient_read(auth, None, many, ids_many, move |txn| {
         Box::pin(async move { store::search(txn, &q).await })
     })
     .await?;
-    Ok(found.into_iter().map(|p| shown(auth, p)).collect())
+    Ok(found.into_iter().map(|p| access.shown(auth, p)).collect())
 }
 
 pub async fn history(
@@ -322,34 +384,38 @@ pub async fn history(
     id: PatientId,
 ) -> Result<Vec<store::HistoryEntry>, ApiError> {
     let sees = sees_restricted(auth);
-    audited_read(
+    let ((mut h, restricted), access) = audited_patient_read(
         auth,
         Some(id.to_string()),
-        |h: &Vec<store::HistoryEntry>| (None, i32::try_from(h.len()).unwrap_or(i32::MAX)),
+        |(h, _): &(Vec<store::HistoryEntry>, bool)| {
+            (None, i32::try_from(h.len()).unwrap_or(i32::MAX))
+        },
+        |_| vec![id.to_string()],
         move |txn| {
             Box::pin(async move {
-                let mut h = store::history(txn, id).await?;
+                let h = store::history(txn, id).await?;
                 let restricted = store::get(txn, id)
                     .await?
                     .is_some_and(|p| p.demographics.restricted);
                 if h.is_empty() {
                     return Err(StoreError::NotFound);
                 }
-                // A restricted patient's past locations are as sensitive as the current one.
-                if restricted && !sees {
-                    for v in &mut h {
-                        if let Some(o) = v.demographics.as_object_mut() {
-                            o.insert("addresses".into(), serde_json::json!([]));
-                            o.insert("telecom".into(), serde_json::json!([]));
-                            o.insert("general_practice".into(), serde_json::Value::Null);
-                        }
-                    }
-                }
-                Ok(h)
+                Ok((h, restricted))
             })
         },
     )
-    .await
+    .await?;
+    // Past locations are as sensitive as the current one.
+    if (restricted && !sees) || !access.contact(auth, &id.to_string()).permit {
+        for v in &mut h {
+            if let Some(o) = v.demographics.as_object_mut() {
+                o.insert("addresses".into(), serde_json::json!([]));
+                o.insert("telecom".into(), serde_json::json!([]));
+                o.insert("general_practice".into(), serde_json::Value::Null);
+            }
+        }
+    }
+    Ok(h)
 }
 
 /// Audits a request that was refused before any work (bad parameters): one record.
@@ -370,7 +436,7 @@ pub async fn match_patient(
     limit: usize,
 ) -> Result<Vec<crate::matching::Candidate>, ApiError> {
     let model = model_for(auth).await?;
-    let found = audited_read(
+    let (found, access) = audited_patient_read(
         auth,
         None,
         |c: &Vec<crate::matching::Candidate>| {
@@ -381,6 +447,7 @@ pub async fn match_patient(
             };
             (id, i32::try_from(c.len()).unwrap_or(i32::MAX))
         },
+        |c: &Vec<crate::matching::Candidate>| c.iter().map(|c| c.patient.id.to_string()).collect(),
         move |txn| {
             Box::pin(async move {
                 let candidates = candidates_for(txn, &probe).await?;
@@ -389,7 +456,13 @@ pub async fn match_patient(
         },
     )
     .await?;
-    Ok(shown_candidates(auth, found))
+    Ok(found
+        .into_iter()
+        .map(|mut c| {
+            c.patient = access.shown(auth, c.patient);
+            c
+        })
+        .collect())
 }
 
 async fn candidates_for(

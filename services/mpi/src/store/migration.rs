@@ -11,6 +11,8 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_audit::CreateAuditLog),
             Box::new(CreatePatients),
             Box::new(CreateMergesAndReviews),
+            Box::new(tessera_audit::AddProjectionAge),
+            Box::new(tessera_access::projection::CreateAccessProjection),
         ]
     }
 }

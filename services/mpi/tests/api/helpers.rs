@@ -34,6 +34,8 @@ pub async fn test_config(tenants: &[String], idp: &kit::TestIdp, kafka: &KafkaSe
     config.auth = idp.auth_config();
     config.tenancy.only = Some(tenants.to_vec());
     config.shutdown_grace_seconds = 5;
+    // Each test app is its own deployment: its own consumer groups.
+    config.consumer_group_prefix = format!("mpi-test-{}", uuid::Uuid::new_v4());
     config
 }
 
