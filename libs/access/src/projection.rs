@@ -27,7 +27,7 @@ pub mod types {
     pub const SEAL_REMOVED: &str = "uk.nhs.tessera.access.SealRemoved.v1";
     pub const SHARING_CONSENT_SET: &str = "uk.nhs.tessera.access.SharingConsentSet.v1";
     pub const HEARTBEAT: &str = "uk.nhs.tessera.access.Heartbeat.v1";
-    pub const BREAK_GLASS_ALERT: &str = "uk.nhs.tessera.access.BreakGlassAlert.v1";
+    pub const ACCESS_ALERT: &str = "uk.nhs.tessera.access.AccessAlert.v1";
 }
 
 /// The consumers a service runs to keep its projection: one per access stream, in consumer
@@ -146,7 +146,11 @@ SELECT
         };
         let entry = view.patients.entry(patient).or_default();
         // The latest grant counts.
-        if entry.break_glass.as_ref().is_none_or(|b| b.expires < expires) {
+        if entry
+            .break_glass
+            .as_ref()
+            .is_none_or(|b| b.expires < expires)
+        {
             entry.break_glass = Some(BreakGlass {
                 user: who.user_id.clone(),
                 expires,
@@ -159,7 +163,11 @@ SELECT
         };
         let list = |v: &serde_json::Value| -> Vec<String> {
             v.as_array()
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let nominated = Nominated {
@@ -215,10 +223,14 @@ async fn exec(
     sql: &str,
     values: Vec<sea_orm::Value>,
 ) -> Result<(), String> {
-    txn.execute(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 impl ProjectionHandler {

@@ -145,6 +145,45 @@ impl<S: HasGate> Caller<S> {
         activity: &str,
         flavour: Flavour,
     ) -> Result<Authorized<S>, ApiError> {
+        self.authorize_with(action, flavour, |who| {
+            if who.has(activity) {
+                Ok(())
+            } else {
+                Err((
+                    "access.activity",
+                    format!("the selected role lacks activity {activity}"),
+                ))
+            }
+        })
+        .await
+    }
+
+    /// As [`Caller::authorize`], for actions that a job role permits (the privacy officer's).
+    pub async fn authorize_job_role(
+        self,
+        action: &'static str,
+        roles: &[String],
+        flavour: Flavour,
+    ) -> Result<Authorized<S>, ApiError> {
+        self.authorize_with(action, flavour, |who| {
+            if roles.iter().any(|r| r == &who.role.job_role) {
+                Ok(())
+            } else {
+                Err((
+                    "access.job-role",
+                    format!("this needs one of the job roles {}", roles.join(", ")),
+                ))
+            }
+        })
+        .await
+    }
+
+    async fn authorize_with(
+        self,
+        action: &'static str,
+        flavour: Flavour,
+        permits: impl FnOnce(&Identity) -> Result<(), (&'static str, String)>,
+    ) -> Result<Authorized<S>, ApiError> {
         let identity = match &self.identity {
             Ok(i) => i.clone(),
             Err(e) => {
@@ -226,13 +265,8 @@ impl<S: HasGate> Caller<S> {
                 .inc();
             return Err(ApiError::throttled(t.retry_after_seconds).with_flavour(flavour));
         }
-        if !authorized.identity.has(activity) {
-            let err = ApiError::new(
-                StatusCode::FORBIDDEN,
-                "access.activity",
-                format!("the selected role lacks activity {activity}"),
-            )
-            .with_flavour(flavour);
+        if let Err((code, detail)) = permits(&authorized.identity) {
+            let err = ApiError::new(StatusCode::FORBIDDEN, code, detail).with_flavour(flavour);
             authorized.audit(Ending::from_error(None, &err)).await?;
             return Err(err);
         }
@@ -379,7 +413,9 @@ impl<S: HasGate> Authorized<S> {
         format!(
             "{}:{}:{}:{}",
             self.state.gate().service,
-            self.tenant, self.identity.user_id, self.action
+            self.tenant,
+            self.identity.user_id,
+            self.action
         )
     }
 }

@@ -1,9 +1,9 @@
 //! One error type for every service's HTTP layer, mapped once to a response: RFC 9457 problem details for
 //! the JSON API, `OperationOutcome` for FHIR. A 500 tells the client nothing about the cause;
 //! the cause is logged (it never contains patient data: store errors carry ids and codes).
-use serde::Serialize;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use std::fmt;
 
 /// One invalid field: where (a path in the JSON representation), a stable code, and words.
@@ -15,7 +15,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
@@ -188,4 +192,3 @@ impl ResponseError for ApiError {
         }
     }
 }
-

@@ -3,12 +3,14 @@
 //! - [`TenantDb`]: one pool per service, and transactions scoped to one tenant's schema before
 //!   any statement runs;
 //! - [`migrate_tenant`]: create and migrate a tenant's schema, once, even with many replicas;
+//! - [`health`]: the readiness checks every service makes (database, broker, tenants);
 //! - [`TenantRegistry`]: the tenants this process knows, fed by the compacted topic
 //!   `tessera.platform.tenants`, each provisioned by the service's own [`Provisioner`].
 //!
 //! It must never let a statement run against a tenant's data outside its scope.
 
 mod db;
+pub mod health;
 mod id;
 mod registry;
 

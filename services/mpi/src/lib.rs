@@ -9,7 +9,6 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod events;
-mod health;
 pub mod matching;
 mod mllp;
 pub mod models;

@@ -2,7 +2,6 @@
 //! registry feed, side by side under one supervisor. Tests build it the same way, on port 0.
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::health;
 use crate::provision::MpiProvisioner;
 use actix_web::{middleware, web, App, HttpServer};
 use std::net::TcpListener;
@@ -14,6 +13,7 @@ use tessera_bootstrap::{Metrics, Readiness, Shutdown, Supervisor};
 use tessera_edge::gate::Gate;
 use tessera_edge::{Idempotency, RateLimiter};
 use tessera_events::Relay;
+use tessera_tenancy::health;
 use tessera_tenancy::{
     migrate_schema, run_registry_feed, TenantDb, TenantId, TenantRegistry, PLATFORM_SCHEMA,
 };

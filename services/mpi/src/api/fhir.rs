@@ -459,7 +459,11 @@ fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
         Some(g) => Some(
             tessera_nhs::AdministrativeSex::parse(&g)
                 .map_err(|e| {
-                    super::problem::validation(vec![fe("administrative_sex", "code", &e.to_string())])
+                    super::problem::validation(vec![fe(
+                        "administrative_sex",
+                        "code",
+                        &e.to_string(),
+                    )])
                 })?
                 .as_str()
                 .to_string(),

@@ -684,11 +684,13 @@ pub async fn decide_review(
                 Some(s) if s == low => (low, high),
                 Some(s) if s == high => (high, low),
                 Some(_) => {
-                    return Err(super::problem::validation(vec![crate::domain::FieldError {
-                        field: "survivor".into(),
-                        code: "not-in-pair".into(),
-                        message: "the survivor must be one of the pair".into(),
-                    }]))
+                    return Err(super::problem::validation(vec![
+                        crate::domain::FieldError {
+                            field: "survivor".into(),
+                            code: "not-in-pair".into(),
+                            message: "the survivor must be one of the pair".into(),
+                        },
+                    ]))
                 }
             };
             let (m, _) = merge_in(txn, &tenant, &trace, keep, gone, Some(review), &user).await?;

@@ -1,11 +1,11 @@
 //! Readiness: the database answers, the broker answers, and every tenant this deployment
 //! serves is provisioned.
+use crate::{KafkaSettings, TenantDb, TenantRegistry, TenantState};
 use futures::future::BoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::ReadinessCheck;
-use tessera_tenancy::{KafkaSettings, TenantDb, TenantRegistry, TenantState};
 
 pub struct Database(pub TenantDb);
 

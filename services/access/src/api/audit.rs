@@ -1,0 +1,254 @@
+//! The audit store over HTTP, for the privacy officer: search, verify, "who has looked at
+//! this patient's record", and FHIR `AuditEvent` search.
+use super::support::{audited, invalid, patient_id, refuse, Caller};
+use crate::store::{self, AuditFilter, StoredAudit};
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use tessera_audit::chain::{self, Finding};
+use tessera_edge::problem::{ApiError, Flavour};
+
+fn time(field: &str, s: Option<&String>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match s {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| invalid(field, "date-time", "an RFC 3339 date-time")),
+    }
+}
+
+fn filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
+    let outcome = q.get("outcome").cloned();
+    if outcome
+        .as_deref()
+        .is_some_and(|o| !["permit", "deny", "error"].contains(&o))
+    {
+        return Err(invalid("outcome", "code", "permit, deny or error"));
+    }
+    Ok(AuditFilter {
+        patient_id: q.get("patient_id").map(|p| patient_id(p)).transpose()?,
+        user_id: q.get("user_id").cloned(),
+        from: time("from", q.get("from"))?,
+        to: time("to", q.get("to"))?,
+        outcome,
+        limit: q
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(100)
+            .clamp(1, 1000),
+    })
+}
+
+pub async fn search(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    q: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize_job_role(
+            "audit.search",
+            &state.config.roles.privacy_job_roles,
+            Flavour::Json,
+        )
+        .await?;
+    let f = match filter(&q) {
+        Ok(f) => f,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let patient = f.patient_id.clone();
+    let rows = audited(&auth, patient, move |txn| {
+        Box::pin(async move { store::search_audit(txn, &f).await })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": rows.len(), "records": rows })))
+}
+
+pub async fn verify(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize_job_role(
+            "audit.verify",
+            &state.config.roles.privacy_job_roles,
+            Flavour::Json,
+        )
+        .await?;
+    let links = audited(&auth, None, |txn| {
+        Box::pin(async move { store::audit_links(txn).await })
+    })
+    .await?;
+    let findings: Vec<serde_json::Value> = chain::verify(&links)
+        .into_iter()
+        .map(|f| match f {
+            Finding::Edited { seq } => serde_json::json!({ "finding": "edited", "seq": seq }),
+            Finding::Missing { from, to } => {
+                serde_json::json!({ "finding": "missing", "from": from, "to": to })
+            }
+            Finding::OutOfPlace { seq } => {
+                serde_json::json!({ "finding": "out-of-place", "seq": seq })
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "records": links.len(),
+        "head": links.last().map(|l| hex::encode(l.hash)),
+        "intact": findings.is_empty(),
+        "findings": findings,
+    })))
+}
+
+pub async fn who_looked(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize_job_role(
+            "audit.who-looked",
+            &state.config.roles.privacy_job_roles,
+            Flavour::Json,
+        )
+        .await?;
+    let patient = match patient_id(&path) {
+        Ok(p) => p,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let pid = patient.clone();
+    let report = audited(&auth, Some(patient.clone()), move |txn| {
+        Box::pin(async move { store::who_looked(txn, &pid).await })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "patient_id": patient, "viewers": report })))
+}
+
+fn audit_event(r: &StoredAudit) -> serde_json::Value {
+    let outcome = match r.outcome.as_str() {
+        "permit" => "0",
+        "deny" => "4",
+        _ => "8",
+    };
+    let mut entity = Vec::new();
+    if let Some(p) = &r.patient_id {
+        entity.push(serde_json::json!({ "what": { "reference": format!("Patient/{p}") } }));
+    }
+    serde_json::json!({
+        "resourceType": "AuditEvent",
+        "id": r.event_id,
+        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest" },
+        "subtype": [{ "system": "https://tessera.nhs.uk/CodeSystem/audit-action", "code": r.action }],
+        "recorded": r.occurred_at.to_rfc3339(),
+        "outcome": outcome,
+        "outcomeDesc": r.reason,
+        "agent": [{
+            "who": { "identifier": { "system": "https://fhir.nhs.uk/Id/sds-user-id", "value": r.user_id } },
+            "role": [{ "coding": [{ "system": "https://fhir.nhs.uk/CodeSystem/NHSJobRoleCode", "code": r.role_code }] }],
+            "requestor": true,
+        }],
+        "source": { "observer": { "display": format!("tessera-{}", r.service) } },
+        "entity": entity,
+    })
+}
+
+/// FHIR `AuditEvent` search: `patient`, `agent` (user id), `date` (`geYYYY-MM-DD…` /
+/// `ltYYYY-MM-DD…`, repeatable as `date=ge…&date=lt…` or comma-free single), `outcome`
+/// (0, 4, 8), `_count`.
+pub async fn fhir_search(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize_job_role(
+            "audit.fhir-search",
+            &state.config.roles.privacy_job_roles,
+            Flavour::Fhir,
+        )
+        .await?;
+    let pairs: Vec<(String, String)> =
+        match web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+            Ok(q) => q.into_inner(),
+            Err(_) => {
+                return refuse(
+                    &auth,
+                    None,
+                    ApiError::bad_request("unreadable query").with_flavour(Flavour::Fhir),
+                )
+                .await
+            }
+        };
+    let mut q: HashMap<String, String> = HashMap::new();
+    let mut bad = None;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "patient" => {
+                q.insert(
+                    "patient_id".into(),
+                    v.trim_start_matches("Patient/").to_string(),
+                );
+            }
+            "agent" => {
+                q.insert("user_id".into(), v);
+            }
+            "_count" => {
+                q.insert("limit".into(), v);
+            }
+            "outcome" => {
+                let o = match v.as_str() {
+                    "0" => "permit",
+                    "4" => "deny",
+                    "8" => "error",
+                    _ => "?",
+                };
+                q.insert("outcome".into(), o.into());
+            }
+            "date" => {
+                let (prefix, value) = v.split_at(v.len().min(2));
+                let value = if value.len() == 8 {
+                    format!("{value}T00:00:00Z")
+                } else {
+                    value.to_string()
+                };
+                match prefix {
+                    "ge" | "gt" => q.insert("from".into(), value),
+                    "le" | "lt" => q.insert("to".into(), value),
+                    _ => {
+                        bad = Some("date takes ge, gt, le or lt");
+                        None
+                    }
+                };
+            }
+            other => {
+                if !other.starts_with('_') {
+                    bad = Some("supported: patient, agent, date, outcome, _count");
+                }
+            }
+        }
+    }
+    let f = match bad {
+        Some(b) => Err(ApiError::bad_request(b)),
+        None => filter(&q),
+    };
+    let f = match f {
+        Ok(f) => f,
+        Err(e) => return refuse(&auth, None, e.with_flavour(Flavour::Fhir)).await,
+    };
+    let patient = f.patient_id.clone();
+    let rows = audited(&auth, patient, move |txn| {
+        Box::pin(async move { store::search_audit(txn, &f).await })
+    })
+    .await
+    .map_err(|e| e.with_flavour(Flavour::Fhir))?;
+    let entries: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::json!({ "fullUrl": format!("AuditEvent/{}", r.event_id), "resource": audit_event(r), "search": { "mode": "match" } }))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+json")
+        .json(serde_json::json!({
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": entries.len(),
+            "entry": entries,
+        })))
+}

@@ -1,0 +1,289 @@
+//! Seals and the patient's consent directives.
+use super::support::{audited, code, invalid, patient_id, refuse, Caller};
+use crate::store::{self, SealLevel};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use std::collections::HashMap;
+use tessera_edge::problem::{ApiError, Flavour};
+
+const JSON: Flavour = Flavour::Json;
+
+/// `contact`, or `<kind>:<id>` (`document:…`, `encounter:…`).
+fn item(s: &str) -> Result<String, ApiError> {
+    let ok = s == "contact"
+        || s.split_once(':').is_some_and(|(k, id)| {
+            ["document", "encounter", "demographics"].contains(&k)
+                && !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(invalid(
+            "item",
+            "format",
+            "contact, or document:<id>, encounter:<id>, demographics:<group>",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealBody {
+    level: SealLevel,
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+fn nominees(b: &SealBody) -> Result<(Vec<String>, Vec<String>), ApiError> {
+    let users: Result<Vec<_>, _> = b.users.iter().map(|u| code("users", u)).collect();
+    let teams: Result<Vec<_>, _> = b.teams.iter().map(|t| code("teams", t)).collect();
+    let (users, teams) = (users?, teams?);
+    if users.is_empty() && teams.is_empty() {
+        return Err(invalid(
+            "users",
+            "required",
+            "a seal names at least one user or team who may still see the item",
+        ));
+    }
+    Ok((users, teams))
+}
+
+pub async fn put_seal(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<SealBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("seal.set", &state.config.roles.manage_activity, JSON)
+        .await?;
+    let (p, i) = path.into_inner();
+    let checked = patient_id(&p).and_then(|p| Ok((p, item(&i)?, nominees(&body)?)));
+    let (patient, item, (users, teams)) = match checked {
+        Ok(x) => x,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let level = body.level;
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let by = auth.identity.user_id.clone();
+    let pid = patient.clone();
+    let seal = audited(&auth, Some(patient), move |txn| {
+        Box::pin(async move {
+            store::set_seal(
+                txn,
+                &tenant,
+                &pid,
+                &item,
+                level,
+                &users,
+                &teams,
+                None,
+                &by,
+                Some(&trace),
+            )
+            .await
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(seal))
+}
+
+pub async fn delete_seal(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("seal.remove", &state.config.roles.manage_activity, JSON)
+        .await?;
+    let (p, i) = path.into_inner();
+    let (patient, item) = match patient_id(&p).and_then(|p| Ok((p, item(&i)?))) {
+        Ok(x) => x,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let pid = patient.clone();
+    audited(&auth, Some(patient), move |txn| {
+        Box::pin(async move { store::remove_seal(txn, &tenant, &pid, &item, Some(&trace)).await })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn list_seals(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    q: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("seal.list", &state.config.roles.manage_activity, JSON)
+        .await?;
+    let patient = match patient_id(q.get("patient_id").map(String::as_str).unwrap_or("")) {
+        Ok(p) => p,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let pid = patient.clone();
+    let seals = audited(&auth, Some(patient), move |txn| {
+        Box::pin(async move { store::seals_of(txn, &pid).await })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "seals": seals })))
+}
+
+pub async fn get_consent(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("consent.read", &state.config.roles.manage_activity, JSON)
+        .await?;
+    let patient = match patient_id(&path) {
+        Ok(p) => p,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let pid = patient.clone();
+    let c = audited(&auth, Some(patient), move |txn| {
+        Box::pin(async move { store::consent_of(txn, &pid).await })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharingBody {
+    /// `permit` or `forbid`.
+    sharing: String,
+}
+
+pub async fn put_sharing(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<String>,
+    body: web::Json<SharingBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("consent.sharing", &state.config.roles.manage_activity, JSON)
+        .await?;
+    let patient = match patient_id(&path) {
+        Ok(p) => p,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let permit = match body.sharing.as_str() {
+        "permit" => true,
+        "forbid" => false,
+        _ => {
+            let e = invalid("sharing", "code", "permit or forbid");
+            return refuse(&auth, Some(patient), e).await;
+        }
+    };
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let by = auth.identity.user_id.clone();
+    let pid = patient.clone();
+    let id = audited(&auth, Some(patient), move |txn| {
+        Box::pin(
+            async move { store::set_sharing(txn, &tenant, &pid, permit, &by, Some(&trace)).await },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "directive_id": id, "sharing": body.sharing })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NominationBody {
+    item: String,
+    #[serde(flatten)]
+    seal: SealBody,
+}
+
+/// The patient's nomination ("only Dr X and the sexual health team"): a consent directive,
+/// applied as a seal on the item.
+pub async fn nominate(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<String>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "consent.nominate",
+            &state.config.roles.manage_activity,
+            JSON,
+        )
+        .await?;
+    let parsed = serde_json::from_value::<NominationBody>(body.into_inner())
+        .map_err(|e| ApiError::bad_request(format!("body: {e}")));
+    let checked = patient_id(&path).and_then(|p| {
+        let b = parsed?;
+        Ok((p, item(&b.item)?, nominees(&b.seal)?, b.seal.level))
+    });
+    let (patient, item, (users, teams), level) = match checked {
+        Ok(x) => x,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let by = auth.identity.user_id.clone();
+    let pid = patient.clone();
+    let (id, seal) = audited(&auth, Some(patient), move |txn| {
+        Box::pin(async move {
+            store::nominate(
+                txn,
+                &tenant,
+                &pid,
+                &item,
+                level,
+                &users,
+                &teams,
+                &by,
+                Some(&trace),
+            )
+            .await
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "directive_id": id, "seal": seal })))
+}
+
+pub async fn withdraw(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "consent.withdraw",
+            &state.config.roles.manage_activity,
+            JSON,
+        )
+        .await?;
+    let (p, d) = path.into_inner();
+    let checked = patient_id(&p).and_then(|p| {
+        let d = uuid::Uuid::parse_str(&d)
+            .map_err(|_| invalid("id", "format", "a directive id (UUID)"))?;
+        Ok((p, d))
+    });
+    let (patient, id) = match checked {
+        Ok(x) => x,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let tenant = auth.tenant.clone();
+    let trace = auth.trace.clone();
+    let pid = patient.clone();
+    audited(&auth, Some(patient), move |txn| {
+        Box::pin(
+            async move { store::withdraw_directive(txn, &tenant, &pid, id, Some(&trace)).await },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

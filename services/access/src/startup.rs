@@ -1,0 +1,203 @@
+//! Builds the access service from its configuration and runs it: HTTP, outbox relay,
+//! consumers (audit streams, care events), heartbeat and tenant registry feed, under one
+//! supervisor. Tests build it the same way, on port 0.
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::consumers::{self, Purpose};
+use crate::provision::AccessProvisioner;
+use actix_web::{middleware, web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_access::{JwtVerifier, Revocations};
+use tessera_audit::PlatformMigrator;
+use tessera_bootstrap::{Metrics, Readiness, Shutdown, Supervisor};
+use tessera_edge::gate::Gate;
+use tessera_edge::RateLimiter;
+use tessera_events::{run_consumer, Handler, Relay};
+use tessera_tenancy::{
+    health, migrate_schema, run_registry_feed, TenantDb, TenantId, TenantRegistry, PLATFORM_SCHEMA,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("listening on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error("database: {0}")]
+    Db(#[from] tessera_tenancy::DbError),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("auth: {0}")]
+    Auth(#[from] tessera_access::AuthError),
+    #[error("metrics: {0}")]
+    Metrics(String),
+    #[error("kafka: {0}")]
+    Kafka(String),
+    #[error("config: {0}")]
+    Config(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    relay: Relay,
+    registry: Arc<TenantRegistry>,
+    provisioner: Arc<AccessProvisioner>,
+    config: Config,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let addr = format!("{}:{}", config.http.host, config.http.port);
+        let listener = TcpListener::bind(&addr).map_err(|e| StartupError::Bind(addr.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(addr, e))?
+            .port();
+        let db = TenantDb::connect(&config.database_url, config.database_max_connections).await?;
+        migrate_schema::<PlatformMigrator>(&config.database_url, PLATFORM_SCHEMA).await?;
+        let redis =
+            redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?)
+                .await?;
+        let verifier = Arc::new(JwtVerifier::new(config.auth.clone()).await?);
+        let metrics = Metrics::new("access").map_err(|e| StartupError::Metrics(e.to_string()))?;
+        let registry = TenantRegistry::new();
+        let relay = Relay::new(db.clone(), &config.kafka, registry.clone(), metrics.clone())
+            .map_err(StartupError::Kafka)?;
+        let only = match &config.tenancy.only {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|s| TenantId::parse(s).map_err(|e| StartupError::Config(e.to_string())))
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        let provisioner = Arc::new(AccessProvisioner {
+            database_url: config.database_url.clone(),
+            kafka: config.kafka.clone(),
+            only,
+        });
+        let readiness = Readiness::new()
+            .with(Arc::new(health::Database(db.clone())))
+            .with(Arc::new(
+                health::Broker::new(&config.kafka).map_err(StartupError::Kafka)?,
+            ))
+            .with(Arc::new(health::Tenants(registry.clone())));
+        let state = web::Data::new(AppState {
+            gate: Gate {
+                service: "access",
+                db,
+                registry: registry.clone(),
+                verifier,
+                revocations: Revocations::new(redis.clone()),
+                rate_limiter: RateLimiter::new(redis, "access", config.rate_limit.clone()),
+                metrics: metrics.clone(),
+                relay: relay.waker(),
+            },
+            config: config.clone(),
+        });
+        let readiness = web::Data::new(readiness);
+        let metrics_data = web::Data::new(metrics);
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(readiness.clone())
+                .app_data(metrics_data.clone())
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .app_data(web::JsonConfig::default().error_handler(|e, _| {
+                    tessera_edge::problem::ApiError::bad_request(format!("body: {e}")).into()
+                }))
+                .wrap(middleware::from_fn(tessera_bootstrap::http::observe))
+                .configure(tessera_bootstrap::http::operational_routes)
+                .configure(api::routes)
+        })
+        .workers(config.http.workers.max(1))
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace_seconds)
+        .listen(listener)
+        .map_err(|e| StartupError::Bind(format!("port {port}"), e))?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            relay,
+            registry,
+            provisioner,
+            config,
+            state: app_state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn registry(&self) -> Arc<TenantRegistry> {
+        self.registry.clone()
+    }
+
+    /// Runs until `shutdown` (or until a task fails), then drains.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+        let mut sup = Supervisor::new(shutdown.clone())
+            .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
+        let handle = self.server.handle();
+        let stopper = shutdown.clone();
+        sup.spawn("http", async move {
+            let server = self.server;
+            tokio::select! {
+                r = server => r.map_err(|e| e.to_string()),
+                _ = stopper.wait() => {
+                    handle.stop(true).await;
+                    Ok(())
+                }
+            }
+        });
+        sup.spawn("outbox-relay", self.relay.run(shutdown.clone()));
+        let gate = &self.state.gate;
+        for (spec, purpose) in consumers::specs(&self.config.consumer_group_prefix) {
+            let (name, handler): (&'static str, Arc<dyn Handler>) = match purpose {
+                Purpose::AuditStore => ("audit-store-consumer", Arc::new(consumers::AuditStore)),
+                Purpose::CareEvents => (
+                    "care-event-consumer",
+                    Arc::new(consumers::CareEvents {
+                        default_grace_days: self.config.relationships.default_grace_days,
+                    }),
+                ),
+            };
+            sup.spawn(
+                name,
+                run_consumer(
+                    self.config.kafka.clone(),
+                    spec,
+                    gate.db.clone(),
+                    self.registry.clone(),
+                    handler,
+                    gate.metrics.clone(),
+                    shutdown.clone(),
+                ),
+            );
+        }
+        sup.spawn(
+            "heartbeat",
+            crate::heartbeat::Heartbeat {
+                db: gate.db.clone(),
+                registry: self.registry.clone(),
+                relay: gate.relay.clone(),
+                every: Duration::from_secs(self.config.heartbeat_seconds.max(1)),
+            }
+            .run(shutdown.clone()),
+        );
+        sup.spawn(
+            "tenant-registry",
+            run_registry_feed(
+                self.config.kafka.clone(),
+                self.registry.clone(),
+                self.provisioner.clone(),
+                shutdown.clone(),
+            ),
+        );
+        sup.run().await
+    }
+}

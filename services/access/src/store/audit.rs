@@ -1,0 +1,186 @@
+//! The audit store: each trust's audit records from every service, appended to a hash chain
+//! (`libs/audit::chain`) in arrival order, searchable by patient, user, time and outcome.
+use super::StoreError;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
+use serde::Serialize;
+use tessera_audit::chain::{self, Link};
+use tessera_proto::audit::v1::AuditRecord;
+
+fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+fn hash32(v: Vec<u8>) -> Result<chain::Hash, StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
+}
+
+/// Appends one record (its Protobuf bytes as received) after the tenant's newest. A record
+/// whose event id is already stored is not appended again. Returns the new sequence number.
+pub async fn append_audit(
+    txn: &DatabaseTransaction,
+    event_id: &str,
+    payload: Vec<u8>,
+    record: &AuditRecord,
+) -> Result<Option<i64>, StoreError> {
+    // One appender per tenant at a time: the chain has one head.
+    txn.execute(stmt(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_store'))",
+        vec![],
+    ))
+    .await?;
+    if txn
+        .query_one(stmt(
+            "SELECT 1 AS one FROM audit_store WHERE event_id = $1",
+            vec![event_id.into()],
+        ))
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let head = txn
+        .query_one(stmt(
+            "SELECT seq, hash FROM audit_store ORDER BY seq DESC LIMIT 1",
+            vec![],
+        ))
+        .await?;
+    let prev = match head {
+        Some(r) => Some(Link {
+            seq: r.try_get("", "seq")?,
+            event_id: String::new(),
+            payload: Vec::new(),
+            prev_hash: chain::GENESIS,
+            hash: hash32(r.try_get("", "hash")?)?,
+        }),
+        None => None,
+    };
+    let link = chain::append(prev.as_ref(), event_id, payload);
+    let occurred = DateTime::parse_from_rfc3339(&record.occurred_at)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    txn.execute(stmt(
+        "INSERT INTO audit_store (seq, event_id, payload, prev_hash, hash, occurred_at, service,
+                                  user_id, role_code, patient_id, action, outcome, reason, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        vec![
+            link.seq.into(),
+            link.event_id.clone().into(),
+            link.payload.clone().into(),
+            link.prev_hash.to_vec().into(),
+            link.hash.to_vec().into(),
+            occurred.into(),
+            record.service.clone().into(),
+            record.user_id.clone().into(),
+            record.role_code.clone().into(),
+            opt(&record.patient_id).into(),
+            record.action.clone().into(),
+            record.outcome.clone().into(),
+            record.reason.clone().into(),
+            record.status.into(),
+        ],
+    ))
+    .await?;
+    Ok(Some(link.seq))
+}
+
+/// Every stored link of the tenant, in sequence order, for `chain::verify`.
+pub async fn audit_links<C: ConnectionTrait>(db: &C) -> Result<Vec<Link>, StoreError> {
+    let rows = db
+        .query_all(stmt(
+            "SELECT seq, event_id, payload, prev_hash, hash FROM audit_store ORDER BY seq",
+            vec![],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Link {
+                seq: r.try_get("", "seq")?,
+                event_id: r.try_get("", "event_id")?,
+                payload: r.try_get("", "payload")?,
+                prev_hash: hash32(r.try_get("", "prev_hash")?)?,
+                hash: hash32(r.try_get("", "hash")?)?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub patient_id: Option<String>,
+    pub user_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct StoredAudit {
+    pub seq: i64,
+    pub event_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub service: String,
+    pub user_id: String,
+    pub role_code: String,
+    pub patient_id: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub reason: String,
+    pub status: i32,
+}
+
+pub async fn search_audit<C: ConnectionTrait>(
+    db: &C,
+    f: &AuditFilter,
+) -> Result<Vec<StoredAudit>, StoreError> {
+    Ok(StoredAudit::find_by_statement(stmt(
+        "SELECT seq, event_id, occurred_at, service, user_id, role_code, patient_id, action,
+                outcome, reason, status
+           FROM audit_store
+          WHERE ($1::text IS NULL OR patient_id = $1)
+            AND ($2::text IS NULL OR user_id = $2)
+            AND ($3::timestamptz IS NULL OR occurred_at >= $3)
+            AND ($4::timestamptz IS NULL OR occurred_at < $4)
+            AND ($5::text IS NULL OR outcome = $5)
+          ORDER BY occurred_at DESC, seq DESC
+          LIMIT $6",
+        vec![
+            f.patient_id.clone().into(),
+            f.user_id.clone().into(),
+            f.from.into(),
+            f.to.into(),
+            f.outcome.clone().into(),
+            f.limit.into(),
+        ],
+    ))
+    .all(db)
+    .await?)
+}
+
+/// "Who has looked at this patient's record": each user and role, how often, when first and
+/// last, with what actions and outcomes.
+pub async fn who_looked<C: ConnectionTrait>(
+    db: &C,
+    patient_id: &str,
+) -> Result<serde_json::Value, StoreError> {
+    let row = db
+        .query_one(stmt(
+            "SELECT coalesce(json_agg(x ORDER BY x.last_at DESC), '[]'::json)::text AS report FROM (
+               SELECT user_id, role_code, count(*) AS requests,
+                      min(occurred_at) AS first_at, max(occurred_at) AS last_at,
+                      array_agg(DISTINCT action) AS actions,
+                      array_agg(DISTINCT outcome) AS outcomes,
+                      array_agg(DISTINCT service) AS services,
+                      bool_or(reason = 'ok-break-glass') AS used_break_glass
+                 FROM audit_store WHERE patient_id = $1
+                GROUP BY user_id, role_code) x",
+            vec![patient_id.into()],
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let text: String = row.try_get("", "report")?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
