@@ -36,6 +36,8 @@ pub struct TokenRequest {
     pub ttl_seconds: i64,
     /// Defaults to a new session id.
     pub session_id: Option<String>,
+    /// Workgroups (teams) of the role.
+    pub workgroups: Vec<String>,
 }
 
 impl TokenRequest {
@@ -47,7 +49,14 @@ impl TokenRequest {
             activities: activities.iter().map(|a| a.to_string()).collect(),
             ttl_seconds: 3600,
             session_id: None,
+            workgroups: Vec::new(),
         }
+    }
+
+    /// The role's workgroups (teams).
+    pub fn in_teams(mut self, teams: &[&str]) -> Self {
+        self.workgroups = teams.iter().map(|t| t.to_string()).collect();
+        self
     }
 }
 
@@ -141,7 +150,7 @@ impl DevIdp {
                 role_code: format!("S8000:G8000:{}", req.job_role),
                 role_name: String::new(),
                 activity_codes: req.activities.clone(),
-                workgroups_codes: vec![],
+                workgroups_codes: req.workgroups.clone(),
             }],
             name: None,
         }

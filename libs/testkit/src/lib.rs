@@ -252,3 +252,47 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Publishes one event as a service's relay would: CloudEvents headers, Protobuf payload.
+/// For events whose producing service does not exist yet (e.g. a referral accepted, before
+/// the referrals service), so that the consuming service is tested end to end through the
+/// broker. Creates the topic if it is missing.
+pub async fn produce(
+    kafka: &KafkaSettings,
+    topic: &str,
+    key: &str,
+    ce_type: &str,
+    payload: Vec<u8>,
+) -> String {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    kafka
+        .ensure_topics(&[topic.to_string()], false)
+        .await
+        .unwrap();
+    let producer: FutureProducer = kafka
+        .client_config()
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap();
+    let id = uuid::Uuid::now_v7().to_string();
+    let headers = tessera_events::CloudEventHeaders {
+        id: id.clone(),
+        r#type: ce_type.into(),
+        source: "/tessera/test".into(),
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        subject: Some(key.into()),
+        traceparent: None,
+    };
+    producer
+        .send(
+            FutureRecord::to(topic)
+                .key(key)
+                .payload(&payload)
+                .headers(headers.to_kafka()),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+    id
+}

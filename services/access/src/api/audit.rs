@@ -204,7 +204,7 @@ pub async fn fhir_search(
             }
             "date" => {
                 let (prefix, value) = v.split_at(v.len().min(2));
-                let value = if value.len() == 8 {
+                let value = if value.len() == 10 {
                     format!("{value}T00:00:00Z")
                 } else {
                     value.to_string()

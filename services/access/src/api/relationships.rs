@@ -36,7 +36,7 @@ pub async fn put_team(
     let t = audited(&auth, None, move |txn| {
         Box::pin(async move {
             store::upsert_team(txn, &team, name.trim()).await?;
-            Ok(store::teams(txn, Some(&team)).await?)
+            store::teams(txn, Some(&team)).await
         })
     })
     .await?;

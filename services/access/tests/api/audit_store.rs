@@ -1,0 +1,189 @@
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tessera_testkit as kit;
+
+/// Requests to the access service leave audit records, which flow through the broker back
+/// into its audit store: a real chain to verify, search and tamper with.
+async fn with_records(app: &TestApp, n: i64) -> String {
+    let p = patient();
+    let dr = app.clinician(0, "dr-a");
+    let other = app.clinician(0, "dr-b");
+    for i in 0..n {
+        let who = if i % 3 == 0 { &other } else { &dr };
+        let (s, _) = app
+            .send(
+                Method::GET,
+                &format!("/relationships?patient_id={p}"),
+                who,
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    let schema = app.schema(0);
+    let all_in = kit::wait_until(Duration::from_secs(20), || async {
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {schema}.audit_store WHERE patient_id = '{p}'"
+        ))
+        .await
+            >= n
+    })
+    .await;
+    assert!(all_in, "the audit records never reached the store");
+    p
+}
+
+async fn verify(app: &TestApp) -> Value {
+    let (s, v) = app
+        .send(Method::GET, "/audit/verify", &app.privacy_officer(0), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn verify_names_exactly_the_record_edited_deleted_or_reordered_in_the_database() {
+    let app = TestApp::spawn(1).await;
+    with_records(&app, 10).await;
+    let v = verify(&app).await;
+    assert_eq!(v["intact"], true, "{v}");
+    assert!(v["records"].as_i64().unwrap() >= 10);
+    let t = format!("{}.audit_store", app.schema(0));
+    // The store refuses changes through SQL while its trigger stands...
+    let refused = app
+        .db
+        .execute_unprepared(&format!("UPDATE {t} SET reason = 'x' WHERE seq = 1"))
+        .await;
+    assert!(refused.is_err(), "the audit store accepted an update");
+    use sea_orm::ConnectionTrait as _;
+    // ...so a tamperer with superuser rights drops it first.
+    app.exec(&format!(
+        "ALTER TABLE {t} DISABLE TRIGGER audit_store_append_only"
+    ))
+    .await;
+
+    // Edit one record's content.
+    app.exec(&format!(
+        "UPDATE {t} SET payload = payload || '\\x00'::bytea WHERE seq = 5"
+    ))
+    .await;
+    assert_eq!(
+        verify(&app).await["findings"],
+        json!([{ "finding": "edited", "seq": 5 }])
+    );
+    app.exec(&format!(
+        "UPDATE {t} SET payload = substring(payload from 1 for length(payload) - 1) WHERE seq = 5"
+    ))
+    .await;
+    assert_eq!(verify(&app).await["intact"], true);
+
+    // Delete one.
+    app.exec(&format!(
+        "CREATE TABLE {t}_saved AS SELECT * FROM {t} WHERE seq = 7"
+    ))
+    .await;
+    app.exec(&format!("DELETE FROM {t} WHERE seq = 7")).await;
+    assert_eq!(
+        verify(&app).await["findings"],
+        json!([{ "finding": "missing", "from": 7, "to": 7 }])
+    );
+    app.exec(&format!("INSERT INTO {t} SELECT * FROM {t}_saved"))
+        .await;
+    assert_eq!(verify(&app).await["intact"], true);
+
+    // Reorder two: swap the records stored at 3 and 4.
+    app.exec(&format!("UPDATE {t} SET seq = -3 WHERE seq = 3"))
+        .await;
+    app.exec(&format!("UPDATE {t} SET seq = 3 WHERE seq = 4"))
+        .await;
+    app.exec(&format!("UPDATE {t} SET seq = 4 WHERE seq = -3"))
+        .await;
+    assert_eq!(
+        verify(&app).await["findings"],
+        json!([{ "finding": "out-of-place", "seq": 3 }, { "finding": "out-of-place", "seq": 4 }])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_store_answers_who_looked_search_and_fhir_auditevent() {
+    let app = TestApp::spawn(1).await;
+    let p = with_records(&app, 6).await;
+    let po = app.privacy_officer(0);
+    let (s, r) = app
+        .send(
+            Method::GET,
+            &format!("/patients/{p}/access-report"),
+            &po,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let viewers = r["viewers"].as_array().unwrap();
+    let count = |u: &str| {
+        viewers
+            .iter()
+            .find(|v| v["user_id"] == u)
+            .map(|v| v["requests"].as_i64().unwrap())
+    };
+    assert_eq!((count("dr-a"), count("dr-b")), (Some(4), Some(2)), "{r}");
+    assert_eq!(viewers[0]["actions"], json!(["relationship.list"]));
+    let (_, r) = app
+        .send(
+            Method::GET,
+            &format!("/audit?patient_id={p}&user_id=dr-b"),
+            &po,
+            None,
+        )
+        .await;
+    assert_eq!(r["count"], 2);
+    let (_, r) = app
+        .send(
+            Method::GET,
+            &format!("/audit?patient_id={p}&outcome=deny"),
+            &po,
+            None,
+        )
+        .await;
+    assert_eq!(r["count"], 0);
+    let (s, r) = app
+        .send(Method::GET, "/audit?from=yesterday", &po, None)
+        .await;
+    assert_eq!((s, r["errors"][0]["field"].as_str()), (422, Some("from")));
+    let (s, b) = app
+        .send(
+            Method::GET,
+            &format!("/fhir/AuditEvent?patient=Patient/{p}&agent=dr-a&date=ge2020-01-01"),
+            &po,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["resourceType"], "Bundle");
+    assert_eq!(b["total"], 4);
+    let e = &b["entry"][0]["resource"];
+    assert_eq!(e["resourceType"], "AuditEvent");
+    assert_eq!(e["outcome"], "0");
+    assert_eq!(e["entity"][0]["what"]["reference"], format!("Patient/{p}"));
+    assert_eq!(e["agent"][0]["who"]["identifier"]["value"], "dr-a");
+    let (s, o) = app
+        .send(Method::GET, "/fhir/AuditEvent?colour=blue", &po, None)
+        .await;
+    assert_eq!(
+        (s, o["resourceType"].as_str()),
+        (400, Some("OperationOutcome"))
+    );
+    // Not for clinicians.
+    let (s, _) = app
+        .send(
+            Method::GET,
+            &format!("/patients/{p}/access-report"),
+            &app.clinician(0, "dr-a"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    app.stop().await;
+}
