@@ -1,0 +1,250 @@
+//! A platform for end-to-end tests: the MPI and the access service, in-process on free
+//! ports, serving the same fresh trusts, trusting the same test identity provider, talking
+//! through the real broker, PostgreSQL and Redis. Services never depend on each other; this
+//! test crate is the only place both are built together.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::{Client, Method};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tessera_bootstrap::Shutdown;
+use tessera_tenancy::KafkaSettings;
+use tessera_testkit as kit;
+
+pub struct Platform {
+    pub mpi: String,
+    pub access: String,
+    pub client: Client,
+    pub idp: kit::TestIdp,
+    pub kafka: KafkaSettings,
+    pub mpi_db: DatabaseConnection,
+    pub access_db: DatabaseConnection,
+    pub tenants: Vec<String>,
+    shutdown: Shutdown,
+}
+
+/// An answer: status and JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Platform {
+    pub async fn start(n: usize) -> Self {
+        kit::init_logs();
+        let tenants: Vec<String> = (0..n).map(|_| kit::unique_ods()).collect();
+        let kafka = kit::kafka();
+        for t in &tenants {
+            kit::onboard(&kafka, t).await;
+        }
+        let idp = kit::TestIdp::new();
+        let shutdown = Shutdown::new();
+
+        let mut m = tessera_mpi::Config::default();
+        m.http.port = 0;
+        m.database_url = kit::database("tessera_mpi_test").await;
+        m.database_max_connections = 10;
+        m.redis_url = kit::redis_url();
+        m.kafka = kafka.clone();
+        m.auth = idp.auth_config();
+        m.tenancy.only = Some(tenants.clone());
+        m.shutdown_grace_seconds = 5;
+        m.consumer_group_prefix = format!("mpi-e2e-{}", uuid::Uuid::new_v4());
+        m.rate_limit.per_tenant_per_second = 100_000;
+        let mpi_app = tessera_mpi::Application::build(m.clone())
+            .await
+            .expect("mpi builds");
+        let mpi = format!("http://127.0.0.1:{}", mpi_app.port());
+
+        let mut a = tessera_access_service::Config::default();
+        a.http.port = 0;
+        a.database_url = kit::database("tessera_access_test").await;
+        a.database_max_connections = 10;
+        a.redis_url = kit::redis_url();
+        a.kafka = kafka.clone();
+        a.auth = idp.auth_config();
+        a.tenancy.only = Some(tenants.clone());
+        a.shutdown_grace_seconds = 5;
+        a.consumer_group_prefix = format!("access-e2e-{}", uuid::Uuid::new_v4());
+        a.heartbeat_seconds = 1;
+        a.break_glass.min_seconds = 1;
+        let access_app = tessera_access_service::Application::build(a.clone())
+            .await
+            .expect("access builds");
+        let access = format!("http://127.0.0.1:{}", access_app.port());
+        let (s1, s2) = (shutdown.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let _ = mpi_app.run(s1).await;
+        });
+        tokio::spawn(async move {
+            let _ = access_app.run(s2).await;
+        });
+        let me = Self {
+            mpi,
+            access,
+            client: Client::new(),
+            idp,
+            kafka,
+            mpi_db: Database::connect(m.database_url.clone()).await.unwrap(),
+            access_db: Database::connect(a.database_url.clone()).await.unwrap(),
+            tenants,
+            shutdown,
+        };
+        for base in [me.mpi.clone(), me.access.clone()] {
+            let ready = kit::wait_until(Duration::from_secs(30), || async {
+                let Ok(r) = me.client.get(format!("{base}/readyz")).send().await else {
+                    return false;
+                };
+                let v: Value = r.json().await.unwrap_or_default();
+                v["ready"] == json!(true)
+                    && me.tenants.iter().all(|t| {
+                        v.pointer(&format!("/checks/tenants/detail/{t}/state"))
+                            == Some(&json!("ready"))
+                    })
+            })
+            .await;
+            assert!(ready, "{base} never became ready");
+        }
+        me
+    }
+
+    pub fn tenant(&self, i: usize) -> &str {
+        &self.tenants[i]
+    }
+
+    pub fn schema(&self, i: usize) -> String {
+        format!("t_{}", self.tenant(i).to_lowercase())
+    }
+
+    pub fn topic(&self, i: usize, service: &str, stream: &str) -> String {
+        format!(
+            "tessera.{}.{service}.{stream}",
+            self.tenant(i).to_lowercase()
+        )
+    }
+
+    pub fn token(
+        &self,
+        i: usize,
+        user: &str,
+        role: &str,
+        activities: &[&str],
+        teams: &[&str],
+    ) -> String {
+        self.idp
+            .token_for(&kit::Token::new(user, self.tenant(i), role, activities).in_teams(teams))
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        url: String,
+        token: &str,
+        body: Option<Value>,
+        traceparent: Option<&str>,
+    ) -> Answer {
+        let mut r = self.client.request(method, url).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        if let Some(t) = traceparent {
+            r = r.header("traceparent", t);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
+    }
+
+    pub async fn mpi(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(method, format!("{}{path}", self.mpi), token, body, None)
+            .await
+    }
+
+    pub async fn access(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(method, format!("{}{path}", self.access), token, body, None)
+            .await
+    }
+
+    /// Registers a patient in trust `i` with an address, telecom and GP; returns its id.
+    pub async fn register(&self, i: usize, family: &str) -> String {
+        let clerk = self.token(i, "clerk-1", "R8000", &["B0825"], &[]);
+        let a = self
+            .mpi(Method::POST, "/patients", &clerk, Some(json!({
+                "names": [{ "family": family, "given": ["Alex"] }],
+                "birth_date": "1980-05-05",
+                "administrative_sex": "female",
+                "addresses": [{ "lines": ["2 Low Road"], "city": "Leeds", "postcode": "LS2 9JT", "period_start": "2020-01-01" }],
+                "telecom": [{ "system": "phone", "value": "01130000000", "use": "home" }],
+                "general_practice": "A99999"
+            })))
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+        let row = db
+            .query_one(Statement::from_string(DbBackend::Postgres, sql.to_string()))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    /// The MPI's audit record of the request with trace id `trace`, in trust `i`'s schema.
+    pub async fn mpi_audit(&self, i: usize, trace: &str) -> Vec<(String, String, i32)> {
+        self.mpi_db
+            .query_all(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT outcome, reason, status FROM {}.audit_log WHERE trace_id = $1",
+                    self.schema(i)
+                ),
+                [trace.into()],
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.try_get("", "outcome").unwrap(),
+                    r.try_get("", "reason").unwrap(),
+                    r.try_get("", "status").unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A fresh W3C traceparent and its trace id.
+pub fn traceparent() -> (String, String) {
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    (format!("00-{trace_id}-00f067aa0ba902b7-01"), trace_id)
+}
+
+/// Whether an MPI patient answer shows the contact group.
+pub fn shows_contact(p: &Value) -> bool {
+    p["addresses"].as_array().is_some_and(|a| !a.is_empty())
+}
