@@ -7,7 +7,13 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 pub const BROKER_PORT: u16 = 9092;
-pub const DATABASES: &[&str] = &["tessera_mpi", "tessera_mpi_test", "tessera_events_test"];
+pub const DATABASES: &[&str] = &[
+    "tessera_mpi",
+    "tessera_mpi_test",
+    "tessera_events_test",
+    "tessera_access",
+    "tessera_access_test",
+];
 const TANSU_VERSION: &str = "0.6.0";
 
 pub struct Tools {

@@ -15,11 +15,18 @@ struct Service {
     port: u16,
 }
 
-const SERVICES: &[Service] = &[Service {
-    name: "mpi",
-    binary: "tessera-mpi",
-    port: 8081,
-}];
+const SERVICES: &[Service] = &[
+    Service {
+        name: "mpi",
+        binary: "tessera-mpi",
+        port: 8081,
+    },
+    Service {
+        name: "access",
+        binary: "tessera-access",
+        port: 8082,
+    },
+];
 
 fn admin(args: &[&str]) -> Result<String, String> {
     let bin = root()
@@ -38,6 +45,8 @@ pub fn up() -> Result<(), String> {
             "--quiet",
             "-p",
             "tessera-mpi",
+            "-p",
+            "tessera-access-service",
             "-p",
             "tessera-admin",
         ],
@@ -107,9 +116,30 @@ pub fn up() -> Result<(), String> {
             "--activities",
             "B0820",
         ])?;
+        let privacy_officer = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("privacy-{}", ods.to_lowercase()),
+            "--role",
+            "R0001",
+            "--activities",
+            "B0820",
+        ])?;
+        let emergency = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("ed-{}", ods.to_lowercase()),
+            "--activities",
+            "B0820,B0083",
+        ])?;
         trusts.insert(
             ods.to_string(),
-            serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer },
+            serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer,
+                    "privacy_officer": privacy_officer, "emergency_clinician": emergency },
                 "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
@@ -149,6 +179,7 @@ pub fn up() -> Result<(), String> {
         r#"
 Tessera is running.
   MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir, /readyz, /metrics)
+  Access        http://127.0.0.1:8082   (relationships, break-glass, alerts, seals, consent, audit store)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
   HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
@@ -165,6 +196,11 @@ Try:
   # An HL7 A28 from RXR's PAS, answered with an ACK:
   printf 'MSH|^~\\&|PAS|RXR|TESSERA|RXR|20250101000000||ADT^A28^ADT_A05|DEMO1|P|2.4\nPID|1||K1^^^RXR^MR||SMOKE^TEST||19700101|U\n' \
     | target/debug/tessera-admin hl7-send --to 127.0.0.1:2575
+  # A viewer sees who a patient is; their address needs a relationship (or break-glass):
+  curl -s -X POST http://127.0.0.1:8082/break-glass -H "Authorization: Bearer $(jq -r .trusts.RXR.tokens.emergency_clinician {path})" \
+    -H 'Content-Type: application/json' -d '{{"patient_id":"<id>","reason_code":"04","justification":"collapsed in ED"}}'
+  curl -s http://127.0.0.1:8082/alerts -H "Authorization: Bearer $(jq -r .trusts.RXR.tokens.privacy_officer {path})"
+  curl -s http://127.0.0.1:8082/audit/verify -H "Authorization: Bearer $(jq -r .trusts.RXR.tokens.privacy_officer {path})"
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}
