@@ -13,13 +13,18 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KUBE_VERSION = "1.30.0"
-CHARTS = ["mpi", "tessera"]
+CHARTS = ["mpi", "access", "tessera"]
+# Each value set: the service charts it applies to (the umbrella gets it under that service's
+# key), and the values.
 VALUE_SETS = {
-    "defaults": None,
-    "autoscaled-with-tracing": {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
-                                "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}},
-    "with-mllp": {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
-                          "allowFromCidrs": ["10.20.0.0/16"]}},
+    "defaults": (["mpi", "access"], None),
+    "autoscaled-with-tracing": (["mpi", "access"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
+                                "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}}),
+    "with-mllp": (["mpi"], {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
+                          "allowFromCidrs": ["10.20.0.0/16"]}}),
+    "access-policy": (["access"], {"breakGlass": {"minSeconds": 60, "maxSeconds": 7200, "defaultSeconds": 1800},
+                                   "roles": {"privacyJobRoles": ["R0001", "R5105", "R5080"]},
+                                   "relationships": {"defaultGraceDays": 14}}),
 }
 
 passed = 0
@@ -36,18 +41,21 @@ def check(name, ok, detail=""):
         print(f"FAIL  {name}: {detail}")
 
 
-def values_for(chart, values):
-    if values is None or chart != "tessera":
-        return values
-    return {"mpi": values}
+def value_sets(chart):
+    """(name, values) pairs for `chart`; the umbrella gets each service's sets under its key."""
+    for name, (services, values) in VALUE_SETS.items():
+        if chart == "tessera":
+            for svc in services:
+                yield f"{name}/{svc}", svc, (None if values is None else {svc: values})
+        elif chart in services:
+            yield name, chart, values
 
 
 def main():
     helm.dependency_build(str(ROOT / "helm/tessera")) if hasattr(helm, "dependency_build") else None
     for chart in CHARTS:
         path = ROOT / "helm" / chart
-        for set_name, values in VALUE_SETS.items():
-            vals = values_for(chart, values)
+        for set_name, service, vals in value_sets(chart):
             report = helm.lint(str(path), vals, strict=True, kube_version=f"v{KUBE_VERSION}", with_subcharts=True)
             problems = [m for m in report.get("messages", []) if m.get("severity", 0) >= 2] + report.get("errors", [])
             check(f"lint {chart} [{set_name}]", not problems, problems)
@@ -72,8 +80,8 @@ def main():
                     check(label, True)
                 except Exception as e:  # ValidationError and friends
                     check(label, False, f"{template}: {e}")
-            if set_name == "with-mllp":
-                by_kind = {d["kind"]: d for _, d in docs}
+            if set_name.startswith("with-mllp"):
+                by_kind = {d["kind"]: d for _, d in docs if "mpi" in d["metadata"]["name"]}
                 env = by_kind["ConfigMap"]["data"].get("TESSERA_HL7__LISTENERS")
                 check(f"{chart} passes MLLP listeners to the service", env ==
                       '[{tenant="RXR",host="0.0.0.0",port=2575},{tenant="RBT",host="0.0.0.0",port=2576}]', env)
@@ -82,7 +90,16 @@ def main():
                 rules = by_kind["NetworkPolicy"]["spec"]["ingress"]
                 check(f"{chart} admits MLLP only from the named networks",
                       any(r.get("from") == [{"ipBlock": {"cidr": "10.20.0.0/16"}}] for r in rules), rules)
-            if set_name == "autoscaled-with-tracing":
+            if set_name.startswith("access-policy"):
+                by_kind = {}
+                for _, d in docs:
+                    if d["kind"] == "ConfigMap" and "access" in d["metadata"]["name"]:
+                        by_kind["ConfigMap"] = d
+                data = by_kind.get("ConfigMap", {}).get("data", {})
+                check(f"{chart} passes the access policy to the service",
+                      data.get("TESSERA_BREAK_GLASS__MAX_SECONDS") == "7200" and data.get("TESSERA_ROLES__PRIVACY_JOB_ROLES") == "[R0001,R5105,R5080]"
+                      and data.get("TESSERA_RELATIONSHIPS__DEFAULT_GRACE_DAYS") == "14", data)
+            if set_name.startswith("autoscaled-with-tracing"):
                 check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
 
     crd = yaml.safe_load((ROOT / "k8s/trust-crd.yaml").read_text())
