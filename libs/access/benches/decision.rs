@@ -25,7 +25,10 @@ impl MigratorTrait for Projection {
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -48,14 +51,22 @@ fn report(label: &str, mut d: Vec<Duration>) {
 async fn main() {
     let relationships = env("BENCH_RELATIONSHIPS", 100_000);
     let iterations = env("BENCH_ITERATIONS", 20_000);
-    let server = std::env::var("TESSERA_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let admin = Database::connect(format!("{server}/postgres?sslmode=disable")).await.unwrap();
-    let _ = admin.execute_unprepared("CREATE DATABASE tessera_access_bench").await;
+    let server = std::env::var("TESSERA_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let admin = Database::connect(format!("{server}/postgres?sslmode=disable"))
+        .await
+        .unwrap();
+    let _ = admin
+        .execute_unprepared("CREATE DATABASE tessera_access_bench")
+        .await;
     let url = format!("{server}/tessera_access_bench?sslmode=disable");
     let tenant = TenantId::parse("BENCHA").unwrap();
     let db = TenantDb::connect(&url, 4).await.unwrap();
     db.raw()
-        .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {} CASCADE", tenant.schema()))
+        .execute_unprepared(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            tenant.schema()
+        ))
         .await
         .unwrap();
     migrate_tenant::<Projection>(&url, &tenant).await.unwrap();
@@ -88,16 +99,28 @@ async fn main() {
     .await
     .unwrap();
     txn.commit().await.unwrap();
-    db.raw().execute_unprepared(&format!("ANALYZE {}.access_relationship", tenant.schema())).await.unwrap();
+    db.raw()
+        .execute_unprepared(&format!("ANALYZE {}.access_relationship", tenant.schema()))
+        .await
+        .unwrap();
     let n = db
         .raw()
-        .query_one(Statement::from_string(DbBackend::Postgres, format!("SELECT count(*) AS n FROM {}.access_relationship", tenant.schema())))
+        .query_one(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM {}.access_relationship",
+                tenant.schema()
+            ),
+        ))
         .await
         .unwrap()
         .unwrap()
         .try_get::<i64>("", "n")
         .unwrap();
-    println!("{n} relationships over {patients} patients loaded in {:?}", t0.elapsed());
+    println!(
+        "{n} relationships over {patients} patients loaded in {:?}",
+        t0.elapsed()
+    );
     assert_eq!(n as usize, relationships);
 
     let mut rng = rand::thread_rng();
@@ -116,14 +139,18 @@ async fn main() {
                 person_role_id: "p".into(),
                 organisation: owner.clone(),
                 job_role: "R8000".into(),
-                activities: expand_activities(["B0820", "B0083"].iter().filter_map(|a| Activity::parse(a))),
+                activities: expand_activities(
+                    ["B0820", "B0083"].iter().filter_map(|a| Activity::parse(a)),
+                ),
                 workgroups: vec![],
             },
         };
         let txn = db.begin(&tenant).await.unwrap();
         let started = Instant::now();
         let now = Utc::now();
-        let view = load(&txn, &who, std::slice::from_ref(&patient), now).await.unwrap();
+        let view = load(&txn, &who, std::slice::from_ref(&patient), now)
+            .await
+            .unwrap();
         let decided = Instant::now();
         let pa = view.patient(&patient);
         let out = decide(&Request {
@@ -146,7 +173,13 @@ async fn main() {
             pure.push(done - decided);
         }
     }
-    println!("permitted {permits} of {} (random users and patients)", iterations + 1000);
-    report("projection load + decide (one statement, in the read's transaction)", full);
+    println!(
+        "permitted {permits} of {} (random users and patients)",
+        iterations + 1000
+    );
+    report(
+        "projection load + decide (one statement, in the read's transaction)",
+        full,
+    );
     report("decide alone", pure);
 }

@@ -31,8 +31,12 @@ pub mod types {
 }
 
 /// The consumers a service runs to keep its projection: one per access stream, in consumer
-/// groups `<group_prefix>.access-<stream>` (the service's name, normally).
-pub fn consumer_specs(group_prefix: &str) -> Vec<ConsumerSpec> {
+/// groups `<group_prefix>.access-<stream>` (the service's name, normally), for the trusts
+/// the deployment serves (`None`: all).
+pub fn consumer_specs(
+    group_prefix: &str,
+    only: Option<Vec<tessera_tenancy::TenantId>>,
+) -> Vec<ConsumerSpec> {
     ["relationship", "consent"]
         .into_iter()
         .map(|stream| ConsumerSpec {
@@ -40,6 +44,7 @@ pub fn consumer_specs(group_prefix: &str) -> Vec<ConsumerSpec> {
             service: "access".into(),
             stream: stream.into(),
             max_attempts: 10,
+            only: only.clone(),
         })
         .collect()
 }

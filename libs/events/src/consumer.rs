@@ -44,6 +44,9 @@ pub struct ConsumerSpec {
     pub stream: String,
     /// Attempts before a message goes to `inbox_dead_letter`.
     pub max_attempts: u32,
+    /// The trusts this deployment serves (`tenancy.only`): their topics only, by name. `None`:
+    /// every trust's, by pattern. A deployment never reads another deployment's trusts.
+    pub only: Option<Vec<TenantId>>,
 }
 
 enum Outcome {
@@ -72,8 +75,18 @@ pub async fn run_consumer(
         .set("topic.metadata.refresh.interval.ms", "2000")
         .create()
         .map_err(|e| e.to_string())?;
-    let pattern = format!("^tessera\\.[a-z0-9]+\\.{}\\.{}$", spec.service, spec.stream);
-    consumer.subscribe(&[&pattern]).map_err(|e| e.to_string())?;
+    let topics: Vec<String> = match &spec.only {
+        Some(tenants) => tenants
+            .iter()
+            .map(|t| t.topic(&spec.service, &spec.stream))
+            .collect(),
+        None => vec![format!(
+            "^tessera\\.[a-z0-9]+\\.{}\\.{}$",
+            spec.service, spec.stream
+        )],
+    };
+    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics).map_err(|e| e.to_string())?;
     let stream_label = format!("{}.{}", spec.service, spec.stream);
     loop {
         let msg = tokio::select! {

@@ -113,6 +113,7 @@ async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() 
         service: service.clone(),
         stream: "things".into(),
         max_attempts: 3,
+        only: Some(vec![tenant.clone()]),
     };
     tokio::spawn(run_consumer(
         kafka.clone(),

@@ -12,12 +12,16 @@ use sea_orm::DatabaseTransaction;
 use tessera_events::{ConsumerSpec, Handler, InboundEvent};
 use tessera_proto::{audit, pas, referrals, scheduling};
 
-pub fn specs(prefix: &str) -> Vec<(ConsumerSpec, Purpose)> {
+pub fn specs(
+    prefix: &str,
+    only: Option<Vec<tessera_tenancy::TenantId>>,
+) -> Vec<(ConsumerSpec, Purpose)> {
     let spec = |purpose: &str, service: &str, stream: &str| ConsumerSpec {
         group: format!("{prefix}.{purpose}"),
         service: service.into(),
         stream: stream.into(),
         max_attempts: 10,
+        only: only.clone(),
     };
     vec![
         (spec("audit-store", "audit", "events"), Purpose::AuditStore),

@@ -156,7 +156,13 @@ impl Application {
         });
         sup.spawn("outbox-relay", self.relay.run(shutdown.clone()));
         let gate = &self.state.gate;
-        for (spec, purpose) in consumers::specs(&self.config.consumer_group_prefix) {
+        for (spec, purpose) in consumers::specs(
+            &self.config.consumer_group_prefix,
+            self.provisioner
+                .only
+                .as_ref()
+                .map(|s| s.iter().cloned().collect()),
+        ) {
             let (name, handler): (&'static str, Arc<dyn Handler>) = match purpose {
                 Purpose::AuditStore => ("audit-store-consumer", Arc::new(consumers::AuditStore)),
                 Purpose::CareEvents => (

@@ -202,7 +202,13 @@ impl Application {
             let name: &'static str = "mllp-listener";
             sup.spawn(name, l.run(self.state.clone(), shutdown.clone()));
         }
-        for spec in tessera_access::projection::consumer_specs(&self.config.consumer_group_prefix) {
+        for spec in tessera_access::projection::consumer_specs(
+            &self.config.consumer_group_prefix,
+            self.provisioner
+                .only
+                .as_ref()
+                .map(|s| s.iter().cloned().collect()),
+        ) {
             let name: &'static str = if spec.stream == "relationship" {
                 "access-relationship-consumer"
             } else {

@@ -4,4 +4,5 @@ mod audit_store;
 mod break_glass;
 mod consent;
 mod helpers;
+mod operations;
 mod relationships;
