@@ -19,6 +19,7 @@ use tessera_tenancy::{TenantDb, TenantId, TenantRegistry, TenantState};
 use tokio::sync::Notify;
 
 /// What every request passes through.
+#[derive(Clone)]
 pub struct Gate {
     /// The service's name in audit records (`mpi`, `access`).
     pub service: &'static str,

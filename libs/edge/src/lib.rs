@@ -10,6 +10,7 @@
 //! - [`Idempotency`]: a retried POST with the same `Idempotency-Key` gets the first response
 //!   again instead of doing the work twice.
 
+pub mod foundation;
 pub mod gate;
 mod idempotency;
 pub mod problem;

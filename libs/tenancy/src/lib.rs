@@ -12,10 +12,12 @@
 mod db;
 pub mod health;
 mod id;
+mod provision;
 mod registry;
 
 pub use db::{migrate_schema, migrate_tenant, DbError, TenantDb, PLATFORM_SCHEMA};
 pub use id::{TenantId, TenantIdError};
+pub use provision::SchemaAndTopics;
 pub use registry::{
     publish_tenant, run_registry_feed, KafkaSettings, Provisioner, TenantRegistry, TenantState,
     TENANTS_TOPIC,

@@ -296,3 +296,21 @@ pub async fn produce(
         .unwrap();
     id
 }
+
+/// Waits until the service at `base` is ready and reports every one of `tenants` ready.
+pub async fn wait_ready(client: &reqwest::Client, base: &str, tenants: &[String]) -> bool {
+    wait_until(Duration::from_secs(30), || async {
+        let Ok(r) = client.get(format!("{base}/readyz")).send().await else {
+            return false;
+        };
+        let Ok(v) = r.json::<serde_json::Value>().await else {
+            return false;
+        };
+        v["ready"] == serde_json::json!(true)
+            && tenants.iter().all(|t| {
+                v.pointer(&format!("/checks/tenants/detail/{t}/state"))
+                    == Some(&serde_json::json!("ready"))
+            })
+    })
+    .await
+}

@@ -13,7 +13,6 @@ pub mod api;
 pub mod config;
 mod consumers;
 mod heartbeat;
-mod provision;
 pub mod startup;
 pub mod store;
 

@@ -4,129 +4,74 @@
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::consumers::{self, Purpose};
-use crate::provision::AccessProvisioner;
-use actix_web::{middleware, web, App, HttpServer};
-use std::net::TcpListener;
+use crate::store::migration::TenantMigrator;
+use actix_web::web;
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_access::{JwtVerifier, Revocations};
-use tessera_audit::PlatformMigrator;
-use tessera_bootstrap::{Metrics, Readiness, Shutdown, Supervisor};
-use tessera_edge::gate::Gate;
-use tessera_edge::RateLimiter;
+use tessera_bootstrap::{Shutdown, Supervisor};
+use tessera_edge::foundation::{spawn_common, Foundation, Settings};
 use tessera_events::{run_consumer, Handler, Relay};
-use tessera_tenancy::{
-    health, migrate_schema, run_registry_feed, TenantDb, TenantId, TenantRegistry, PLATFORM_SCHEMA,
-};
+use tessera_tenancy::{SchemaAndTopics, TenantRegistry};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("listening on {0}: {1}")]
-    Bind(String, std::io::Error),
-    #[error("database: {0}")]
-    Db(#[from] tessera_tenancy::DbError),
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("auth: {0}")]
-    Auth(#[from] tessera_access::AuthError),
-    #[error("metrics: {0}")]
-    Metrics(String),
-    #[error("kafka: {0}")]
-    Kafka(String),
-    #[error("config: {0}")]
-    Config(String),
-}
+pub use tessera_edge::foundation::StartupError;
 
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     relay: Relay,
     registry: Arc<TenantRegistry>,
-    provisioner: Arc<AccessProvisioner>,
+    provisioner: Arc<SchemaAndTopics<TenantMigrator>>,
     config: Config,
     state: web::Data<AppState>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let addr = format!("{}:{}", config.http.host, config.http.port);
-        let listener = TcpListener::bind(&addr).map_err(|e| StartupError::Bind(addr.clone(), e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartupError::Bind(addr, e))?
-            .port();
-        let db = TenantDb::connect(&config.database_url, config.database_max_connections).await?;
-        migrate_schema::<PlatformMigrator>(&config.database_url, PLATFORM_SCHEMA).await?;
-        let redis =
-            redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?)
-                .await?;
-        let verifier = Arc::new(JwtVerifier::new(config.auth.clone()).await?);
-        let metrics = Metrics::new("access").map_err(|e| StartupError::Metrics(e.to_string()))?;
-        let registry = TenantRegistry::new();
-        let relay = Relay::new(db.clone(), &config.kafka, registry.clone(), metrics.clone())
-            .map_err(StartupError::Kafka)?;
-        let only = match &config.tenancy.only {
-            None => None,
-            Some(list) => Some(
-                list.iter()
-                    .map(|s| TenantId::parse(s).map_err(|e| StartupError::Config(e.to_string())))
-                    .collect::<Result<_, _>>()?,
-            ),
-        };
-        let provisioner = Arc::new(AccessProvisioner {
+        let f = Foundation::connect(Settings {
+            service: "access",
+            host: &config.http.host,
+            port: config.http.port,
+            database_url: &config.database_url,
+            database_max_connections: config.database_max_connections,
+            redis_url: &config.redis_url,
+            kafka: &config.kafka,
+            auth: &config.auth,
+            rate_limit: &config.rate_limit,
+        })
+        .await?;
+        let only = SchemaAndTopics::<TenantMigrator>::parse_only(config.tenancy.only.as_deref())
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let provisioner = Arc::new(SchemaAndTopics::<TenantMigrator> {
             database_url: config.database_url.clone(),
             kafka: config.kafka.clone(),
             only,
+            topics: vec![
+                ("access", "relationship"),
+                ("access", "consent"),
+                ("access", "alerts"),
+                ("audit", "events"),
+            ],
+            platform_topics: vec![tessera_audit::PLATFORM_TOPIC.to_string()],
+            migrator: std::marker::PhantomData,
         });
-        let readiness = Readiness::new()
-            .with(Arc::new(health::Database(db.clone())))
-            .with(Arc::new(
-                health::Broker::new(&config.kafka).map_err(StartupError::Kafka)?,
-            ))
-            .with(Arc::new(health::Tenants(registry.clone())));
         let state = web::Data::new(AppState {
-            gate: Gate {
-                service: "access",
-                db,
-                registry: registry.clone(),
-                verifier,
-                revocations: Revocations::new(redis.clone()),
-                rate_limiter: RateLimiter::new(redis, "access", config.rate_limit.clone()),
-                metrics: metrics.clone(),
-                relay: relay.waker(),
-            },
+            gate: f.gate(),
             config: config.clone(),
         });
-        let readiness = web::Data::new(readiness);
-        let metrics_data = web::Data::new(metrics);
-        let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(readiness.clone())
-                .app_data(metrics_data.clone())
-                .app_data(web::PayloadConfig::new(1 << 20))
-                .app_data(web::JsonConfig::default().error_handler(|e, _| {
-                    tessera_edge::problem::ApiError::bad_request(format!("body: {e}")).into()
-                }))
-                .wrap(middleware::from_fn(tessera_bootstrap::http::observe))
-                .configure(tessera_bootstrap::http::operational_routes)
-                .configure(api::routes)
-        })
-        .workers(config.http.workers.max(1))
-        .disable_signals()
-        .shutdown_timeout(config.shutdown_grace_seconds)
-        .listen(listener)
-        .map_err(|e| StartupError::Bind(format!("port {port}"), e))?
-        .run();
+        let server = f.http_server(
+            state.clone(),
+            config.http.workers,
+            config.shutdown_grace_seconds,
+            api::routes,
+        )?;
         Ok(Self {
-            port,
+            port: f.port,
             server,
-            relay,
-            registry,
+            relay: f.relay,
+            registry: f.registry,
             provisioner,
             config,
-            state: app_state,
+            state,
         })
     }
 
@@ -142,26 +87,10 @@ impl Application {
     pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
         let mut sup = Supervisor::new(shutdown.clone())
             .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
-        let handle = self.server.handle();
-        let stopper = shutdown.clone();
-        sup.spawn("http", async move {
-            let server = self.server;
-            tokio::select! {
-                r = server => r.map_err(|e| e.to_string()),
-                _ = stopper.wait() => {
-                    handle.stop(true).await;
-                    Ok(())
-                }
-            }
-        });
-        sup.spawn("outbox-relay", self.relay.run(shutdown.clone()));
         let gate = &self.state.gate;
         for (spec, purpose) in consumers::specs(
             &self.config.consumer_group_prefix,
-            self.provisioner
-                .only
-                .as_ref()
-                .map(|s| s.iter().cloned().collect()),
+            self.provisioner.only_list(),
         ) {
             let (name, handler): (&'static str, Arc<dyn Handler>) = match purpose {
                 Purpose::AuditStore => ("audit-store-consumer", Arc::new(consumers::AuditStore)),
@@ -195,14 +124,14 @@ impl Application {
             }
             .run(shutdown.clone()),
         );
-        sup.spawn(
-            "tenant-registry",
-            run_registry_feed(
-                self.config.kafka.clone(),
-                self.registry.clone(),
-                self.provisioner.clone(),
-                shutdown.clone(),
-            ),
+        spawn_common(
+            &mut sup,
+            self.server,
+            self.relay,
+            self.config.kafka.clone(),
+            self.registry.clone(),
+            self.provisioner.clone(),
+            &shutdown,
         );
         sup.run().await
     }

@@ -12,7 +12,6 @@ pub mod events;
 pub mod matching;
 mod mllp;
 pub mod models;
-mod provision;
 mod retention;
 pub mod startup;
 pub mod store;

@@ -92,18 +92,7 @@ impl Platform {
             shutdown,
         };
         for base in [me.mpi.clone(), me.access.clone()] {
-            let ready = kit::wait_until(Duration::from_secs(30), || async {
-                let Ok(r) = me.client.get(format!("{base}/readyz")).send().await else {
-                    return false;
-                };
-                let v: Value = r.json().await.unwrap_or_default();
-                v["ready"] == json!(true)
-                    && me.tenants.iter().all(|t| {
-                        v.pointer(&format!("/checks/tenants/detail/{t}/state"))
-                            == Some(&json!("ready"))
-                    })
-            })
-            .await;
+            let ready = kit::wait_ready(&me.client, &base, &me.tenants).await;
             assert!(ready, "{base} never became ready");
         }
         me

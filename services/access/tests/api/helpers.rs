@@ -1,6 +1,6 @@
 use reqwest::{Client, RequestBuilder};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::time::Duration;
 use tessera_access_service::{Application, Config};
 use tessera_bootstrap::Shutdown;
@@ -65,17 +65,7 @@ impl TestApp {
             shutdown,
             tenants,
         };
-        let ready = kit::wait_until(Duration::from_secs(30), || async {
-            let Ok(r) = me.client.get(format!("{}/readyz", me.base)).send().await else {
-                return false;
-            };
-            let v: Value = r.json().await.unwrap_or_default();
-            v["ready"] == json!(true)
-                && me.tenants.iter().all(|t| {
-                    v.pointer(&format!("/checks/tenants/detail/{t}/state")) == Some(&json!("ready"))
-                })
-        })
-        .await;
+        let ready = kit::wait_ready(&me.client, &me.base, &me.tenants).await;
         assert!(ready, "access never became ready");
         me
     }

@@ -94,23 +94,7 @@ impl TestApp {
 
     /// Waits until every named tenant is provisioned here.
     pub async fn wait_ready(&self, tenants: &[String]) {
-        let ok = kit::wait_until(Duration::from_secs(30), || async {
-            let Ok(r) = self
-                .client
-                .get(format!("{}/readyz", self.base))
-                .send()
-                .await
-            else {
-                return false;
-            };
-            let Ok(v) = r.json::<Value>().await else {
-                return false;
-            };
-            tenants.iter().all(|t| {
-                v.pointer(&format!("/checks/tenants/detail/{t}/state")) == Some(&json!("ready"))
-            }) && v["ready"] == json!(true)
-        })
-        .await;
+        let ok = kit::wait_ready(&self.client, &self.base, tenants).await;
         assert!(ok, "tenants {tenants:?} never became ready");
     }
 

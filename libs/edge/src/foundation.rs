@@ -1,0 +1,179 @@
+//! What every service starts with, built once: its HTTP listener, the tenant-scoped database
+//! pool (and the platform schema), Redis, the token verifier, metrics, the tenant registry,
+//! the outbox relay and the readiness checks; then its HTTP server with the operational routes
+//! and its API; then the tasks every service runs (HTTP, relay, tenant registry feed).
+use crate::gate::{Gate, HasGate};
+use crate::{RateLimitConfig, RateLimiter};
+use actix_web::{middleware, web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use tessera_access::{AuthConfig, JwtVerifier, Revocations};
+use tessera_audit::PlatformMigrator;
+use tessera_bootstrap::{Metrics, Readiness, Shutdown, Supervisor};
+use tessera_events::Relay;
+use tessera_tenancy::{
+    health, migrate_schema, run_registry_feed, KafkaSettings, Provisioner, TenantDb,
+    TenantRegistry, PLATFORM_SCHEMA,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("listening on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error("database: {0}")]
+    Db(#[from] tessera_tenancy::DbError),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("auth: {0}")]
+    Auth(#[from] tessera_access::AuthError),
+    #[error("metrics: {0}")]
+    Metrics(String),
+    #[error("kafka: {0}")]
+    Kafka(String),
+    #[error("config: {0}")]
+    Config(String),
+}
+
+/// The settings every service has.
+pub struct Settings<'a> {
+    /// The service's name: metrics, audit records, rate-limit keys.
+    pub service: &'static str,
+    pub host: &'a str,
+    pub port: u16,
+    pub database_url: &'a str,
+    pub database_max_connections: u32,
+    pub redis_url: &'a str,
+    pub kafka: &'a KafkaSettings,
+    pub auth: &'a AuthConfig,
+    pub rate_limit: &'a RateLimitConfig,
+}
+
+pub struct Foundation {
+    pub service: &'static str,
+    pub listener: TcpListener,
+    pub port: u16,
+    pub db: TenantDb,
+    pub redis: redis::aio::ConnectionManager,
+    pub metrics: Metrics,
+    pub registry: Arc<TenantRegistry>,
+    pub relay: Relay,
+    pub readiness: Readiness,
+    gate: Gate,
+}
+
+impl Foundation {
+    pub async fn connect(s: Settings<'_>) -> Result<Self, StartupError> {
+        let addr = format!("{}:{}", s.host, s.port);
+        let listener = TcpListener::bind(&addr).map_err(|e| StartupError::Bind(addr.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(addr, e))?
+            .port();
+        let db = TenantDb::connect(s.database_url, s.database_max_connections).await?;
+        migrate_schema::<PlatformMigrator>(s.database_url, PLATFORM_SCHEMA).await?;
+        let redis = redis::aio::ConnectionManager::new(redis::Client::open(s.redis_url)?).await?;
+        let verifier = Arc::new(JwtVerifier::new(s.auth.clone()).await?);
+        let metrics = Metrics::new(s.service).map_err(|e| StartupError::Metrics(e.to_string()))?;
+        let registry = TenantRegistry::new();
+        let relay = Relay::new(db.clone(), s.kafka, registry.clone(), metrics.clone())
+            .map_err(StartupError::Kafka)?;
+        let readiness = Readiness::new()
+            .with(Arc::new(health::Database(db.clone())))
+            .with(Arc::new(
+                health::Broker::new(s.kafka).map_err(StartupError::Kafka)?,
+            ))
+            .with(Arc::new(health::Tenants(registry.clone())));
+        let gate = Gate {
+            service: s.service,
+            db: db.clone(),
+            registry: registry.clone(),
+            verifier,
+            revocations: Revocations::new(redis.clone()),
+            rate_limiter: RateLimiter::new(redis.clone(), s.service, s.rate_limit.clone()),
+            metrics: metrics.clone(),
+            relay: relay.waker(),
+        };
+        Ok(Self {
+            service: s.service,
+            listener,
+            port,
+            db,
+            redis,
+            metrics,
+            registry,
+            relay,
+            readiness,
+            gate,
+        })
+    }
+
+    /// The request gate over this foundation, for the service's state.
+    pub fn gate(&self) -> Gate {
+        self.gate.clone()
+    }
+
+    /// The HTTP server: tracing and metrics middleware, `/livez` `/readyz` `/metrics`, then
+    /// the service's `routes`, on the foundation's listener.
+    pub fn http_server<S: HasGate + Send + Sync>(
+        &self,
+        state: web::Data<S>,
+        workers: usize,
+        shutdown_grace_seconds: u64,
+        routes: fn(&mut web::ServiceConfig),
+    ) -> Result<actix_web::dev::Server, StartupError> {
+        let readiness = web::Data::new(self.readiness.clone());
+        let metrics = web::Data::new(self.metrics.clone());
+        let listener = self
+            .listener
+            .try_clone()
+            .map_err(|e| StartupError::Bind(format!("port {}", self.port), e))?;
+        Ok(HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(readiness.clone())
+                .app_data(metrics.clone())
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .app_data(web::JsonConfig::default().error_handler(|e, _| {
+                    crate::problem::ApiError::bad_request(format!("body: {e}")).into()
+                }))
+                .wrap(middleware::from_fn(tessera_bootstrap::http::observe))
+                .configure(tessera_bootstrap::http::operational_routes)
+                .configure(routes)
+        })
+        .workers(workers.max(1))
+        .disable_signals()
+        .shutdown_timeout(shutdown_grace_seconds)
+        .listen(listener)
+        .map_err(|e| StartupError::Bind(format!("port {}", self.port), e))?
+        .run())
+    }
+}
+
+/// Spawns what every service runs: the HTTP server (stopped gracefully on `shutdown`), the
+/// outbox relay and the tenant registry feed.
+pub fn spawn_common(
+    sup: &mut Supervisor,
+    server: actix_web::dev::Server,
+    relay: Relay,
+    kafka: KafkaSettings,
+    registry: Arc<TenantRegistry>,
+    provisioner: Arc<dyn Provisioner>,
+    shutdown: &Shutdown,
+) {
+    let handle = server.handle();
+    let stopper = shutdown.clone();
+    sup.spawn("http", async move {
+        tokio::select! {
+            r = server => r.map_err(|e| e.to_string()),
+            _ = stopper.wait() => {
+                handle.stop(true).await;
+                Ok(())
+            }
+        }
+    });
+    sup.spawn("outbox-relay", relay.run(shutdown.clone()));
+    sup.spawn(
+        "tenant-registry",
+        run_registry_feed(kafka, registry, provisioner, shutdown.clone()),
+    );
+}
