@@ -351,3 +351,97 @@ async fn the_authorisation_matrix_over_http_every_cell_asserted_and_audited() {
     assert_eq!(cells, 72);
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_patients_nomination_limits_the_contact_group_to_the_nominated_whoever_asks() {
+    let p = Platform::start(1).await;
+    let manager = p.token(0, "admin-1", "R8000", &["B0825"], &[]);
+    let clerk = p.token(0, "clerk-1", "R8000", &["B0825"], &[]);
+    let nominated = p.token(0, "nurse-n", "R8000", &[VIEW], &["sexual-health"]);
+    let patient = p.register(0, "Nominee").await;
+    let r = p
+        .access(
+            Method::POST,
+            &format!("/consent/{patient}/nominations"),
+            &manager,
+            Some(json!({
+                "item": "contact", "level": "locked", "teams": ["sexual-health"]
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The registration clerk sees the address until the seal reaches the MPI, then not.
+    assert!(
+        kit::wait_until(Duration::from_secs(10), || async {
+            !contact_shown(&p, &patient, &clerk).await
+        })
+        .await,
+        "the seal never reached the MPI"
+    );
+    // The nominated team sees it once related to the patient: the seal admits them, and a
+    // view-only role still needs a relationship (here, the team's caseload).
+    let caseload = p
+        .access(
+            Method::PUT,
+            "/teams/sexual-health",
+            &manager,
+            Some(json!({ "name": "Sexual health" })),
+        )
+        .await;
+    assert_eq!(caseload.status, 200);
+    let c = p
+        .access(
+            Method::POST,
+            "/teams/sexual-health/caseload",
+            &manager,
+            Some(json!({ "patient_id": patient })),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    assert!(
+        kit::wait_until(Duration::from_secs(10), || contact_shown(
+            &p, &patient, &nominated
+        ))
+        .await
+    );
+    // The clerk's update cannot change or erase what they cannot see.
+    let current = p
+        .mpi(Method::GET, &format!("/patients/{patient}"), &clerk, None)
+        .await;
+    let version = current.body["version"].as_i64().unwrap();
+    let mut body = current.body.clone();
+    for k in ["id", "version", "active", "created_at", "updated_at"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body["addresses"] =
+        json!([{ "lines": ["9 Elsewhere"], "city": "York", "postcode": "YO1 7HH" }]);
+    let u = p
+        .client
+        .put(format!("{}/patients/{patient}", p.mpi))
+        .bearer_auth(&clerk)
+        .header("If-Match", format!("\"{version}\""))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = u.status().as_u16();
+    let answer: serde_json::Value = u.json().await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        !shows_contact(&answer),
+        "the update's answer shows the sealed group"
+    );
+    let seen = p
+        .mpi(
+            Method::GET,
+            &format!("/patients/{patient}"),
+            &nominated,
+            None,
+        )
+        .await;
+    assert_eq!(
+        seen.body["addresses"][0]["postcode"], "LS2 9JT",
+        "the sealed address was changed"
+    );
+    p.stop().await;
+}

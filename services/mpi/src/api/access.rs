@@ -17,7 +17,8 @@ use crate::domain::Patient;
 use chrono::{DateTime, Utc};
 use tessera_access::decision::{decide, DataClass, Outcome, Request};
 use tessera_access::projection::View;
-use tessera_access::Activity;
+use tessera_access::{Activity, Identity};
+use tessera_nhs::OdsCode;
 
 /// The item name of the contact group in seals.
 pub const CONTACT: &str = "contact";
@@ -31,27 +32,13 @@ pub struct Access {
 impl Access {
     /// The decision on `patient`'s contact group.
     pub fn contact(&self, auth: &Authorized, patient: &str) -> Outcome {
-        let who = &auth.identity;
-        let class = if who.has(Activity::AMEND_DEMOGRAPHICS) {
-            DataClass::Demographics
-        } else {
-            DataClass::Clinical
-        };
-        let pa = self.view.patients.get(patient);
-        let none = Default::default();
-        let pa = pa.unwrap_or(&none);
-        decide(&Request {
-            who,
-            teams: &self.view.teams,
-            activity: Activity::VIEW_DEMOGRAPHICS,
-            owner: auth.tenant.ods(),
-            class,
-            seal: pa.seal(CONTACT),
-            relationships: &pa.relationships,
-            break_glass: pa.break_glass.as_ref(),
-            consent: pa.consent,
-            now: self.now,
-        })
+        contact_decision(
+            &auth.identity,
+            auth.tenant.ods(),
+            &self.view,
+            patient,
+            self.now,
+        )
     }
 
     /// `p` as this caller may see it: the S-flag's redaction, then the contact decision.
@@ -76,4 +63,33 @@ impl Access {
             (many, _) => format!("contact-withheld:{}", many.len()),
         }
     }
+}
+
+/// The decision on `patient`'s contact group for `who`, from the projection `view`.
+pub fn contact_decision(
+    who: &Identity,
+    owner: &OdsCode,
+    view: &View,
+    patient: &str,
+    now: DateTime<Utc>,
+) -> Outcome {
+    let class = if who.has(Activity::AMEND_DEMOGRAPHICS) {
+        DataClass::Demographics
+    } else {
+        DataClass::Clinical
+    };
+    let none = Default::default();
+    let pa = view.patients.get(patient).unwrap_or(&none);
+    decide(&Request {
+        who,
+        teams: &view.teams,
+        activity: Activity::VIEW_DEMOGRAPHICS,
+        owner,
+        class,
+        seal: pa.seal(CONTACT),
+        relationships: &pa.relationships,
+        break_glass: pa.break_glass.as_ref(),
+        consent: pa.consent,
+        now,
+    })
 }

@@ -24,18 +24,6 @@ pub fn shown(auth: &Authorized, mut p: Patient) -> Patient {
     p
 }
 
-fn shown_candidates(
-    auth: &Authorized,
-    c: Vec<crate::matching::Candidate>,
-) -> Vec<crate::matching::Candidate> {
-    c.into_iter()
-        .map(|mut c| {
-            c.patient = shown(auth, c.patient);
-            c
-        })
-        .collect()
-}
-
 fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::DuplicateNhsNumber(id) => ApiError::new(
@@ -121,10 +109,21 @@ pub async fn register(
     let user = auth.identity.user_id.clone();
     let key = idempotency_key.map(|k| format!("{user}:{k}"));
     let model = model_for(auth).await?;
+    let who = auth.identity.clone();
+    let now = chrono::Utc::now();
     let result = audited_write(auth, None, move |txn| {
         Box::pin(async move {
-            // Who this might already be: reported with the new record, for a person to review.
+            // Who this might already be: reported with the new record, for a person to review,
+            // each as the access decision lets this caller see them.
             let possible = possible_duplicates(txn, &model, &demographics).await?;
+            let ids: Vec<String> = possible.iter().map(|c| c.patient.id.to_string()).collect();
+            let view = if ids.is_empty() {
+                Default::default()
+            } else {
+                projection::load(txn, &who, &ids, now)
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?
+            };
             match store::insert(txn, tenant.ods(), demographics, key, &user)
                 .await
                 .map_err(store_error)?
@@ -132,7 +131,7 @@ pub async fn register(
                 InsertOutcome::Created(p) => {
                     let p = registered(txn, &tenant, &trace, &model, p, &possible).await?;
                     let ending = Ending::permit(Some(p.id.to_string()), 201, 1);
-                    Ok(((p, true, possible), ending))
+                    Ok(((p, true, possible, view), ending))
                 }
                 InsertOutcome::AlreadyCreated(p) => {
                     let mut ending = Ending::permit(Some(p.id.to_string()), 201, 1);
@@ -141,13 +140,23 @@ pub async fn register(
                         .into_iter()
                         .filter(|c| c.patient.id != p.id)
                         .collect();
-                    Ok(((p, false, possible), ending))
+                    Ok(((p, false, possible, view), ending))
                 }
             }
         })
     })
     .await;
-    result.map(|(p, created, possible)| (shown(auth, p), created, shown_candidates(auth, possible)))
+    result.map(|(p, created, possible, view)| {
+        let access = Access { view, now };
+        let possible = possible
+            .into_iter()
+            .map(|mut c| {
+                c.patient = access.shown(auth, c.patient);
+                c
+            })
+            .collect();
+        (shown(auth, p), created, possible)
+    })
 }
 
 pub async fn update(
@@ -170,12 +179,31 @@ pub async fn update(
     let user = auth.identity.user_id.clone();
     let model = model_for(auth).await?;
     let sees = sees_restricted(auth);
+    let who = auth.identity.clone();
+    let owner = auth.tenant.ods().clone();
     let result = audited_write(auth, Some(id.to_string()), move |txn| {
         Box::pin(async move {
-            let (p, changed) = store::update(txn, id, expected_version, demographics, &user, sees)
+            // A caller who may not see the contact group (sealed, or no relationship) can
+            // neither see nor change it.
+            let now = chrono::Utc::now();
+            let pid = id.to_string();
+            let view = projection::load(txn, &who, std::slice::from_ref(&pid), now)
                 .await
-                .map_err(store_error)?
-                .ok_or_else(ApiError::not_found)?;
+                .map_err(|e| ApiError::internal(&e))?;
+            let sees_contact =
+                super::access::contact_decision(&who, &owner, &view, &pid, now).permit;
+            let (p, changed) = store::update(
+                txn,
+                id,
+                expected_version,
+                demographics,
+                &user,
+                sees,
+                sees_contact,
+            )
+            .await
+            .map_err(store_error)?
+            .ok_or_else(ApiError::not_found)?;
             if !changed.is_empty() {
                 tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace))
                     .await
@@ -185,11 +213,17 @@ pub async fn update(
                 queue_for_review(txn, p.id, &possible).await?;
             }
             let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
-            Ok((p, ending))
+            Ok(((p, sees_contact), ending))
         })
     })
     .await;
-    result.map(|p| shown(auth, p))
+    result.map(|(p, sees_contact)| {
+        let mut p = shown(auth, p);
+        if !sees_contact {
+            p.demographics = p.demographics.redacted();
+        }
+        p
+    })
 }
 
 /// Runs a read in a tenant transaction and audits how it ended: on success the audit record
@@ -763,7 +797,8 @@ where
             match existing {
                 Some(current) => {
                     let (p, changed) =
-                        store::update(txn, current.id, None, demographics, &user, sees)
+                        // The trust's own PAS feed keeps the contact group current.
+                        store::update(txn, current.id, None, demographics, &user, sees, true)
                             .await
                             .map_err(store_error)?
                             .ok_or_else(ApiError::not_found)?;

@@ -355,6 +355,7 @@ pub async fn update(
     demographics: Demographics,
     recorded_by: &str,
     sees_restricted: bool,
+    sees_contact: bool,
 ) -> Result<Option<(Patient, Vec<String>)>, StoreError> {
     let current = Row::find_by_statement(stmt(
         &format!("SELECT {COLUMNS} FROM patient WHERE id = $1 FOR UPDATE"),
@@ -384,12 +385,15 @@ pub async fn update(
     }
     // Identifiers are never lost: numbers the caller left out stay on the record.
     let mut demographics = demographics;
-    // A caller who cannot see a restricted patient's location cannot change or erase it.
-    if current.demographics.restricted && !sees_restricted {
+    // A caller who cannot see a restricted patient's location, or whom the access decision
+    // does not show the contact group, cannot change or erase it.
+    if (current.demographics.restricted && !sees_restricted) || !sees_contact {
         demographics.addresses = current.demographics.addresses.clone();
         demographics.telecom = current.demographics.telecom.clone();
         demographics.general_practice = current.demographics.general_practice.clone();
-        demographics.restricted = true;
+        if current.demographics.restricted && !sees_restricted {
+            demographics.restricted = true;
+        }
     }
     for l in &current.demographics.local_numbers {
         if !demographics.local_numbers.contains(l) {
