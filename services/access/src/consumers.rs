@@ -3,14 +3,17 @@
 //! - care events that create and end legitimate relationships: a referral accepted by a team
 //!   (`referrals.referral`), an admission to a ward (`pas.encounter`), an appointment with a
 //!   clinician (`scheduling.appointment`). A closure ends what its opening created, after the
-//!   trust's grace period for that origin.
+//!   trust's grace period for that origin;
+//! - the MPI's merges (`mpi.patient`), by docs/contracts/merge.md: a merge gives the survivor
+//!   copies of the merged record's live relationships and seals (source `merge:<id>`); an
+//!   unmerge ends and removes exactly those copies.
 use crate::store::{self, NewRelationship};
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 use prost::Message as _;
 use sea_orm::DatabaseTransaction;
 use tessera_events::{ConsumerSpec, Handler, InboundEvent};
-use tessera_proto::{audit, pas, referrals, scheduling};
+use tessera_proto::{audit, mpi, pas, referrals, scheduling};
 
 pub fn specs(
     prefix: &str,
@@ -37,6 +40,7 @@ pub fn specs(
             spec("appointment-relationships", "scheduling", "appointment"),
             Purpose::CareEvents,
         ),
+        (spec("merges", "mpi", "patient"), Purpose::Merges),
     ]
 }
 
@@ -44,6 +48,7 @@ pub fn specs(
 pub enum Purpose {
     AuditStore,
     CareEvents,
+    Merges,
 }
 
 pub struct AuditStore;
@@ -253,6 +258,54 @@ impl Handler for CareEvents {
                     .map(|_| ())
                     .map_err(|e| e.to_string())
                 }
+            }
+        })
+    }
+}
+
+/// Follows the MPI's merges so that access follows the patient.
+pub struct Merges;
+
+impl Handler for Merges {
+    fn handle<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        event: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let trace = event.trace.as_ref();
+            let now = Utc::now();
+            match event.ce_type.as_str() {
+                "uk.nhs.tessera.mpi.PatientMerged.v1" => {
+                    let m = mpi::v1::PatientMerged::decode(event.payload.as_slice())
+                        .map_err(|e| format!("undecodable PatientMerged: {e}"))?;
+                    store::follow_merge(
+                        txn,
+                        &event.tenant,
+                        &m.merge_id,
+                        &m.merged_patient_id,
+                        &m.survivor_patient_id,
+                        now,
+                        trace,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+                }
+                "uk.nhs.tessera.mpi.PatientUnmerged.v1" => {
+                    let m = mpi::v1::PatientUnmerged::decode(event.payload.as_slice())
+                        .map_err(|e| format!("undecodable PatientUnmerged: {e}"))?;
+                    store::undo_merge(
+                        txn,
+                        &event.tenant,
+                        &m.merge_id,
+                        &m.survivor_patient_id,
+                        now,
+                        trace,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+                }
+                _ => Ok(()),
             }
         })
     }

@@ -100,6 +100,7 @@ impl Application {
                         default_grace_days: self.config.relationships.default_grace_days,
                     }),
                 ),
+                Purpose::Merges => ("merge-follower", Arc::new(consumers::Merges)),
             };
             sup.spawn(
                 name,

@@ -445,3 +445,76 @@ async fn a_patients_nomination_limits_the_contact_group_to_the_nominated_whoever
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn access_follows_the_patient_through_a_merge_and_back_through_an_unmerge() {
+    let p = Platform::start(1).await;
+    let manager = p.token(0, "admin-1", "R8000", &["B0825"], &[]);
+    let dr = p.token(0, "dr-c", "R8000", &[VIEW], &["cardio"]);
+    let merged = p.register(0, "Mergeaway").await;
+    let survivor = p.register(0, "Survivor").await;
+    assert_eq!(
+        p.access(
+            Method::PUT,
+            "/teams/cardio",
+            &manager,
+            Some(json!({ "name": "Cardiology" }))
+        )
+        .await
+        .status,
+        200
+    );
+    let c = p
+        .access(
+            Method::POST,
+            "/teams/cardio/caseload",
+            &manager,
+            Some(json!({ "patient_id": merged })),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    assert!(kit::wait_until(Duration::from_secs(10), || contact_shown(&p, &merged, &dr)).await);
+    assert!(!contact_shown(&p, &survivor, &dr).await);
+    let m = p
+        .mpi(
+            Method::POST,
+            "/merges",
+            &manager,
+            Some(json!({ "survivor_id": survivor, "merged_id": merged })),
+        )
+        .await;
+    assert_eq!(m.status, 201, "{}", m.body);
+    assert!(
+        kit::wait_until(Duration::from_secs(10), || contact_shown(
+            &p, &survivor, &dr
+        ))
+        .await,
+        "the merged record's relationship did not follow it to the survivor"
+    );
+    let merge_id = m.body["merge"]["id"]
+        .as_str()
+        .or(m.body["id"].as_str())
+        .unwrap()
+        .to_string();
+    let u = p
+        .mpi(
+            Method::POST,
+            &format!("/merges/{merge_id}/unmerge"),
+            &manager,
+            None,
+        )
+        .await;
+    assert_eq!(u.status, 200, "{}", u.body);
+    assert!(
+        kit::wait_until(Duration::from_secs(10), || async {
+            !contact_shown(&p, &survivor, &dr).await
+        })
+        .await,
+        "the copied relationship outlived the unmerge"
+    );
+    assert!(
+        contact_shown(&p, &merged, &dr).await,
+        "the restored record lost its own relationship"
+    );
+    p.stop().await;
+}

@@ -2,6 +2,7 @@
 //! same transaction (outbox). Patient ids and user ids only: no demographics live here.
 mod audit;
 mod consent;
+mod merges;
 pub mod migration;
 mod relationships;
 
@@ -10,6 +11,7 @@ pub use consent::{
     consent_of, nominate, remove_seal, seals_of, set_seal, set_sharing, withdraw_directive, Seal,
     SealLevel,
 };
+pub use merges::{follow_merge, undo_merge};
 pub use relationships::{
     acknowledge_alert, alert, alerts, annotate_alert, end_by_source, end_relationship, grace_days,
     grant_break_glass, grant_relationship, raise_alert, relationships_of, rules, set_members,
