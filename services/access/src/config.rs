@@ -24,6 +24,10 @@ pub struct Config {
     pub consumer_group_prefix: String,
     /// Seconds between heartbeats on each trust's access topics (projections' clock).
     pub heartbeat_seconds: u64,
+    /// Seconds between publications of each trust's audit chain head (when it moved).
+    pub audit_head_seconds: u64,
+    /// How many of the newest published heads verify checks (per partition).
+    pub audit_heads_checked: i64,
     pub break_glass: BreakGlassConfig,
     pub relationships: RelationshipConfig,
     pub roles: RolesConfig,
@@ -133,6 +137,8 @@ impl Default for Config {
             shutdown_grace_seconds: 30,
             consumer_group_prefix: "access".into(),
             heartbeat_seconds: 5,
+            audit_head_seconds: 10,
+            audit_heads_checked: 10_000,
             break_glass: BreakGlassConfig::default(),
             relationships: RelationshipConfig::default(),
             roles: RolesConfig::default(),

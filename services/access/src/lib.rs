@@ -12,6 +12,7 @@
 pub mod api;
 pub mod config;
 mod consumers;
+mod heads;
 mod heartbeat;
 pub mod startup;
 pub mod store;

@@ -50,6 +50,7 @@ impl Application {
                 ("access", "consent"),
                 ("access", "alerts"),
                 ("audit", "events"),
+                ("audit", "heads"),
             ],
             platform_topics: vec![tessera_audit::PLATFORM_TOPIC.to_string()],
             migrator: std::marker::PhantomData,
@@ -122,6 +123,16 @@ impl Application {
                 registry: self.registry.clone(),
                 relay: gate.relay.clone(),
                 every: Duration::from_secs(self.config.heartbeat_seconds.max(1)),
+            }
+            .run(shutdown.clone()),
+        );
+        sup.spawn(
+            "audit-head-publisher",
+            crate::heads::HeadPublisher {
+                db: gate.db.clone(),
+                registry: self.registry.clone(),
+                kafka: self.config.kafka.clone(),
+                every: Duration::from_secs(self.config.audit_head_seconds.max(1)),
             }
             .run(shutdown.clone()),
         );

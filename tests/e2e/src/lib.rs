@@ -68,6 +68,7 @@ impl Platform {
         a.shutdown_grace_seconds = 5;
         a.consumer_group_prefix = format!("access-e2e-{}", uuid::Uuid::new_v4());
         a.heartbeat_seconds = 1;
+        a.audit_head_seconds = 1;
         a.break_glass.min_seconds = 1;
         let access_app = tessera_access_service::Application::build(a.clone())
             .await

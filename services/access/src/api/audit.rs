@@ -74,11 +74,28 @@ pub async fn verify(
             Flavour::Json,
         )
         .await?;
+    // The heads published outside the database, read before the stored chain: every record
+    // they name must still be stored as it was when published.
+    let published = crate::heads::published_heads(
+        &state.config.kafka,
+        &auth.tenant,
+        state.config.audit_heads_checked,
+    )
+    .await;
     let links = audited(&auth, None, |txn| {
         Box::pin(async move { store::audit_links(txn).await })
     })
     .await?;
-    let findings: Vec<serde_json::Value> = chain::verify(&links)
+    let chain_findings = chain::verify(&links);
+    // One finding per record: a record the chain already names is not named again below.
+    let named: std::collections::HashSet<i64> = chain_findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Edited { seq } | Finding::OutOfPlace { seq } => Some(*seq),
+            Finding::Missing { .. } => None,
+        })
+        .collect();
+    let mut findings: Vec<serde_json::Value> = chain_findings
         .into_iter()
         .map(|f| match f {
             Finding::Edited { seq } => serde_json::json!({ "finding": "edited", "seq": seq }),
@@ -90,11 +107,55 @@ pub async fn verify(
             }
         })
         .collect();
+    let stored_max = links.last().map(|l| l.seq).unwrap_or(0);
+    let heads = match &published {
+        Ok(h) => h.as_slice(),
+        Err(e) => {
+            tracing::warn!(error = %e, "published chain heads not read");
+            &[]
+        }
+    };
+    // Removed from the end: a published head beyond the stored chain.
+    if let Some(newest) = heads
+        .iter()
+        .map(|h| h.seq)
+        .max()
+        .filter(|m| *m > stored_max)
+    {
+        findings.push(
+            serde_json::json!({ "finding": "missing", "from": stored_max + 1, "to": newest }),
+        );
+    }
+    // Rewritten (or removed and appended again): a published head the stored record no
+    // longer matches.
+    let mut mismatched: Vec<i64> = heads
+        .iter()
+        .filter(|h| h.seq <= stored_max && !named.contains(&h.seq))
+        .filter(|h| {
+            links
+                .iter()
+                .find(|l| l.seq == h.seq)
+                .is_some_and(|l| hex::encode(l.hash) != h.hash)
+        })
+        .map(|h| h.seq)
+        .collect();
+    mismatched.sort_unstable();
+    mismatched.dedup();
+    findings.extend(
+        mismatched
+            .into_iter()
+            .map(|seq| serde_json::json!({ "finding": "head-mismatch", "seq": seq })),
+    );
+    let newest = heads.iter().max_by_key(|h| h.seq).map(
+        |h| serde_json::json!({ "seq": h.seq, "hash": h.hash, "published_at": h.published_at }),
+    );
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "records": links.len(),
         "head": links.last().map(|l| hex::encode(l.hash)),
         "intact": findings.is_empty(),
         "findings": findings,
+        "published_head": newest,
+        "published_heads_checked": published.as_ref().map(|h| h.len()).ok(),
     })))
 }
 

@@ -187,3 +187,48 @@ async fn the_audit_store_answers_who_looked_search_and_fhir_auditevent() {
     assert_eq!(s, 403);
     app.stop().await;
 }
+
+/// The newest chain head published on the trust's heads topic.
+async fn published_head(app: &TestApp) -> Option<i64> {
+    use prost::Message as _;
+    let topic = format!("tessera.{}.audit.heads", app.tenant(0).to_lowercase());
+    kit::read_topic(&app.kafka, &topic, 1, Duration::from_secs(3))
+        .await
+        .iter()
+        .filter_map(|m| tessera_proto::audit::v1::ChainHead::decode(m.payload.as_slice()).ok())
+        .map(|h| h.seq)
+        .max()
+}
+
+#[tokio::test]
+async fn records_removed_from_the_end_of_the_chain_are_found_against_the_published_head() {
+    let app = TestApp::spawn(1).await;
+    with_records(&app, 8).await;
+    let t = format!("{}.audit_store", app.schema(0));
+    // Until the head published outside the database is the stored head (no requests are made
+    // meanwhile, so nothing more is appended).
+    let stored = || async {
+        app.scalar(&format!("SELECT coalesce(max(seq), 0) AS n FROM {t}"))
+            .await
+    };
+    let caught_up = kit::wait_until(Duration::from_secs(20), || async {
+        published_head(&app).await == Some(stored().await)
+    })
+    .await;
+    assert!(caught_up, "the chain head was never published");
+    let last = stored().await;
+    app.exec(&format!(
+        "ALTER TABLE {t} DISABLE TRIGGER audit_store_append_only"
+    ))
+    .await;
+    app.exec(&format!("DELETE FROM {t} WHERE seq >= {}", last - 1))
+        .await;
+    let v = verify(&app).await;
+    assert_eq!(
+        v["findings"],
+        json!([{ "finding": "missing", "from": last - 1, "to": last }]),
+        "{v}"
+    );
+    assert_eq!(v["intact"], false);
+    app.stop().await;
+}

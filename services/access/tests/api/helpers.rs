@@ -43,6 +43,7 @@ impl TestApp {
         config.shutdown_grace_seconds = 5;
         config.consumer_group_prefix = format!("access-test-{}", uuid::Uuid::new_v4());
         config.heartbeat_seconds = 1;
+        config.audit_head_seconds = 1;
         config.break_glass.min_seconds = 1;
         let app = Application::build(config.clone())
             .await
