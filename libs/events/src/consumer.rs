@@ -165,7 +165,10 @@ async fn process(
     handler: &dyn Handler,
     msg: &BorrowedMessage<'_>,
 ) -> Result<Outcome, String> {
-    let tenant = TenantId::from_topic(msg.topic()).ok_or("topic names no tenant")?;
+    // A topic of no tenant (`tessera.platform.*` matches a pattern too): not ours to apply.
+    let Some(tenant) = TenantId::from_topic(msg.topic()) else {
+        return Ok(Outcome::NotServed);
+    };
     if registry.is_not_served(&tenant) {
         return Ok(Outcome::NotServed);
     }

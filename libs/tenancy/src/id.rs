@@ -43,6 +43,8 @@ impl TenantId {
         (parts.next() == Some("tessera"))
             .then(|| parts.next())
             .flatten()
+            // `tessera.platform.*` belongs to no tenant.
+            .filter(|segment| *segment != "platform")
             .and_then(|ods| Self::parse(ods).ok())
     }
 }
@@ -77,6 +79,7 @@ mod tests {
         assert_eq!(t.topic("mpi", "patient"), "tessera.rxr.mpi.patient");
         assert_eq!(TenantId::from_topic("tessera.rxr.mpi.patient"), Some(t));
         assert_eq!(TenantId::from_topic("other.rxr.x"), None);
+        assert_eq!(TenantId::from_topic("tessera.platform.audit.events"), None);
     }
 
     #[test]
