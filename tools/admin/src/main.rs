@@ -51,6 +51,9 @@ enum Command {
         /// Comma-separated activity codes.
         #[arg(long, default_value = "B0825")]
         activities: String,
+        /// Comma-separated workgroups (teams) of the role.
+        #[arg(long, default_value = "")]
+        teams: String,
         #[arg(long, default_value_t = 12 * 3600)]
         ttl: i64,
     },
@@ -123,6 +126,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             user,
             role,
             activities,
+            teams,
             ttl,
         } => {
             let idp =
@@ -132,7 +136,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map(str::trim)
                 .filter(|a| !a.is_empty())
                 .collect();
-            let mut req = TokenRequest::new(&user, &ods, &role, &acts);
+            let teams: Vec<&str> = teams
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect();
+            let mut req = TokenRequest::new(&user, &ods, &role, &acts).in_teams(&teams);
             req.ttl_seconds = ttl;
             println!("{}", idp.token(&req).map_err(|e| e.to_string())?);
         }
