@@ -9,10 +9,14 @@
 //!   treatment, 31/32 active monitoring, 33 first-appointment DNA — stopped and nullified, 34
 //!   no treatment / discharge, 35 declined, 36 died), continuing activity (20, 21) and non-RTT
 //!   codes (90–92, 98). A cancellation never stops a clock. Periods never overlap.
-//! - [`weeks_waited`], [`week_band`], [`breach_date`]: the national counting (126 days is
+//! - [`days_waited`], [`week_band`], [`breach_date`]: the national counting (126 days is
 //!   within 18 weeks; 127 is a breach).
+//! - [`standard`], [`breaches_within`], [`month_end`]: the waiting list's month-end 92%
+//!   standard and breach forecast.
 mod rules;
+mod waiting;
 mod weeks;
 
 pub use rules::{periods, Event, EventKind, Period, PeriodState, StopCode};
+pub use waiting::{breaches_within, month_end, standard, Standard, STANDARD_PERCENT};
 pub use weeks::{breach_date, days_waited, is_breach, week_band, BREACH_DAYS};
