@@ -8,6 +8,7 @@ fn main() -> std::io::Result<()> {
         "tessera/audit/v1/audit.proto",
         "tessera/access/v1/access.proto",
         "tessera/referrals/v1/referral.proto",
+        "tessera/referrals/v1/rtt.proto",
         "tessera/pas/v1/encounter.proto",
         "tessera/scheduling/v1/appointment.proto",
     ];

@@ -1,0 +1,136 @@
+//! Builds the referrals service from its configuration and runs it: HTTP, outbox relay,
+//! consumers (the access projection, merges, clock events from scheduling and PAS) and the
+//! tenant registry feed, under one supervisor. Tests build it the same way, on port 0.
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::consumers;
+use crate::store::migration::TenantMigrator;
+use actix_web::web;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_bootstrap::{Shutdown, Supervisor};
+use tessera_edge::foundation::{spawn_common, Foundation, Settings};
+use tessera_events::{run_consumer, Handler, Relay};
+use tessera_tenancy::{SchemaAndTopics, TenantRegistry};
+
+pub use tessera_edge::foundation::StartupError;
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    relay: Relay,
+    registry: Arc<TenantRegistry>,
+    provisioner: Arc<SchemaAndTopics<TenantMigrator>>,
+    config: Config,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let f = Foundation::connect(Settings {
+            service: "referrals",
+            host: &config.http.host,
+            port: config.http.port,
+            database_url: &config.database_url,
+            database_max_connections: config.database_max_connections,
+            redis_url: &config.redis_url,
+            kafka: &config.kafka,
+            auth: &config.auth,
+            rate_limit: &config.rate_limit,
+        })
+        .await?;
+        let only = SchemaAndTopics::<TenantMigrator>::parse_only(config.tenancy.only.as_deref())
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let provisioner = Arc::new(SchemaAndTopics::<TenantMigrator> {
+            database_url: config.database_url.clone(),
+            kafka: config.kafka.clone(),
+            only,
+            topics: vec![
+                ("referrals", "referral"),
+                ("referrals", "rtt"),
+                ("audit", "events"),
+            ],
+            platform_topics: vec![tessera_audit::PLATFORM_TOPIC.to_string()],
+            migrator: std::marker::PhantomData,
+        });
+        let state = web::Data::new(AppState {
+            gate: f.gate(),
+            config: config.clone(),
+        });
+        let server = f.http_server(
+            state.clone(),
+            config.http.workers,
+            config.shutdown_grace_seconds,
+            api::routes,
+        )?;
+        Ok(Self {
+            port: f.port,
+            server,
+            relay: f.relay,
+            registry: f.registry,
+            provisioner,
+            config,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn registry(&self) -> Arc<TenantRegistry> {
+        self.registry.clone()
+    }
+
+    /// Runs until `shutdown` (or until a task fails), then drains.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+        let mut sup = Supervisor::new(shutdown.clone())
+            .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
+        let gate = &self.state.gate;
+        let only = self.provisioner.only_list();
+        let mut consumers: Vec<(&'static str, tessera_events::ConsumerSpec, Arc<dyn Handler>)> =
+            Vec::new();
+        for spec in tessera_access::projection::consumer_specs(
+            &self.config.consumer_group_prefix,
+            only.clone(),
+        ) {
+            let name = if spec.stream == "relationship" {
+                "access-relationship-consumer"
+            } else {
+                "access-consent-consumer"
+            };
+            consumers.push((
+                name,
+                spec,
+                Arc::new(tessera_access::projection::ProjectionHandler),
+            ));
+        }
+        for (name, spec, handler) in consumers::specs(&self.config.consumer_group_prefix, only) {
+            consumers.push((name, spec, handler));
+        }
+        for (name, spec, handler) in consumers {
+            sup.spawn(
+                name,
+                run_consumer(
+                    self.config.kafka.clone(),
+                    spec,
+                    gate.db.clone(),
+                    self.registry.clone(),
+                    handler,
+                    gate.metrics.clone(),
+                    shutdown.clone(),
+                ),
+            );
+        }
+        spawn_common(
+            &mut sup,
+            self.server,
+            self.relay,
+            self.config.kafka.clone(),
+            self.registry.clone(),
+            self.provisioner.clone(),
+            &shutdown,
+        );
+        sup.run().await
+    }
+}

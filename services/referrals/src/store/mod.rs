@@ -1,0 +1,82 @@
+//! SQL per tenant schema. Every change others must know of enqueues its event in the same
+//! transaction (outbox). Patient ids only: no demographics live here.
+mod merges;
+pub mod migration;
+mod pathways;
+mod referrals;
+mod waiting;
+
+pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
+pub use pathways::{
+    pathway, pathway_id_by_ppid, pathways_of, record_clock_event, ClockEventRow, NewClockEvent,
+    PathwayRow, PathwayView, PeriodRow,
+};
+pub use referrals::{
+    create_referral, referral, search_referrals, transition, transitions, NewPathway, NewReferral,
+    Referral, ReferralSearch, Transition, TransitionRequest,
+};
+pub use waiting::{incomplete, WaitingFilter, WaitingRow};
+
+use crate::domain::DomainError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::{DatabaseTransaction, DbBackend, DbErr, Statement, Value};
+use tessera_bootstrap::TraceContext;
+use tessera_events::{enqueue, OutgoingEvent};
+use tessera_tenancy::TenantId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("outbox: {0}")]
+    Outbox(#[from] tessera_events::EventError),
+    #[error("not found")]
+    NotFound,
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// CloudEvents types this service publishes.
+pub mod types {
+    pub const REFERRAL_RECEIVED: &str = "uk.nhs.tessera.referrals.ReferralReceived.v1";
+    pub const REFERRAL_STATE_CHANGED: &str = "uk.nhs.tessera.referrals.ReferralStateChanged.v1";
+    pub const REFERRAL_ACCEPTED: &str = "uk.nhs.tessera.referrals.ReferralAccepted.v1";
+    pub const REFERRAL_CLOSED: &str = "uk.nhs.tessera.referrals.ReferralClosed.v1";
+    pub const RTT_PATHWAY_CHANGED: &str = "uk.nhs.tessera.referrals.RttPathwayChanged.v1";
+}
+
+/// Enqueues an event on `tessera.<ods>.referrals.<stream>`, keyed by the patient id.
+pub(crate) async fn publish(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    stream: &str,
+    patient_id: &str,
+    ce_type: &str,
+    payload: Vec<u8>,
+    trace: Option<&TraceContext>,
+) -> Result<(), StoreError> {
+    enqueue(
+        txn,
+        OutgoingEvent {
+            topic: tenant.topic("referrals", stream),
+            key: patient_id.to_string(),
+            ce_type: ce_type.to_string(),
+            source: "/tessera/referrals".into(),
+            subject: Some(patient_id.to_string()),
+            payload,
+            trace: trace.cloned(),
+        },
+    )
+    .await?;
+    Ok(())
+}

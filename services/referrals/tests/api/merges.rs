@@ -1,0 +1,146 @@
+use crate::helpers::*;
+use prost::Message as _;
+use std::time::Duration;
+use tessera_proto::mpi::v1 as mpi;
+use tessera_testkit as kit;
+
+#[tokio::test]
+async fn referrals_and_pathways_follow_a_merge_and_its_unmerge() {
+    let app = TestApp::spawn(1).await;
+    let t = app.team_member(0, "u1", "GSURG");
+    let (survivor, merged) = (patient(), patient());
+    // Each record has a running clock in general surgery; the merged one has two referrals.
+    let s1 = app
+        .refer(0, &t, gp_referral(&survivor, "GSURG", "100", 40))
+        .await;
+    let m1 = app
+        .refer(0, &t, gp_referral(&merged, "GSURG", "100", 20))
+        .await;
+    let m2 = app
+        .refer(0, &t, gp_referral(&merged, "GSURG", "110", 10))
+        .await;
+    let schema = app.schema(0);
+    let count = |p: String| {
+        let app = &app;
+        let schema = schema.clone();
+        async move {
+            app.scalar(&format!(
+                "SELECT count(*) AS n FROM {schema}.referral WHERE patient_id = '{p}'"
+            ))
+            .await
+        }
+    };
+    let merge_id = uuid::Uuid::now_v7().to_string();
+    let merged_ev = mpi::PatientMerged {
+        merge_id: merge_id.clone(),
+        tenant: app.tenant(0).into(),
+        survivor_patient_id: survivor.clone(),
+        merged_patient_id: merged.clone(),
+        ..Default::default()
+    };
+    let topic = app.topic(0, "mpi", "patient");
+    kit::produce(
+        &app.kafka,
+        &topic,
+        &merged,
+        "uk.nhs.tessera.mpi.PatientMerged.v1",
+        merged_ev.encode_to_vec(),
+    )
+    .await;
+    assert!(
+        kit::wait_until(Duration::from_secs(15), || async {
+            count(survivor.clone()).await == 3
+        })
+        .await
+    );
+    assert_eq!(count(merged.clone()).await, 0);
+    let pathways = app
+        .scalar(&format!(
+            "SELECT count(*) AS n FROM {schema}.pathway WHERE patient_id = '{survivor}'"
+        ))
+        .await;
+    assert_eq!(pathways, 3);
+    // Two running clocks in one specialty: left for a person, not combined.
+    let (s, v) = app.get("/merge-reviews", &t).await;
+    assert_eq!(s, 200, "{v}");
+    let reviews = v["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0]["detail"]["specialty"], "100");
+    assert_eq!(reviews[0]["patient_id"], survivor.as_str());
+    // The waiting list still counts each clock once.
+    let (_, wl) = app.get("/waiting-list", &t).await;
+    assert_eq!(wl["total"], 3);
+
+    // A referral made for the survivor after the merge stays with it on unmerge.
+    let after = app
+        .refer(0, &t, gp_referral(&survivor, "GSURG", "120", 1))
+        .await;
+    // Delivered twice: the second changes nothing.
+    kit::produce(
+        &app.kafka,
+        &topic,
+        &merged,
+        "uk.nhs.tessera.mpi.PatientMerged.v1",
+        merged_ev.encode_to_vec(),
+    )
+    .await;
+    let unmerged = mpi::PatientUnmerged {
+        merge_id: merge_id.clone(),
+        tenant: app.tenant(0).into(),
+        survivor_patient_id: survivor.clone(),
+        merged_patient_id: merged.clone(),
+        ..Default::default()
+    };
+    kit::produce(
+        &app.kafka,
+        &topic,
+        &merged,
+        "uk.nhs.tessera.mpi.PatientUnmerged.v1",
+        unmerged.encode_to_vec(),
+    )
+    .await;
+    assert!(
+        kit::wait_until(Duration::from_secs(15), || async {
+            count(merged.clone()).await == 2
+        })
+        .await
+    );
+    assert_eq!(count(survivor.clone()).await, 2);
+    let (_, r) = app
+        .get(&format!("/referrals/{}", m1["id"].as_str().unwrap()), &t)
+        .await;
+    assert_eq!(r["patient_id"], merged.as_str());
+    let (_, r) = app
+        .get(&format!("/referrals/{}", m2["id"].as_str().unwrap()), &t)
+        .await;
+    assert_eq!(r["patient_id"], merged.as_str());
+    let (_, r) = app
+        .get(&format!("/referrals/{}", s1["id"].as_str().unwrap()), &t)
+        .await;
+    assert_eq!(r["patient_id"], survivor.as_str());
+    let (_, r) = app
+        .get(&format!("/referrals/{}", after["id"].as_str().unwrap()), &t)
+        .await;
+    assert_eq!(r["patient_id"], survivor.as_str());
+    let (_, v) = app.get("/merge-reviews", &t).await;
+    assert_eq!(
+        v["reviews"].as_array().unwrap().len(),
+        0,
+        "the unmerge resolved the review"
+    );
+    assert_eq!(
+        app.scalar(&format!("SELECT count(*) AS n FROM {schema}.merge_repoint"))
+            .await,
+        0
+    );
+    // The late duplicate merge (between merge and unmerge, on the same partition) re-pointed
+    // nothing new: everything is back where it was.
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {schema}.pathway WHERE patient_id = '{merged}'"
+        ))
+        .await,
+        2
+    );
+    app.stop().await;
+}

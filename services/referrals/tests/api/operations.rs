@@ -1,0 +1,74 @@
+use crate::helpers::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_metrics_and_the_openapi_document() {
+    let app = TestApp::spawn(1).await;
+    let c = &app.client;
+    assert_eq!(
+        c.get(format!("{}/livez", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let ready: Value = c
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["ready"], true);
+    let t = app.team_member(0, "u1", "GSURG");
+    app.refer(0, &t, gp_referral(&patient(), "GSURG", "100", 1))
+        .await;
+    let m = c
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("http_requests_total"), "{m}");
+    let doc: Value = c
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"].as_str().map(|s| &s[..2]), Some("3."));
+    for path in [
+        "/referrals",
+        "/referrals/{id}",
+        "/referrals/{id}/transitions",
+        "/pathways",
+        "/pathways/{id}",
+        "/pathways/{id}/clock-events",
+        "/waiting-list",
+        "/waiting-list/standard",
+        "/waiting-list/forecast",
+        "/merge-reviews",
+        "/fhir/ServiceRequest",
+        "/fhir/ServiceRequest/{id}",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    // Unauthenticated: 401 problem, audited unattributed.
+    let r = c
+        .get(format!("{}/waiting-list", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    app.stop().await;
+}
