@@ -13,6 +13,8 @@ pub const DATABASES: &[&str] = &[
     "tessera_events_test",
     "tessera_access",
     "tessera_access_test",
+    "tessera_referrals",
+    "tessera_referrals_test",
 ];
 const TANSU_VERSION: &str = "0.6.0";
 

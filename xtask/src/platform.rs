@@ -26,6 +26,11 @@ const SERVICES: &[Service] = &[
         binary: "tessera-access",
         port: 8082,
     },
+    Service {
+        name: "referrals",
+        binary: "tessera-referrals",
+        port: 8083,
+    },
 ];
 
 fn admin(args: &[&str]) -> Result<String, String> {
@@ -47,6 +52,8 @@ pub fn up() -> Result<(), String> {
             "tessera-mpi",
             "-p",
             "tessera-access-service",
+            "-p",
+            "tessera-referrals",
             "-p",
             "tessera-admin",
         ],
@@ -136,10 +143,23 @@ pub fn up() -> Result<(), String> {
             "--activities",
             "B0820,B0083",
         ])?;
+        // Referral staff of the demo general surgery team (B1110 Manage Inbound Referrals).
+        let referrals_clerk = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("referrals-{}", ods.to_lowercase()),
+            "--activities",
+            "B1110",
+            "--teams",
+            "GSURG",
+        ])?;
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer,
-                    "privacy_officer": privacy_officer, "emergency_clinician": emergency },
+                    "privacy_officer": privacy_officer, "emergency_clinician": emergency,
+                    "referrals_gsurg": referrals_clerk },
                 "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
@@ -180,6 +200,7 @@ pub fn up() -> Result<(), String> {
 Tessera is running.
   MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir, /readyz, /metrics)
   Access        http://127.0.0.1:8082   (relationships, break-glass, alerts, seals, consent, audit store)
+  Referrals     http://127.0.0.1:8083   (referrals, RTT pathways, waiting lists; FHIR ServiceRequest)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
   HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
@@ -201,6 +222,12 @@ Try:
     -H 'Content-Type: application/json' -d '{{"patient_id":"<id>","reason_code":"04","justification":"collapsed in ED"}}'
   curl -s http://127.0.0.1:8082/alerts -H "Authorization: Bearer $(jq -r .trusts.RXR.tokens.privacy_officer {path})"
   curl -s http://127.0.0.1:8082/audit/verify -H "Authorization: Bearer $(jq -r .trusts.RXR.tokens.privacy_officer {path})"
+  # A GP referral to RXR general surgery, accepted by the team (the team gains a relationship):
+  R=$(jq -r .trusts.RXR.tokens.referrals_gsurg {path})
+  curl -s -X POST http://127.0.0.1:8083/referrals -H "Authorization: Bearer $R" -H 'Content-Type: application/json' \
+    -d '{{"patient_id":"<id>","source":"gp","referrer":{{"code":"G1234567","organisation":"A81001"}},"priority":"routine","specialty":"100","treatment_function":"100","receiving_service":"General Surgery OPD","receiving_team":"GSURG"}}'
+  curl -s -X POST http://127.0.0.1:8083/referrals/<referral id>/transitions -H "Authorization: Bearer $R" -H 'Content-Type: application/json' -d '{{"to":"ACCEPTED"}}'
+  curl -s "http://127.0.0.1:8083/waiting-list" -H "Authorization: Bearer $R"
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}

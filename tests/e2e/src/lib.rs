@@ -1,4 +1,4 @@
-//! A platform for end-to-end tests: the MPI and the access service, in-process on free
+//! A platform for end-to-end tests: the MPI, the access service and referrals, in-process on free
 //! ports, serving the same fresh trusts, trusting the same test identity provider, talking
 //! through the real broker, PostgreSQL and Redis. Services never depend on each other; this
 //! test crate is the only place both are built together.
@@ -15,11 +15,13 @@ use tessera_testkit as kit;
 pub struct Platform {
     pub mpi: String,
     pub access: String,
+    pub referrals: String,
     pub client: Client,
     pub idp: kit::TestIdp,
     pub kafka: KafkaSettings,
     pub mpi_db: DatabaseConnection,
     pub access_db: DatabaseConnection,
+    pub referrals_db: DatabaseConnection,
     pub tenants: Vec<String>,
     shutdown: Shutdown,
 }
@@ -74,6 +76,26 @@ impl Platform {
             .await
             .expect("access builds");
         let access = format!("http://127.0.0.1:{}", access_app.port());
+
+        let mut r = tessera_referrals::Config::default();
+        r.http.port = 0;
+        r.database_url = kit::database("tessera_referrals_test").await;
+        r.database_max_connections = 10;
+        r.redis_url = kit::redis_url();
+        r.kafka = kafka.clone();
+        r.auth = idp.auth_config();
+        r.tenancy.only = Some(tenants.clone());
+        r.shutdown_grace_seconds = 5;
+        r.consumer_group_prefix = format!("referrals-e2e-{}", uuid::Uuid::new_v4());
+        r.rate_limit.per_tenant_per_second = 100_000;
+        let referrals_app = tessera_referrals::Application::build(r.clone())
+            .await
+            .expect("referrals builds");
+        let referrals = format!("http://127.0.0.1:{}", referrals_app.port());
+        let s3 = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = referrals_app.run(s3).await;
+        });
         let (s1, s2) = (shutdown.clone(), shutdown.clone());
         tokio::spawn(async move {
             let _ = mpi_app.run(s1).await;
@@ -84,15 +106,17 @@ impl Platform {
         let me = Self {
             mpi,
             access,
+            referrals,
             client: Client::new(),
             idp,
             kafka,
             mpi_db: Database::connect(m.database_url.clone()).await.unwrap(),
             access_db: Database::connect(a.database_url.clone()).await.unwrap(),
+            referrals_db: Database::connect(r.database_url.clone()).await.unwrap(),
             tenants,
             shutdown,
         };
-        for base in [me.mpi.clone(), me.access.clone()] {
+        for base in [me.mpi.clone(), me.access.clone(), me.referrals.clone()] {
             let ready = kit::wait_ready(&me.client, &base, &me.tenants).await;
             assert!(ready, "{base} never became ready");
         }
@@ -169,6 +193,17 @@ impl Platform {
         body: Option<Value>,
     ) -> Answer {
         self.call(method, format!("{}{path}", self.access), token, body, None)
+            .await
+    }
+
+    pub async fn referrals(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(method, format!("{}{path}", self.referrals), token, body, None)
             .await
     }
 
