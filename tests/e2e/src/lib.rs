@@ -203,8 +203,14 @@ impl Platform {
         token: &str,
         body: Option<Value>,
     ) -> Answer {
-        self.call(method, format!("{}{path}", self.referrals), token, body, None)
-            .await
+        self.call(
+            method,
+            format!("{}{path}", self.referrals),
+            token,
+            body,
+            None,
+        )
+        .await
     }
 
     /// Registers a patient in trust `i` with an address, telecom and GP; returns its id.

@@ -6,7 +6,7 @@
 use super::support::{audited, invalid, refuse, store_error, Authorized, Caller};
 use super::AppState;
 use crate::domain::{code, date, specialty_code};
-use crate::store::{self, WaitingFilter, WaitingRow};
+use crate::store::{self, StoreError, WaitingFilter, WaitingRow};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -78,8 +78,8 @@ pub struct StandardOut {
     pub met: bool,
 }
 
-fn standard_of<'a>(entries: impl Iterator<Item = &'a Entry>, census: NaiveDate) -> StandardOut {
-    let s = standard(entries.map(|e| e.clock_start), census);
+fn standard_of(starts: impl Iterator<Item = NaiveDate>, census: NaiveDate) -> StandardOut {
+    let s = standard(starts, census);
     StandardOut {
         incomplete: s.incomplete,
         within_18_weeks: s.within_18_weeks,
@@ -183,18 +183,20 @@ fn parse(
     Ok(out)
 }
 
-async fn load(
-    auth: &Authorized,
-    census: NaiveDate,
-    filter: WaitingFilter,
-    shape: impl FnOnce(Vec<Entry>) -> (serde_json::Value, i32) + Send + 'static,
-) -> Result<serde_json::Value, ApiError> {
+/// Runs `work` on the tenant's transaction, audited with the count of rows it answered.
+async fn answer<F>(auth: &Authorized, work: F) -> Result<serde_json::Value, ApiError>
+where
+    F: for<'t> FnOnce(
+            &'t sea_orm::DatabaseTransaction,
+        ) -> futures::future::BoxFuture<
+            't,
+            Result<(serde_json::Value, i32), StoreError>,
+        > + Send
+        + 'static,
+{
     audited(auth, None, move |txn| {
         Box::pin(async move {
-            let rows = store::incomplete(txn, census, &filter)
-                .await
-                .map_err(|e| store_error(e, JSON))?;
-            let (v, n) = shape(compute(rows, census));
+            let (v, n) = work(txn).await.map_err(|e| store_error(e, JSON))?;
             Ok((v, Ending::permit(None, 200, n)))
         })
     })
@@ -275,27 +277,34 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let (census, csv, limit, offset) = (p.census, p.csv, p.limit, p.offset);
-    let v = load(&auth, census, p.filter, move |entries| {
-        if csv {
-            let n = entries.len() as i32;
-            return (serde_json::Value::String(to_csv(&entries)), n);
-        }
-        let s = standard_of(entries.iter(), census);
-        let page: Vec<&Entry> = entries.iter().skip(offset).take(limit).collect();
-        let n = page.len() as i32;
-        (
-            serde_json::json!({
-                "census": census,
-                "total": entries.len(),
-                "breached": entries.iter().filter(|e| e.breached).count(),
-                "standard": s,
-                "offset": offset,
-                "limit": limit,
-                "entries": page,
-            }),
-            n,
-        )
+    let (census, csv, limit, offset, filter) = (p.census, p.csv, p.limit, p.offset, p.filter);
+    let v = answer(&auth, move |txn| {
+        Box::pin(async move {
+            if csv {
+                let entries = compute(store::incomplete(txn, census, &filter).await?, census);
+                let n = entries.len() as i32;
+                return Ok((serde_json::Value::String(to_csv(&entries)), n));
+            }
+            // The standard over the whole list needs only its clock starts; the page is
+            // read in order (earliest start = longest wait).
+            let starts = store::incomplete_starts(txn, census, &filter).await?;
+            let s = standard_of(starts.iter().map(|r| r.start_date), census);
+            let page = store::incomplete_page(txn, census, &filter, limit, offset).await?;
+            let page: Vec<Entry> = page.into_iter().map(|r| Entry::new(r, census)).collect();
+            let n = page.len() as i32;
+            Ok((
+                serde_json::json!({
+                    "census": census,
+                    "total": starts.len(),
+                    "breached": s.incomplete - s.within_18_weeks,
+                    "standard": s,
+                    "offset": offset,
+                    "limit": limit,
+                    "entries": page,
+                }),
+                n,
+            ))
+        })
     })
     .await?;
     Ok(match v {
@@ -331,30 +340,33 @@ pub async fn standard_report(
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let census = p.census;
-    let v = load(&auth, census, p.filter, move |entries| {
-        let group = |key: &dyn Fn(&Entry) -> String| {
-            let mut m: BTreeMap<String, Vec<&Entry>> = BTreeMap::new();
-            for e in &entries {
-                m.entry(key(e)).or_default().push(e);
-            }
-            m.into_iter()
-                .map(|(k, es)| (k, standard_of(es.into_iter(), census)))
-                .collect::<BTreeMap<_, _>>()
-        };
-        let by_specialty = group(&|e| e.specialty.clone());
-        let by_consultant = group(&|e| e.consultant.clone().unwrap_or_else(|| "-".into()));
-        (
-            serde_json::json!({
-                "census": census,
-                "month_end": tessera_rtt::month_end(census) == census,
-                "target_percent": tessera_rtt::STANDARD_PERCENT,
-                "trust": standard_of(entries.iter(), census),
-                "by_specialty": by_specialty,
-                "by_consultant": by_consultant,
-            }),
-            entries.len() as i32,
-        )
+    let (census, filter) = (p.census, p.filter);
+    let v = answer(&auth, move |txn| {
+        Box::pin(async move {
+            let starts = store::incomplete_starts(txn, census, &filter).await?;
+            let group = |key: &dyn Fn(&store::StartRow) -> String| {
+                let mut m: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
+                for r in &starts {
+                    m.entry(key(r)).or_default().push(r.start_date);
+                }
+                m.into_iter()
+                    .map(|(k, ds)| (k, standard_of(ds.into_iter(), census)))
+                    .collect::<BTreeMap<_, _>>()
+            };
+            let by_specialty = group(&|r| r.specialty.clone());
+            let by_consultant = group(&|r| r.consultant.clone().unwrap_or_else(|| "-".into()));
+            Ok((
+                serde_json::json!({
+                    "census": census,
+                    "month_end": tessera_rtt::month_end(census) == census,
+                    "target_percent": tessera_rtt::STANDARD_PERCENT,
+                    "trust": standard_of(starts.iter().map(|r| r.start_date), census),
+                    "by_specialty": by_specialty,
+                    "by_consultant": by_consultant,
+                }),
+                starts.len() as i32,
+            ))
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -389,31 +401,40 @@ pub async fn forecast(
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let (census, weeks, csv) = (p.census, p.weeks, p.csv);
-    let v = load(&auth, census, p.filter, move |entries| {
-        let mut due: Vec<Entry> = entries
-            .into_iter()
-            .filter(|e| breaches_within(e.clock_start, census, weeks).is_some())
-            .collect();
-        due.sort_by(|a, b| {
-            a.breach_date
-                .cmp(&b.breach_date)
-                .then_with(|| a.ppid.cmp(&b.ppid))
-        });
-        let n = due.len() as i32;
-        if csv {
-            return (serde_json::Value::String(to_csv(&due)), n);
-        }
-        (
-            serde_json::json!({
-                "census": census,
-                "weeks": weeks,
-                "until": census + Duration::days(7 * weeks),
-                "total": due.len(),
-                "entries": due,
-            }),
-            n,
-        )
+    let (census, weeks, csv, filter) = (p.census, p.weeks, p.csv, p.filter);
+    let v = answer(&auth, move |txn| {
+        Box::pin(async move {
+            // Which clock starts breach in the window (libs/rtt decides), then those rows.
+            let mut dates: Vec<NaiveDate> = store::incomplete_starts(txn, census, &filter)
+                .await?
+                .into_iter()
+                .map(|r| r.start_date)
+                .filter(|d| breaches_within(*d, census, weeks).is_some())
+                .collect();
+            dates.sort_unstable();
+            dates.dedup();
+            let rows = store::incomplete_started_on(txn, census, &filter, dates).await?;
+            let mut due = compute(rows, census);
+            due.sort_by(|a, b| {
+                a.breach_date
+                    .cmp(&b.breach_date)
+                    .then_with(|| a.ppid.cmp(&b.ppid))
+            });
+            let n = due.len() as i32;
+            if csv {
+                return Ok((serde_json::Value::String(to_csv(&due)), n));
+            }
+            Ok((
+                serde_json::json!({
+                    "census": census,
+                    "weeks": weeks,
+                    "until": census + Duration::days(7 * weeks),
+                    "total": due.len(),
+                    "entries": due,
+                }),
+                n,
+            ))
+        })
     })
     .await?;
     Ok(match v {

@@ -66,14 +66,23 @@ CREATE TABLE IF NOT EXISTS clock_event (
 CREATE INDEX IF NOT EXISTS clock_event_pathway ON clock_event (pathway_id, on_date, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS clock_event_source ON clock_event (pathway_id, source)
     WHERE source NOT LIKE 'api:%';
+-- The derived periods, with the pathway's columns the waiting list shows copied in (written
+-- together by every re-derivation), so the list is one scan of one table.
 CREATE TABLE IF NOT EXISTS rtt_period (
-    pathway_id  uuid NOT NULL REFERENCES pathway (id),
-    n           int NOT NULL,
-    start_date  date NOT NULL,
-    start_code  smallint NOT NULL,
-    end_date    date,
-    state       text NOT NULL,
-    stop_code   smallint,
+    pathway_id         uuid NOT NULL REFERENCES pathway (id),
+    n                  int NOT NULL,
+    start_date         date NOT NULL,
+    start_code         smallint NOT NULL,
+    end_date           date,
+    state              text NOT NULL,
+    stop_code          smallint,
+    patient_id         text NOT NULL,
+    ppid               text NOT NULL,
+    issuer             text NOT NULL,
+    specialty          text NOT NULL,
+    treatment_function text NOT NULL,
+    consultant         text,
+    team               text,
     PRIMARY KEY (pathway_id, n)
 );
 CREATE INDEX IF NOT EXISTS rtt_period_open ON rtt_period (start_date) WHERE end_date IS NULL;

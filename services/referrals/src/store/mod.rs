@@ -15,7 +15,10 @@ pub use referrals::{
     create_referral, referral, search_referrals, transition, transitions, NewPathway, NewReferral,
     Referral, ReferralSearch, Transition, TransitionRequest,
 };
-pub use waiting::{incomplete, WaitingFilter, WaitingRow};
+pub use waiting::{
+    incomplete, incomplete_page, incomplete_started_on, incomplete_starts, StartRow, WaitingFilter,
+    WaitingRow,
+};
 
 use crate::domain::DomainError;
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -295,8 +295,10 @@ pub(crate) async fn recompute(
     for (n, period) in periods.iter().enumerate() {
         let (state, stop) = state_of(period.state);
         txn.execute(stmt(
-            "INSERT INTO rtt_period (pathway_id, n, start_date, start_code, end_date, state, stop_code)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO rtt_period (pathway_id, n, start_date, start_code, end_date, state, stop_code,
+                                     patient_id, ppid, issuer, specialty, treatment_function,
+                                     consultant, team)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             vec![
                 id.into(),
                 (n as i32).into(),
@@ -305,6 +307,13 @@ pub(crate) async fn recompute(
                 period.end.into(),
                 state.into(),
                 stop.into(),
+                p.patient_id.clone().into(),
+                p.ppid.clone().into(),
+                p.issuer.clone().into(),
+                p.specialty.clone().into(),
+                p.treatment_function.clone().into(),
+                p.consultant.clone().into(),
+                p.team.clone().into(),
             ],
         ))
         .await?;

@@ -446,6 +446,7 @@ pub async fn transition(
     .await?;
     if let (Some(p), ReferralState::Accepted) = (current.pathway_id, to) {
         assign(txn, p, clinician.as_deref(), &team).await?;
+        recompute(txn, tenant, p, trace).await?;
     }
     let r = referral(txn, id).await?;
     log_transition(txn, tenant, &r, Some(from), &t.actor, trace).await?;
