@@ -14,7 +14,7 @@
 //! (the list reads only pathways and periods).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{Duration as Days, NaiveDate, Utc};
+use chrono::{Duration as Days, Utc};
 use sea_orm::{ConnectionTrait, Database};
 use std::time::{Duration, Instant};
 use tessera_bootstrap::Shutdown;
@@ -201,7 +201,7 @@ ANALYZE {schema}.rtt_period;
     for _ in 0..5 {
         let r = rows.clone();
         let t = Instant::now();
-        let e = compute(r, NaiveDate::from(today));
+        let e = compute(r, today);
         times.push(t.elapsed());
         assert_eq!(e.len(), n);
     }
