@@ -349,6 +349,7 @@ mod tests {
             ward_team: "ward-7".into(),
             consultant_user_id: "dr-c".into(),
             admitted_at: String::new(),
+            ..Default::default()
         }
         .encode_to_vec();
         match trigger("uk.nhs.tessera.pas.PatientAdmitted.v1", &admitted, now).unwrap() {
@@ -366,6 +367,7 @@ mod tests {
             patient_id: "p1".into(),
             closed_at: "2026-11-02T10:00:00Z".into(),
             outcome: "attended".into(),
+            ..Default::default()
         }
         .encode_to_vec();
         assert!(matches!(
