@@ -48,7 +48,7 @@ async fn referrals_and_pathways_follow_a_merge_and_its_unmerge() {
     )
     .await;
     assert!(
-        kit::wait_until(Duration::from_secs(15), || async {
+        kit::wait_until(Duration::from_secs(30), || async {
             count(survivor.clone()).await == 3
         })
         .await
@@ -100,7 +100,7 @@ async fn referrals_and_pathways_follow_a_merge_and_its_unmerge() {
     )
     .await;
     assert!(
-        kit::wait_until(Duration::from_secs(15), || async {
+        kit::wait_until(Duration::from_secs(30), || async {
             count(merged.clone()).await == 2
         })
         .await

@@ -162,7 +162,7 @@ async fn clock_events_through_the_api_become_periods() {
         &app.kafka,
         &app.topic(0, "referrals", "rtt"),
         14,
-        Duration::from_secs(10),
+        Duration::from_secs(30),
     )
     .await;
     let last = msgs
@@ -213,7 +213,7 @@ async fn a_relationship_from_the_access_service_opens_a_patients_pathways() {
         granted.encode_to_vec(),
     )
     .await;
-    let ok = kit::wait_until(Duration::from_secs(10), || async {
+    let ok = kit::wait_until(Duration::from_secs(30), || async {
         app.get(&format!("/pathways/{pathway}"), &gp_liaison)
             .await
             .0

@@ -95,7 +95,7 @@ async fn an_ers_referral_is_received_triaged_by_its_team_and_accepted() {
         &app.kafka,
         &app.topic(0, "referrals", "referral"),
         4,
-        Duration::from_secs(10),
+        Duration::from_secs(30),
     )
     .await;
     let types: Vec<&str> = msgs.iter().map(|m| m.headers["ce_type"].as_str()).collect();
@@ -209,7 +209,7 @@ async fn closing_a_referral_needs_its_clock_stopped_and_rejection_returns_the_pa
         &app.kafka,
         &app.topic(0, "referrals", "referral"),
         11,
-        Duration::from_secs(10),
+        Duration::from_secs(30),
     )
     .await;
     let closed: Vec<pb::ReferralClosed> = msgs
