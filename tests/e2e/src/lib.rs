@@ -15,6 +15,7 @@ use tessera_testkit as kit;
 pub struct Platform {
     pub mpi: String,
     pub access: String,
+    /// Empty unless started with referrals.
     pub referrals: String,
     pub client: Client,
     pub idp: kit::TestIdp,
@@ -33,7 +34,17 @@ pub struct Answer {
 }
 
 impl Platform {
+    /// The MPI and the access service for `n` fresh trusts.
     pub async fn start(n: usize) -> Self {
+        Self::start_with(n, false).await
+    }
+
+    /// The MPI, the access service and referrals for `n` fresh trusts.
+    pub async fn start_with_referrals(n: usize) -> Self {
+        Self::start_with(n, true).await
+    }
+
+    async fn start_with(n: usize, with_referrals: bool) -> Self {
         kit::init_logs();
         let tenants: Vec<String> = (0..n).map(|_| kit::unique_ods()).collect();
         let kafka = kit::kafka();
@@ -88,14 +99,19 @@ impl Platform {
         r.shutdown_grace_seconds = 5;
         r.consumer_group_prefix = format!("referrals-e2e-{}", uuid::Uuid::new_v4());
         r.rate_limit.per_tenant_per_second = 100_000;
-        let referrals_app = tessera_referrals::Application::build(r.clone())
-            .await
-            .expect("referrals builds");
-        let referrals = format!("http://127.0.0.1:{}", referrals_app.port());
-        let s3 = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = referrals_app.run(s3).await;
-        });
+        let referrals = if with_referrals {
+            let referrals_app = tessera_referrals::Application::build(r.clone())
+                .await
+                .expect("referrals builds");
+            let base = format!("http://127.0.0.1:{}", referrals_app.port());
+            let s3 = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = referrals_app.run(s3).await;
+            });
+            base
+        } else {
+            String::new()
+        };
         let (s1, s2) = (shutdown.clone(), shutdown.clone());
         tokio::spawn(async move {
             let _ = mpi_app.run(s1).await;
@@ -117,6 +133,9 @@ impl Platform {
             shutdown,
         };
         for base in [me.mpi.clone(), me.access.clone(), me.referrals.clone()] {
+            if base.is_empty() {
+                continue;
+            }
             let ready = kit::wait_ready(&me.client, &base, &me.tenants).await;
             assert!(ready, "{base} never became ready");
         }

@@ -50,7 +50,7 @@ async fn on_list(p: &Platform, token: &str, pathway: &str) -> bool {
 #[tokio::test]
 async fn a_referral_accepted_in_one_trust_is_listed_grants_the_relationship_and_stops_on_treatment()
 {
-    let p = Platform::start(2).await;
+    let p = Platform::start_with_referrals(2).await;
     let (rxr, rbt) = (0, 1);
     // A surgeon of RXR's general surgery team: views demographics, manages inbound referrals.
     let surgeon = p.token(rxr, "mr-cutter", "R8000", &[VIEW, INBOUND], &["GSURG"]);
