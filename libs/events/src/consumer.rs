@@ -71,7 +71,11 @@ pub async fn run_consumer(
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "6000")
+        // Long enough that a broker or a host busy for a few seconds does not expire a live
+        // member (Kafka's own default is 45 s). tansu 0.6.0 may give a member that rejoins
+        // after expiring no partitions at all (fixed after 0.6.0), so an expiry must be rare.
+        .set("session.timeout.ms", "30000")
+        .set("heartbeat.interval.ms", "3000")
         .set("topic.metadata.refresh.interval.ms", "2000")
         .create()
         .map_err(|e| e.to_string())?;
