@@ -59,6 +59,13 @@ impl Relay {
             // idempotent retries (no duplicate) rather than by our re-send of the batch.
             .set("message.timeout.ms", "30000")
             .set("reconnect.backoff.max.ms", "1000")
+            // Wait for a slow broker rather than resend: a resent batch is answered
+            // DuplicateSequenceNumber, and tansu 0.6.0's sqlite storage can panic on that path
+            // (seen under the 10,000-request load test), taking the broker down with it. One
+            // request in flight keeps a resend to one batch.
+            .set("socket.timeout.ms", "60000")
+            .set("request.timeout.ms", "60000")
+            .set("max.in.flight.requests.per.connection", "1")
             .create()
             .map_err(|e| e.to_string())?;
         Ok(Self {
