@@ -209,7 +209,7 @@ Tessera is running.
 Try:
   TOKEN=$(jq -r .trusts.RXR.tokens.registration_clerk {path})
   curl -s -X POST http://127.0.0.1:8081/patients -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -H "Idempotency-Key: $(uuidgen)" \
+    -H "Idempotency-Key: $(cat /proc/sys/kernel/random/uuid)" \
     -d '{{"nhs_number":"9434765919","names":[{{"family":"Testpatient","given":["Jane"]}}],"birth_date":"1970-01-01","administrative_sex":"female"}}'
   curl -s "http://127.0.0.1:8081/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919" -H "Authorization: Bearer $TOKEN"
   # RBT cannot see it:
