@@ -177,3 +177,49 @@ pub fn spawn_common(
         run_registry_feed(kafka, registry, provisioner, shutdown.clone()),
     );
 }
+
+/// What a service's binary runs: its configuration, how it is built, and how it runs.
+pub trait Service: Sized {
+    type Config: serde::Serialize + serde::de::DeserializeOwned + Default;
+    fn telemetry(config: &Self::Config) -> &tessera_bootstrap::telemetry::TelemetryConfig;
+    fn build(config: Self::Config)
+        -> impl std::future::Future<Output = Result<Self, StartupError>>;
+    fn port(&self) -> u16;
+    fn run(self, shutdown: Shutdown) -> impl std::future::Future<Output = Result<(), String>>;
+}
+
+/// Every service's `main`: load the configuration, start telemetry, build, run until
+/// SIGTERM or SIGINT. Exit 2 for configuration, 1 for start-up or run failures.
+pub async fn serve<S: Service>(name: &'static str) -> std::process::ExitCode {
+    let config: S::Config = match tessera_bootstrap::load_config(name) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let _guard = match tessera_bootstrap::telemetry::init(name, S::telemetry(&config)) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("telemetry: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let app = match S::build(config).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "startup failed");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(port = app.port(), service = name, "listening");
+    let shutdown = Shutdown::new();
+    shutdown.on_signals();
+    match app.run(shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stopped with errors");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

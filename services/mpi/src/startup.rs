@@ -160,3 +160,23 @@ impl Application {
         sup.run().await
     }
 }
+
+impl tessera_edge::foundation::Service for Application {
+    type Config = Config;
+
+    fn telemetry(config: &Config) -> &tessera_bootstrap::telemetry::TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn build(config: Config) -> Result<Self, StartupError> {
+        Application::build(config).await
+    }
+
+    fn port(&self) -> u16 {
+        Application::port(self)
+    }
+
+    async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+        Application::run(self, shutdown).await
+    }
+}
