@@ -20,7 +20,7 @@ use tessera_edge::problem::{ApiError, FieldError, Flavour};
 
 const JSON: Flavour = Flavour::Json;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferrerBody {
     /// The referrer's professional code (GMC, GMP or local).
@@ -29,7 +29,7 @@ pub struct ReferrerBody {
     pub organisation: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentBody {
     pub url: String,
@@ -38,7 +38,7 @@ pub struct AttachmentBody {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PathwayBody {
     pub ppid: String,
@@ -51,7 +51,7 @@ pub struct PathwayBody {
     pub original_start: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferralBody {
     pub patient_id: String,
@@ -536,7 +536,7 @@ pub async fn search(
 }
 
 /// A clock event as the API takes it (on a pathway, or with a transition).
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockBody {
     pub event: String,
@@ -577,7 +577,7 @@ pub fn parse_clock(b: &ClockBody, today: NaiveDate) -> Result<(ClockKind, NaiveD
     Ok((k, on))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
     /// The state to move to.

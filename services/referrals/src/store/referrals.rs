@@ -14,7 +14,7 @@ use tessera_proto::referrals::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Clone, Serialize, FromQueryResult)]
 pub struct Referral {
     pub id: Uuid,
     pub patient_id: String,
@@ -73,7 +73,7 @@ pub enum NewPathway {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewReferral {
     pub patient_id: String,
     pub source: Source,
@@ -326,7 +326,7 @@ pub async fn create_referral(
 }
 
 /// A requested move through the lifecycle.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TransitionRequest {
     pub to: ReferralState,
     pub reason: Option<String>,
@@ -508,7 +508,7 @@ async fn others_open(
         .is_some())
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Clone, Serialize, FromQueryResult)]
 pub struct Transition {
     pub from_state: Option<String>,
     pub to_state: String,
@@ -567,4 +567,49 @@ pub async fn search_referrals<C: ConnectionTrait>(
         s.limit.max(1)
     ));
     Ok(Referral::find_by_statement(stmt(&sql, v)).all(db).await?)
+}
+
+// Debug shows ids, codes and states only: reasons and attachments may carry clinical words.
+impl std::fmt::Debug for Referral {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Referral")
+            .field("id", &self.id)
+            .field("patient_id", &self.patient_id)
+            .field("state", &self.state)
+            .field("pathway_id", &self.pathway_id)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewReferral {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewReferral")
+            .field("patient_id", &self.patient_id)
+            .field("source", &self.source)
+            .field("specialty", &self.specialty)
+            .field("receiving_team", &self.receiving_team)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for TransitionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransitionRequest")
+            .field("to", &self.to)
+            .field("reason", &self.reason.as_ref().map(|_| "…"))
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Transition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transition")
+            .field("from_state", &self.from_state)
+            .field("to_state", &self.to_state)
+            .field("actor", &self.actor)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
