@@ -247,6 +247,26 @@ fn csv_response(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
+/// Authorises a waiting-list request and parses its parameters; a bad one is refused (and
+/// audited) here.
+async fn begin(
+    caller: Caller,
+    state: &AppState,
+    req: &HttpRequest,
+    q: &HashMap<String, String>,
+    action: &'static str,
+    default_census: NaiveDate,
+    allowed: &[&str],
+) -> Result<(Authorized, Query), ApiError> {
+    let auth = caller
+        .authorize(action, &state.config.roles.waiting_list_activity, JSON)
+        .await?;
+    match parse(q, req, state, default_census, allowed) {
+        Ok(p) => Ok((auth, p)),
+        Err(e) => refuse(&auth, None, e).await,
+    }
+}
+
 /// `GET /waiting-list`: the incomplete pathways at `census` (default today), longest wait
 /// first. JSON pages (`limit`, `offset`) with the list's standard; CSV is the whole list.
 pub async fn list(
@@ -255,14 +275,6 @@ pub async fn list(
     req: HttpRequest,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "waiting-list.read",
-            &state.config.roles.waiting_list_activity,
-            JSON,
-        )
-        .await?;
-    let today = Utc::now().date_naive();
     let allowed = [
         "census",
         "specialty",
@@ -273,10 +285,16 @@ pub async fn list(
         "limit",
         "offset",
     ];
-    let p = match parse(&q, &req, &state, today, &allowed) {
-        Ok(p) => p,
-        Err(e) => return refuse(&auth, None, e).await,
-    };
+    let (auth, p) = begin(
+        caller,
+        &state,
+        &req,
+        &q,
+        "waiting-list.read",
+        Utc::now().date_naive(),
+        &allowed,
+    )
+    .await?;
     let (census, csv, limit, offset, filter) = (p.census, p.csv, p.limit, p.offset, p.filter);
     let v = answer(&auth, move |txn| {
         Box::pin(async move {
@@ -321,14 +339,6 @@ pub async fn standard_report(
     req: HttpRequest,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "waiting-list.standard",
-            &state.config.roles.waiting_list_activity,
-            JSON,
-        )
-        .await?;
-    let today = Utc::now().date_naive();
     let allowed = [
         "census",
         "specialty",
@@ -336,10 +346,16 @@ pub async fn standard_report(
         "consultant",
         "team",
     ];
-    let p = match parse(&q, &req, &state, last_month_end(today), &allowed) {
-        Ok(p) => p,
-        Err(e) => return refuse(&auth, None, e).await,
-    };
+    let (auth, p) = begin(
+        caller,
+        &state,
+        &req,
+        &q,
+        "waiting-list.standard",
+        last_month_end(Utc::now().date_naive()),
+        &allowed,
+    )
+    .await?;
     let (census, filter) = (p.census, p.filter);
     let v = answer(&auth, move |txn| {
         Box::pin(async move {
@@ -380,14 +396,6 @@ pub async fn forecast(
     req: HttpRequest,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "waiting-list.forecast",
-            &state.config.roles.waiting_list_activity,
-            JSON,
-        )
-        .await?;
-    let today = Utc::now().date_naive();
     let allowed = [
         "census",
         "weeks",
@@ -397,10 +405,16 @@ pub async fn forecast(
         "team",
         "format",
     ];
-    let p = match parse(&q, &req, &state, today, &allowed) {
-        Ok(p) => p,
-        Err(e) => return refuse(&auth, None, e).await,
-    };
+    let (auth, p) = begin(
+        caller,
+        &state,
+        &req,
+        &q,
+        "waiting-list.forecast",
+        Utc::now().date_naive(),
+        &allowed,
+    )
+    .await?;
     let (census, weeks, csv, filter) = (p.census, p.weeks, p.csv, p.filter);
     let v = answer(&auth, move |txn| {
         Box::pin(async move {
