@@ -94,11 +94,13 @@ pub async fn list(
             // Each pathway is listed when a relationship permits, or its own care context.
             let items: Vec<_> = rows.iter().map(|r| (pid.clone(), context_of(r))).collect();
             let d = decide_each(&a, txn, &items).await?;
-            if !d.iter().any(|x| x.outcome.permit) {
-                let none = decide_one(&a, txn, &pid, Vec::new()).await?;
-                return Err(denied(&pid, &none));
-            }
-            let mut ending = permit(&pid, &d[0], 200);
+            // The caller's own standing with the patient (a relationship, break-glass): it
+            // lists every pathway, and answers for a patient with none.
+            let own = decide_one(&a, txn, &pid, Vec::new()).await?;
+            let Some(basis) = std::iter::once(&own).chain(&d).find(|x| x.outcome.permit) else {
+                return Err(denied(&pid, &own));
+            };
+            let mut ending = permit(&pid, basis, 200);
             let rows: Vec<PathwayRow> = rows
                 .into_iter()
                 .zip(d)

@@ -226,6 +226,14 @@ async fn a_relationship_from_the_access_service_opens_a_patients_pathways() {
         .await;
     assert_eq!(s, 200);
     assert_eq!(v["total"], 1);
+    // A patient with no pathways: an empty list for whoever may see the patient, a refusal
+    // for anyone else.
+    let (s, v) = app
+        .get(&format!("/pathways?patient_id={}", patient()), &gp_liaison)
+        .await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("access.relationship")));
+    let (s, v) = app.get(&format!("/pathways?patient_id={p}"), &t).await;
+    assert_eq!((s, v["total"].as_i64()), (200, Some(1)));
     let (s, _) = app
         .get(
             &format!("/referrals/{}", r["id"].as_str().unwrap()),
