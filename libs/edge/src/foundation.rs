@@ -223,3 +223,61 @@ pub async fn serve<S: Service>(name: &'static str) -> std::process::ExitCode {
         }
     }
 }
+
+/// What every consumer a service runs shares: the broker, the tenant database, the registry,
+/// the metrics and the shutdown signal.
+#[derive(Clone)]
+pub struct Consumers {
+    pub kafka: KafkaSettings,
+    pub db: TenantDb,
+    pub registry: Arc<TenantRegistry>,
+    pub metrics: Metrics,
+    pub shutdown: Shutdown,
+}
+
+impl Consumers {
+    /// Spawns one consumer (`libs/events::run_consumer`) under the supervisor.
+    pub fn spawn(
+        &self,
+        sup: &mut Supervisor,
+        name: &'static str,
+        spec: tessera_events::ConsumerSpec,
+        handler: Arc<dyn tessera_events::Handler>,
+    ) {
+        sup.spawn(
+            name,
+            tessera_events::run_consumer(
+                self.kafka.clone(),
+                spec,
+                self.db.clone(),
+                self.registry.clone(),
+                handler,
+                self.metrics.clone(),
+                self.shutdown.clone(),
+            ),
+        );
+    }
+
+    /// Spawns the consumers that keep this service's access projection
+    /// (`libs/access::projection`), in groups `<group_prefix>.access-<stream>`.
+    pub fn spawn_access_projection(
+        &self,
+        sup: &mut Supervisor,
+        group_prefix: &str,
+        only: Option<Vec<tessera_tenancy::TenantId>>,
+    ) {
+        for spec in tessera_access::projection::consumer_specs(group_prefix, only) {
+            let name = if spec.stream == "relationship" {
+                "access-relationship-consumer"
+            } else {
+                "access-consent-consumer"
+            };
+            self.spawn(
+                sup,
+                name,
+                spec,
+                Arc::new(tessera_access::projection::ProjectionHandler),
+            );
+        }
+    }
+}

@@ -9,8 +9,8 @@ use actix_web::web;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Shutdown, Supervisor};
-use tessera_edge::foundation::{spawn_common, Foundation, Settings};
-use tessera_events::{run_consumer, Handler, Relay};
+use tessera_edge::foundation::{spawn_common, Consumers, Foundation, Settings};
+use tessera_events::{Handler, Relay};
 use tessera_tenancy::{SchemaAndTopics, TenantRegistry};
 
 pub use tessera_edge::foundation::StartupError;
@@ -89,6 +89,13 @@ impl Application {
         let mut sup = Supervisor::new(shutdown.clone())
             .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
         let gate = &self.state.gate;
+        let run = Consumers {
+            kafka: self.config.kafka.clone(),
+            db: gate.db.clone(),
+            registry: self.registry.clone(),
+            metrics: gate.metrics.clone(),
+            shutdown: shutdown.clone(),
+        };
         for (spec, purpose) in consumers::specs(
             &self.config.consumer_group_prefix,
             self.provisioner.only_list(),
@@ -103,18 +110,7 @@ impl Application {
                 ),
                 Purpose::Merges => ("merge-follower", Arc::new(consumers::Merges)),
             };
-            sup.spawn(
-                name,
-                run_consumer(
-                    self.config.kafka.clone(),
-                    spec,
-                    gate.db.clone(),
-                    self.registry.clone(),
-                    handler,
-                    gate.metrics.clone(),
-                    shutdown.clone(),
-                ),
-            );
+            run.spawn(&mut sup, name, spec, handler);
         }
         sup.spawn(
             "heartbeat",

@@ -7,7 +7,7 @@ use actix_web::web;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Shutdown, Supervisor};
-use tessera_edge::foundation::{spawn_common, Foundation, Settings};
+use tessera_edge::foundation::{spawn_common, Consumers, Foundation, Settings};
 use tessera_edge::Idempotency;
 use tessera_events::Relay;
 use tessera_tenancy::{SchemaAndTopics, TenantId, TenantRegistry};
@@ -126,28 +126,18 @@ impl Application {
             let name: &'static str = "mllp-listener";
             sup.spawn(name, l.run(self.state.clone(), shutdown.clone()));
         }
-        for spec in tessera_access::projection::consumer_specs(
+        Consumers {
+            kafka: self.config.kafka.clone(),
+            db: self.state.gate.db.clone(),
+            registry: self.registry.clone(),
+            metrics: self.state.gate.metrics.clone(),
+            shutdown: shutdown.clone(),
+        }
+        .spawn_access_projection(
+            &mut sup,
             &self.config.consumer_group_prefix,
             self.provisioner.only_list(),
-        ) {
-            let name: &'static str = if spec.stream == "relationship" {
-                "access-relationship-consumer"
-            } else {
-                "access-consent-consumer"
-            };
-            sup.spawn(
-                name,
-                tessera_events::run_consumer(
-                    self.config.kafka.clone(),
-                    spec,
-                    self.state.gate.db.clone(),
-                    self.registry.clone(),
-                    std::sync::Arc::new(tessera_access::projection::ProjectionHandler),
-                    self.state.gate.metrics.clone(),
-                    shutdown.clone(),
-                ),
-            );
-        }
+        );
         spawn_common(
             &mut sup,
             self.server,

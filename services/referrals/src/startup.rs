@@ -9,8 +9,8 @@ use actix_web::web;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Shutdown, Supervisor};
-use tessera_edge::foundation::{spawn_common, Foundation, Settings};
-use tessera_events::{run_consumer, Handler, Relay};
+use tessera_edge::foundation::{spawn_common, Consumers, Foundation, Settings};
+use tessera_events::Relay;
 use tessera_tenancy::{SchemaAndTopics, TenantRegistry};
 
 pub use tessera_edge::foundation::StartupError;
@@ -88,39 +88,16 @@ impl Application {
             .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
         let gate = &self.state.gate;
         let only = self.provisioner.only_list();
-        let mut consumers: Vec<(&'static str, tessera_events::ConsumerSpec, Arc<dyn Handler>)> =
-            Vec::new();
-        for spec in tessera_access::projection::consumer_specs(
-            &self.config.consumer_group_prefix,
-            only.clone(),
-        ) {
-            let name = if spec.stream == "relationship" {
-                "access-relationship-consumer"
-            } else {
-                "access-consent-consumer"
-            };
-            consumers.push((
-                name,
-                spec,
-                Arc::new(tessera_access::projection::ProjectionHandler),
-            ));
-        }
+        let run = Consumers {
+            kafka: self.config.kafka.clone(),
+            db: gate.db.clone(),
+            registry: self.registry.clone(),
+            metrics: gate.metrics.clone(),
+            shutdown: shutdown.clone(),
+        };
+        run.spawn_access_projection(&mut sup, &self.config.consumer_group_prefix, only.clone());
         for (name, spec, handler) in consumers::specs(&self.config.consumer_group_prefix, only) {
-            consumers.push((name, spec, handler));
-        }
-        for (name, spec, handler) in consumers {
-            sup.spawn(
-                name,
-                run_consumer(
-                    self.config.kafka.clone(),
-                    spec,
-                    gate.db.clone(),
-                    self.registry.clone(),
-                    handler,
-                    gate.metrics.clone(),
-                    shutdown.clone(),
-                ),
-            );
+            run.spawn(&mut sup, name, spec, handler);
         }
         spawn_common(
             &mut sup,
