@@ -30,6 +30,125 @@ pub fn ensure_all() -> Result<Tools, String> {
     Ok(tools)
 }
 
+/// Each test run starts a fresh broker, so the tenants the services recorded in the test
+/// databases in earlier runs (ADR 19) belong to no broker now: forget them, or every test
+/// service would provision every test tenant of every earlier run.
+pub fn forget_test_tenants() -> Result<(), String> {
+    for db in DATABASES.iter().filter(|d| d.ends_with("_test")) {
+        let sql = "DO $$ BEGIN IF to_regclass('platform.tenant_registry') IS NOT NULL \
+                   THEN DELETE FROM platform.tenant_registry; END IF; END $$";
+        if output(
+            "psql",
+            &["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc", sql],
+        )
+        .is_none()
+        {
+            return Err(format!("could not clear the recorded test tenants in {db}"));
+        }
+    }
+    Ok(())
+}
+
+/// A real round trip through the local broker (`tessera-admin broker-probe`).
+fn probe_broker() -> Result<String, String> {
+    let bin = root().join("target/debug/tessera-admin");
+    let out = Command::new(bin)
+        .args(["broker-probe", "--timeout-seconds", "10", "--brokers"])
+        .arg(format!("127.0.0.1:{BROKER_PORT}"))
+        .output()
+        .map_err(|e| format!("running tessera-admin broker-probe: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// The local broker answers a produce-and-fetch; if not, it is restarted once; if it still
+/// does not, its storage is beyond repair here and the error says how to rebuild it.
+/// (Needs `tessera-admin` built.)
+pub fn ensure_healthy_broker() -> Result<(), String> {
+    let tansu = ensure_tansu()?;
+    ensure_broker(&tansu)?;
+    let first = match probe_broker() {
+        Ok(ok) => {
+            println!("{ok}");
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    println!("the broker is not answering ({first}); restarting it");
+    stop_broker();
+    ensure_broker(&tansu)?;
+    let mut last = String::new();
+    for _ in 0..3 {
+        match probe_broker() {
+            Ok(ok) => {
+                println!("{ok}");
+                return Ok(());
+            }
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let log = state_dir().join("tansu.log");
+    let panicked = std::fs::read_to_string(&log)
+        .map(|l| l.contains("panicked"))
+        .unwrap_or(false);
+    Err(format!(
+        "the local broker does not work after a restart ({last}){}.\n\
+         Its storage, {}, cannot be recovered here. Rebuild it with:\n\n    cargo xtask broker-rebuild\n\n\
+         That moves the storage aside and starts a fresh broker; the services re-create their topics \
+         and republish every event still in their outboxes (docs/runbooks/broker-outage.md).",
+        if panicked {
+            format!("; it panicked, see {}", log.display())
+        } else {
+            String::new()
+        },
+        state_dir().join("tansu").display()
+    ))
+}
+
+/// Stops the local broker started by `up` (by its pid file).
+fn stop_broker() {
+    let pid_file = state_dir().join("tansu.pid");
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        let pid = pid.trim().to_string();
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let _ = wait_for("the broker to stop", Duration::from_secs(10), || {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        });
+        let _ = std::fs::remove_file(pid_file);
+    }
+    let _ = wait_for("the broker port to close", Duration::from_secs(10), || {
+        !port_open(BROKER_PORT)
+    });
+}
+
+/// `cargo xtask broker-rebuild`: the old storage is kept aside (never deleted), a fresh
+/// broker starts, and a round trip proves it works.
+pub fn rebuild_broker() -> Result<(), String> {
+    let tansu = ensure_tansu()?;
+    stop_broker();
+    let dir = state_dir().join("tansu");
+    if dir.exists() {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let aside = state_dir().join(format!("tansu.broken-{stamp}"));
+        std::fs::rename(&dir, &aside).map_err(|e| format!("moving the old storage aside: {e}"))?;
+        println!("old broker storage kept at {}", aside.display());
+    }
+    if !run("cargo", &["build", "--quiet", "-p", "tessera-admin"]) {
+        return Err("build failed".into());
+    }
+    ensure_broker(&tansu)?;
+    let ok = probe_broker()?;
+    println!("{ok}\nfresh broker running; services re-create their topics within 15 s and republish their outboxes");
+    Ok(())
+}
+
 /// Everything but a broker: tests start their own (see [`TestBroker`]).
 pub fn ensure_tools_and_databases() -> Result<Tools, String> {
     ensure_protoc()?;

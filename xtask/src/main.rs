@@ -4,6 +4,11 @@
 //!   the demo trusts, and print (and write to `.tessera/platform.json`) URLs and tokens.
 //! - `down`: stop what `up` started (services and broker; PostgreSQL and Redis are the
 //!   machine's and stay).
+//! - `broker-rebuild`: move the local broker's storage aside and start it afresh, when its
+//!   storage cannot be recovered (`up` says when); services re-create their topics and
+//!   republish what they had not yet published (ADR 19).
+//! - `soak`: `up --release`, then `tessera-load` for a chosen time and rate, printing
+//!   throughput, latency, errors, broker health, outbox backlog and audit-store lag.
 //! - `test`: the same infrastructure, then formatting, clippy, every test, and the Helm checks.
 //!   `.ci/run` runs exactly this.
 //!
@@ -14,19 +19,30 @@ use std::time::{Duration, Instant};
 
 mod infra;
 mod platform;
+mod soak;
 
 /// Tests that load the whole platform, run after the others with nothing beside them.
 const ALONE: &str = "test(ten_thousand_mixed_requests)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Every broker this command starts is the local one, tansu 0.6.0, which fails on the
+    // idempotent-producer path: the admin tool and the services it starts produce without it
+    // (ADR 19; consumers de-duplicate through their inbox).
+    std::env::set_var("TESSERA_KAFKA__IDEMPOTENCE", "false");
     let result = match args.first().map(String::as_str) {
-        Some("up") => platform::up(),
+        Some("up") => platform::up(platform::Profile::from_args(&args[1..])),
+        Some("broker-rebuild") => {
+            infra::rebuild_broker().and_then(|()| platform::onboard_demo_trusts())
+        }
+        Some("soak") => soak::soak(&args[1..]),
         Some("down") => platform::down(),
         Some("test") => test(&args[1..]),
         Some("infra") => infra::ensure_all().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask up | down | test [nextest filters] | infra");
+            eprintln!(
+                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | broker-rebuild | infra"
+            );
             return ExitCode::from(2);
         }
     };
@@ -102,6 +118,7 @@ pub fn wait_for(
 fn test(filters: &[String]) -> Result<(), String> {
     let started = Instant::now();
     let tools = infra::ensure_tools_and_databases()?;
+    infra::forget_test_tenants()?;
     let broker = infra::TestBroker::start(&tools.tansu)?;
     std::env::set_var("TESSERA_TEST_KAFKA", format!("127.0.0.1:{}", broker.port));
     // The broker-outage test starts a private broker with the same binary.

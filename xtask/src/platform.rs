@@ -41,29 +41,62 @@ fn admin(args: &[&str]) -> Result<String, String> {
     output(&bin, args).ok_or_else(|| format!("tessera-admin {} failed", args.join(" ")))
 }
 
-pub fn up() -> Result<(), String> {
-    infra::ensure_all()?;
-    if !run(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "-p",
-            "tessera-mpi",
-            "-p",
-            "tessera-access-service",
-            "-p",
-            "tessera-referrals",
-            "-p",
-            "tessera-admin",
-        ],
-    ) {
-        return Err("build failed".into());
+/// Which build `up` runs: `debug` (the default) or `release` (`cargo xtask up --release`,
+/// which the soak uses).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+impl Profile {
+    pub fn from_args(args: &[String]) -> Self {
+        if args.iter().any(|a| a == "--release") {
+            Self::Release
+        } else {
+            Self::Debug
+        }
     }
-    admin(&["idp-init"])?;
+
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Debug => "target/debug",
+            Self::Release => "target/release",
+        }
+    }
+}
+
+/// Publishes the demo trusts' tenant records (again: a record is idempotent).
+pub fn onboard_demo_trusts() -> Result<(), String> {
     for (ods, name) in DEMO_TRUSTS {
         admin(&["onboard", ods, "--name", name])?;
     }
+    Ok(())
+}
+
+pub fn up(profile: Profile) -> Result<(), String> {
+    infra::ensure_tools_and_databases()?;
+    let mut build = vec![
+        "build",
+        "--quiet",
+        "-p",
+        "tessera-mpi",
+        "-p",
+        "tessera-access-service",
+        "-p",
+        "tessera-referrals",
+    ];
+    if profile == Profile::Release {
+        build.push("--release");
+    }
+    if !run("cargo", &build) || !run("cargo", &["build", "--quiet", "-p", "tessera-admin"]) {
+        return Err("build failed".into());
+    }
+    // The broker is checked by a real round trip, restarted if it does not answer, and
+    // reported plainly if its storage cannot be recovered (ADR 19).
+    infra::ensure_healthy_broker()?;
+    admin(&["idp-init"])?;
+    onboard_demo_trusts()?;
     std::fs::create_dir_all(state_dir().join("logs")).map_err(|e| e.to_string())?;
     for s in SERVICES {
         if port_open(s.port) {
@@ -73,7 +106,7 @@ pub fn up() -> Result<(), String> {
         let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name)))
             .map_err(|e| e.to_string())?;
         let child = Command::new("setsid")
-            .arg(root().join("target/debug").join(s.binary))
+            .arg(root().join(profile.dir()).join(s.binary))
             .current_dir(root())
             .env(
                 "TESSERA_CONFIG",

@@ -228,7 +228,8 @@ impl MigrationTrait for AddProjectionAge {
     }
 }
 
-/// Migrator for the platform schema: the outbox and the audit log of unattributed requests.
+/// Migrator for the platform schema: the outbox, the audit log of unattributed requests, and
+/// the tenants this service has learnt of (ADR 19).
 pub struct PlatformMigrator;
 
 impl MigratorTrait for PlatformMigrator {
@@ -237,6 +238,7 @@ impl MigratorTrait for PlatformMigrator {
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
             Box::new(CreateAuditLog),
             Box::new(AddProjectionAge),
+            Box::new(tessera_tenancy::store::CreateTenantRegistry),
         ]
     }
 }

@@ -8,6 +8,12 @@ use std::sync::Arc;
 pub trait ReadinessCheck: Send + Sync {
     fn name(&self) -> &'static str;
     fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>>;
+    /// Whether a failure makes the service unready. A check that is not required is still
+    /// reported, and its failure marks the report `degraded` (e.g. the broker: the service
+    /// serves through its outbox while the broker is away, ADR 19).
+    fn required(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Clone, Default)]
@@ -18,6 +24,8 @@ pub struct Readiness {
 #[derive(Debug, Serialize)]
 pub struct ReadinessReport {
     pub ready: bool,
+    /// A check that is not required failed: serving, but something needs attention.
+    pub degraded: bool,
     pub checks: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -34,25 +42,32 @@ impl Readiness {
     pub async fn report(&self) -> ReadinessReport {
         let mut checks = serde_json::Map::new();
         let mut ready = true;
+        let mut degraded = false;
         let results = futures::future::join_all(self.checks.iter().map(|c| async move {
             let r = tokio::time::timeout(std::time::Duration::from_secs(2), c.check()).await;
-            (c.name(), r)
+            (c.name(), c.required(), r)
         }))
         .await;
-        for (name, r) in results {
+        for (name, required, r) in results {
+            let failed = |error: serde_json::Value| serde_json::json!({ "ok": false, "required": required, "error": error });
             let value = match r {
                 Ok(Ok(detail)) => serde_json::json!({ "ok": true, "detail": detail }),
-                Ok(Err(e)) => {
-                    ready = false;
-                    serde_json::json!({ "ok": false, "error": e })
-                }
-                Err(_) => {
-                    ready = false;
-                    serde_json::json!({ "ok": false, "error": "timed out after 2s" })
-                }
+                Ok(Err(e)) => failed(e.into()),
+                Err(_) => failed("timed out after 2s".into()),
             };
+            if value["ok"] == false {
+                if required {
+                    ready = false;
+                } else {
+                    degraded = true;
+                }
+            }
             checks.insert(name.to_string(), value);
         }
-        ReadinessReport { ready, checks }
+        ReadinessReport {
+            ready,
+            degraded,
+            checks,
+        }
     }
 }

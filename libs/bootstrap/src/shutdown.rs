@@ -22,6 +22,12 @@ impl Shutdown {
         self.0.cancelled().await
     }
 
+    /// A shutdown of its own that this one also triggers (one service of several in a
+    /// process, as the end-to-end tests run them).
+    pub fn child(&self) -> Self {
+        Self(self.0.child_token())
+    }
+
     pub fn token(&self) -> CancellationToken {
         self.0.clone()
     }

@@ -149,15 +149,22 @@ impl Foundation {
     }
 }
 
+/// What the tenant registry feed needs (`tessera_tenancy::run_registry_feed`).
+pub struct RegistryFeed {
+    pub kafka: KafkaSettings,
+    pub registry: Arc<TenantRegistry>,
+    pub provisioner: Arc<dyn Provisioner>,
+    /// Where the service records the tenants it learns (ADR 19).
+    pub db: TenantDb,
+}
+
 /// Spawns what every service runs: the HTTP server (stopped gracefully on `shutdown`), the
 /// outbox relay and the tenant registry feed.
 pub fn spawn_common(
     sup: &mut Supervisor,
     server: actix_web::dev::Server,
     relay: Relay,
-    kafka: KafkaSettings,
-    registry: Arc<TenantRegistry>,
-    provisioner: Arc<dyn Provisioner>,
+    feed: RegistryFeed,
     shutdown: &Shutdown,
 ) {
     let handle = server.handle();
@@ -174,7 +181,13 @@ pub fn spawn_common(
     sup.spawn("outbox-relay", relay.run(shutdown.clone()));
     sup.spawn(
         "tenant-registry",
-        run_registry_feed(kafka, registry, provisioner, shutdown.clone()),
+        run_registry_feed(
+            feed.kafka,
+            feed.registry,
+            feed.provisioner,
+            feed.db,
+            shutdown.clone(),
+        ),
     );
 }
 
@@ -215,13 +228,18 @@ pub async fn serve<S: Service>(name: &'static str) -> std::process::ExitCode {
     tracing::info!(port = app.port(), service = name, "listening");
     let shutdown = Shutdown::new();
     shutdown.on_signals();
-    match app.run(shutdown).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match app.run(shutdown).await {
+        Ok(()) => 0,
         Err(e) => {
             tracing::error!(error = %e, "stopped with errors");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Everything has drained. Exit now rather than wait, as the runtime's drop would, for
+    // blocking broker calls still timing out against a dead broker: a pod must stop within
+    // its grace period (ADR 19). Traces are flushed first.
+    drop(_guard);
+    std::process::exit(code)
 }
 
 /// What every consumer a service runs shares: the broker, the tenant database, the registry,

@@ -195,10 +195,19 @@ impl<S: HasGate> Caller<S> {
             }
         };
         let tenant = TenantId::from(identity.role.organisation.clone());
-        match self.state.gate().registry.state(&tenant) {
+        let registry = &self.state.gate().registry;
+        match registry.state(&tenant) {
             Some(TenantState::Ready) => {}
             state => {
                 let err = match state {
+                    // Not known yet, and the tenants topic not read to its end (the broker
+                    // may be away): a temporary cause, never a permanent refusal (ADR 19).
+                    None if !registry.caught_up() => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "tenant.not-yet-known",
+                        "this service has not yet learnt of the selected role's organisation; retry shortly",
+                    )
+                    .retry_after(5),
                     None => ApiError::new(
                         StatusCode::FORBIDDEN,
                         "tenant.unknown",
@@ -213,7 +222,8 @@ impl<S: HasGate> Caller<S> {
                         StatusCode::SERVICE_UNAVAILABLE,
                         "tenant.provisioning",
                         "this trust is being provisioned; retry shortly",
-                    ),
+                    )
+                    .retry_after(5),
                 }
                 .with_flavour(flavour);
                 self.audit_unattributed(action, Some(&identity), &err)

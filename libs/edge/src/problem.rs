@@ -72,6 +72,12 @@ impl ApiError {
         self
     }
 
+    /// A temporary refusal: the client may retry after `seconds` (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     pub fn with_flavour(mut self, flavour: Flavour) -> Self {
         self.flavour = flavour;
         self

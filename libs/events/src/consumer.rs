@@ -14,6 +14,9 @@ use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry};
 use tracing::Instrument;
 use uuid::Uuid;
 
+/// How long a stopping consumer waits to commit and leave its group.
+const CLOSE_WAIT: Duration = Duration::from_secs(3);
+
 pub struct InboundEvent {
     pub tenant: TenantId,
     pub topic: String,
@@ -106,6 +109,7 @@ pub async fn run_consumer(
             }
         };
         let mut attempt = 0;
+        let mut stopping = false;
         loop {
             attempt += 1;
             match process(&db, &registry, handler.as_ref(), &msg).await {
@@ -139,27 +143,58 @@ pub async fn run_consumer(
                 Err(e) => {
                     tracing::warn!(topic = msg.topic(), offset = msg.offset(), attempt, error = %e, "event failed; retrying");
                     tokio::select! {
-                        _ = shutdown.wait() => return commit_and_stop(&consumer),
+                        _ = shutdown.wait() => {
+                            stopping = true;
+                            break;
+                        }
                         _ = tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))) => {}
                     }
                 }
             }
         }
-        consumer
-            .store_offset_from_message(&msg)
-            .map_err(|e| e.to_string())?;
+        if stopping {
+            // Not applied: its offset is not stored, so it is delivered again.
+            break;
+        }
+        let stored = consumer.store_offset_from_message(&msg);
+        drop(msg);
+        stored.map_err(|e| e.to_string())?;
     }
-    commit_and_stop(&consumer)
+    commit_and_stop(consumer).await
 }
 
-fn commit_and_stop(consumer: &StreamConsumer) -> Result<(), String> {
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) => Ok(()),
-        // Nothing stored yet is not a failure.
-        Err(rdkafka::error::KafkaError::ConsumerCommit(
-            rdkafka::types::RDKafkaErrorCode::NoOffset,
-        )) => Ok(()),
-        Err(e) => Err(e.to_string()),
+/// Commits the stored offsets and leaves the group, on a thread of its own, waiting at most
+/// [`CLOSE_WAIT`]: with the broker away, librdkafka's close blocks for up to the session
+/// timeout, and a pod must stop within its grace period. Offsets not committed then are
+/// redelivered to the next member, whose inbox drops what was already applied.
+async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), String> {
+    let (done, wait) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("consumer-close".into())
+        .spawn(move || {
+            let committed = match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) => Ok(()),
+                // Nothing stored yet is not a failure.
+                Err(rdkafka::error::KafkaError::ConsumerCommit(
+                    rdkafka::types::RDKafkaErrorCode::NoOffset,
+                )) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            };
+            drop(consumer);
+            let _ = done.send(committed);
+        });
+    if let Err(e) = spawned {
+        return Err(format!("closing the consumer: {e}"));
+    }
+    match tokio::time::timeout(CLOSE_WAIT, wait).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Ok(()),
+        Err(_) => {
+            tracing::warn!(
+                "consumer did not close within {CLOSE_WAIT:?} (broker unreachable?); its offsets will be redelivered and de-duplicated"
+            );
+            Ok(())
+        }
     }
 }
 

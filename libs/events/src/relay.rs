@@ -51,9 +51,7 @@ impl Relay {
         metrics: Metrics,
     ) -> Result<Self, String> {
         let producer: FutureProducer = kafka
-            .client_config()
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
+            .producer_config()
             .set("linger.ms", "2")
             // Long enough that a short broker outage is ridden out by librdkafka's own
             // idempotent retries (no duplicate) rather than by our re-send of the batch.
@@ -103,9 +101,20 @@ impl Relay {
                     continue;
                 }
                 loop {
-                    match self.drain_once(schema).await {
+                    // A send to a dead broker waits up to `message.timeout.ms`; at shutdown,
+                    // abandon it: its transaction rolls back and the rows stay for the next
+                    // relay (at least once, with the same ce_id).
+                    let drained = tokio::select! {
+                        _ = shutdown.wait() => return Ok(()),
+                        d = self.drain_once(schema) => d,
+                    };
+                    match drained {
                         Ok(0) => {
                             retry_at.remove(schema);
+                            self.metrics
+                                .outbox_pending
+                                .with_label_values(&[label])
+                                .set(0);
                             break;
                         }
                         Ok(n) => {
@@ -113,12 +122,27 @@ impl Relay {
                                 .outbox_published
                                 .with_label_values(&[label])
                                 .inc_by(n as u64);
+                            // A full batch: a backlog is draining; say how much is left.
+                            if n as i64 == BATCH {
+                                if let Ok(left) = self.pending(schema).await {
+                                    self.metrics
+                                        .outbox_pending
+                                        .with_label_values(&[label])
+                                        .set(left);
+                                }
+                            }
                         }
                         Err(e) => {
                             let delay = retry_at
                                 .get(schema)
                                 .map_or(self.poll, |(_, d)| (*d * 2).min(Duration::from_secs(5)));
                             tracing::warn!(tenant = %label, error = %e, retry_in_ms = delay.as_millis() as u64, "outbox relay: publish failed; will retry");
+                            if let Ok(n) = self.pending(schema).await {
+                                self.metrics
+                                    .outbox_pending
+                                    .with_label_values(&[label])
+                                    .set(n);
+                            }
                             retry_at.insert(schema.clone(), (Instant::now() + delay, delay));
                             break;
                         }
@@ -144,6 +168,20 @@ impl Relay {
                 _ = tokio::time::sleep(sleep) => {}
             }
         }
+    }
+
+    /// The rows waiting in `schema`'s outbox (`tessera_outbox_pending`, set after every
+    /// drain: 0 once drained, the count while the broker refuses).
+    async fn pending(&self, schema: &str) -> Result<i64, sea_orm::DbErr> {
+        let row = self
+            .db
+            .raw()
+            .query_one(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT count(*) AS n FROM \"{schema}\".outbox"),
+            ))
+            .await?;
+        Ok(row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0))
     }
 
     /// Publishes one batch from `schema`; returns how many rows it published.

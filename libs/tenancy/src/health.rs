@@ -1,5 +1,5 @@
-//! Readiness: the database answers, the broker answers, and every tenant this deployment
-//! serves is provisioned.
+//! Readiness: the database answers, every tenant this deployment serves is provisioned, and
+//! the broker answers (reported; required only where configured, ADR 19).
 use crate::{KafkaSettings, TenantDb, TenantRegistry, TenantState};
 use futures::future::BoxFuture;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -24,7 +24,10 @@ impl ReadinessCheck for Database {
     }
 }
 
-pub struct Broker(pub Arc<BaseConsumer>, String);
+/// The broker answers metadata. Not required for readiness unless configured
+/// (`kafka.required_for_readiness`): a service serves through its outbox while the broker is
+/// away, and an unready pod would be taken out of service for a cause it rides out (ADR 19).
+pub struct Broker(pub Arc<BaseConsumer>, String, bool);
 
 impl Broker {
     pub fn new(kafka: &KafkaSettings) -> Result<Self, String> {
@@ -33,13 +36,20 @@ impl Broker {
             .set("group.id", "tessera-readiness")
             .create()
             .map_err(|e| e.to_string())?;
-        Ok(Self(Arc::new(c), kafka.tenants_topic.clone()))
+        Ok(Self(
+            Arc::new(c),
+            kafka.tenants_topic.clone(),
+            kafka.required_for_readiness,
+        ))
     }
 }
 
 impl ReadinessCheck for Broker {
     fn name(&self) -> &'static str {
         "broker"
+    }
+    fn required(&self) -> bool {
+        self.2
     }
     fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
         let c = self.0.clone();
@@ -69,8 +79,10 @@ impl ReadinessCheck for Tenants {
                 .iter()
                 .map(|(t, s)| (t.to_string(), serde_json::to_value(s).unwrap_or_default()))
                 .collect();
-            if !self.0.caught_up() {
-                return Err("still reading the tenants topic".into());
+            // The tenants recorded here are enough to serve (ADR 19); the topic may be
+            // unreachable for as long as the broker is.
+            if !self.0.recalled() {
+                return Err("still reading the recorded tenants".into());
             }
             let pending: Vec<String> = snapshot
                 .iter()

@@ -1,7 +1,7 @@
 //! The provisioning every service does for a new tenant: migrate its schema with the
 //! service's migrator, create the tenant topics it publishes on, and say which tenants this
 //! deployment serves (`tenancy.only`).
-use crate::{migrate_tenant, KafkaSettings, Provisioner, TenantId, TenantIdError};
+use crate::{migrate_tenant, Provisioner, TenantId, TenantIdError};
 use futures::future::BoxFuture;
 use sea_orm_migration::MigratorTrait;
 use std::collections::BTreeSet;
@@ -9,7 +9,6 @@ use std::marker::PhantomData;
 
 pub struct SchemaAndTopics<M> {
     pub database_url: String,
-    pub kafka: KafkaSettings,
     /// Served tenants; `None`: all.
     pub only: Option<BTreeSet<TenantId>>,
     /// `(service, stream)` of each tenant topic created at provisioning.
@@ -39,14 +38,15 @@ impl<M: MigratorTrait + Send + Sync + 'static> Provisioner for SchemaAndTopics<M
         Box::pin(async move {
             migrate_tenant::<M>(&self.database_url, tenant)
                 .await
-                .map_err(|e| e.to_string())?;
-            let topics: Vec<String> = self
-                .topics
-                .iter()
-                .map(|(service, stream)| tenant.topic(service, stream))
-                .collect();
-            self.kafka.ensure_topics(&topics, false).await
+                .map_err(|e| e.to_string())
         })
+    }
+
+    fn tenant_topics(&self, tenant: &TenantId) -> Vec<String> {
+        self.topics
+            .iter()
+            .map(|(service, stream)| tenant.topic(service, stream))
+            .collect()
     }
 
     fn platform_topics(&self) -> Vec<String> {

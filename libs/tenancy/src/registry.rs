@@ -3,17 +3,15 @@ use futures::future::BoxFuture;
 use prost::Message as _;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tessera_bootstrap::Shutdown;
-use tessera_proto::tenancy::v1::{TenantRecord, TenantStatus};
+use tessera_proto::tenancy::v1::TenantRecord;
 
 /// The default compacted topic of tenant records, keyed by ODS code.
 pub const TENANTS_TOPIC: &str = "tessera.platform.tenants";
@@ -29,6 +27,12 @@ pub struct KafkaSettings {
     /// The compacted topic of tenant records. Tests use their own, so a developer's local
     /// platform never sees (or provisions) test tenants on a shared broker.
     pub tenants_topic: String,
+    /// The idempotent producer (`enable.idempotence`); on against Kafka, off against the
+    /// local broker (ADR 19).
+    pub idempotence: bool,
+    /// Whether `/readyz` fails while the broker is away. Off: the service keeps serving
+    /// through its outbox and reports itself `degraded` (ADR 19).
+    pub required_for_readiness: bool,
 }
 
 impl Default for KafkaSettings {
@@ -38,6 +42,8 @@ impl Default for KafkaSettings {
             partitions: 3,
             replication: 1,
             tenants_topic: TENANTS_TOPIC.into(),
+            idempotence: true,
+            required_for_readiness: false,
         }
     }
 }
@@ -48,6 +54,19 @@ impl KafkaSettings {
         c.set("bootstrap.servers", &self.brokers)
             .set("socket.timeout.ms", "10000")
             .set("log_level", "3");
+        c
+    }
+
+    /// A producer's settings: `acks=all`, and the idempotent producer unless this environment
+    /// turns it off (ADR 19: the local broker, tansu 0.6.0, fails on its idempotent path;
+    /// production against Kafka keeps it on, and consumers de-duplicate through the inbox
+    /// either way).
+    pub fn producer_config(&self) -> ClientConfig {
+        let mut c = self.client_config();
+        c.set("acks", "all").set(
+            "enable.idempotence",
+            if self.idempotence { "true" } else { "false" },
+        );
         c
     }
 
@@ -111,13 +130,22 @@ async fn existing_topics(config: rdkafka::ClientConfig) -> std::collections::Has
     read.ok().flatten().unwrap_or_default()
 }
 
-/// What a service does when a tenant appears: create and migrate its schema, create its
-/// topics. Must be idempotent: it runs on every start, on every replica.
+/// What a service does when a tenant appears. Both halves must be idempotent: they run on
+/// every start, on every replica, and the topics again whenever the broker may have lost them.
 pub trait Provisioner: Send + Sync + 'static {
+    /// The database half: create and migrate the tenant's schema. The tenant is served once
+    /// this succeeds, broker or not (events wait in the outbox).
     fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>>;
 
+    /// The broker half: the tenant topics this service publishes on. Ensured after
+    /// `provision`, retried until the broker answers, and re-ensured periodically (a rebuilt
+    /// broker has none).
+    fn tenant_topics(&self, _tenant: &TenantId) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Topics outside any tenant that this service writes to (e.g. the platform audit
-    /// topic); the registry feed creates them at start.
+    /// topic); ensured like tenant topics.
     fn platform_topics(&self) -> Vec<String> {
         Vec::new()
     }
@@ -146,6 +174,8 @@ pub struct TenantRegistry {
     /// consumers skip their events instead of waiting for them to be provisioned.
     not_served: RwLock<std::collections::BTreeSet<TenantId>>,
     caught_up: AtomicBool,
+    /// The tenants recorded in this service's own database have been applied (ADR 19).
+    recalled: AtomicBool,
 }
 
 impl TenantRegistry {
@@ -190,9 +220,21 @@ impl TenantRegistry {
             .unwrap_or_default()
     }
 
-    /// True once the feed has read every tenant record that existed when it started.
+    /// True once the feed has read every tenant record that existed when it started. Until
+    /// then a tenant this service does not know may just not be read yet: the gate answers
+    /// 503 with `Retry-After`, never a permanent refusal.
     pub fn caught_up(&self) -> bool {
         self.caught_up.load(Ordering::Acquire)
+    }
+
+    /// True once the tenants recorded in this service's database are applied: enough to
+    /// serve them (and be ready) while the broker is away.
+    pub fn recalled(&self) -> bool {
+        self.recalled.load(Ordering::Acquire) || self.caught_up()
+    }
+
+    pub(crate) fn mark_recalled(&self) {
+        self.recalled.store(true, Ordering::Release);
     }
 
     pub fn set(&self, tenant: TenantId, state: TenantState) {
@@ -201,7 +243,7 @@ impl TenantRegistry {
         }
     }
 
-    fn mark_caught_up(&self) {
+    pub(crate) fn mark_caught_up(&self) {
         self.caught_up.store(true, Ordering::Release);
     }
 }
@@ -213,8 +255,7 @@ pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> 
         .ensure_topics(std::slice::from_ref(&settings.tenants_topic), true)
         .await?;
     let producer: FutureProducer = settings
-        .client_config()
-        .set("enable.idempotence", "true")
+        .producer_config()
         .set("message.timeout.ms", "15000")
         .create()
         .map_err(|e| e.to_string())?;
@@ -229,144 +270,4 @@ pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> 
         .await
         .map_err(|(e, _)| e.to_string())?;
     Ok(())
-}
-
-/// Reads the tenants topic from the beginning (every replica reads all of it: no consumer
-/// group), keeps `registry` current, and provisions each active tenant with `provisioner`,
-/// retrying failures with back-off. Runs until `shutdown`.
-pub async fn run_registry_feed(
-    settings: KafkaSettings,
-    registry: Arc<TenantRegistry>,
-    provisioner: Arc<dyn Provisioner>,
-    shutdown: Shutdown,
-) -> Result<(), String> {
-    // The broker may start after us: keep trying to create the topic until shutdown.
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        let ensured = match settings
-            .ensure_topics(std::slice::from_ref(&settings.tenants_topic), true)
-            .await
-        {
-            Ok(()) => {
-                settings
-                    .ensure_topics(&provisioner.platform_topics(), false)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match ensured {
-            Ok(()) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, "tenants topic not reachable yet");
-                tokio::select! {
-                    _ = shutdown.wait() => return Ok(()),
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-    let consumer: StreamConsumer = settings
-        .client_config()
-        .set(
-            "group.id",
-            format!("tenant-registry-{}", uuid::Uuid::new_v4()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()
-        .map_err(|e| e.to_string())?;
-    let high = high_watermark(&settings)?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&settings.tenants_topic, 0, Offset::Beginning)
-        .map_err(|e| e.to_string())?;
-    consumer.assign(&tpl).map_err(|e| e.to_string())?;
-    if high == 0 {
-        registry.mark_caught_up();
-    }
-    loop {
-        let msg = tokio::select! {
-            _ = shutdown.wait() => return Ok(()),
-            m = consumer.recv() => m,
-        };
-        let msg = match msg {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, "tenants topic read failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        let offset = msg.offset();
-        match msg.payload().map(TenantRecord::decode) {
-            Some(Ok(record)) => apply(&registry, &provisioner, &shutdown, record),
-            Some(Err(e)) => {
-                tracing::error!(offset, error = %e, "undecodable tenant record skipped")
-            }
-            None => {} // a tombstone: tenants are suspended, never deleted, so ignore it
-        }
-        if offset + 1 >= high {
-            registry.mark_caught_up();
-        }
-    }
-}
-
-fn high_watermark(settings: &KafkaSettings) -> Result<i64, String> {
-    let probe: BaseConsumer = settings
-        .client_config()
-        .set("group.id", "tenant-registry-probe")
-        .create()
-        .map_err(|e| e.to_string())?;
-    let (_, high) = probe
-        .fetch_watermarks(&settings.tenants_topic, 0, Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
-    Ok(high)
-}
-
-fn apply(
-    registry: &Arc<TenantRegistry>,
-    provisioner: &Arc<dyn Provisioner>,
-    shutdown: &Shutdown,
-    record: TenantRecord,
-) {
-    let Ok(tenant) = TenantId::parse(&record.ods_code) else {
-        tracing::error!(ods = %record.ods_code, "tenant record with an invalid ODS code skipped");
-        return;
-    };
-    if !provisioner.serves(&tenant) {
-        registry.mark_not_served(tenant);
-        return;
-    }
-    if record.status == TenantStatus::Suspended as i32 {
-        tracing::info!(tenant = %tenant, "tenant suspended");
-        registry.set(tenant, TenantState::Suspended);
-        return;
-    }
-    if registry.is_ready(&tenant) || registry.state(&tenant) == Some(TenantState::Provisioning) {
-        return;
-    }
-    registry.set(tenant.clone(), TenantState::Provisioning);
-    let (registry, provisioner, shutdown) =
-        (registry.clone(), provisioner.clone(), shutdown.clone());
-    tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(250);
-        loop {
-            match provisioner.provision(&tenant).await {
-                Ok(()) => {
-                    tracing::info!(tenant = %tenant, "tenant provisioned");
-                    registry.set(tenant, TenantState::Ready);
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(tenant = %tenant, error = %e, "provisioning failed; will retry");
-                    registry.set(tenant.clone(), TenantState::Failed(e));
-                }
-            }
-            tokio::select! {
-                _ = shutdown.wait() => return,
-                _ = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(10));
-        }
-    });
 }

@@ -6,6 +6,9 @@
 //! `TESSERA_TEST_REDIS` and `TESSERA_TEST_KAFKA`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod broker;
+pub use broker::PrivateBroker;
+
 use rand::Rng;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -59,6 +62,9 @@ pub fn kafka() -> KafkaSettings {
         partitions: 1,
         replication: 1,
         tenants_topic: TEST_TENANTS_TOPIC.into(),
+        // The test broker is tansu 0.6.0, as locally (ADR 19).
+        idempotence: false,
+        required_for_readiness: false,
     }
 }
 
@@ -269,11 +275,7 @@ pub async fn produce(
         .ensure_topics(&[topic.to_string()], false)
         .await
         .unwrap();
-    let producer: FutureProducer = kafka
-        .client_config()
-        .set("enable.idempotence", "true")
-        .create()
-        .unwrap();
+    let producer: FutureProducer = kafka.producer_config().create().unwrap();
     let id = uuid::Uuid::now_v7().to_string();
     let headers = tessera_events::CloudEventHeaders {
         id: id.clone(),

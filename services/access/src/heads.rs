@@ -25,8 +25,7 @@ impl HeadPublisher {
     pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
         let producer: FutureProducer = self
             .kafka
-            .client_config()
-            .set("enable.idempotence", "true")
+            .producer_config()
             .create()
             .map_err(|e| e.to_string())?;
         let mut published: HashMap<TenantId, i64> = HashMap::new();

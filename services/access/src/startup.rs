@@ -9,7 +9,7 @@ use actix_web::web;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Shutdown, Supervisor};
-use tessera_edge::foundation::{spawn_common, Consumers, Foundation, Settings};
+use tessera_edge::foundation::{spawn_common, Consumers, Foundation, RegistryFeed, Settings};
 use tessera_events::{Handler, Relay};
 use tessera_tenancy::{SchemaAndTopics, TenantRegistry};
 
@@ -43,7 +43,6 @@ impl Application {
             .map_err(|e| StartupError::Config(e.to_string()))?;
         let provisioner = Arc::new(SchemaAndTopics::<TenantMigrator> {
             database_url: config.database_url.clone(),
-            kafka: config.kafka.clone(),
             only,
             topics: vec![
                 ("access", "relationship"),
@@ -136,9 +135,12 @@ impl Application {
             &mut sup,
             self.server,
             self.relay,
-            self.config.kafka.clone(),
-            self.registry.clone(),
-            self.provisioner.clone(),
+            RegistryFeed {
+                kafka: self.config.kafka.clone(),
+                registry: self.registry.clone(),
+                provisioner: self.provisioner.clone(),
+                db: self.state.gate.db.clone(),
+            },
             &shutdown,
         );
         sup.run().await

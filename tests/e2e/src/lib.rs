@@ -25,6 +25,9 @@ pub struct Platform {
     pub referrals_db: DatabaseConnection,
     pub tenants: Vec<String>,
     shutdown: Shutdown,
+    mpi_config: tessera_mpi::Config,
+    mpi_stop: Shutdown,
+    mpi_task: Option<tokio::task::JoinHandle<Result<(), String>>>,
 }
 
 /// An answer: status and JSON body.
@@ -45,9 +48,14 @@ impl Platform {
     }
 
     async fn start_with(n: usize, with_referrals: bool) -> Self {
+        Self::start_on(kit::kafka(), n, with_referrals).await
+    }
+
+    /// As [`Platform::start_with_referrals`] (or without), on the broker `kafka` names (a
+    /// test's private broker).
+    pub async fn start_on(kafka: KafkaSettings, n: usize, with_referrals: bool) -> Self {
         kit::init_logs();
         let tenants: Vec<String> = (0..n).map(|_| kit::unique_ods()).collect();
-        let kafka = kit::kafka();
         for t in &tenants {
             kit::onboard(&kafka, t).await;
         }
@@ -112,10 +120,9 @@ impl Platform {
         } else {
             String::new()
         };
-        let (s1, s2) = (shutdown.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let _ = mpi_app.run(s1).await;
-        });
+        let (mpi_stop, s2) = (shutdown.child(), shutdown.clone());
+        let s1 = mpi_stop.clone();
+        let mpi_task = tokio::spawn(async move { mpi_app.run(s1).await });
         tokio::spawn(async move {
             let _ = access_app.run(s2).await;
         });
@@ -131,6 +138,9 @@ impl Platform {
             referrals_db: Database::connect(r.database_url.clone()).await.unwrap(),
             tenants,
             shutdown,
+            mpi_config: m,
+            mpi_stop,
+            mpi_task: Some(mpi_task),
         };
         for base in [me.mpi.clone(), me.access.clone(), me.referrals.clone()] {
             if base.is_empty() {
@@ -140,6 +150,33 @@ impl Platform {
             assert!(ready, "{base} never became ready");
         }
         me
+    }
+
+    /// Stops the MPI as Kubernetes would (SIGTERM's shutdown), and returns how long it took
+    /// to stop; panics if it does not stop within `limit`.
+    pub async fn stop_mpi(&mut self, limit: Duration) -> Duration {
+        let t0 = std::time::Instant::now();
+        self.mpi_stop.trigger();
+        if let Some(task) = self.mpi_task.take() {
+            tokio::time::timeout(limit, task)
+                .await
+                .expect("the MPI stops within its limit")
+                .expect("the MPI task joins")
+                .expect("the MPI stops cleanly");
+        }
+        t0.elapsed()
+    }
+
+    /// Starts the MPI again, as a new pod would: same configuration and database, a new port.
+    /// Returns once it is listening; readiness is the caller's to check.
+    pub async fn start_mpi(&mut self) {
+        let app = tessera_mpi::Application::build(self.mpi_config.clone())
+            .await
+            .expect("mpi builds again");
+        self.mpi = format!("http://127.0.0.1:{}", app.port());
+        self.mpi_stop = self.shutdown.child();
+        let stop = self.mpi_stop.clone();
+        self.mpi_task = Some(tokio::spawn(async move { app.run(stop).await }));
     }
 
     pub fn tenant(&self, i: usize) -> &str {

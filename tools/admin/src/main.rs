@@ -89,6 +89,14 @@ enum Command {
         to: String,
         file: Option<String>,
     },
+    /// A real round trip through the broker: produce one message and fetch it back. Exits 0
+    /// and prints the time taken, or exits 1 saying what failed.
+    BrokerProbe {
+        #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
+        brokers: String,
+        #[arg(long, default_value_t = 10)]
+        timeout_seconds: u64,
+    },
     /// Suspend a trust: its schema is kept, its requests refused.
     Suspend {
         ods: String,
@@ -150,6 +158,20 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Suspend { ods, brokers } => {
             publish(&brokers, &ods, "", TenantStatus::Suspended).await?
+        }
+        Command::BrokerProbe {
+            brokers,
+            timeout_seconds,
+        } => {
+            let took = tessera_tenancy::probe::probe(
+                &kafka_settings(&brokers),
+                Duration::from_secs(timeout_seconds),
+            )
+            .await?;
+            println!(
+                "broker ok: produced and fetched back in {} ms",
+                took.as_millis()
+            );
         }
         Command::Topics { brokers } => {
             let kafka = KafkaSettings {
@@ -265,10 +287,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 async fn publish(brokers: &str, ods: &str, name: &str, status: TenantStatus) -> Result<(), String> {
     let ods = tessera_nhs_ods(ods)?;
-    let kafka = KafkaSettings {
-        brokers: brokers.into(),
-        ..KafkaSettings::default()
-    };
+    let kafka = kafka_settings(brokers);
     let record = TenantRecord {
         ods_code: ods.clone(),
         name: name.into(),
@@ -284,4 +303,14 @@ fn tessera_nhs_ods(s: &str) -> Result<String, String> {
     tessera_tenancy::TenantId::parse(s)
         .map(|t| t.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// The broker at `brokers`; the idempotent producer unless `TESSERA_KAFKA__IDEMPOTENCE` is
+/// `false` (the local broker, ADR 19).
+fn kafka_settings(brokers: &str) -> KafkaSettings {
+    KafkaSettings {
+        brokers: brokers.into(),
+        idempotence: std::env::var("TESSERA_KAFKA__IDEMPOTENCE").map_or(true, |v| v != "false"),
+        ..KafkaSettings::default()
+    }
 }

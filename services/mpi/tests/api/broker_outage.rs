@@ -1,73 +1,13 @@
 //! Registration while the broker is down still answers 201; the event is delivered once the
 //! broker is back. Uses a private broker process, so other tests keep theirs.
 use crate::helpers::*;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use tessera_tenancy::KafkaSettings;
 use tessera_testkit as kit;
-
-struct PrivateBroker {
-    child: Child,
-}
-
-fn tansu() -> String {
-    std::env::var("TESSERA_TANSU").unwrap_or_else(|_| "tansu".into())
-}
-
-impl PrivateBroker {
-    fn start(port: u16, dir: &std::path::Path) -> Self {
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(tansu())
-            .args([
-                "broker",
-                "--storage-engine",
-                "sqlite://tansu.db",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .current_dir(dir)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tansu is installed (cargo xtask test installs it)");
-        let broker = Self { child };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return broker;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        broker.kill();
-        panic!("private broker did not start on {port}");
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_delivered_later() {
-    let dir = std::env::temp_dir().join(format!("tessera-broker-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let broker = PrivateBroker::start(port, &dir);
-    let kafka = KafkaSettings {
-        brokers: format!("127.0.0.1:{port}"),
-        ..kit::kafka()
-    };
+    let mut broker = kit::PrivateBroker::start();
+    let kafka = broker.kafka();
     let tenant = kit::unique_ods();
     kit::onboard(&kafka, &tenant).await;
     let idp = kit::TestIdp::new();
@@ -92,7 +32,16 @@ async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_deliver
         1
     );
 
-    let broker = PrivateBroker::start(port, &dir);
+    // The backlog metric the runbook tells operators to watch shows it.
+    assert!(
+        kit::wait_until(Duration::from_secs(15), || async {
+            outbox_pending(&app, &tenant).await >= 1
+        })
+        .await,
+        "tessera_outbox_pending shows the waiting event"
+    );
+
+    broker.restart();
     let topic = format!("tessera.{}.mpi.patient", tenant.to_lowercase());
     let msgs = kit::read_topic(&kafka, &topic, 1, Duration::from_secs(45)).await;
     let mine: Vec<_> = msgs
@@ -111,6 +60,31 @@ async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_deliver
         })
         .await
     );
+    assert!(
+        kit::wait_until(Duration::from_secs(15), || async {
+            outbox_pending(&app, &tenant).await == 0
+        })
+        .await,
+        "tessera_outbox_pending back to 0 once drained"
+    );
     app.stop().await;
-    broker.kill();
+}
+
+/// `tessera_outbox_pending{tenant}` from the MPI's `/metrics` (-1 if absent).
+async fn outbox_pending(app: &TestApp, tenant: &str) -> i64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let label = format!("tenant=\"{tenant}\"");
+    text.lines()
+        .find(|l| l.starts_with("tessera_outbox_pending{") && l.contains(&label))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1)
 }

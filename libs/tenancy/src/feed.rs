@@ -1,0 +1,237 @@
+//! The tenant registry feed (ADR 3, ADR 19). At start it serves the tenants this service
+//! recorded in its own database, broker or not; then it reads the compacted tenants topic
+//! from the beginning (every replica reads all of it: no consumer group), records and
+//! provisions each tenant, and keeps every served tenant's topics in existence (a rebuilt
+//! broker has none).
+use crate::store::{self, StoredStatus};
+use crate::{KafkaSettings, Provisioner, TenantDb, TenantId, TenantRegistry, TenantState};
+use prost::Message as _;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_bootstrap::Shutdown;
+use tessera_proto::tenancy::v1::{TenantRecord, TenantStatus};
+
+/// How often the topics of every served tenant are checked (and created if missing).
+const TOPIC_CHECK: Duration = Duration::from_secs(15);
+
+#[derive(Clone)]
+struct Feed {
+    settings: KafkaSettings,
+    registry: Arc<TenantRegistry>,
+    provisioner: Arc<dyn Provisioner>,
+    db: TenantDb,
+    shutdown: Shutdown,
+}
+
+/// Runs the feed until `shutdown`. Never fails for a broker that is down: it waits for it.
+pub async fn run_registry_feed(
+    settings: KafkaSettings,
+    registry: Arc<TenantRegistry>,
+    provisioner: Arc<dyn Provisioner>,
+    db: TenantDb,
+    shutdown: Shutdown,
+) -> Result<(), String> {
+    let feed = Feed {
+        settings,
+        registry,
+        provisioner,
+        db,
+        shutdown,
+    };
+    feed.recall().await;
+    tokio::spawn(feed.clone().keep_topics());
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match feed.read_topic().await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "tenants topic not readable yet; serving the tenants recorded here");
+                tokio::select! {
+                    _ = feed.shutdown.wait() => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+impl Feed {
+    /// Serves every tenant recorded in this service's database, before the broker answers.
+    async fn recall(&self) {
+        match store::recall(&self.db, &self.settings.tenants_topic).await {
+            Ok(known) => {
+                for (tenant, status) in known {
+                    self.apply(tenant, status);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "recorded tenants unreadable; waiting for the tenants topic")
+            }
+        }
+        self.registry.mark_recalled();
+    }
+
+    /// Reads the topic from the beginning, then follows it. Returns `Ok` only at shutdown.
+    async fn read_topic(&self) -> Result<(), String> {
+        let s = &self.settings;
+        s.ensure_topics(std::slice::from_ref(&s.tenants_topic), true)
+            .await?;
+        let consumer: StreamConsumer = s
+            .client_config()
+            .set(
+                "group.id",
+                format!("tenant-registry-{}", uuid::Uuid::new_v4()),
+            )
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            // A rebuilt broker's topic starts again at 0: read it from there.
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let probe = s.clone();
+        let high = tokio::task::spawn_blocking(move || high_watermark(&probe))
+            .await
+            .map_err(|e| e.to_string())??;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(&s.tenants_topic, 0, Offset::Beginning)
+            .map_err(|e| e.to_string())?;
+        consumer.assign(&tpl).map_err(|e| e.to_string())?;
+        if high == 0 {
+            self.registry.mark_caught_up();
+        }
+        loop {
+            let msg = tokio::select! {
+                _ = self.shutdown.wait() => return Ok(()),
+                m = consumer.recv() => m,
+            };
+            let msg = match msg {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "tenants topic read failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let offset = msg.offset();
+            match msg.payload().map(TenantRecord::decode) {
+                Some(Ok(record)) => self.record(record).await,
+                Some(Err(e)) => {
+                    tracing::error!(offset, error = %e, "undecodable tenant record skipped")
+                }
+                None => {} // a tombstone: tenants are suspended, never deleted, so ignore it
+            }
+            if offset + 1 >= high {
+                self.registry.mark_caught_up();
+            }
+        }
+    }
+
+    /// A record from the topic: remembered here, then applied.
+    async fn record(&self, record: TenantRecord) {
+        let Ok(tenant) = TenantId::parse(&record.ods_code) else {
+            tracing::error!(ods = %record.ods_code, "tenant record with an invalid ODS code skipped");
+            return;
+        };
+        let status = if record.status == TenantStatus::Suspended as i32 {
+            StoredStatus::Suspended
+        } else {
+            StoredStatus::Active
+        };
+        if self.provisioner.serves(&tenant) {
+            if let Err(e) =
+                store::remember(&self.db, &self.settings.tenants_topic, &tenant, status).await
+            {
+                tracing::warn!(tenant = %tenant, error = %e, "could not record the tenant; it is served, but not across a restart without the broker");
+            }
+        }
+        self.apply(tenant, status);
+    }
+
+    fn apply(&self, tenant: TenantId, status: StoredStatus) {
+        let registry = &self.registry;
+        if !self.provisioner.serves(&tenant) {
+            registry.mark_not_served(tenant);
+            return;
+        }
+        if status == StoredStatus::Suspended {
+            tracing::info!(tenant = %tenant, "tenant suspended");
+            registry.set(tenant, TenantState::Suspended);
+            return;
+        }
+        if registry.is_ready(&tenant) || registry.state(&tenant) == Some(TenantState::Provisioning)
+        {
+            return;
+        }
+        registry.set(tenant.clone(), TenantState::Provisioning);
+        tokio::spawn(self.clone().provision(tenant));
+    }
+
+    /// The schema first (then the tenant is served), then one try at its topics; the topic
+    /// keeper retries those.
+    async fn provision(self, tenant: TenantId) {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            match self.provisioner.provision(&tenant).await {
+                Ok(()) => {
+                    tracing::info!(tenant = %tenant, "tenant provisioned");
+                    self.registry.set(tenant.clone(), TenantState::Ready);
+                    let topics = self.provisioner.tenant_topics(&tenant);
+                    if let Err(e) = self.settings.ensure_topics(&topics, false).await {
+                        tracing::warn!(tenant = %tenant, error = %e, "tenant topics not created yet; will retry");
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(tenant = %tenant, error = %e, "provisioning failed; will retry");
+                    self.registry.set(tenant.clone(), TenantState::Failed(e));
+                }
+            }
+            tokio::select! {
+                _ = self.shutdown.wait() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    /// Every `TOPIC_CHECK`, makes sure the tenants topic, the platform topics and every ready
+    /// tenant's topics exist: they may not after a broker outage that lost its storage.
+    async fn keep_topics(self) {
+        loop {
+            let s = &self.settings;
+            let mut tenant_topics = self.provisioner.platform_topics();
+            for tenant in self.registry.ready_tenants() {
+                tenant_topics.extend(self.provisioner.tenant_topics(&tenant));
+            }
+            let ensured = match s
+                .ensure_topics(std::slice::from_ref(&s.tenants_topic), true)
+                .await
+            {
+                Ok(()) => s.ensure_topics(&tenant_topics, false).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = ensured {
+                tracing::debug!(error = %e, "topics not checked: broker not answering");
+            }
+            tokio::select! {
+                _ = self.shutdown.wait() => return,
+                _ = tokio::time::sleep(TOPIC_CHECK) => {}
+            }
+        }
+    }
+}
+
+fn high_watermark(settings: &KafkaSettings) -> Result<i64, String> {
+    let probe: BaseConsumer = settings
+        .client_config()
+        .set("group.id", "tenant-registry-probe")
+        .create()
+        .map_err(|e| e.to_string())?;
+    let (_, high) = probe
+        .fetch_watermarks(&settings.tenants_topic, 0, Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    Ok(high)
+}

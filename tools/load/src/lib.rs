@@ -1,0 +1,406 @@
+//! `tessera-load`: drives the running platform (`cargo xtask up`) like a region's staff, for
+//! a chosen time and rate, and watches what the platform does with it: answers and their
+//! latency per operation, every service's outbox backlog, the audit store's lag, and the
+//! broker's health by a real round trip. After the load it waits for the backlogs to drain
+//! and verifies every trust's audit chain. `cargo xtask soak` runs it on release builds.
+pub mod observe;
+pub mod ops;
+pub mod platform;
+pub mod stats;
+
+use observe::{Observer, Sample};
+use ops::Op;
+use platform::Platform;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use stats::{OpSummary, Stats};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub platform: std::path::PathBuf,
+    pub duration: Duration,
+    /// Concurrent connections (each a closed loop of requests).
+    pub connections: usize,
+    /// Requests a second over all connections; 0: as fast as the platform answers.
+    pub rate: u32,
+    pub report_every: Duration,
+    /// Patients registered per trust before the load starts.
+    pub seed_patients: usize,
+    /// How long to wait after the load for backlogs to drain.
+    pub settle: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Interval {
+    pub at_seconds: u64,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub server_errors: u64,
+    pub unexpected: u64,
+    pub sample: Option<Sample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub seconds: f64,
+    pub connections: usize,
+    pub target_rate: u32,
+    pub requests: u64,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub server_errors: u64,
+    pub unexpected: u64,
+    pub broker_failures: usize,
+    pub max_outbox_backlog: i64,
+    pub max_audit_lag: i64,
+    /// Seconds after the load stopped until outboxes were empty and the audit store held
+    /// every record; `None` if that did not happen within the settle time.
+    pub drained_after_seconds: Option<f64>,
+    pub final_sample: Option<Sample>,
+    /// Each trust's `GET /audit/verify` `intact`.
+    pub chains_intact: Vec<(String, bool)>,
+    pub ops: Vec<OpSummary>,
+    pub timeline: Vec<Interval>,
+}
+
+impl Report {
+    /// What a soak must show (issue 11): no 5xx, no broker failure, the backlog drained, the
+    /// audit store complete, every chain intact.
+    pub fn failures(&self) -> Vec<String> {
+        let mut f = Vec::new();
+        if self.server_errors > 0 {
+            f.push(format!("{} server errors", self.server_errors));
+        }
+        if self.broker_failures > 0 {
+            f.push(format!("{} failed broker probes", self.broker_failures));
+        }
+        if self.drained_after_seconds.is_none() {
+            f.push("backlogs did not drain in the settle time".into());
+        }
+        if self.chains_intact.iter().any(|(_, ok)| !ok) {
+            f.push(format!("audit chains: {:?}", self.chains_intact));
+        }
+        f
+    }
+}
+
+struct Shared {
+    platform: Platform,
+    client: reqwest::Client,
+    trusts: Vec<String>,
+    patients: Vec<RwLock<Vec<String>>>,
+    stats: Mutex<Stats>,
+}
+
+pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
+    let platform = Platform::load(&cfg.platform)?;
+    let observer = Observer::connect(&platform).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(cfg.connections)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let trusts: Vec<String> = platform.trusts.keys().cloned().collect();
+    let shared = Arc::new(Shared {
+        patients: trusts.iter().map(|_| RwLock::new(Vec::new())).collect(),
+        trusts,
+        platform,
+        client,
+        stats: Mutex::new(Stats::default()),
+    });
+    seed(&shared, cfg.seed_patients).await?;
+    println!(
+        "load: {} connections, {} for {} s, {} trusts",
+        cfg.connections,
+        if cfg.rate == 0 {
+            "as fast as answered".to_string()
+        } else {
+            format!("{} req/s", cfg.rate)
+        },
+        cfg.duration.as_secs(),
+        shared.trusts.len()
+    );
+    let started = Instant::now();
+    let deadline = started + cfg.duration;
+    let workers: Vec<_> = (0..cfg.connections)
+        .map(|w| tokio::spawn(worker(shared.clone(), w, cfg.clone(), deadline)))
+        .collect();
+    let mut all = Stats::default();
+    let mut timeline = Vec::new();
+    let mut broker_failures = 0;
+    let (mut max_backlog, mut max_lag) = (0, 0);
+    while Instant::now() < deadline {
+        tokio::time::sleep(cfg.report_every.min(deadline - Instant::now())).await;
+        let interval = std::mem::take(&mut *lock(&shared.stats));
+        let sample = observer.sample().await.ok();
+        if let Some(s) = &sample {
+            max_backlog = max_backlog.max(s.outbox_backlog);
+            max_lag = max_lag.max(s.audit_lag());
+            broker_failures += usize::from(s.broker_error.is_some());
+        }
+        let row = Interval {
+            at_seconds: started.elapsed().as_secs(),
+            requests_per_second: interval.total() as f64 / cfg.report_every.as_secs_f64(),
+            p50_ms: interval.overall_percentile(50.0),
+            p99_ms: interval.overall_percentile(99.0),
+            server_errors: interval.server_errors(),
+            unexpected: interval.unexpected(),
+            sample,
+        };
+        print_interval(&row);
+        all.merge(&interval);
+        timeline.push(row);
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let load_seconds = started.elapsed().as_secs_f64();
+    all.merge(&std::mem::take(&mut *lock(&shared.stats)));
+    let stopped = Instant::now();
+    let (drained, final_sample) = settle(&observer, cfg.settle, &mut broker_failures).await;
+    let drained_after_seconds = drained.then(|| stopped.elapsed().as_secs_f64());
+    let chains_intact = verify_chains(&shared).await;
+    Ok(Report {
+        seconds: load_seconds,
+        connections: cfg.connections,
+        target_rate: cfg.rate,
+        requests: all.total(),
+        requests_per_second: all.total() as f64 / load_seconds,
+        p50_ms: all.overall_percentile(50.0),
+        p99_ms: all.overall_percentile(99.0),
+        server_errors: all.server_errors(),
+        unexpected: all.unexpected(),
+        broker_failures,
+        max_outbox_backlog: max_backlog,
+        max_audit_lag: max_lag,
+        drained_after_seconds,
+        final_sample,
+        chains_intact,
+        ops: all.summary(Duration::from_secs_f64(load_seconds)),
+        timeline,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn print_interval(r: &Interval) {
+    let s = r.sample.as_ref();
+    println!(
+        "t={:>5}s  {:>7.1} req/s  p50 {:>6.1} ms  p99 {:>7.1} ms  5xx {:>3}  other {:>3}  outbox {:>6}  audit lag {:>7}  broker {}",
+        r.at_seconds,
+        r.requests_per_second,
+        r.p50_ms,
+        r.p99_ms,
+        r.server_errors,
+        r.unexpected,
+        s.map_or("?".into(), |s| s.outbox_backlog.to_string()),
+        s.map_or("?".into(), |s| s.audit_lag().to_string()),
+        s.map_or("?".into(), |s| match (&s.broker_ms, &s.broker_error) {
+            (Some(ms), _) => format!("{ms} ms"),
+            (_, Some(e)) => format!("FAILED: {e}"),
+            _ => "?".into(),
+        }),
+    );
+}
+
+/// Registers `n` patients in each trust, so reads have someone to read.
+async fn seed(shared: &Shared, n: usize) -> Result<(), String> {
+    let mut rng = rand::rngs::StdRng::from_entropy();
+    for (i, trust) in shared.trusts.iter().enumerate() {
+        let t = &shared.platform.trusts[trust];
+        for _ in 0..n {
+            let req = ops::request(Op::Register, t, "", &mut rng);
+            let (status, body) = send(shared, &req).await;
+            match (status, body) {
+                (Some(201 | 200), Some(b)) => {
+                    if let Some(id) = b["id"].as_str() {
+                        write(&shared.patients[i]).push(id.to_string());
+                    }
+                }
+                (s, b) => return Err(format!("seeding {trust}: {s:?} {b:?}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instant) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(w as u64 ^ 0x7e55e7a);
+    let period = (cfg.rate > 0)
+        .then(|| Duration::from_secs_f64(cfg.connections as f64 / f64::from(cfg.rate)));
+    let mut next = Instant::now() + period.map_or(Duration::ZERO, |p| p.mul_f64(rng.gen()));
+    while Instant::now() < deadline {
+        if let Some(p) = period {
+            tokio::time::sleep_until(next.into()).await;
+            next += p;
+        }
+        let i = rng.gen_range(0..shared.trusts.len());
+        let patient = {
+            let pool = shared.patients[i]
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pool[rng
+                .gen_range(0..pool.len().max(1))
+                .min(pool.len().saturating_sub(1))]
+            .clone()
+        };
+        let op = Op::draw(&mut rng);
+        let req = ops::request(
+            op,
+            &shared.platform.trusts[&shared.trusts[i]],
+            &patient,
+            &mut rng,
+        );
+        let t0 = Instant::now();
+        let (status, body) = send(&shared, &req).await;
+        lock(&shared.stats).record(op, status, t0.elapsed());
+        if op == Op::Register {
+            if let Some(id) = body.as_ref().and_then(|b| b["id"].as_str()) {
+                let mut pool = write(&shared.patients[i]);
+                if pool.len() < 5_000 {
+                    pool.push(id.to_string());
+                }
+            }
+        }
+    }
+}
+
+async fn send(shared: &Shared, req: &ops::Request) -> (Option<u16>, Option<serde_json::Value>) {
+    let Ok(base) = shared.platform.url(req.service) else {
+        return (None, None);
+    };
+    let mut b = shared
+        .client
+        .request(req.method.clone(), format!("{base}{}", req.path))
+        .bearer_auth(&req.token);
+    if let Some(body) = &req.body {
+        b = b
+            .json(body)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+    }
+    match b.send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let body = if req.method == reqwest::Method::POST {
+                r.json::<serde_json::Value>().await.ok()
+            } else {
+                let _ = r.bytes().await;
+                None
+            };
+            (Some(status), body)
+        }
+        Err(_) => (None, None),
+    }
+}
+
+/// Waits until every outbox is empty and the audit store holds every record written, or
+/// `limit` passes. Returns whether it drained, and the last sample.
+async fn settle(
+    observer: &Observer,
+    limit: Duration,
+    broker_failures: &mut usize,
+) -> (bool, Option<Sample>) {
+    let until = Instant::now() + limit;
+    let mut last = None;
+    loop {
+        if let Ok(s) = observer.sample().await {
+            *broker_failures += usize::from(s.broker_error.is_some());
+            let done = s.outbox_backlog == 0 && s.audit_lag() == 0;
+            println!(
+                "settling: outbox {}  audit lag {}",
+                s.outbox_backlog,
+                s.audit_lag()
+            );
+            last = Some(s);
+            if done {
+                return (true, last);
+            }
+        }
+        if Instant::now() >= until {
+            return (false, last);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn verify_chains(shared: &Shared) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    for trust in &shared.trusts {
+        let req = ops::Request {
+            service: "access",
+            method: reqwest::Method::GET,
+            path: "/audit/verify".into(),
+            token: shared.platform.trusts[trust].tokens.privacy_officer.clone(),
+            body: None,
+        };
+        let Ok(base) = shared.platform.url("access") else {
+            out.push((trust.clone(), false));
+            continue;
+        };
+        let intact = match shared
+            .client
+            .get(format!("{base}{}", req.path))
+            .bearer_auth(&req.token)
+            .timeout(Duration::from_secs(300))
+            .send()
+            .await
+        {
+            Ok(r) => r
+                .json::<serde_json::Value>()
+                .await
+                .is_ok_and(|v| v["intact"] == true),
+            Err(_) => false,
+        };
+        out.push((trust.clone(), intact));
+    }
+    out
+}
+
+/// The report as Markdown, for `docs/benchmarks/`.
+pub fn render(r: &Report) -> String {
+    let mut s = format!(
+        "{} requests in {:.0} s over {} connections: **{:.0} req/s**, p50 {:.1} ms, p99 {:.1} ms; \
+         5xx {}, other unexpected {}; broker probe failures {}; max outbox backlog {}, max audit lag {}; \
+         drained {} after the load; audit chains {:?}\n\n\
+         | operation | count | req/s | p50 ms | p95 ms | p99 ms | max ms | 5xx | unexpected |\n|---|---|---|---|---|---|---|---|---|\n",
+        r.requests,
+        r.seconds,
+        r.connections,
+        r.requests_per_second,
+        r.p50_ms,
+        r.p99_ms,
+        r.server_errors,
+        r.unexpected,
+        r.broker_failures,
+        r.max_outbox_backlog,
+        r.max_audit_lag,
+        r.drained_after_seconds
+            .map_or("NOT".to_string(), |d| format!("{d:.1} s")),
+        r.chains_intact,
+    );
+    for o in &r.ops {
+        s.push_str(&format!(
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:?} |\n",
+            o.op,
+            o.count,
+            o.per_second,
+            o.p50_ms,
+            o.p95_ms,
+            o.p99_ms,
+            o.max_ms,
+            o.server_errors,
+            o.unexpected
+        ));
+    }
+    s
+}

@@ -1,0 +1,202 @@
+//! The operations a region's staff perform, as HTTP requests against the running platform,
+//! and the mix they are drawn from. Every write carries an idempotency key.
+use crate::platform::Trust;
+use rand::Rng;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    Register,
+    Read,
+    Search,
+    FhirRead,
+    Match,
+    Referral,
+    WaitingList,
+    BreakGlass,
+    AccessReport,
+}
+
+impl Op {
+    pub const ALL: [Op; 9] = [
+        Op::Register,
+        Op::Read,
+        Op::Search,
+        Op::FhirRead,
+        Op::Match,
+        Op::Referral,
+        Op::WaitingList,
+        Op::BreakGlass,
+        Op::AccessReport,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Register => "mpi register",
+            Op::Read => "mpi read",
+            Op::Search => "mpi search",
+            Op::FhirRead => "mpi FHIR read",
+            Op::Match => "mpi $match",
+            Op::Referral => "referral create",
+            Op::WaitingList => "waiting list",
+            Op::BreakGlass => "break-glass",
+            Op::AccessReport => "who looked",
+        }
+    }
+
+    /// Parts per thousand of the default mix: mostly reads, as in a trust's day.
+    fn weight(self) -> u32 {
+        match self {
+            Op::Register => 60,
+            Op::Read => 380,
+            Op::Search => 200,
+            Op::FhirRead => 150,
+            Op::Match => 100,
+            Op::Referral => 50,
+            Op::WaitingList => 20,
+            Op::BreakGlass => 20,
+            Op::AccessReport => 20,
+        }
+    }
+
+    pub fn draw(rng: &mut impl Rng) -> Op {
+        let total: u32 = Op::ALL.iter().map(|o| o.weight()).sum();
+        let mut n = rng.gen_range(0..total);
+        for op in Op::ALL {
+            if n < op.weight() {
+                return op;
+            }
+            n -= op.weight();
+        }
+        Op::Read
+    }
+
+    /// Statuses that are a correct answer to this request (anything else is counted an
+    /// error; a 5xx always is).
+    pub fn expected(self, status: u16) -> bool {
+        match self {
+            Op::Register | Op::Referral | Op::BreakGlass => matches!(status, 200 | 201),
+            _ => status == 200,
+        }
+    }
+}
+
+/// One request ready to send.
+pub struct Request {
+    pub service: &'static str,
+    pub method: Method,
+    pub path: String,
+    pub token: String,
+    pub body: Option<Value>,
+}
+
+const FAMILIES: &[&str] = &[
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
+    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
+];
+
+fn birth_date(rng: &mut impl Rng) -> String {
+    format!(
+        "{}-{:02}-{:02}",
+        rng.gen_range(1930..2020),
+        rng.gen_range(1..=12),
+        rng.gen_range(1..=28)
+    )
+}
+
+/// A new patient's registration body (no NHS number: generated patients never collide on one).
+pub fn registration(rng: &mut impl Rng) -> Value {
+    let family = FAMILIES[rng.gen_range(0..FAMILIES.len())];
+    json!({
+        "names": [{ "family": family, "given": [format!("Load{}", rng.gen_range(0..100_000))] }],
+        "birth_date": birth_date(rng),
+        "administrative_sex": if rng.gen_bool(0.5) { "female" } else { "male" },
+    })
+}
+
+/// The request for `op` in `trust`, about `patient` where it needs one.
+pub fn request(op: Op, trust: &Trust, patient: &str, rng: &mut impl Rng) -> Request {
+    let t = &trust.tokens;
+    let family = FAMILIES[rng.gen_range(0..FAMILIES.len())];
+    let (service, method, path, token, body) = match op {
+        Op::Register => (
+            "mpi",
+            Method::POST,
+            "/patients".to_string(),
+            &t.registration_clerk,
+            Some(registration(rng)),
+        ),
+        Op::Read => (
+            "mpi",
+            Method::GET,
+            format!("/patients/{patient}"),
+            &t.registration_clerk,
+            None,
+        ),
+        Op::Search => (
+            "mpi",
+            Method::GET,
+            format!("/patients?family={family}&limit=10"),
+            &t.viewer,
+            None,
+        ),
+        Op::FhirRead => (
+            "mpi",
+            Method::GET,
+            format!("/fhir/Patient/{patient}"),
+            &t.viewer,
+            None,
+        ),
+        Op::Match => (
+            "mpi",
+            Method::POST,
+            "/patients/$match".to_string(),
+            &t.viewer,
+            Some(json!({ "family": family, "birth_date": birth_date(rng) })),
+        ),
+        Op::Referral => (
+            "referrals",
+            Method::POST,
+            "/referrals".to_string(),
+            &t.referrals_gsurg,
+            Some(json!({
+                "patient_id": patient, "source": "gp",
+                "referrer": { "code": "G1234567", "organisation": "A81001" },
+                "priority": "routine", "specialty": "100", "treatment_function": "100",
+                "receiving_service": "General Surgery OPD", "receiving_team": "GSURG",
+            })),
+        ),
+        Op::WaitingList => (
+            "referrals",
+            Method::GET,
+            "/waiting-list?limit=20".to_string(),
+            &t.referrals_gsurg,
+            None,
+        ),
+        Op::BreakGlass => (
+            "access",
+            Method::POST,
+            "/break-glass".to_string(),
+            &t.emergency_clinician,
+            Some(json!({
+                "patient_id": patient, "reason_code": "04",
+                "justification": "collapsed in ED", "duration_seconds": 300,
+            })),
+        ),
+        Op::AccessReport => (
+            "access",
+            Method::GET,
+            format!("/patients/{patient}/access-report"),
+            &t.privacy_officer,
+            None,
+        ),
+    };
+    Request {
+        service,
+        method,
+        path,
+        token: token.clone(),
+        body,
+    }
+}

@@ -1,0 +1,59 @@
+//! `cargo xtask soak`: the platform of `up` (release builds unless `--debug`), then
+//! `tessera-load` against it for a chosen time and rate. Prints throughput, latency, errors,
+//! broker health, outbox backlog and audit-store lag as it goes, then whether the backlogs
+//! drained and every audit chain verifies; the JSON report goes to `.tessera/soak-report.json`.
+use crate::platform::{self, Profile};
+use crate::{root, run, state_dir};
+
+pub fn soak(args: &[String]) -> Result<(), String> {
+    let value = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    };
+    let profile = if args.iter().any(|a| a == "--debug") {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
+    platform::up(profile)?;
+    let mut build = vec!["build", "--quiet", "-p", "tessera-load"];
+    if profile == Profile::Release {
+        build.push("--release");
+    }
+    if !run("cargo", &build) {
+        return Err("building tessera-load failed".into());
+    }
+    let report = state_dir().join("soak-report.json");
+    let load = root().join(profile.dir()).join("tessera-load");
+    let (seconds, connections, rate, settle) = (
+        value("--seconds", "300"),
+        value("--connections", "32"),
+        value("--rate", "0"),
+        value("--settle", "120"),
+    );
+    let ok = run(
+        &load.display().to_string(),
+        &[
+            "--platform",
+            &state_dir().join("platform.json").display().to_string(),
+            "--seconds",
+            &seconds,
+            "--connections",
+            &connections,
+            "--rate",
+            &rate,
+            "--settle",
+            &settle,
+            "--out",
+            &report.display().to_string(),
+        ],
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("the soak failed; see {}", report.display()))
+    }
+}
