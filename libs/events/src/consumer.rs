@@ -1,21 +1,25 @@
-//! Consumers. Each message's effect and its inbox row commit in one transaction in the
-//! tenant's schema; the offset is stored only after that commit. Redelivery (a crash before
-//! the commit of the offset, a relay retry) finds the inbox row and changes nothing.
-use crate::CloudEventHeaders;
+//! Consumers. Each message's effect and its inbox row commit in the tenant's schema — what
+//! has already arrived of one tenant's messages in one transaction (`apply`) — and offsets are
+//! stored only after that commit. Redelivery (a crash before the commit of the offset, a relay
+//! retry) finds the inbox row and changes nothing.
+use crate::apply;
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::BorrowedMessage;
+use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use sea_orm::DatabaseTransaction;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Metrics, Shutdown, TraceContext};
 use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry};
-use tracing::Instrument;
 use uuid::Uuid;
 
 /// How long a stopping consumer waits to commit and leave its group.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
+
+/// The most messages applied in one transaction (ADR 19).
+const MAX_BATCH: usize = 500;
 
 pub struct InboundEvent {
     pub tenant: TenantId,
@@ -50,13 +54,6 @@ pub struct ConsumerSpec {
     /// The trusts this deployment serves (`tenancy.only`): their topics only, by name. `None`:
     /// every trust's, by pattern. A deployment never reads another deployment's trusts.
     pub only: Option<Vec<TenantId>>,
-}
-
-enum Outcome {
-    Applied,
-    Duplicate,
-    /// Another deployment's tenant (`tenancy.only`): nothing to do here.
-    NotServed,
 }
 
 pub async fn run_consumer(
@@ -95,72 +92,139 @@ pub async fn run_consumer(
     let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics).map_err(|e| e.to_string())?;
     let stream_label = format!("{}.{}", spec.service, spec.stream);
+    let count = |outcome: &str| {
+        metrics
+            .events_consumed
+            .with_label_values(&[stream_label.as_str(), outcome])
+            .inc();
+    };
     loop {
-        let msg = tokio::select! {
+        let first = tokio::select! {
             _ = shutdown.wait() => break,
             m = consumer.recv() => m,
         };
-        let msg = match msg {
-            Ok(m) => m,
+        let first = match first {
+            Ok(m) => m.detach(),
             Err(e) => {
                 tracing::warn!(error = %e, "consumer receive failed; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }
         };
-        let mut attempt = 0;
+        // Whatever else has already arrived joins it, up to MAX_BATCH, without waiting.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match consumer.recv().now_or_never() {
+                Some(Ok(m)) => batch.push(m.detach()),
+                _ => break,
+            }
+        }
         let mut stopping = false;
-        loop {
-            attempt += 1;
-            match process(&db, &registry, handler.as_ref(), &msg).await {
-                Ok(outcome) => {
-                    let label = match outcome {
-                        Outcome::Applied => "applied",
-                        Outcome::Duplicate => "duplicate",
-                        Outcome::NotServed => "not_served",
-                    };
-                    metrics
-                        .events_consumed
-                        .with_label_values(&[stream_label.as_str(), label])
-                        .inc();
-                    break;
-                }
-                Err(e) if attempt >= spec.max_attempts => {
-                    tracing::error!(topic = msg.topic(), offset = msg.offset(), error = %e, "event dead-lettered");
-                    metrics
-                        .events_consumed
-                        .with_label_values(&[stream_label.as_str(), "dead_letter"])
-                        .inc();
-                    if let Err(e2) = dead_letter(&db, &msg, &e).await {
-                        // Could not even record it: do not move past it.
-                        tracing::error!(error = %e2, "dead-letter write failed; retrying the event");
-                        attempt = 0;
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+        for (tenant, group) in by_tenant(batch) {
+            if let (Some(tenant), true) = (&tenant, group.len() > 1) {
+                match apply::process_batch(&db, &registry, handler.as_ref(), tenant, &group).await {
+                    Ok(outcomes) => {
+                        outcomes.iter().for_each(|o| count(o.label()));
+                        for m in &group {
+                            store(&consumer, m)?;
+                        }
                         continue;
                     }
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(topic = msg.topic(), offset = msg.offset(), attempt, error = %e, "event failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.wait() => {
-                            stopping = true;
-                            break;
-                        }
-                        _ = tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "batch not applied; applying its events one at a time")
                     }
                 }
             }
+            for msg in &group {
+                if !apply_one(
+                    &db,
+                    &registry,
+                    handler.as_ref(),
+                    msg,
+                    &spec,
+                    &count,
+                    &shutdown,
+                )
+                .await
+                {
+                    stopping = true;
+                    break;
+                }
+                store(&consumer, msg)?;
+            }
+            if stopping {
+                // What was not applied is not stored: it is delivered again.
+                break;
+            }
         }
         if stopping {
-            // Not applied: its offset is not stored, so it is delivered again.
             break;
         }
-        let stored = consumer.store_offset_from_message(&msg);
-        drop(msg);
-        stored.map_err(|e| e.to_string())?;
     }
     commit_and_stop(consumer).await
+}
+
+/// Marks `msg` consumed: its offset is committed with the next (auto) commit.
+fn store(consumer: &StreamConsumer, msg: &OwnedMessage) -> Result<(), String> {
+    consumer
+        .store_offset(msg.topic(), msg.partition(), msg.offset())
+        .map_err(|e| e.to_string())
+}
+
+/// Splits a batch into runs per tenant (in order of first appearance; each tenant's messages
+/// keep their order). Messages on a topic of no tenant form runs of their own (`None`).
+fn by_tenant(batch: Vec<OwnedMessage>) -> Vec<(Option<TenantId>, Vec<OwnedMessage>)> {
+    let mut groups: Vec<(Option<TenantId>, Vec<OwnedMessage>)> = Vec::new();
+    for m in batch {
+        let tenant = TenantId::from_topic(m.topic());
+        match groups.iter_mut().find(|(t, _)| t.is_some() && *t == tenant) {
+            Some((_, g)) => g.push(m),
+            None => groups.push((tenant, vec![m])),
+        }
+    }
+    groups
+}
+
+/// Applies one message, retrying until `spec.max_attempts`, then dead-letters it. Returns
+/// `false` if shutdown came first (the message is then neither applied nor stored).
+async fn apply_one(
+    db: &TenantDb,
+    registry: &TenantRegistry,
+    handler: &dyn Handler,
+    msg: &OwnedMessage,
+    spec: &ConsumerSpec,
+    count: &impl Fn(&str),
+    shutdown: &Shutdown,
+) -> bool {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match apply::process(db, registry, handler, msg).await {
+            Ok(outcome) => {
+                count(outcome.label());
+                return true;
+            }
+            Err(e) if attempt >= spec.max_attempts => {
+                tracing::error!(topic = msg.topic(), offset = msg.offset(), error = %e, "event dead-lettered");
+                count("dead_letter");
+                if let Err(e2) = apply::dead_letter(db, msg, &e).await {
+                    // Could not even record it: do not move past it.
+                    tracing::error!(error = %e2, "dead-letter write failed; retrying the event");
+                    attempt = 0;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                return true;
+            }
+            Err(e) => {
+                tracing::warn!(topic = msg.topic(), offset = msg.offset(), attempt, error = %e, "event failed; retrying");
+                tokio::select! {
+                    _ = shutdown.wait() => return false,
+                    _ = tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))) => {}
+                }
+            }
+        }
+    }
 }
 
 /// Commits the stored offsets and leaves the group, on a thread of its own, waiting at most
@@ -196,95 +260,4 @@ async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-async fn process(
-    db: &TenantDb,
-    registry: &TenantRegistry,
-    handler: &dyn Handler,
-    msg: &BorrowedMessage<'_>,
-) -> Result<Outcome, String> {
-    // A topic of no tenant (`tessera.platform.*` matches a pattern too): not ours to apply.
-    let Some(tenant) = TenantId::from_topic(msg.topic()) else {
-        return Ok(Outcome::NotServed);
-    };
-    if registry.is_not_served(&tenant) {
-        return Ok(Outcome::NotServed);
-    }
-    if !registry.is_ready(&tenant) {
-        return Err(format!("tenant {tenant} is not provisioned here yet"));
-    }
-    let headers = msg
-        .headers()
-        .and_then(CloudEventHeaders::from_kafka)
-        .ok_or("missing CloudEvents headers")?;
-    let event_id = Uuid::parse_str(&headers.id).map_err(|_| "ce_id is not a UUID")?;
-    let trace = headers
-        .traceparent
-        .as_deref()
-        .and_then(TraceContext::parse)
-        .map(|t| t.child());
-    let span = tracing::info_span!("event.consume", topic = msg.topic(), ce_type = %headers.r#type,
-        trace_id = trace.as_ref().map(|t| t.trace_id()).unwrap_or_default());
-    if let Some(t) = &trace {
-        tessera_bootstrap::telemetry::set_remote_parent(&span, t);
-    }
-    let event = InboundEvent {
-        tenant: tenant.clone(),
-        topic: msg.topic().to_string(),
-        event_id,
-        time: chrono::DateTime::parse_from_rfc3339(&headers.time)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc)),
-        ce_type: headers.r#type,
-        key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        payload: msg.payload().unwrap_or_default().to_vec(),
-        trace,
-    };
-    async {
-        let txn = db.begin(&tenant).await.map_err(|e| e.to_string())?;
-        let inserted = txn
-            .execute(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING",
-                [event.event_id.into(), event.topic.clone().into()],
-            ))
-            .await
-            .map_err(|e| e.to_string())?
-            .rows_affected();
-        if inserted == 0 {
-            txn.rollback().await.map_err(|e| e.to_string())?;
-            return Ok(Outcome::Duplicate);
-        }
-        handler.handle(&txn, &event).await?;
-        txn.commit().await.map_err(|e| e.to_string())?;
-        Ok(Outcome::Applied)
-    }
-    .instrument(span)
-    .await
-}
-
-async fn dead_letter(db: &TenantDb, msg: &BorrowedMessage<'_>, error: &str) -> Result<(), String> {
-    let tenant = TenantId::from_topic(msg.topic()).ok_or("topic names no tenant")?;
-    let txn = db.begin(&tenant).await.map_err(|e| e.to_string())?;
-    let ce_id = msg
-        .headers()
-        .and_then(CloudEventHeaders::from_kafka)
-        .map(|h| h.id);
-    txn.execute(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO inbox_dead_letter (event_id, topic, kafka_partition, kafka_offset, error, payload)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            ce_id.into(),
-            msg.topic().to_string().into(),
-            msg.partition().into(),
-            msg.offset().into(),
-            error.to_string().into(),
-            msg.payload().map(<[u8]>::to_vec).into(),
-        ],
-    ))
-    .await
-    .map_err(|e| e.to_string())?;
-    txn.commit().await.map_err(|e| e.to_string())
 }

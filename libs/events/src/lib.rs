@@ -8,6 +8,7 @@
 //!
 //! It must never publish an event whose transaction did not commit, nor drop one that did.
 
+mod apply;
 mod consumer;
 mod headers;
 pub mod migration;

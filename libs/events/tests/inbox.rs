@@ -192,3 +192,118 @@ async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() 
 }
 
 use futures::FutureExt;
+
+/// Events that pile up while a consumer is away arrive together and are applied in batches
+/// (one transaction per tenant's run); a message that fails in a batch is retried on its own
+/// and dead-lettered, and every other one is applied exactly once — duplicates included.
+#[tokio::test]
+async fn a_backlog_is_applied_in_batches_with_a_bad_message_dead_lettered_alone() {
+    let url = kit::database("tessera_events_test").await;
+    let kafka = kit::kafka();
+    let tenant = TenantId::parse(&kit::unique_ods()).unwrap();
+    let service = format!(
+        "eb{}",
+        uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase()
+    );
+    let topic = tenant.topic(&service, "things");
+    migrate_tenant::<TestMigrator>(&url, &tenant).await.unwrap();
+    kafka
+        .ensure_topics(std::slice::from_ref(&topic), false)
+        .await
+        .unwrap();
+    let db = TenantDb::connect(&url, 5).await.unwrap();
+    let registry = TenantRegistry::new();
+    registry.set(tenant.clone(), TenantState::Ready);
+    let metrics = Metrics::new("events-batch-test").unwrap();
+    let shutdown = Shutdown::new();
+
+    // 300 events, every tenth sent twice with the same ce_id, and one that cannot be applied.
+    let producer: FutureProducer = kafka.producer_config().create().unwrap();
+    let mut messages = Vec::new();
+    for n in 0..300 {
+        let id = uuid::Uuid::now_v7().to_string();
+        let payload = if n == 150 {
+            "poison".to_string()
+        } else {
+            n.to_string()
+        };
+        let copies = if n % 10 == 0 { 2 } else { 1 };
+        for _ in 0..copies {
+            let headers = CloudEventHeaders {
+                id: id.clone(),
+                r#type: "uk.nhs.tessera.test.Thing.v1".into(),
+                source: "/tessera/test".into(),
+                time: chrono::Utc::now().to_rfc3339(),
+                subject: None,
+                traceparent: None,
+            };
+            messages.push((payload.clone(), headers.to_kafka()));
+        }
+    }
+    let sends: Vec<_> = messages
+        .iter()
+        .map(|(payload, headers)| {
+            producer.send(
+                FutureRecord::to(&topic)
+                    .key("k")
+                    .payload(payload.as_bytes())
+                    .headers(headers.clone()),
+                Duration::from_secs(10),
+            )
+        })
+        .collect();
+    for r in futures::future::join_all(sends).await {
+        r.unwrap();
+    }
+
+    let spec = ConsumerSpec {
+        group: format!("{service}-test"),
+        service: service.clone(),
+        stream: "things".into(),
+        max_attempts: 2,
+        only: Some(vec![tenant.clone()]),
+    };
+    tokio::spawn(run_consumer(
+        kafka.clone(),
+        spec,
+        db.clone(),
+        registry.clone(),
+        Arc::new(Count),
+        metrics,
+        shutdown.clone(),
+    ));
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        let tenant = tenant.clone();
+        async move {
+            let txn = db.begin(&tenant).await.unwrap();
+            let row = txn
+                .query_one(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            row.and_then(|r| r.try_get::<i64>("", "n").ok())
+                .unwrap_or(0)
+        }
+    };
+    let done = kit::wait_until(Duration::from_secs(60), || {
+        count("SELECT count(*)::bigint AS n FROM inbox_dead_letter").then(|n| async move { n == 1 })
+    })
+    .await;
+    assert!(done, "the bad message was dead-lettered");
+    assert!(
+        kit::wait_until(Duration::from_secs(30), || {
+            count("SELECT count(*)::bigint AS n FROM applied").then(|n| async move { n == 299 })
+        })
+        .await,
+        "every other event applied"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        count("SELECT count(*)::bigint AS n FROM applied WHERE times <> 1").await,
+        0,
+        "none applied twice"
+    );
+    assert_eq!(count("SELECT count(*)::bigint AS n FROM inbox").await, 299);
+    shutdown.trigger();
+}
