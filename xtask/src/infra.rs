@@ -125,10 +125,9 @@ fn stop_broker() {
     });
 }
 
-/// `cargo xtask broker-rebuild`: the old storage is kept aside (never deleted), a fresh
-/// broker starts, and a round trip proves it works.
-pub fn rebuild_broker() -> Result<(), String> {
-    let tansu = ensure_tansu()?;
+/// `cargo xtask broker-rebuild`'s middle step (between stopping and starting the platform):
+/// the broken storage is kept aside, never deleted, so the next start is a fresh broker.
+pub fn set_aside_broker_storage() -> Result<(), String> {
     stop_broker();
     let dir = state_dir().join("tansu");
     if dir.exists() {
@@ -140,12 +139,6 @@ pub fn rebuild_broker() -> Result<(), String> {
         std::fs::rename(&dir, &aside).map_err(|e| format!("moving the old storage aside: {e}"))?;
         println!("old broker storage kept at {}", aside.display());
     }
-    if !run("cargo", &["build", "--quiet", "-p", "tessera-admin"]) {
-        return Err("build failed".into());
-    }
-    ensure_broker(&tansu)?;
-    let ok = probe_broker()?;
-    println!("{ok}\nfresh broker running; services re-create their topics within 15 s and republish their outboxes");
     Ok(())
 }
 

@@ -4,9 +4,9 @@
 //!   the demo trusts, and print (and write to `.tessera/platform.json`) URLs and tokens.
 //! - `down`: stop what `up` started (services and broker; PostgreSQL and Redis are the
 //!   machine's and stay).
-//! - `broker-rebuild`: move the local broker's storage aside and start it afresh, when its
-//!   storage cannot be recovered (`up` says when); services re-create their topics and
-//!   republish what they had not yet published (ADR 19).
+//! - `broker-rebuild`: stop the platform, move the local broker's storage aside, and `up`
+//!   again with a fresh broker, when its storage cannot be recovered (`up` says when);
+//!   services re-create their topics and republish what they had not yet published (ADR 19).
 //! - `soak`: `up --release`, then `tessera-load` for a chosen time and rate, printing
 //!   throughput, latency, errors, broker health, outbox backlog and audit-store lag.
 //! - `test`: the same infrastructure, then formatting, clippy, every test, and the Helm checks.
@@ -32,16 +32,18 @@ fn main() -> ExitCode {
     std::env::set_var("TESSERA_KAFKA__IDEMPOTENCE", "false");
     let result = match args.first().map(String::as_str) {
         Some("up") => platform::up(platform::Profile::from_args(&args[1..])),
-        Some("broker-rebuild") => {
-            infra::rebuild_broker().and_then(|()| platform::onboard_demo_trusts())
-        }
+        // The services are restarted too: librdkafka 2.12 can crash when a client that knew
+        // the old broker's topics meets a wiped tansu (ADR 19).
+        Some("broker-rebuild") => platform::down()
+            .and_then(|()| infra::set_aside_broker_storage())
+            .and_then(|()| platform::up(platform::Profile::from_args(&args[1..]))),
         Some("soak") => soak::soak(&args[1..]),
         Some("down") => platform::down(),
         Some("test") => test(&args[1..]),
         Some("infra") => infra::ensure_all().map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | broker-rebuild | infra"
+                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | broker-rebuild [--release] | infra"
             );
             return ExitCode::from(2);
         }

@@ -67,7 +67,7 @@ impl Profile {
 }
 
 /// Publishes the demo trusts' tenant records (again: a record is idempotent).
-pub fn onboard_demo_trusts() -> Result<(), String> {
+fn onboard_demo_trusts() -> Result<(), String> {
     for (ods, name) in DEMO_TRUSTS {
         admin(&["onboard", ods, "--name", name])?;
     }

@@ -14,6 +14,8 @@ use tessera_tenancy::{KafkaSettings, TenantDb, TenantRegistry, PLATFORM_SCHEMA};
 use tokio::sync::Notify;
 
 const BATCH: i64 = 500;
+/// How often the outbox backlog gauge is sampled.
+const PENDING_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Relay {
@@ -84,6 +86,7 @@ impl Relay {
     }
 
     pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+        tokio::spawn(self.clone().sample_pending(shutdown.clone()));
         // Back-off is per schema: one tenant's failure (a topic not there yet) must not slow
         // every other tenant's events.
         let mut retry_at: HashMap<String, (Instant, Duration)> = HashMap::new();
@@ -122,27 +125,12 @@ impl Relay {
                                 .outbox_published
                                 .with_label_values(&[label])
                                 .inc_by(n as u64);
-                            // A full batch: a backlog is draining; say how much is left.
-                            if n as i64 == BATCH {
-                                if let Ok(left) = self.pending(schema).await {
-                                    self.metrics
-                                        .outbox_pending
-                                        .with_label_values(&[label])
-                                        .set(left);
-                                }
-                            }
                         }
                         Err(e) => {
                             let delay = retry_at
                                 .get(schema)
                                 .map_or(self.poll, |(_, d)| (*d * 2).min(Duration::from_secs(5)));
                             tracing::warn!(tenant = %label, error = %e, retry_in_ms = delay.as_millis() as u64, "outbox relay: publish failed; will retry");
-                            if let Ok(n) = self.pending(schema).await {
-                                self.metrics
-                                    .outbox_pending
-                                    .with_label_values(&[label])
-                                    .set(n);
-                            }
                             retry_at.insert(schema.clone(), (Instant::now() + delay, delay));
                             break;
                         }
@@ -170,8 +158,27 @@ impl Relay {
         }
     }
 
-    /// The rows waiting in `schema`'s outbox (`tessera_outbox_pending`, set after every
-    /// drain: 0 once drained, the count while the broker refuses).
+    /// Sets `tessera_outbox_pending` for every ready tenant every [`PENDING_EVERY`]: a send to
+    /// a dead broker can hold the relay itself for `message.timeout.ms`, and the backlog is
+    /// what operators watch then (`docs/runbooks/broker-outage.md`).
+    async fn sample_pending(self, shutdown: Shutdown) {
+        loop {
+            for tenant in self.registry.ready_tenants() {
+                if let Ok(n) = self.pending(&tenant.schema()).await {
+                    self.metrics
+                        .outbox_pending
+                        .with_label_values(&[tenant.as_str()])
+                        .set(n);
+                }
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tokio::time::sleep(PENDING_EVERY) => {}
+            }
+        }
+    }
+
+    /// The rows waiting in `schema`'s outbox.
     async fn pending(&self, schema: &str) -> Result<i64, sea_orm::DbErr> {
         let row = self
             .db

@@ -104,6 +104,17 @@ impl PrivateBroker {
     }
 }
 
+impl PrivateBroker {
+    /// Moves it to a new free port (while stopped): a fresh broker at a new address. Tests
+    /// that restart services in-process use it after a wipe, so that clients of the stopped
+    /// services that are still closing never meet the new broker (in production the old
+    /// processes are gone).
+    pub fn move_to_new_port(&mut self) {
+        self.kill();
+        self.port = free_port();
+    }
+}
+
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
         self.kill();

@@ -26,6 +26,8 @@ impl HeadPublisher {
         let producer: FutureProducer = self
             .kafka
             .producer_config()
+            // A head not delivered in 10 s is sent again at the next tick.
+            .set("message.timeout.ms", "10000")
             .create()
             .map_err(|e| e.to_string())?;
         let mut published: HashMap<TenantId, i64> = HashMap::new();
@@ -44,12 +46,15 @@ impl HeadPublisher {
                         }
                         .encode_to_vec();
                         let topic = tenant.topic("audit", "heads");
-                        let sent = producer
-                            .send(
-                                FutureRecord::to(&topic).key("head").payload(&payload),
-                                Duration::from_secs(5),
-                            )
-                            .await;
+                        let send = producer.send(
+                            FutureRecord::to(&topic).key("head").payload(&payload),
+                            Duration::from_secs(5),
+                        );
+                        // A dead broker must not hold up shutdown (ADR 19).
+                        let sent = tokio::select! {
+                            _ = shutdown.wait() => return Ok(()),
+                            sent = send => sent,
+                        };
                         match sent {
                             Ok(_) => {
                                 published.insert(tenant, seq);

@@ -28,6 +28,9 @@ pub struct Platform {
     mpi_config: tessera_mpi::Config,
     mpi_stop: Shutdown,
     mpi_task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    access_config: tessera_access_service::Config,
+    access_stop: Shutdown,
+    access_task: Option<tokio::task::JoinHandle<Result<(), String>>>,
 }
 
 /// An answer: status and JSON body.
@@ -120,12 +123,10 @@ impl Platform {
         } else {
             String::new()
         };
-        let (mpi_stop, s2) = (shutdown.child(), shutdown.clone());
-        let s1 = mpi_stop.clone();
+        let (mpi_stop, access_stop) = (shutdown.child(), shutdown.child());
+        let (s1, s2) = (mpi_stop.clone(), access_stop.clone());
         let mpi_task = tokio::spawn(async move { mpi_app.run(s1).await });
-        tokio::spawn(async move {
-            let _ = access_app.run(s2).await;
-        });
+        let access_task = tokio::spawn(async move { access_app.run(s2).await });
         let me = Self {
             mpi,
             access,
@@ -141,6 +142,9 @@ impl Platform {
             mpi_config: m,
             mpi_stop,
             mpi_task: Some(mpi_task),
+            access_config: a,
+            access_stop,
+            access_task: Some(access_task),
         };
         for base in [me.mpi.clone(), me.access.clone(), me.referrals.clone()] {
             if base.is_empty() {
@@ -177,6 +181,38 @@ impl Platform {
         self.mpi_stop = self.shutdown.child();
         let stop = self.mpi_stop.clone();
         self.mpi_task = Some(tokio::spawn(async move { app.run(stop).await }));
+    }
+
+    /// Services started from now on use the broker `kafka` names.
+    pub fn use_broker(&mut self, kafka: KafkaSettings) {
+        self.mpi_config.kafka = kafka.clone();
+        self.access_config.kafka = kafka.clone();
+        self.kafka = kafka;
+    }
+
+    /// Stops the access service (as SIGTERM would); panics unless it stops within `limit`.
+    pub async fn stop_access(&mut self, limit: Duration) -> Duration {
+        let t0 = std::time::Instant::now();
+        self.access_stop.trigger();
+        if let Some(task) = self.access_task.take() {
+            tokio::time::timeout(limit, task)
+                .await
+                .expect("the access service stops within its limit")
+                .expect("the access task joins")
+                .expect("the access service stops cleanly");
+        }
+        t0.elapsed()
+    }
+
+    /// Starts the access service again: same configuration and database, a new port.
+    pub async fn start_access(&mut self) {
+        let app = tessera_access_service::Application::build(self.access_config.clone())
+            .await
+            .expect("access builds again");
+        self.access = format!("http://127.0.0.1:{}", app.port());
+        self.access_stop = self.shutdown.child();
+        let stop = self.access_stop.clone();
+        self.access_task = Some(tokio::spawn(async move { app.run(stop).await }));
     }
 
     pub fn tenant(&self, i: usize) -> &str {
