@@ -48,6 +48,17 @@ async fn appointment_outcomes_and_admissions_move_the_clock() {
         attended.encode_to_vec(),
     )
     .await;
+    // The attendance and the decision come from different services' topics, applied by
+    // different consumers: wait for the first, so the order of the two is the clinical one
+    // and not a race between consumers.
+    let attended_applied = kit::wait_until(Duration::from_secs(30), || async {
+        read(&app, &t, &pathway).await["events"]
+            .as_array()
+            .map(Vec::len)
+            == Some(2)
+    })
+    .await;
+    assert!(attended_applied, "{}", read(&app, &t, &pathway).await);
     let dta = pas::DecisionToAdmit {
         waiting_list_entry_id: "wl-1".into(),
         patient_id: p.clone(),
