@@ -11,6 +11,7 @@ fn main() -> std::io::Result<()> {
         "tessera/referrals/v1/rtt.proto",
         "tessera/pas/v1/encounter.proto",
         "tessera/scheduling/v1/appointment.proto",
+        "tessera/events/v1/batch.proto",
     ];
     let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
     for p in &paths {

@@ -148,6 +148,7 @@ fn test(filters: &[String]) -> Result<(), String> {
             ],
         ),
     );
+    let everything = filters.is_empty();
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
     let tests_ok = if output("cargo", &["nextest", "--version"]).is_some() {
         if filters.is_empty() {
@@ -207,6 +208,22 @@ fn test(filters: &[String]) -> Result<(), String> {
         "helm charts",
         run(&tools.python, &["tests/helm/check_charts.py"]),
     );
+    if everything {
+        // A short soak on the platform `up` starts (debug builds, already built by the
+        // tests): no 5xx, no broker failure, backlogs drained, chains intact (issue 11).
+        let soaked = soak::soak(&[
+            "--debug".into(),
+            "--seconds".into(),
+            "90".into(),
+            "--connections".into(),
+            "8".into(),
+        ]);
+        if let Err(e) = &soaked {
+            eprintln!("{e}");
+        }
+        let _ = platform::down();
+        step("short soak", soaked.is_ok());
+    }
     println!("== took {}s", started.elapsed().as_secs());
     if failed.is_empty() {
         Ok(())

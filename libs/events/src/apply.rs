@@ -5,6 +5,7 @@
 //! anywhere is rolled back whole and the caller applies its messages one at a time, so one bad
 //! message is retried and dead-lettered on its own.
 use crate::consumer::{Handler, InboundEvent};
+use crate::pack::{unpack, EVENT_BATCH_TYPE};
 use crate::CloudEventHeaders;
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
@@ -32,14 +33,15 @@ impl Outcome {
     }
 }
 
-/// The event in `msg`, or `None` when it is not this deployment's to apply.
-fn decode(registry: &TenantRegistry, msg: &OwnedMessage) -> Result<Option<InboundEvent>, String> {
+/// The events in `msg` — one, or the events of a packed `EventBatch` — or none when it is not
+/// this deployment's to apply.
+fn decode(registry: &TenantRegistry, msg: &OwnedMessage) -> Result<Vec<InboundEvent>, String> {
     // A topic of no tenant (`tessera.platform.*` matches a pattern too): not ours to apply.
     let Some(tenant) = TenantId::from_topic(msg.topic()) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     if registry.is_not_served(&tenant) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     if !registry.is_ready(&tenant) {
         return Err(format!("tenant {tenant} is not provisioned here yet"));
@@ -48,24 +50,62 @@ fn decode(registry: &TenantRegistry, msg: &OwnedMessage) -> Result<Option<Inboun
         .headers()
         .and_then(CloudEventHeaders::from_kafka)
         .ok_or("missing CloudEvents headers")?;
-    let event_id = Uuid::parse_str(&headers.id).map_err(|_| "ce_id is not a UUID")?;
-    let trace = headers
-        .traceparent
-        .as_deref()
-        .and_then(TraceContext::parse)
-        .map(|t| t.child());
-    Ok(Some(InboundEvent {
-        tenant,
-        topic: msg.topic().to_string(),
-        event_id,
-        time: chrono::DateTime::parse_from_rfc3339(&headers.time)
+    let payload = msg.payload().unwrap_or_default();
+    if headers.r#type == EVENT_BATCH_TYPE {
+        return unpack(payload)?
+            .into_iter()
+            .map(|e| {
+                let key = (!e.key.is_empty()).then_some(e.key);
+                event(
+                    &tenant,
+                    msg.topic(),
+                    &e.id,
+                    e.r#type,
+                    &e.time,
+                    key,
+                    e.payload,
+                    &e.traceparent,
+                )
+            })
+            .collect();
+    }
+    let key = msg.key().map(|k| String::from_utf8_lossy(k).into_owned());
+    let trace = headers.traceparent.unwrap_or_default();
+    Ok(vec![event(
+        &tenant,
+        msg.topic(),
+        &headers.id,
+        headers.r#type,
+        &headers.time,
+        key,
+        payload.to_vec(),
+        &trace,
+    )?])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    tenant: &TenantId,
+    topic: &str,
+    id: &str,
+    ce_type: String,
+    time: &str,
+    key: Option<String>,
+    payload: Vec<u8>,
+    traceparent: &str,
+) -> Result<InboundEvent, String> {
+    Ok(InboundEvent {
+        tenant: tenant.clone(),
+        topic: topic.to_string(),
+        event_id: Uuid::parse_str(id).map_err(|_| "ce_id is not a UUID")?,
+        time: chrono::DateTime::parse_from_rfc3339(time)
             .ok()
             .map(|t| t.with_timezone(&chrono::Utc)),
-        ce_type: headers.r#type,
-        key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        payload: msg.payload().unwrap_or_default().to_vec(),
-        trace,
-    }))
+        ce_type,
+        key,
+        payload,
+        trace: TraceContext::parse(traceparent).map(|t| t.child()),
+    })
 }
 
 /// The inbox row, then the effect, inside `txn`, in the event's span (joined to its trace).
@@ -99,24 +139,28 @@ async fn apply_in(
     .await
 }
 
-/// One message in its own transaction.
+/// The events of one message (one, or a packed batch), in their own transaction.
 pub(crate) async fn process(
     db: &TenantDb,
     registry: &TenantRegistry,
     handler: &dyn Handler,
     msg: &OwnedMessage,
-) -> Result<Outcome, String> {
-    let Some(event) = decode(registry, msg)? else {
-        return Ok(Outcome::NotServed);
+) -> Result<Vec<Outcome>, String> {
+    let events = decode(registry, msg)?;
+    let Some(first) = events.first() else {
+        return Ok(vec![Outcome::NotServed]);
     };
-    let txn = db.begin(&event.tenant).await.map_err(|e| e.to_string())?;
-    let outcome = apply_in(&txn, handler, &event).await?;
-    if outcome == Outcome::Duplicate {
+    let txn = db.begin(&first.tenant).await.map_err(|e| e.to_string())?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for event in &events {
+        outcomes.push(apply_in(&txn, handler, event).await?);
+    }
+    if outcomes.iter().all(|o| *o == Outcome::Duplicate) {
         txn.rollback().await.map_err(|e| e.to_string())?;
     } else {
         txn.commit().await.map_err(|e| e.to_string())?;
     }
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 /// One tenant's messages (`msgs`, in order) in one transaction. `Err`: nothing was applied.
@@ -127,18 +171,22 @@ pub(crate) async fn process_batch(
     tenant: &TenantId,
     msgs: &[OwnedMessage],
 ) -> Result<Vec<Outcome>, String> {
-    let events = msgs
-        .iter()
-        .map(|m| decode(registry, m))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut decoded = Vec::with_capacity(msgs.len());
+    for m in msgs {
+        decoded.push(decode(registry, m)?);
+    }
     let txn = db.begin(tenant).await.map_err(|e| e.to_string())?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    for event in &events {
-        outcomes.push(match event {
-            Some(e) if &e.tenant == tenant => apply_in(&txn, handler, e).await?,
-            Some(_) => return Err("a batch spans tenants".into()),
-            None => Outcome::NotServed,
-        });
+    let mut outcomes = Vec::new();
+    for events in &decoded {
+        if events.is_empty() {
+            outcomes.push(Outcome::NotServed);
+        }
+        for e in events {
+            if &e.tenant != tenant {
+                return Err("a batch spans tenants".into());
+            }
+            outcomes.push(apply_in(&txn, handler, e).await?);
+        }
     }
     txn.commit().await.map_err(|e| e.to_string())?;
     Ok(outcomes)

@@ -200,8 +200,8 @@ async fn apply_one(
     loop {
         attempt += 1;
         match apply::process(db, registry, handler, msg).await {
-            Ok(outcome) => {
-                count(outcome.label());
+            Ok(outcomes) => {
+                outcomes.iter().for_each(|o| count(o.label()));
                 return true;
             }
             Err(e) if attempt >= spec.max_attempts => {

@@ -13,6 +13,7 @@ mod consumer;
 mod headers;
 pub mod migration;
 mod outbox;
+pub mod pack;
 mod relay;
 
 pub use consumer::{run_consumer, ConsumerSpec, Handler, InboundEvent};

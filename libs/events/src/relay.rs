@@ -25,6 +25,8 @@ pub struct Relay {
     metrics: Metrics,
     wake: Arc<Notify>,
     poll: Duration,
+    /// Streams (`<service>.<stream>`) whose events are packed into `EventBatch` messages.
+    packed: Vec<String>,
     /// After a wake, wait this long before draining, so a burst of commits is published in
     /// one batch rather than one relay cycle per request (each cycle costs several database
     /// round trips per schema). Bounds the extra delay an event sees.
@@ -74,6 +76,7 @@ impl Relay {
             registry,
             metrics,
             wake: Arc::new(Notify::new()),
+            packed: kafka.packed_streams.clone(),
             poll: Duration::from_millis(250),
             linger: Duration::from_millis(10),
         })
@@ -224,23 +227,30 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        // Send all, then await all: the idempotent producer keeps per-partition order and
-        // never duplicates within its session.
-        let sends = rows.iter().map(|r| {
-            let headers = CloudEventHeaders {
-                id: r.event_id.to_string(),
-                r#type: r.ce_type.clone(),
-                source: r.ce_source.clone(),
-                time: r.ce_time.clone(),
-                subject: r.ce_subject.clone(),
-                traceparent: r.traceparent.clone(),
-            }
-            .to_kafka();
+        // Send all, then await all: with one request in flight, per-partition order holds.
+        let events = rows
+            .iter()
+            .map(|r| crate::pack::Outgoing {
+                headers: CloudEventHeaders {
+                    id: r.event_id.to_string(),
+                    r#type: r.ce_type.clone(),
+                    source: r.ce_source.clone(),
+                    time: r.ce_time.clone(),
+                    subject: r.ce_subject.clone(),
+                    traceparent: r.traceparent.clone(),
+                },
+                topic: &r.topic,
+                key: &r.msg_key,
+                payload: &r.payload,
+            })
+            .collect();
+        let wire = crate::pack::pack(events, &self.packed);
+        let sends = wire.iter().map(|w| {
             self.producer.send(
-                FutureRecord::to(&r.topic)
-                    .key(&r.msg_key)
-                    .payload(&r.payload)
-                    .headers(headers),
+                FutureRecord::to(&w.topic)
+                    .key(&w.key)
+                    .payload(&w.payload)
+                    .headers(w.headers.to_kafka()),
                 Duration::from_secs(0),
             )
         });

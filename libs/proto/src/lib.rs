@@ -36,3 +36,8 @@ pub mod scheduling {
         include!(concat!(env!("OUT_DIR"), "/tessera.scheduling.v1.rs"));
     }
 }
+pub mod events {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.events.v1.rs"));
+    }
+}

@@ -33,6 +33,10 @@ pub struct KafkaSettings {
     /// Whether `/readyz` fails while the broker is away. Off: the service keeps serving
     /// through its outbox and reports itself `degraded` (ADR 19).
     pub required_for_readiness: bool,
+    /// Streams (`<service>.<stream>`) whose events the relay packs into one `EventBatch`
+    /// message per topic and publish (ADR 19): where the volume is. Consumers unpack them
+    /// whatever this says.
+    pub packed_streams: Vec<String>,
 }
 
 impl Default for KafkaSettings {
@@ -44,6 +48,7 @@ impl Default for KafkaSettings {
             tenants_topic: TENANTS_TOPIC.into(),
             idempotence: true,
             required_for_readiness: false,
+            packed_streams: vec!["audit.events".into()],
         }
     }
 }

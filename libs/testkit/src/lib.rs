@@ -65,6 +65,7 @@ pub fn kafka() -> KafkaSettings {
         // The test broker is tansu 0.6.0, as locally (ADR 19).
         idempotence: false,
         required_for_readiness: false,
+        packed_streams: vec!["audit.events".into()],
     }
 }
 
@@ -143,6 +144,60 @@ pub async fn onboard(kafka: &KafkaSettings, ods: &str) {
     tessera_tenancy::publish_tenant(kafka, &record)
         .await
         .expect("tenant record published");
+}
+
+/// Every event on `topic`, as consumers see them: a packed `EventBatch` message (ADR 19) is
+/// opened into its events, each with the key and CloudEvents headers it would have carried
+/// alone. Waits until at least `at_least` events have arrived or `timeout` passes.
+pub async fn read_events(
+    kafka: &KafkaSettings,
+    topic: &str,
+    at_least: usize,
+    timeout: Duration,
+) -> Vec<Received> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msgs = read_topic(kafka, topic, 1, left.min(Duration::from_secs(3))).await;
+        let events = unpack_events(msgs);
+        if events.len() >= at_least || Instant::now() >= deadline {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn unpack_events(msgs: Vec<Received>) -> Vec<Received> {
+    let mut out = Vec::new();
+    for m in msgs {
+        if m.headers.get("ce_type").map(String::as_str)
+            != Some(tessera_events::pack::EVENT_BATCH_TYPE)
+        {
+            out.push(m);
+            continue;
+        }
+        for e in tessera_events::pack::unpack(&m.payload).unwrap() {
+            let mut headers = HashMap::new();
+            headers.insert("ce_id".to_string(), e.id);
+            headers.insert("ce_type".to_string(), e.r#type);
+            headers.insert("ce_source".to_string(), e.source);
+            headers.insert("ce_time".to_string(), e.time);
+            if !e.subject.is_empty() {
+                headers.insert("ce_subject".to_string(), e.subject);
+            }
+            if !e.traceparent.is_empty() {
+                headers.insert("traceparent".to_string(), e.traceparent);
+            }
+            out.push(Received {
+                key: Some(e.key),
+                headers,
+                payload: e.payload,
+                partition: m.partition,
+                offset: m.offset,
+            });
+        }
+    }
+    out
 }
 
 /// One message read back from a topic.

@@ -3,6 +3,7 @@
 //! latency per operation, every service's outbox backlog, the audit store's lag, and the
 //! broker's health by a real round trip. After the load it waits for the backlogs to drain
 //! and verifies every trust's audit chain. `cargo xtask soak` runs it on release builds.
+pub mod cpu;
 pub mod observe;
 pub mod ops;
 pub mod platform;
@@ -41,6 +42,8 @@ pub struct Interval {
     pub server_errors: u64,
     pub unexpected: u64,
     pub sample: Option<Sample>,
+    /// Percent of one core per process group over the interval.
+    pub cpu: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,8 +136,13 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     let mut timeline = Vec::new();
     let mut broker_failures = 0;
     let (mut max_backlog, mut max_lag) = (0, 0);
+    let mut ticks = cpu::ticks();
+    let mut ticked = Instant::now();
     while Instant::now() < deadline {
         tokio::time::sleep(cfg.report_every.min(deadline - Instant::now())).await;
+        let now_ticks = cpu::ticks();
+        let cpu_shares = cpu::shares(&ticks, &now_ticks, ticked.elapsed().as_secs_f64());
+        (ticks, ticked) = (now_ticks, Instant::now());
         let interval = std::mem::take(&mut *lock(&shared.stats));
         let sample = observer.sample().await.ok();
         if let Some(s) = &sample {
@@ -150,6 +158,7 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
             server_errors: interval.server_errors(),
             unexpected: interval.unexpected(),
             sample,
+            cpu: cpu_shares,
         };
         print_interval(&row);
         all.merge(&interval);
@@ -191,8 +200,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn print_interval(r: &Interval) {
     let s = r.sample.as_ref();
+    let cpu: Vec<String> = r.cpu.iter().map(|(g, p)| format!("{g} {p:.0}%")).collect();
     println!(
-        "t={:>5}s  {:>7.1} req/s  p50 {:>6.1} ms  p99 {:>7.1} ms  5xx {:>3}  other {:>3}  outbox {:>6}  audit lag {:>7}  broker {}",
+        "t={:>5}s  {:>7.1} req/s  p50 {:>6.1} ms  p99 {:>7.1} ms  5xx {:>3}  other {:>3}  outbox {:>6}  audit lag {:>7}  broker {}  cpu: {}",
         r.at_seconds,
         r.requests_per_second,
         r.p50_ms,
@@ -206,6 +216,7 @@ fn print_interval(r: &Interval) {
             (_, Some(e)) => format!("FAILED: {e}"),
             _ => "?".into(),
         }),
+        cpu.join(", "),
     );
 }
 

@@ -192,7 +192,7 @@ async fn audit_records_are_published_to_the_tenant_audit_topic() {
         .await
         .unwrap();
     let topic = format!("tessera.{}.audit.events", app.tenant(0).to_lowercase());
-    let msgs = kit::read_topic(&app.kafka, &topic, 2, Duration::from_secs(15)).await;
+    let msgs = kit::read_events(&app.kafka, &topic, 2, Duration::from_secs(15)).await;
     assert_eq!(msgs.len(), 2);
     let records: Vec<_> = msgs
         .iter()

@@ -111,7 +111,7 @@ async fn a_patient_in_one_trust_is_invisible_to_another_on_every_endpoint_and_to
     // The other trust's audit stream records its own users' attempts — the id they typed and
     // the 404 they got, which is what an auditor must see — and nothing else about the
     // patient: no permitted access, no demographics (audit records carry none).
-    let audit = kit::read_topic(
+    let audit = kit::read_events(
         &app.kafka,
         &format!("tessera.{}.audit.events", b.to_lowercase()),
         9,
