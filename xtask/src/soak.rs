@@ -18,14 +18,26 @@ pub fn soak(args: &[String]) -> Result<(), String> {
     } else {
         Profile::Release
     };
-    platform::up(profile)?;
-    let mut build = vec!["build", "--quiet", "-p", "tessera-load"];
+    // One build with the services, so features resolve as for `up` and nothing is rebuilt.
+    let mut build = vec![
+        "build",
+        "--quiet",
+        "-p",
+        "tessera-mpi",
+        "-p",
+        "tessera-access-service",
+        "-p",
+        "tessera-referrals",
+        "-p",
+        "tessera-load",
+    ];
     if profile == Profile::Release {
         build.push("--release");
     }
     if !run("cargo", &build) {
-        return Err("building tessera-load failed".into());
+        return Err("building the services and tessera-load failed".into());
     }
+    platform::up(profile)?;
     let report = state_dir().join("soak-report.json");
     let load = root().join(profile.dir()).join("tessera-load");
     let (seconds, connections, rate, settle) = (
