@@ -131,7 +131,11 @@ impl Platform {
             mpi,
             access,
             referrals,
-            client: Client::new(),
+            // A request that hangs fails at its own line, not as a whole-test timeout.
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
             idp,
             kafka,
             mpi_db: Database::connect(m.database_url.clone()).await.unwrap(),

@@ -107,6 +107,7 @@ async fn a_broker_outage_with_a_service_restart_loses_and_doubles_nothing() {
         );
     }
     ids.push(p.register(0, "Restarted").await);
+    eprintln!("restarted MPI serves reads and writes");
     // A trust it never knew is refused for now, never for good, until the topic is read.
     let stranger = p
         .idp
@@ -123,6 +124,7 @@ async fn a_broker_outage_with_a_service_restart_loses_and_doubles_nothing() {
 
     // The broker returns: backlogs drain, the audit store catches up, nothing doubled.
     broker.restart();
+    eprintln!("broker back");
     assert!(
         outboxes_empty(&p, Duration::from_secs(60)).await,
         "outboxes drained after the outage"
