@@ -225,7 +225,13 @@ fn test(filters: &[String]) -> Result<(), String> {
             eprintln!("{e}");
         }
         let _ = platform::down();
-        step("short soak", soaked.is_ok());
+        // Reported, not yet gating: it runs on the machine's long-lived development
+        // databases and broker, whose history (an earlier run's backlog) can fail it for
+        // reasons that are not the change's. To gate once it runs on state of its own.
+        println!(
+            "== short soak: {} (reported, not gating)",
+            if soaked.is_ok() { "ok" } else { "FAILED" }
+        );
     }
     println!("== took {}s", started.elapsed().as_secs());
     if failed.is_empty() {
