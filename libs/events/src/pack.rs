@@ -37,7 +37,14 @@ pub struct Wire {
 pub fn pack(events: Vec<Outgoing<'_>>, packed: &[String]) -> Vec<Wire> {
     let mut out: Vec<Wire> = Vec::new();
     let mut open: Vec<(String, usize, EventBatch)> = Vec::new();
-    let is_packed = |topic: &str| packed.iter().any(|s| topic.ends_with(&format!(".{s}")));
+    // `<prefix>.<service>.<stream>`, checked without allocating per event.
+    let is_packed = |topic: &str| {
+        packed.iter().any(|s| {
+            topic
+                .strip_suffix(s.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+        })
+    };
     for e in events {
         if !is_packed(e.topic) {
             out.push(Wire {
