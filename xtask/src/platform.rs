@@ -13,6 +13,8 @@ struct Service {
     name: &'static str,
     binary: &'static str,
     port: u16,
+    /// `/metrics` and the detailed `/readyz` (config/<name>.toml).
+    management_port: u16,
 }
 
 const SERVICES: &[Service] = &[
@@ -20,16 +22,19 @@ const SERVICES: &[Service] = &[
         name: "mpi",
         binary: "tessera-mpi",
         port: 8081,
+        management_port: 9081,
     },
     Service {
         name: "access",
         binary: "tessera-access",
         port: 8082,
+        management_port: 9082,
     },
     Service {
         name: "referrals",
         binary: "tessera-referrals",
         port: 8083,
+        management_port: 9083,
     },
 ];
 
@@ -128,7 +133,7 @@ pub fn up(profile: Profile) -> Result<(), String> {
             &format!("{} readiness", s.name),
             Duration::from_secs(90),
             || {
-                http_get(s.port, "/readyz").is_some_and(|body| {
+                http_get(s.management_port, "/readyz").is_some_and(|body| {
                     DEMO_TRUSTS
                         .iter()
                         .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
@@ -201,8 +206,9 @@ pub fn up(profile: Profile) -> Result<(), String> {
         .iter()
         .map(|s| {
             let base = format!("http://127.0.0.1:{}", s.port);
+            let management = format!("http://127.0.0.1:{}", s.management_port);
             (s.name.to_string(), serde_json::json!({ "url": base, "openapi": format!("{base}/openapi.json"), "fhir": format!("{base}/fhir"),
-                "health": { "live": format!("{base}/livez"), "ready": format!("{base}/readyz"), "metrics": format!("{base}/metrics") } }))
+                "health": { "live": format!("{base}/livez"), "ready": format!("{management}/readyz"), "metrics": format!("{management}/metrics") } }))
         })
         .collect();
     let platform = serde_json::json!({
@@ -231,7 +237,7 @@ pub fn up(profile: Profile) -> Result<(), String> {
     println!(
         r#"
 Tessera is running.
-  MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir, /readyz, /metrics)
+  MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir; management :9081 /readyz /metrics)
   Access        http://127.0.0.1:8082   (relationships, break-glass, alerts, seals, consent, audit store)
   Referrals     http://127.0.0.1:8083   (referrals, RTT pathways, waiting lists; FHIR ServiceRequest)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)

@@ -71,3 +71,50 @@ impl Readiness {
         }
     }
 }
+
+impl ReadinessReport {
+    /// The same verdict with each check reduced to whether it passed (and whether it is
+    /// required): what an unauthenticated caller may see.
+    pub fn summary(self) -> Self {
+        let checks = self
+            .checks
+            .into_iter()
+            .map(|(name, v)| {
+                let mut kept = serde_json::Map::new();
+                for key in ["ok", "required"] {
+                    if let Some(x) = v.get(key) {
+                        kept.insert(key.to_string(), x.clone());
+                    }
+                }
+                (name, serde_json::Value::Object(kept))
+            })
+            .collect();
+        Self { checks, ..self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fails;
+    impl ReadinessCheck for Fails {
+        fn name(&self) -> &'static str {
+            "tenants"
+        }
+        fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
+            Box::pin(async { Err("RXR1 provisioning".to_string()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_summary_keeps_the_verdict_and_drops_every_detail() {
+        let full = Readiness::new().with(Arc::new(Fails)).report().await;
+        assert!(serde_json::to_string(&full).is_ok_and(|s| s.contains("RXR1")));
+        let summary = full.summary();
+        assert!(!summary.ready);
+        let text = serde_json::to_string(&summary).unwrap_or_default();
+        assert!(!text.contains("RXR1"), "{text}");
+        assert_eq!(summary.checks["tenants"]["ok"], false);
+    }
+}

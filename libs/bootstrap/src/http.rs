@@ -14,9 +14,18 @@ use tracing::Instrument;
 
 pub const TRACEPARENT: &str = "traceparent";
 
-/// `/livez`, `/readyz`, `/metrics`. Unauthenticated: they carry no patient or tenant data
-/// beyond ODS codes. (In a cluster, `/metrics` is reached only from the monitoring namespace.)
-pub fn operational_routes(cfg: &mut web::ServiceConfig) {
+/// The public port's operational routes: `/livez`, and `/readyz` as a summary (each check's
+/// name and whether it passed) with no tenant, host or error text: anyone who can reach the
+/// API can read it.
+pub fn public_operational_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/livez", web::get().to(livez))
+        .route("/readyz", web::get().to(readyz_summary));
+}
+
+/// The management port's routes: `/livez`, `/readyz` in full (per-tenant states, errors) and
+/// `/metrics` (labelled by tenant). The management port is reached only from inside the
+/// cluster (the kubelet, the monitoring namespace), never through the API's ingress.
+pub fn management_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/livez", web::get().to(livez))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics));
@@ -28,6 +37,15 @@ async fn livez() -> HttpResponse {
 
 async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
     let report = readiness.report().await;
+    if report.ready {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::ServiceUnavailable().json(report)
+    }
+}
+
+async fn readyz_summary(readiness: web::Data<Readiness>) -> HttpResponse {
+    let report = readiness.report().await.summary();
     if report.ready {
         HttpResponse::Ok().json(report)
     } else {

@@ -34,12 +34,46 @@ pub enum StartupError {
     Config(String),
 }
 
+/// Where a service listens: the API's port, and the management port that serves `/metrics`
+/// and the detailed `/readyz` to the cluster only (ADR 20).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    /// 0 picks a free port (tests).
+    pub management_port: u16,
+    pub workers: usize,
+}
+
+impl HttpConfig {
+    /// On loopback, with the API on `port` and management on `management_port`.
+    pub fn on(port: u16, management_port: u16) -> Self {
+        Self {
+            port,
+            management_port,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            management_port: 9090,
+            workers: 2,
+        }
+    }
+}
+
 /// The settings every service has.
 pub struct Settings<'a> {
     /// The service's name: metrics, audit records, rate-limit keys.
     pub service: &'static str,
-    pub host: &'a str,
-    pub port: u16,
+    pub http: &'a HttpConfig,
     pub database_url: &'a str,
     pub database_max_connections: u32,
     pub redis_url: &'a str,
@@ -52,6 +86,8 @@ pub struct Foundation {
     pub service: &'static str,
     pub listener: TcpListener,
     pub port: u16,
+    management: TcpListener,
+    pub management_port: u16,
     pub db: TenantDb,
     pub redis: redis::aio::ConnectionManager,
     pub metrics: Metrics,
@@ -63,12 +99,8 @@ pub struct Foundation {
 
 impl Foundation {
     pub async fn connect(s: Settings<'_>) -> Result<Self, StartupError> {
-        let addr = format!("{}:{}", s.host, s.port);
-        let listener = TcpListener::bind(&addr).map_err(|e| StartupError::Bind(addr.clone(), e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartupError::Bind(addr, e))?
-            .port();
+        let (listener, port) = bind(&s.http.host, s.http.port)?;
+        let (management, management_port) = bind(&s.http.host, s.http.management_port)?;
         let db = TenantDb::connect(s.database_url, s.database_max_connections).await?;
         migrate_schema::<PlatformMigrator>(s.database_url, PLATFORM_SCHEMA).await?;
         let redis = redis::aio::ConnectionManager::new(redis::Client::open(s.redis_url)?).await?;
@@ -97,6 +129,8 @@ impl Foundation {
             service: s.service,
             listener,
             port,
+            management,
+            management_port,
             db,
             redis,
             metrics,
@@ -112,22 +146,23 @@ impl Foundation {
         self.gate.clone()
     }
 
-    /// The HTTP server: tracing and metrics middleware, `/livez` `/readyz` `/metrics`, then
-    /// the service's `routes`, on the foundation's listener.
+    /// The HTTP servers: on the API's listener, tracing and metrics middleware, the input
+    /// guard, `/livez`, a summary `/readyz`, then the service's `routes`; on the management
+    /// listener, `/livez`, the full `/readyz` and `/metrics`.
     pub fn http_server<S: HasGate + Send + Sync>(
         &self,
         state: web::Data<S>,
         workers: usize,
         shutdown_grace_seconds: u64,
         routes: fn(&mut web::ServiceConfig),
-    ) -> Result<actix_web::dev::Server, StartupError> {
+    ) -> Result<Servers, StartupError> {
         let readiness = web::Data::new(self.readiness.clone());
         let metrics = web::Data::new(self.metrics.clone());
         let listener = self
             .listener
             .try_clone()
             .map_err(|e| StartupError::Bind(format!("port {}", self.port), e))?;
-        Ok(HttpServer::new(move || {
+        let api = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(readiness.clone())
@@ -136,8 +171,9 @@ impl Foundation {
                 .app_data(web::JsonConfig::default().error_handler(|e, _| {
                     crate::problem::ApiError::bad_request(format!("body: {e}")).into()
                 }))
+                .wrap(middleware::from_fn(crate::input::guard))
                 .wrap(middleware::from_fn(tessera_bootstrap::http::observe))
-                .configure(tessera_bootstrap::http::operational_routes)
+                .configure(tessera_bootstrap::http::public_operational_routes)
                 .configure(routes)
         })
         .workers(workers.max(1))
@@ -145,8 +181,50 @@ impl Foundation {
         .shutdown_timeout(shutdown_grace_seconds)
         .listen(listener)
         .map_err(|e| StartupError::Bind(format!("port {}", self.port), e))?
+        .run();
+        Ok(Servers {
+            api,
+            management: self.management_server()?,
+        })
+    }
+
+    fn management_server(&self) -> Result<actix_web::dev::Server, StartupError> {
+        let readiness = web::Data::new(self.readiness.clone());
+        let metrics = web::Data::new(self.metrics.clone());
+        let port = self.management_port;
+        let listener = self
+            .management
+            .try_clone()
+            .map_err(|e| StartupError::Bind(format!("port {port}"), e))?;
+        Ok(HttpServer::new(move || {
+            App::new()
+                .app_data(readiness.clone())
+                .app_data(metrics.clone())
+                .configure(tessera_bootstrap::http::management_routes)
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(|e| StartupError::Bind(format!("port {port}"), e))?
         .run())
     }
+}
+
+fn bind(host: &str, port: u16) -> Result<(TcpListener, u16), StartupError> {
+    let addr = format!("{host}:{port}");
+    let listener = TcpListener::bind(&addr).map_err(|e| StartupError::Bind(addr.clone(), e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartupError::Bind(addr, e))?
+        .port();
+    Ok((listener, port))
+}
+
+/// A service's two HTTP servers (`Foundation::http_server`).
+pub struct Servers {
+    pub api: actix_web::dev::Server,
+    pub management: actix_web::dev::Server,
 }
 
 /// What the tenant registry feed needs (`tessera_tenancy::run_registry_feed`).
@@ -162,22 +240,16 @@ pub struct RegistryFeed {
 /// outbox relay and the tenant registry feed.
 pub fn spawn_common(
     sup: &mut Supervisor,
-    server: actix_web::dev::Server,
+    servers: Servers,
     relay: Relay,
     feed: RegistryFeed,
     shutdown: &Shutdown,
 ) {
-    let handle = server.handle();
-    let stopper = shutdown.clone();
-    sup.spawn("http", async move {
-        tokio::select! {
-            r = server => r.map_err(|e| e.to_string()),
-            _ = stopper.wait() => {
-                handle.stop(true).await;
-                Ok(())
-            }
-        }
-    });
+    sup.spawn("http", serve_until(servers.api, shutdown.clone()));
+    sup.spawn(
+        "management-http",
+        serve_until(servers.management, shutdown.clone()),
+    );
     sup.spawn("outbox-relay", relay.run(shutdown.clone()));
     sup.spawn(
         "tenant-registry",
@@ -191,6 +263,18 @@ pub fn spawn_common(
     );
 }
 
+/// Runs `server` until `shutdown`, then stops it gracefully (in-flight requests finish).
+async fn serve_until(server: actix_web::dev::Server, shutdown: Shutdown) -> Result<(), String> {
+    let handle = server.handle();
+    tokio::select! {
+        r = server => r.map_err(|e| e.to_string()),
+        _ = shutdown.wait() => {
+            handle.stop(true).await;
+            Ok(())
+        }
+    }
+}
+
 /// What a service's binary runs: its configuration, how it is built, and how it runs.
 pub trait Service: Sized {
     type Config: serde::Serialize + serde::de::DeserializeOwned + Default;
@@ -198,6 +282,7 @@ pub trait Service: Sized {
     fn build(config: Self::Config)
         -> impl std::future::Future<Output = Result<Self, StartupError>>;
     fn port(&self) -> u16;
+    fn management_port(&self) -> u16;
     fn run(self, shutdown: Shutdown) -> impl std::future::Future<Output = Result<(), String>>;
 }
 
@@ -225,7 +310,12 @@ pub async fn serve<S: Service>(name: &'static str) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    tracing::info!(port = app.port(), service = name, "listening");
+    tracing::info!(
+        port = app.port(),
+        management_port = app.management_port(),
+        service = name,
+        "listening"
+    );
     let shutdown = Shutdown::new();
     shutdown.on_signals();
     let code = match app.run(shutdown).await {

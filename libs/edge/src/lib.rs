@@ -1,6 +1,8 @@
 //! The edge of every service's HTTP API:
 //! - [`gate`]: who is calling (token, tenant, revoked session, rate limit, activity) and the
 //!   audit record every request owes;
+//! - [`input`]: every text a client sends (path, query, JSON strings) free of control
+//!   characters and within length, before a handler sees it;
 //! - [`problem`]: one error type, answered as RFC 9457 problem details or FHIR
 //!   `OperationOutcome`.
 //!
@@ -13,6 +15,7 @@
 pub mod foundation;
 pub mod gate;
 mod idempotency;
+pub mod input;
 pub mod problem;
 mod rate_limit;
 

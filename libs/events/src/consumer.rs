@@ -15,6 +15,15 @@ use tessera_bootstrap::{Metrics, Shutdown, TraceContext};
 use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry};
 use uuid::Uuid;
 
+/// Whether a receive failed only because a subscribed topic does not exist (yet).
+fn is_missing_topic(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(C::UnknownTopicOrPartition | C::UnknownTopic)
+    )
+}
+
 /// How long a stopping consumer waits to commit and leave its group.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
@@ -98,6 +107,7 @@ pub async fn run_consumer(
             .with_label_values(&[stream_label.as_str(), outcome])
             .inc();
     };
+    let mut waiting_for_topics = false;
     loop {
         let first = tokio::select! {
             _ = shutdown.wait() => break,
@@ -105,6 +115,16 @@ pub async fn run_consumer(
         };
         let first = match first {
             Ok(m) => m.detach(),
+            Err(e) if is_missing_topic(&e) => {
+                // Expected until the producing service is deployed and has made its topics:
+                // said once, not every half second (nobody should be paged for it).
+                if !waiting_for_topics {
+                    tracing::info!(group = %spec.group, error = %e, "a subscribed topic does not exist yet; waiting for its service");
+                    waiting_for_topics = true;
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "consumer receive failed; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -259,5 +279,25 @@ async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), String> {
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_missing_topic;
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode as C;
+
+    #[test]
+    fn a_topic_not_made_yet_is_told_apart_from_a_failure() {
+        assert!(is_missing_topic(&KafkaError::MessageConsumption(
+            C::UnknownTopicOrPartition
+        )));
+        assert!(is_missing_topic(&KafkaError::MessageConsumption(
+            C::UnknownTopic
+        )));
+        assert!(!is_missing_topic(&KafkaError::MessageConsumption(
+            C::BrokerTransportFailure
+        )));
     }
 }

@@ -6,6 +6,7 @@
 //! `TESSERA_TEST_REDIS` and `TESSERA_TEST_KAFKA`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod bad_text;
 mod broker;
 pub use broker::PrivateBroker;
 

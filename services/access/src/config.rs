@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_access::AuthConfig;
 use tessera_bootstrap::telemetry::TelemetryConfig;
+pub use tessera_edge::foundation::HttpConfig;
 use tessera_edge::RateLimitConfig;
 use tessera_tenancy::KafkaSettings;
 
@@ -95,25 +96,6 @@ impl Default for RolesConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HttpConfig {
-    pub host: String,
-    /// 0 picks a free port (tests).
-    pub port: u16,
-    pub workers: usize,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 8082,
-            workers: 2,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TenancyConfig {
@@ -124,7 +106,7 @@ pub struct TenancyConfig {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            http: HttpConfig::default(),
+            http: HttpConfig::on(8082, 9082),
             database_url: "postgres://postgres@127.0.0.1:5432/tessera_access?sslmode=disable"
                 .into(),
             database_max_connections: 20,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_access::AuthConfig;
 use tessera_bootstrap::telemetry::TelemetryConfig;
+pub use tessera_edge::foundation::HttpConfig;
 use tessera_edge::RateLimitConfig;
 use tessera_tenancy::KafkaSettings;
 
@@ -74,15 +75,6 @@ fn default_host() -> String {
     "127.0.0.1".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HttpConfig {
-    pub host: String,
-    /// 0 picks a free port (tests).
-    pub port: u16,
-    pub workers: usize,
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TenancyConfig {
@@ -91,20 +83,10 @@ pub struct TenancyConfig {
     pub only: Option<Vec<String>>,
 }
 
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 8081,
-            workers: 2,
-        }
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
-            http: HttpConfig::default(),
+            http: HttpConfig::on(8081, 9081),
             database_url: "postgres://postgres@127.0.0.1:5432/tessera_mpi?sslmode=disable".into(),
             database_max_connections: 20,
             redis_url: "redis://127.0.0.1:6379".into(),

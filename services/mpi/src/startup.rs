@@ -16,7 +16,8 @@ pub use tessera_edge::foundation::StartupError;
 
 pub struct Application {
     port: u16,
-    server: actix_web::dev::Server,
+    management_port: u16,
+    server: tessera_edge::foundation::Servers,
     relay: Relay,
     registry: Arc<TenantRegistry>,
     provisioner: Arc<SchemaAndTopics<TenantMigrator>>,
@@ -29,8 +30,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let f = Foundation::connect(Settings {
             service: "mpi",
-            host: &config.http.host,
-            port: config.http.port,
+            http: &config.http,
             database_url: &config.database_url,
             database_max_connections: config.database_max_connections,
             redis_url: &config.redis_url,
@@ -77,6 +77,7 @@ impl Application {
         )?;
         Ok(Self {
             port: f.port,
+            management_port: f.management_port,
             server,
             relay: f.relay,
             registry: f.registry,
@@ -100,6 +101,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where `/metrics` and the detailed `/readyz` are served.
+    pub fn management_port(&self) -> u16 {
+        self.management_port
     }
 
     pub fn registry(&self) -> Arc<TenantRegistry> {
@@ -166,6 +172,10 @@ impl tessera_edge::foundation::Service for Application {
 
     fn port(&self) -> u16 {
         Application::port(self)
+    }
+
+    fn management_port(&self) -> u16 {
+        Application::management_port(self)
     }
 
     async fn run(self, shutdown: Shutdown) -> Result<(), String> {

@@ -45,6 +45,7 @@ async fn main() {
     let idp = kit::TestIdp::new();
     let mut config = Config::default();
     config.http.port = 0;
+    config.http.management_port = 0;
     config.http.workers = 2;
     config.database_url = kit::database("tessera_referrals_test").await;
     config.redis_url = kit::redis_url();
@@ -58,10 +59,11 @@ async fn main() {
     let db_url_store = db_url.clone();
     let app = Application::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
+    let management = format!("http://127.0.0.1:{}", app.management_port());
     let shutdown = Shutdown::new();
     tokio::spawn(app.run(shutdown.clone()));
     let client = reqwest::Client::new();
-    assert!(kit::wait_ready(&client, &base, std::slice::from_ref(&tenant)).await);
+    assert!(kit::wait_ready(&client, &management, std::slice::from_ref(&tenant)).await);
     let token = idp.token(&tenant, &["B1110"]);
 
     // Load: n open, n/2 stopped (treated), n/20 nullified; starts spread over 0–300 days ago,

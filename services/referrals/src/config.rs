@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tessera_access::AuthConfig;
 use tessera_bootstrap::telemetry::TelemetryConfig;
+pub use tessera_edge::foundation::HttpConfig;
 use tessera_edge::RateLimitConfig;
 use tessera_tenancy::KafkaSettings;
 
@@ -65,25 +66,6 @@ impl Default for WaitingListConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HttpConfig {
-    pub host: String,
-    /// 0 picks a free port (tests).
-    pub port: u16,
-    pub workers: usize,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 8083,
-            workers: 2,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TenancyConfig {
@@ -94,7 +76,7 @@ pub struct TenancyConfig {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            http: HttpConfig::default(),
+            http: HttpConfig::on(8083, 9083),
             database_url: "postgres://postgres@127.0.0.1:5432/tessera_referrals?sslmode=disable"
                 .into(),
             database_max_connections: 20,

@@ -17,6 +17,8 @@ pub struct Platform {
     pub access: String,
     /// Empty unless started with referrals.
     pub referrals: String,
+    /// Each service's management port (`/metrics`, the detailed `/readyz`), by API base.
+    pub management: std::collections::HashMap<String, String>,
     pub client: Client,
     pub idp: kit::TestIdp,
     pub kafka: KafkaSettings,
@@ -67,6 +69,7 @@ impl Platform {
 
         let mut m = tessera_mpi::Config::default();
         m.http.port = 0;
+        m.http.management_port = 0;
         m.database_url = kit::database("tessera_mpi_test").await;
         m.database_max_connections = 10;
         m.redis_url = kit::redis_url();
@@ -80,9 +83,15 @@ impl Platform {
             .await
             .expect("mpi builds");
         let mpi = format!("http://127.0.0.1:{}", mpi_app.port());
+        let mut management = std::collections::HashMap::new();
+        management.insert(
+            mpi.clone(),
+            format!("http://127.0.0.1:{}", mpi_app.management_port()),
+        );
 
         let mut a = tessera_access_service::Config::default();
         a.http.port = 0;
+        a.http.management_port = 0;
         a.database_url = kit::database("tessera_access_test").await;
         a.database_max_connections = 10;
         a.redis_url = kit::redis_url();
@@ -98,9 +107,14 @@ impl Platform {
             .await
             .expect("access builds");
         let access = format!("http://127.0.0.1:{}", access_app.port());
+        management.insert(
+            access.clone(),
+            format!("http://127.0.0.1:{}", access_app.management_port()),
+        );
 
         let mut r = tessera_referrals::Config::default();
         r.http.port = 0;
+        r.http.management_port = 0;
         r.database_url = kit::database("tessera_referrals_test").await;
         r.database_max_connections = 10;
         r.redis_url = kit::redis_url();
@@ -115,6 +129,10 @@ impl Platform {
                 .await
                 .expect("referrals builds");
             let base = format!("http://127.0.0.1:{}", referrals_app.port());
+            management.insert(
+                base.clone(),
+                format!("http://127.0.0.1:{}", referrals_app.management_port()),
+            );
             let s3 = shutdown.clone();
             tokio::spawn(async move {
                 let _ = referrals_app.run(s3).await;
@@ -131,6 +149,7 @@ impl Platform {
             mpi,
             access,
             referrals,
+            management,
             // A request that hangs fails at its own line, not as a whole-test timeout.
             client: Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -154,8 +173,7 @@ impl Platform {
             if base.is_empty() {
                 continue;
             }
-            let ready = kit::wait_ready(&me.client, &base, &me.tenants).await;
-            assert!(ready, "{base} never became ready");
+            assert!(me.wait_ready(&base).await, "{base} never became ready");
         }
         me
     }
@@ -182,6 +200,10 @@ impl Platform {
             .await
             .expect("mpi builds again");
         self.mpi = format!("http://127.0.0.1:{}", app.port());
+        self.management.insert(
+            self.mpi.clone(),
+            format!("http://127.0.0.1:{}", app.management_port()),
+        );
         self.mpi_stop = self.shutdown.child();
         let stop = self.mpi_stop.clone();
         self.mpi_task = Some(tokio::spawn(async move { app.run(stop).await }));
@@ -214,9 +236,28 @@ impl Platform {
             .await
             .expect("access builds again");
         self.access = format!("http://127.0.0.1:{}", app.port());
+        self.management.insert(
+            self.access.clone(),
+            format!("http://127.0.0.1:{}", app.management_port()),
+        );
         self.access_stop = self.shutdown.child();
         let stop = self.access_stop.clone();
         self.access_task = Some(tokio::spawn(async move { app.run(stop).await }));
+    }
+
+    /// Whether the service whose API is at `base` becomes ready for every trust (30 s).
+    pub async fn wait_ready(&self, base: &str) -> bool {
+        let management = self.management.get(base).cloned().unwrap_or_default();
+        kit::wait_ready(&self.client, &management, &self.tenants).await
+    }
+
+    /// The detailed readiness report of the service whose API is at `base`.
+    pub async fn readiness(&self, base: &str) -> Value {
+        let management = self.management.get(base).cloned().unwrap_or_default();
+        match self.client.get(format!("{management}/readyz")).send().await {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(_) => Value::Null,
+        }
     }
 
     pub fn tenant(&self, i: usize) -> &str {

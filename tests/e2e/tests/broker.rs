@@ -44,14 +44,7 @@ async fn outboxes_empty(p: &Platform, limit: Duration) -> bool {
 }
 
 async fn ready_json(p: &Platform) -> serde_json::Value {
-    p.client
-        .get(format!("{}/readyz", p.mpi))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    p.readiness(&p.mpi).await
 }
 
 #[tokio::test]
@@ -86,9 +79,8 @@ async fn a_broker_outage_with_a_service_restart_loses_and_doubles_nothing() {
     eprintln!("MPI stopped in {took:?} with the broker dead");
     let t0 = Instant::now();
     p.start_mpi().await;
-    let tenants = p.tenants.clone();
     assert!(
-        kit::wait_ready(&p.client, &p.mpi, &tenants).await,
+        p.wait_ready(&p.mpi).await,
         "the restarted MPI is ready for its trust without the broker: {}",
         ready_json(&p).await
     );
@@ -182,12 +174,8 @@ async fn the_broker_storage_deleted_while_the_platform_runs_is_recovered_without
     kit::onboard(&p.kafka, p.tenant(0)).await;
     p.start_access().await;
     p.start_mpi().await;
-    let tenants = p.tenants.clone();
     for base in [p.mpi.clone(), p.access.clone()] {
-        assert!(
-            kit::wait_ready(&p.client, &base, &tenants).await,
-            "{base} ready again"
-        );
+        assert!(p.wait_ready(&base).await, "{base} ready again");
     }
     let clerk_after = clerk.clone();
     let mut after = Vec::new();

@@ -15,6 +15,8 @@ pub const PRIVACY: &str = "R0001";
 
 pub struct TestApp {
     pub base: String,
+    /// The management port: `/metrics`, the detailed `/readyz`.
+    pub management: String,
     pub client: Client,
     pub idp: kit::TestIdp,
     pub kafka: KafkaSettings,
@@ -34,6 +36,7 @@ impl TestApp {
         let idp = kit::TestIdp::new();
         let mut config = Config::default();
         config.http.port = 0;
+        config.http.management_port = 0;
         config.database_url = kit::database("tessera_access_test").await;
         config.database_max_connections = 10;
         config.redis_url = kit::redis_url();
@@ -49,6 +52,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let management = format!("http://127.0.0.1:{}", app.management_port());
         let shutdown = Shutdown::new();
         let s = shutdown.clone();
         tokio::spawn(async move {
@@ -59,6 +63,7 @@ impl TestApp {
             .unwrap();
         let me = Self {
             base,
+            management,
             client: Client::new(),
             idp,
             kafka,
@@ -66,7 +71,7 @@ impl TestApp {
             shutdown,
             tenants,
         };
-        let ready = kit::wait_ready(&me.client, &me.base, &me.tenants).await;
+        let ready = kit::wait_ready(&me.client, &me.management, &me.tenants).await;
         assert!(ready, "access never became ready");
         me
     }

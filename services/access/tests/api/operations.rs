@@ -20,7 +20,7 @@ async fn operational_endpoints_answer_and_every_route_is_in_the_openapi_document
     assert_eq!(s, 200);
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.management))
         .send()
         .await
         .unwrap()
@@ -70,5 +70,40 @@ async fn operational_endpoints_answer_and_every_route_is_in_the_openapi_document
             "{method} {path} is not in openapi.json"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_route_refuses_control_characters_and_over_long_text_at_the_edge() {
+    let app = TestApp::spawn(1).await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = app.token(0, "dr-x", PRIVACY, &[VIEW, AMEND, OVERRIDE], &[]);
+    let failures =
+        tessera_testkit::bad_text::probe_every_operation(&app.client, &app.base, &token, &doc)
+            .await;
+    assert!(failures.is_empty(), "{failures:#?}");
+    // A well-formed request with a NUL in its free text changes nothing.
+    let body = serde_json::json!({ "patient_id": patient(), "reason_code": "04",
+        "justification": "unconscious\u{0} in ED", "duration_seconds": 600 });
+    let (s, r) = app
+        .send(Method::POST, "/break-glass", &token, Some(body))
+        .await;
+    assert_eq!((s, r["code"].as_str()), (400, Some("input.invalid-text")));
+    assert_eq!(r["errors"][0]["field"], "body/justification");
+    let schema = app.schema(0);
+    let rows = app
+        .scalar(&format!(
+            "SELECT (SELECT count(*) FROM {schema}.break_glass) + (SELECT count(*) FROM {schema}.alert) AS n"
+        ))
+        .await;
+    assert_eq!(rows, 0);
     app.stop().await;
 }

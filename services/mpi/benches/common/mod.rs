@@ -26,6 +26,7 @@ impl Bench {
         let idp = kit::TestIdp::new();
         let mut config = Config::default();
         config.http.port = 0;
+        config.http.management_port = 0;
         config.http.workers = 2;
         config.database_url = kit::database("tessera_mpi_test").await;
         config.database_max_connections = 32;

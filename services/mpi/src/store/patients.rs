@@ -383,8 +383,15 @@ pub async fn update(
             }
         }
     }
-    // Identifiers are never lost: numbers the caller left out stay on the record.
+    // A PUT replaces the demographics, but identifiers are never lost by omission (ADR 20):
+    // an NHS number or a local number the caller left out stays on the record. An NHS number
+    // is corrected by sending the right one, never removed by leaving it out.
     let mut demographics = demographics;
+    if demographics.nhs_number.is_none() && current.demographics.nhs_number.is_some() {
+        demographics.nhs_number = current.demographics.nhs_number.clone();
+        demographics.nhs_number_verification_status =
+            current.demographics.nhs_number_verification_status;
+    }
     // A caller who cannot see a restricted patient's location, or whom the access decision
     // does not show the contact group, cannot change or erase it.
     if (current.demographics.restricted && !sees_restricted) || !sees_contact {

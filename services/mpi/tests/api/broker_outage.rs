@@ -74,7 +74,7 @@ async fn a_registration_during_a_broker_outage_is_accepted_and_its_event_deliver
 async fn outbox_pending(app: &TestApp, tenant: &str) -> i64 {
     let text = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.management))
         .send()
         .await
         .unwrap()

@@ -12,6 +12,8 @@ pub const AMEND: &str = "B0825";
 
 pub struct TestApp {
     pub base: String,
+    /// The management port: `/metrics`, the detailed `/readyz`.
+    pub management: String,
     pub client: Client,
     pub idp: kit::TestIdp,
     pub kafka: KafkaSettings,
@@ -26,6 +28,7 @@ pub struct TestApp {
 pub async fn test_config(tenants: &[String], idp: &kit::TestIdp, kafka: &KafkaSettings) -> Config {
     let mut config = Config::default();
     config.http.port = 0;
+    config.http.management_port = 0;
     config.http.workers = 2;
     config.database_url = kit::database("tessera_mpi_test").await;
     config.database_max_connections = 10;
@@ -68,6 +71,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let management = format!("http://127.0.0.1:{}", app.management_port());
         let mllp = app.mllp_ports();
         let shutdown = Shutdown::new();
         let s = shutdown.clone();
@@ -79,6 +83,7 @@ impl TestApp {
             .unwrap();
         let me = Self {
             base,
+            management,
             client: Client::new(),
             idp,
             kafka,
@@ -94,7 +99,7 @@ impl TestApp {
 
     /// Waits until every named tenant is provisioned here.
     pub async fn wait_ready(&self, tenants: &[String]) {
-        let ok = kit::wait_ready(&self.client, &self.base, tenants).await;
+        let ok = kit::wait_ready(&self.client, &self.management, tenants).await;
         assert!(ok, "tenants {tenants:?} never became ready");
     }
 

@@ -180,13 +180,35 @@ async fn operational_endpoints_answer() {
     assert_eq!(ready["ready"], true);
     assert_eq!(ready["checks"]["database"]["ok"], true);
     assert_eq!(ready["checks"]["broker"]["ok"], true);
+    // The public port names no trust and serves no metrics; the management port does both.
+    assert!(!ready.to_string().contains(app.tenant(0)), "{ready}");
+    let public_metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public_metrics.status(), 404);
+    let detailed: Value = app
+        .client
+        .get(format!("{}/readyz", app.management))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detailed["checks"]["tenants"]["detail"][app.tenant(0)]["state"],
+        "ready"
+    );
     app.get("/patients?family=x", &app.clerk(0))
         .send()
         .await
         .unwrap();
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.management))
         .send()
         .await
         .unwrap()
@@ -232,5 +254,60 @@ async fn operational_endpoints_answer() {
             "{path} is not in openapi.json"
         );
     }
+    app.stop().await;
+}
+
+/// ADR 20: a PUT replaces the demographics it describes, but never drops an identifier by
+/// omission; an NHS number is corrected by sending the right one.
+#[tokio::test]
+async fn a_put_that_leaves_out_the_nhs_number_keeps_it_and_a_new_one_corrects_it() {
+    let app = TestApp::spawn(1).await;
+    let clerk = app.clerk(0);
+    let p = app.registered(0, &jane(Some("9434765919"))).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let mut renamed = jane(None);
+    renamed["names"] = json!([{ "family": "Newname", "given": ["Jane"] }]);
+    let r = app
+        .put(&format!("/patients/{id}"), &clerk, &renamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let now: Value = r.json().await.unwrap();
+    assert_eq!(now["nhs_number"], "9434765919", "{now}");
+    assert_eq!(now["names"][0]["family"], "Newname");
+    // Through FHIR, a Patient without identifiers keeps them too.
+    let fhir = json!({ "resourceType": "Patient", "id": id,
+        "name": [{ "family": "Fhirname", "given": ["Jane"] }],
+        "gender": "female", "birthDate": "1970-01-01" });
+    let r = app
+        .put(&format!("/fhir/Patient/{id}"), &clerk, &fhir)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let found: Value = app
+        .get("/patients?nhs_number=9434765919", &clerk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["count"], 1);
+    assert_eq!(found["patients"][0]["id"], id.as_str());
+    // A different, valid NHS number replaces the old one (a correction).
+    let r = app
+        .put(
+            &format!("/patients/{id}"),
+            &clerk,
+            &jane(Some("9434765870")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let now: Value = r.json().await.unwrap();
+    assert_eq!(now["nhs_number"], "9434765870");
     app.stop().await;
 }

@@ -115,3 +115,55 @@ async fn assert_no_patient_events_then_one(app: &TestApp) {
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].key.as_deref(), p["id"].as_str());
 }
+
+#[tokio::test]
+async fn every_route_refuses_control_characters_and_over_long_text_at_the_edge() {
+    let app = TestApp::spawn(1).await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = app.clerk(0);
+    let failures = kit::bad_text::probe_every_operation(&app.client, &app.base, &token, &doc).await;
+    assert!(failures.is_empty(), "{failures:#?}");
+    // The classes the outside client found: a NUL in a search parameter, in a family name, in
+    // a FHIR `$match`; a family name far over any limit. Each refused, nothing written.
+    let r = app
+        .get("/patients?family=Sm%00ith", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let mut nul_name = jane(None);
+    nul_name["names"][0]["family"] = json!("Test\u{0}patient");
+    let mut long_name = jane(None);
+    long_name["names"][0]["family"] = json!("x".repeat(100_000));
+    for body in [nul_name, long_name] {
+        let r = app.register(&token, &body).await;
+        assert_eq!(r.status(), 400);
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["code"], "input.invalid-text");
+        assert_eq!(problem["errors"][0]["field"], "body/names/0/family");
+    }
+    let r = app
+        .post(
+            "/fhir/Patient/$match",
+            &token,
+            &json!({ "resourceType": "Parameters", "parameter": [{ "name": "resource",
+                "resource": { "resourceType": "Patient", "name": [{ "family": "A\u{0}" }] } }] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/fhir+json");
+    let oo: Value = r.json().await.unwrap();
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    assert_eq!(app.patient_count(0).await, 0);
+    app.stop().await;
+}

@@ -13,6 +13,8 @@ pub const INBOUND: &str = "B1110";
 
 pub struct TestApp {
     pub base: String,
+    /// The management port: `/metrics`, the detailed `/readyz`.
+    pub management: String,
     pub client: Client,
     pub idp: kit::TestIdp,
     pub kafka: KafkaSettings,
@@ -32,6 +34,7 @@ impl TestApp {
         let idp = kit::TestIdp::new();
         let mut config = Config::default();
         config.http.port = 0;
+        config.http.management_port = 0;
         config.database_url = kit::database("tessera_referrals_test").await;
         config.database_max_connections = 10;
         config.redis_url = kit::redis_url();
@@ -45,6 +48,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let management = format!("http://127.0.0.1:{}", app.management_port());
         let shutdown = Shutdown::new();
         let s = shutdown.clone();
         tokio::spawn(async move {
@@ -55,6 +59,7 @@ impl TestApp {
             .unwrap();
         let me = Self {
             base,
+            management,
             client: Client::new(),
             idp,
             kafka,
@@ -62,7 +67,7 @@ impl TestApp {
             shutdown,
             tenants,
         };
-        let ready = kit::wait_ready(&me.client, &me.base, &me.tenants).await;
+        let ready = kit::wait_ready(&me.client, &me.management, &me.tenants).await;
         assert!(ready, "referrals never became ready");
         me
     }

@@ -27,7 +27,7 @@ async fn health_metrics_and_the_openapi_document() {
     app.refer(0, &t, gp_referral(&patient(), "GSURG", "100", 1))
         .await;
     let m = c
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.management))
         .send()
         .await
         .unwrap()
@@ -70,5 +70,40 @@ async fn health_metrics_and_the_openapi_document() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_route_refuses_control_characters_and_over_long_text_at_the_edge() {
+    let app = TestApp::spawn(1).await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = app.team_member(0, "u1", "GSURG");
+    let failures =
+        tessera_testkit::bad_text::probe_every_operation(&app.client, &app.base, &t, &doc).await;
+    assert!(failures.is_empty(), "{failures:#?}");
+    // A transition whose reason holds a NUL: refused, and the referral unchanged.
+    let r = app
+        .refer(0, &t, gp_referral(&patient(), "GSURG", "100", 1))
+        .await;
+    let id = r["id"].as_str().unwrap();
+    let (s, v) = app
+        .move_to(
+            &t,
+            id,
+            serde_json::json!({ "to": "REJECTED", "reason": "not\u{0}ours" }),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("input.invalid-text")));
+    let (_, now) = app.get(&format!("/referrals/{id}"), &t).await;
+    assert_eq!(now["version"], r["version"]);
+    assert_eq!(now["state"], "AWAITING_TRIAGE");
     app.stop().await;
 }
