@@ -159,9 +159,28 @@ fn refuse(req: &ServiceRequest, faults: Vec<TextFault>) -> Error {
     e.status = actix_web::http::StatusCode::BAD_REQUEST;
     e.code = "input.invalid-text".into();
     if req.path().starts_with("/fhir") {
-        e = e.with_flavour(Flavour::Fhir);
+        e = e.with_flavour(Flavour::Fhir).with_fhir_paths(fhir_path);
     }
     e.into()
+}
+
+/// `body/name/0/family` as the FHIRPath `name[0].family`; a query or path place as it is.
+fn fhir_path(field: &str) -> String {
+    let Some(rest) = field.strip_prefix("body/") else {
+        return field.to_string();
+    };
+    let mut out = String::new();
+    for segment in rest.split('/') {
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
 }
 
 /// The middleware (`actix_web::middleware::from_fn`): refuses bad text, otherwise passes the
@@ -232,6 +251,12 @@ mod tests {
         assert_eq!(faults.len(), 1);
         assert_eq!(faults[0].field, "query.family");
         assert!(check_request_line("/fhir/Patient", "family=Smith&given=Jo+Ann").is_empty());
+    }
+
+    #[test]
+    fn a_body_place_reads_as_fhirpath() {
+        assert_eq!(fhir_path("body/name/0/family"), "name[0].family");
+        assert_eq!(fhir_path("query.family"), "query.family");
     }
 
     #[test]

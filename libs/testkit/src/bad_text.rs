@@ -85,10 +85,15 @@ pub async fn probe_every_operation(
             };
             let status = answer.status().as_u16();
             let body: Value = answer.json().await.unwrap_or(Value::Null);
+            // A problem's `code`, or (FHIR) the field code of the `OperationOutcome`'s issue.
             let code = body["code"]
                 .as_str()
                 .or_else(|| body["issue"][0]["details"]["coding"][0]["code"].as_str());
-            if status != 400 || code != Some("input.invalid-text") {
+            let refused = matches!(
+                code,
+                Some("input.invalid-text" | "control-character" | "too-long")
+            );
+            if status != 400 || !refused {
                 failures.push(format!("{method} {path} ({what}): {status} {body}"));
             }
         }
