@@ -366,6 +366,22 @@ impl Consumers {
         );
     }
 
+    /// Spawns the consumer that keeps this service's projection of the trust's patients
+    /// (`libs/patients`), in group `<group_prefix>.known-patients` (ADR 21).
+    pub fn spawn_known_patients(
+        &self,
+        sup: &mut Supervisor,
+        group_prefix: &str,
+        only: Option<Vec<tessera_tenancy::TenantId>>,
+    ) {
+        self.spawn(
+            sup,
+            "known-patients-consumer",
+            tessera_patients::consumer_spec(group_prefix, only),
+            Arc::new(tessera_patients::KnownPatients),
+        );
+    }
+
     /// Spawns the consumers that keep this service's access projection
     /// (`libs/access::projection`), in groups `<group_prefix>.access-<stream>`.
     pub fn spawn_access_projection(

@@ -144,6 +144,28 @@ impl ApiError {
     }
 }
 
+/// A reference to a patient the trust does not have (ADR 21): 422, or 503 with `Retry-After`
+/// while a recently registered patient may still be on its way, or 409 for a merged record.
+impl From<tessera_patients::Refused> for ApiError {
+    fn from(r: tessera_patients::Refused) -> Self {
+        use tessera_patients::Refused;
+        let code = r.code();
+        let e = match &r {
+            Refused::Unknown => ApiError::validation(vec![FieldError::new(
+                "patient_id",
+                code,
+                "no patient with this id in your trust's index",
+            )]),
+            Refused::NotYetKnown => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, r.to_string()).retry_after(2)
+            }
+            Refused::MergedInto(_) => ApiError::conflict(code, r.to_string()),
+            Refused::Db(e) => return ApiError::internal(e),
+        };
+        e
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status

@@ -101,6 +101,11 @@ impl Application {
             metrics: gate.metrics.clone(),
             shutdown: shutdown.clone(),
         };
+        run.spawn_known_patients(
+            &mut sup,
+            &self.config.consumer_group_prefix,
+            self.provisioner.only_list(),
+        );
         for (spec, purpose) in consumers::specs(
             &self.config.consumer_group_prefix,
             self.provisioner.only_list(),

@@ -101,6 +101,7 @@ impl Application {
             shutdown: shutdown.clone(),
         };
         run.spawn_access_projection(&mut sup, &self.config.consumer_group_prefix, only.clone());
+        run.spawn_known_patients(&mut sup, &self.config.consumer_group_prefix, only.clone());
         for (name, spec, handler) in consumers::specs(&self.config.consumer_group_prefix, only) {
             run.spawn(&mut sup, name, spec, handler);
         }

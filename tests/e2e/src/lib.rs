@@ -367,6 +367,27 @@ impl Platform {
         a.body["id"].as_str().unwrap().to_string()
     }
 
+    /// As [`Platform::register`], then waits (as a client retrying on 503
+    /// `patient.not-yet-known` would) until the access service, and referrals if running,
+    /// know the patient from the MPI's events (ADR 21).
+    pub async fn register_known(&self, i: usize, family: &str) -> String {
+        let id = self.register(i, family).await;
+        let q = format!(
+            "SELECT count(*) AS n FROM {}.known_patient WHERE id = '{id}'",
+            self.schema(i)
+        );
+        let known = kit::wait_until(Duration::from_secs(20), || async {
+            Self::scalar(&self.access_db, &q).await == 1
+                && (self.referrals.is_empty() || Self::scalar(&self.referrals_db, &q).await == 1)
+        })
+        .await;
+        assert!(
+            known,
+            "patient {id} never reached the services' projections"
+        );
+        id
+    }
+
     pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
         let row = db
             .query_one(Statement::from_string(DbBackend::Postgres, sql.to_string()))

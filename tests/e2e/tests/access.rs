@@ -47,14 +47,14 @@ async fn a_relationship_created_by_a_referral_event_is_enforced_by_the_mpi_withi
     // Warm-up: the consumers on both sides have found the topics once a first referral's
     // relationship reaches the MPI (topics are created at run time here; in a trust they
     // exist from onboarding).
-    let warm = p.register(0, "Warmup").await;
+    let warm = p.register_known(0, "Warmup").await;
     accept_referral(&p, &warm, "cardiology").await;
     assert!(
         kit::wait_until(Duration::from_secs(30), || contact_shown(&p, &warm, &dr)).await,
         "the warm-up relationship never reached the MPI"
     );
 
-    let patient = p.register(0, "Related").await;
+    let patient = p.register_known(0, "Related").await;
     let (tp, trace) = traceparent();
     let before = p
         .call(
@@ -95,10 +95,10 @@ async fn a_relationship_created_by_a_referral_event_is_enforced_by_the_mpi_withi
 async fn break_glass_opens_the_record_in_the_mpi_within_2_seconds_and_closes_when_it_expires() {
     let p = Platform::start(1).await;
     let ed = p.token(0, "dr-e", "R8000", &[VIEW, OVERRIDE], &[]);
-    let patient = p.register(0, "Emergency").await;
+    let patient = p.register_known(0, "Emergency").await;
     assert!(!contact_shown(&p, &patient, &ed).await);
     // Warm the MPI's consumer with a first grant on another patient.
-    let warm = p.register(0, "Warmup").await;
+    let warm = p.register_known(0, "Warmup").await;
     let claim = |id: &str, secs: i64| json!({ "patient_id": id, "reason_code": "04", "justification": "collapsed in ED", "duration_seconds": secs });
     assert_eq!(
         p.access(Method::POST, "/break-glass", &ed, Some(claim(&warm, 600)))
@@ -226,7 +226,7 @@ async fn the_authorisation_matrix_over_http_every_cell_asserted_and_audited() {
     let mut patients = Vec::new();
     for rel in [Rel::Present, Rel::Absent, Rel::Expired] {
         for item in [Item::Unsealed, Item::Sealed, Item::Locked] {
-            let id = p.register(0, "Matrix").await;
+            let id = p.register_known(0, "Matrix").await;
             if rel != Rel::Absent {
                 let r = p
                     .access(
@@ -358,7 +358,7 @@ async fn a_patients_nomination_limits_the_contact_group_to_the_nominated_whoever
     let manager = p.token(0, "admin-1", "R8000", &["B0825"], &[]);
     let clerk = p.token(0, "clerk-1", "R8000", &["B0825"], &[]);
     let nominated = p.token(0, "nurse-n", "R8000", &[VIEW], &["sexual-health"]);
-    let patient = p.register(0, "Nominee").await;
+    let patient = p.register_known(0, "Nominee").await;
     let r = p
         .access(
             Method::POST,
@@ -451,8 +451,8 @@ async fn access_follows_the_patient_through_a_merge_and_back_through_an_unmerge(
     let p = Platform::start(1).await;
     let manager = p.token(0, "admin-1", "R8000", &["B0825"], &[]);
     let dr = p.token(0, "dr-c", "R8000", &[VIEW], &["cardio"]);
-    let merged = p.register(0, "Mergeaway").await;
-    let survivor = p.register(0, "Survivor").await;
+    let merged = p.register_known(0, "Mergeaway").await;
+    let survivor = p.register_known(0, "Survivor").await;
     assert_eq!(
         p.access(
             Method::PUT,

@@ -20,7 +20,10 @@ async fn ten_thousand_mixed_requests_leave_exactly_one_record_each_in_the_audit_
     let nobody = p.token(0, "dr-n", "R8000", &["B1101"], &[]);
     let mut ids = Vec::new();
     for i in 0..20 {
-        ids.push(p.register(0, &format!("Seed{}", (b'a' + i) as char)).await);
+        ids.push(
+            p.register_known(0, &format!("Seed{}", (b'a' + i) as char))
+                .await,
+        );
     }
     let sent = AtomicUsize::new(ids.len());
     let t0 = Instant::now();

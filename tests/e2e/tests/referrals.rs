@@ -57,7 +57,7 @@ async fn a_referral_accepted_in_one_trust_is_listed_grants_the_relationship_and_
 
     // Warm-up: consumers on every side have found the topics once a first referral's
     // relationship reaches the MPI (in a trust the topics exist from onboarding).
-    let warm = p.register(rxr, "Warmup").await;
+    let warm = p.register_known(rxr, "Warmup").await;
     let w = p
         .referrals(
             Method::POST,
@@ -86,7 +86,7 @@ async fn a_referral_accepted_in_one_trust_is_listed_grants_the_relationship_and_
     );
 
     // The patient, registered in RXR; the surgeon sees who they are but not their address.
-    let patient = p.register(rxr, "Referred").await;
+    let patient = p.register_known(rxr, "Referred").await;
     assert!(!contact_shown(&p, rxr, &patient, &surgeon).await);
 
     // A GP referral received 20 days ago: on RXR's list from receipt.

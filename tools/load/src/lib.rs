@@ -227,7 +227,7 @@ async fn seed(shared: &Shared, n: usize) -> Result<(), String> {
         let t = &shared.platform.trusts[trust];
         for _ in 0..n {
             let req = ops::request(Op::Register, t, "", &mut rng);
-            let (status, body) = send(shared, &req).await;
+            let (status, body, _) = send(shared, &req).await;
             match (status, body) {
                 (Some(201 | 200), Some(b)) => {
                     if let Some(id) = b["id"].as_str() {
@@ -273,7 +273,7 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
             &mut rng,
         );
         let t0 = Instant::now();
-        let (status, body) = send(&shared, &req).await;
+        let (status, body) = send_as_a_client_would(&shared, &req).await;
         lock(&shared.stats).record(op, status, t0.elapsed());
         if op == Op::Register {
             if let Some(id) = body.as_ref().and_then(|b| b["id"].as_str()) {
@@ -286,9 +286,32 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
     }
 }
 
-async fn send(shared: &Shared, req: &ops::Request) -> (Option<u16>, Option<serde_json::Value>) {
+/// Sends `req`, and as a well-behaved client does, sends it again after `Retry-After` when
+/// the answer is a 503 that carries one (a patient registered a moment ago and not yet known
+/// to the service referring to it, ADR 21), at most three times.
+async fn send_as_a_client_would(
+    shared: &Shared,
+    req: &ops::Request,
+) -> (Option<u16>, Option<serde_json::Value>) {
+    let mut attempt = 0;
+    loop {
+        let (status, body, retry_after) = send(shared, req).await;
+        match retry_after {
+            Some(secs) if status == Some(503) && attempt < 3 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(secs.min(5))).await;
+            }
+            _ => return (status, body),
+        }
+    }
+}
+
+async fn send(
+    shared: &Shared,
+    req: &ops::Request,
+) -> (Option<u16>, Option<serde_json::Value>, Option<u64>) {
     let Ok(base) = shared.platform.url(req.service) else {
-        return (None, None);
+        return (None, None, None);
     };
     let mut b = shared
         .client
@@ -302,15 +325,20 @@ async fn send(shared: &Shared, req: &ops::Request) -> (Option<u16>, Option<serde
     match b.send().await {
         Ok(r) => {
             let status = r.status().as_u16();
+            let retry_after = r
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
             let body = if req.method == reqwest::Method::POST {
                 r.json::<serde_json::Value>().await.ok()
             } else {
                 let _ = r.bytes().await;
                 None
             };
-            (Some(status), body)
+            (Some(status), body, retry_after)
         }
-        Err(_) => (None, None),
+        Err(_) => (None, None, None),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Seals and the patient's consent directives.
-use super::support::{audited, code, invalid, patient_id, refuse, Caller};
+use super::support::{audited, audited_for_patient, code, invalid, patient_id, refuse, Caller};
 use crate::store::{self, SealLevel};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -72,7 +72,7 @@ pub async fn put_seal(
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
     let pid = patient.clone();
-    let seal = audited(&auth, Some(patient), move |txn| {
+    let seal = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move {
             store::set_seal(
                 txn,
@@ -188,7 +188,7 @@ pub async fn put_sharing(
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
     let pid = patient.clone();
-    let id = audited(&auth, Some(patient), move |txn| {
+    let id = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(
             async move { store::set_sharing(txn, &tenant, &pid, permit, &by, Some(&trace)).await },
         )
@@ -234,7 +234,7 @@ pub async fn nominate(
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
     let pid = patient.clone();
-    let (id, seal) = audited(&auth, Some(patient), move |txn| {
+    let (id, seal) = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move {
             store::nominate(
                 txn,

@@ -1,6 +1,6 @@
 //! Teams and caseloads, relationships (claimed by hand, listed, ended), end rules,
 //! break-glass, and the privacy officer's alert queue.
-use super::support::{audited, code, invalid, patient_id, refuse, Caller};
+use super::support::{audited, audited_for_patient, code, invalid, patient_id, refuse, Caller};
 use crate::store::{self, NewBreakGlass, NewRelationship};
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, Utc};
@@ -124,7 +124,7 @@ pub async fn add_to_caseload(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
-    let r = audited(&auth, Some(patient.clone()), move |txn| {
+    let r = audited_for_patient(&auth, patient.clone(), move |txn| {
         Box::pin(async move {
             if store::teams(txn, Some(&team)).await?.is_empty() {
                 return Err(store::StoreError::NotFound);
@@ -248,7 +248,7 @@ pub async fn claim(
     let justification = b.justification.trim().to_string();
     let now = Utc::now();
     let pid = patient.clone();
-    let r = audited(&auth, Some(patient), move |txn| {
+    let r = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move {
             let r = store::grant_relationship(
                 txn,
@@ -483,7 +483,7 @@ pub async fn break_glass(
         justification: b.justification.trim().to_string(),
         duration: Duration::seconds(secs),
     };
-    let (grant, alert) = audited(&auth, Some(patient), move |txn| {
+    let (grant, alert) = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move { store::grant_break_glass(txn, &tenant, n, Some(&trace)).await })
     })
     .await?;

@@ -14,6 +14,7 @@ pub fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such record"),
         StoreError::Conflict(code, detail) => ApiError::conflict(code, detail),
+        StoreError::Patient(r) => r.into(),
         other => ApiError::internal(&other),
     }
 }
@@ -56,6 +57,33 @@ where
             Err(e)
         }
     }
+}
+
+/// As [`audited`], for a write that refers to a patient: refused first, in the same
+/// transaction, if the caller's trust does not have the patient (ADR 21).
+pub async fn audited_for_patient<T, F>(
+    auth: &Authorized,
+    patient_id: String,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: for<'t> FnOnce(
+            &'t DatabaseTransaction,
+        ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>
+        + Send
+        + 'static,
+{
+    let id = patient_id.clone();
+    audited(auth, Some(patient_id), move |txn| {
+        Box::pin(async move {
+            let known =
+                uuid::Uuid::parse_str(&id).map_err(|_| tessera_patients::Refused::Unknown)?;
+            tessera_patients::require_known(txn, known, chrono::Utc::now()).await?;
+            work(txn).await
+        })
+    })
+    .await
 }
 
 /// Audits a request refused before any work (bad input).

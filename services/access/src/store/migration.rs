@@ -9,6 +9,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
             Box::new(tessera_audit::CreateAuditLog),
             Box::new(tessera_audit::AddProjectionAge),
+            Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreateAccess),
         ]
     }

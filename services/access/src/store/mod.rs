@@ -35,6 +35,9 @@ pub enum StoreError {
     NotFound,
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// The patient referred to is not one of the trust's (`tessera_patients`).
+    #[error(transparent)]
+    Patient(#[from] tessera_patients::Refused),
     #[error("stored value unreadable: {0}")]
     Corrupt(String),
 }

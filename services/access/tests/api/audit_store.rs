@@ -7,7 +7,7 @@ use tessera_testkit as kit;
 /// Requests to the access service leave audit records, which flow through the broker back
 /// into its audit store: a real chain to verify, search and tamper with.
 async fn with_records(app: &TestApp, n: i64) -> String {
-    let p = patient();
+    let p = app.known_patient(0).await;
     let dr = app.clinician(0, "dr-a");
     let other = app.clinician(0, "dr-b");
     for i in 0..n {

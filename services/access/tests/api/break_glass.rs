@@ -10,7 +10,7 @@ use tessera_testkit as kit;
 async fn break_glass_is_granted_at_once_and_alerted_on_the_topic_and_in_the_queue_within_2_seconds()
 {
     let app = TestApp::spawn(1).await;
-    let p = patient();
+    let p = app.known_patient(0).await;
     let body = json!({ "patient_id": p, "reason_code": "04", "justification": "unconscious in ED", "duration_seconds": 600 });
     // Only a role with the override activity.
     let plain = app.clinician(0, "dr-e");
@@ -120,7 +120,7 @@ async fn break_glass_is_granted_at_once_and_alerted_on_the_topic_and_in_the_queu
 async fn break_glass_needs_a_reason_and_a_bounded_duration() {
     let app = TestApp::spawn(1).await;
     let ed = app.token(0, "dr-e", "R8000", &[VIEW, OVERRIDE], &[]);
-    let p = patient();
+    let p = app.known_patient(0).await;
     for (body, field) in [
         (
             json!({ "patient_id": p, "reason_code": "99", "justification": "x" }),

@@ -11,7 +11,7 @@ use tessera_testkit as kit;
 async fn a_patients_nomination_is_a_directive_applied_as_a_seal_and_withdrawn_with_it() {
     let app = TestApp::spawn(1).await;
     let m = app.manager(0);
-    let p = patient();
+    let p = app.known_patient(0).await;
     let (s, r) = app
         .send(
             Method::POST,
@@ -87,7 +87,7 @@ async fn a_patients_nomination_is_a_directive_applied_as_a_seal_and_withdrawn_wi
 async fn bad_seals_and_consent_are_refused() {
     let app = TestApp::spawn(1).await;
     let m = app.manager(0);
-    let p = patient();
+    let p = app.known_patient(0).await;
     let (s, r) = app
         .send(
             Method::PUT,

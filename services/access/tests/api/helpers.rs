@@ -135,6 +135,29 @@ impl TestApp {
         )
     }
 
+    /// Records `id` as a patient of trust `i` in this service's projection of the MPI, as
+    /// the MPI's `PatientRegistered` event would (ADR 21). A fixture shortcut for tests about
+    /// other things; `known_patients.rs` proves the projection through the broker.
+    pub async fn know(&self, i: usize, id: &str) {
+        self.db
+            .execute(Statement::from_string(
+                DbBackend::Postgres,
+                format!(
+                    "INSERT INTO {}.known_patient (id) VALUES ('{id}') ON CONFLICT DO NOTHING",
+                    self.schema(i)
+                ),
+            ))
+            .await
+            .unwrap();
+    }
+
+    /// A new patient id, known in trust `i` (see [`TestApp::know`]).
+    pub async fn known_patient(&self, i: usize) -> String {
+        let id = patient();
+        self.know(i, &id).await;
+        id
+    }
+
     pub async fn scalar(&self, sql: &str) -> i64 {
         let row = self
             .db

@@ -4,5 +4,6 @@ mod audit_store;
 mod break_glass;
 mod consent;
 mod helpers;
+mod known_patients;
 mod operations;
 mod relationships;

@@ -9,7 +9,7 @@ use tessera_testkit as kit;
 #[tokio::test]
 async fn a_self_claimed_relationship_is_time_boxed_published_and_alerted() {
     let app = TestApp::spawn(1).await;
-    let p = patient();
+    let p = app.known_patient(0).await;
     let dr = app.clinician(0, "dr-a");
     let (s, r) = app
         .send(Method::POST, "/relationships", &dr, Some(json!({
@@ -74,7 +74,7 @@ async fn a_self_claimed_relationship_is_time_boxed_published_and_alerted() {
 #[tokio::test]
 async fn bad_claims_are_refused_with_the_field_and_change_nothing() {
     let app = TestApp::spawn(1).await;
-    let p = patient();
+    let p = app.known_patient(0).await;
     let dr = app.clinician(0, "dr-a");
     let cases = [
         (
@@ -159,7 +159,7 @@ async fn bad_claims_are_refused_with_the_field_and_change_nothing() {
 #[tokio::test]
 async fn a_referral_accepted_grants_the_team_a_relationship_that_ends_after_the_grace_period() {
     let app = TestApp::spawn(1).await;
-    let p = patient();
+    let p = app.known_patient(0).await;
     let po = app.privacy_officer(0);
     let (s, _) = app
         .send(
@@ -270,7 +270,7 @@ async fn teams_have_members_and_caseloads() {
         )
         .await;
     assert_eq!(s, 404);
-    let p = patient();
+    let p = app.known_patient(0).await;
     let (s, r) = app
         .send(
             Method::POST,

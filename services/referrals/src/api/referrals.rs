@@ -368,6 +368,13 @@ pub async fn receive(
     let flavour = auth.flavour;
     audited(auth, Some(patient.clone()), move |txn| {
         Box::pin(async move {
+            // Only a patient of this trust can be referred (ADR 21).
+            let known = uuid::Uuid::parse_str(&patient)
+                .map_err(|_| tessera_patients::Refused::Unknown)
+                .map_err(|r| ApiError::from(r).with_flavour(flavour))?;
+            tessera_patients::require_known(txn, known, chrono::Utc::now())
+                .await
+                .map_err(|r| ApiError::from(r).with_flavour(flavour))?;
             let r = store::create_referral(txn, &tenant, n, Some(&trace))
                 .await
                 .map_err(|e| store_error(e, flavour))?;

@@ -18,6 +18,7 @@ pub fn store_error(e: StoreError, flavour: Flavour) -> ApiError {
         StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such record"),
         StoreError::Conflict(code, detail) => ApiError::conflict(code, detail),
         StoreError::Domain(d) => domain_error(d),
+        StoreError::Patient(r) => r.into(),
         other => ApiError::internal(&other),
     }
     .with_flavour(flavour)

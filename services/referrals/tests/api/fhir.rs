@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-fn service_request(patient: &str, ubrn: &str) -> Value {
+pub fn service_request(patient: &str, ubrn: &str) -> Value {
     json!({
         "resourceType": "ServiceRequest",
         "identifier": [{ "system": "https://fhir.nhs.uk/Id/UBRN", "value": ubrn }],
@@ -24,7 +24,7 @@ fn service_request(patient: &str, ubrn: &str) -> Value {
 async fn service_requests_are_created_read_and_searched_as_fhir() {
     let app = TestApp::spawn(1).await;
     let t = app.team_member(0, "uro-1", "URO");
-    let p = patient();
+    let p = app.known_patient(0).await;
     let u = ubrn();
     let r = app
         .req(reqwest::Method::POST, "/fhir/ServiceRequest", &t)

@@ -133,6 +133,9 @@ impl TestApp {
 
     /// Receives a referral; asserts 201; returns it.
     pub async fn refer(&self, i: usize, token: &str, body: Value) -> Value {
+        if let Some(p) = body["patient_id"].as_str() {
+            self.know(i, p).await;
+        }
         let (s, v) = self.post("/referrals", token, body).await;
         assert_eq!(s, 201, "{v}");
         let _ = i;
@@ -143,6 +146,29 @@ impl TestApp {
     pub async fn move_to(&self, token: &str, id: &str, body: Value) -> (u16, Value) {
         self.post(&format!("/referrals/{id}/transitions"), token, body)
             .await
+    }
+
+    /// Records `id` as a patient of trust `i` in this service's projection of the MPI, as
+    /// the MPI's `PatientRegistered` event would (ADR 21). A fixture shortcut for tests about
+    /// other things; `known_patients.rs` proves the projection through the broker.
+    pub async fn know(&self, i: usize, id: &str) {
+        self.db
+            .execute(Statement::from_string(
+                DbBackend::Postgres,
+                format!(
+                    "INSERT INTO {}.known_patient (id) VALUES ('{id}') ON CONFLICT DO NOTHING",
+                    self.schema(i)
+                ),
+            ))
+            .await
+            .unwrap();
+    }
+
+    /// A new patient id, known in trust `i` (see [`TestApp::know`]).
+    pub async fn known_patient(&self, i: usize) -> String {
+        let id = patient();
+        self.know(i, &id).await;
+        id
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {

@@ -3,6 +3,7 @@
 mod clock_feed;
 mod fhir;
 mod helpers;
+mod known_patients;
 mod merges;
 mod operations;
 mod pathways;

@@ -134,6 +134,7 @@ async fn clock_events_through_the_api_become_periods() {
     // Another patient cannot be referred within it.
     let mut theirs = refer(1);
     theirs["pathway"] = json!({ "ppid": "RTX0000123", "issuer": "RTX" });
+    app.know(0, theirs["patient_id"].as_str().unwrap()).await;
     let (s, v) = app.post("/referrals", &t, theirs).await;
     assert_eq!(
         (s, v["code"].as_str()),
@@ -182,7 +183,7 @@ async fn a_relationship_from_the_access_service_opens_a_patients_pathways() {
     let app = TestApp::spawn(1).await;
     let team = "RHEUM";
     let t = app.team_member(0, "rheum-1", team);
-    let p = patient();
+    let p = app.known_patient(0).await;
     let r = app.refer(0, &t, gp_referral(&p, team, "410", 20)).await;
     let pathway = r["pathway_id"].as_str().unwrap();
     let gp_liaison = app.token(0, "dr-liaison", &[INBOUND], &[]);

@@ -11,7 +11,7 @@ async fn an_ers_referral_is_received_triaged_by_its_team_and_accepted() {
     let team = "GSURG";
     let triage = app.team_member(0, "triage-1", team);
     let stranger = app.token(0, "dr-other", &[INBOUND], &["CARDIO"]);
-    let p = patient();
+    let p = app.known_patient(0).await;
     let u = ubrn();
 
     let r = app.refer(0, &triage, ers_referral(&p, team, &u, 10)).await;
@@ -142,7 +142,7 @@ async fn closing_a_referral_needs_its_clock_stopped_and_rejection_returns_the_pa
     let app = TestApp::spawn(1).await;
     let team = "ENT";
     let t = app.team_member(0, "ent-1", team);
-    let p = patient();
+    let p = app.known_patient(0).await;
     let r = app.refer(0, &t, gp_referral(&p, team, "120", 30)).await;
     let id = r["id"].as_str().unwrap();
     let pathway = r["pathway_id"].as_str().unwrap();
@@ -226,7 +226,7 @@ async fn closing_a_referral_needs_its_clock_stopped_and_rejection_returns_the_pa
 async fn bad_referrals_are_refused_whole_and_change_nothing() {
     let app = TestApp::spawn(1).await;
     let t = app.team_member(0, "u1", "GSURG");
-    let p = patient();
+    let p = app.known_patient(0).await;
     let mut bad = gp_referral(&p, "GSURG", "10", 1);
     bad["priority"] = json!("soon");
     bad["received_on"] = json!("2999-01-01");
@@ -344,7 +344,7 @@ async fn concurrent_acceptances_one_wins() {
 async fn the_triage_worklist_and_another_trust() {
     let app = TestApp::spawn(2).await;
     let t = app.team_member(0, "u1", "GSURG");
-    let p = patient();
+    let p = app.known_patient(0).await;
     let mine = app.refer(0, &t, gp_referral(&p, "GSURG", "100", 3)).await;
     let other_team = app.team_member(0, "u2", "CARDIO");
     app.refer(0, &other_team, gp_referral(&p, "CARDIO", "320", 3))
