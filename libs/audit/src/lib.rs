@@ -236,6 +236,7 @@ impl MigratorTrait for PlatformMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
+            Box::new(tessera_events::migration::InboxPerConsumer),
             Box::new(CreateAuditLog),
             Box::new(AddProjectionAge),
             Box::new(tessera_tenancy::store::CreateTenantRegistry),

@@ -150,7 +150,7 @@ impl From<tessera_patients::Refused> for ApiError {
     fn from(r: tessera_patients::Refused) -> Self {
         use tessera_patients::Refused;
         let code = r.code();
-        let e = match &r {
+        match &r {
             Refused::Unknown => ApiError::validation(vec![FieldError::new(
                 "patient_id",
                 code,
@@ -160,9 +160,8 @@ impl From<tessera_patients::Refused> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, r.to_string()).retry_after(2)
             }
             Refused::MergedInto(_) => ApiError::conflict(code, r.to_string()),
-            Refused::Db(e) => return ApiError::internal(e),
-        };
-        e
+            Refused::Db(e) => ApiError::internal(e),
+        }
     }
 }
 

@@ -112,6 +112,7 @@ fn event(
 async fn apply_in(
     txn: &DatabaseTransaction,
     handler: &dyn Handler,
+    consumer: &str,
     event: &InboundEvent,
 ) -> Result<Outcome, String> {
     let span = tracing::info_span!("event.consume", topic = %event.topic, ce_type = %event.ce_type,
@@ -123,8 +124,13 @@ async fn apply_in(
         let inserted = txn
             .execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING",
-                [event.event_id.into(), event.topic.clone().into()],
+                "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
+                 ON CONFLICT (consumer, event_id) DO NOTHING",
+                [
+                    consumer.into(),
+                    event.event_id.into(),
+                    event.topic.clone().into(),
+                ],
             ))
             .await
             .map_err(|e| e.to_string())?
@@ -144,6 +150,7 @@ pub(crate) async fn process(
     db: &TenantDb,
     registry: &TenantRegistry,
     handler: &dyn Handler,
+    consumer: &str,
     msg: &OwnedMessage,
 ) -> Result<Vec<Outcome>, String> {
     let events = decode(registry, msg)?;
@@ -153,7 +160,7 @@ pub(crate) async fn process(
     let txn = db.begin(&first.tenant).await.map_err(|e| e.to_string())?;
     let mut outcomes = Vec::with_capacity(events.len());
     for event in &events {
-        outcomes.push(apply_in(&txn, handler, event).await?);
+        outcomes.push(apply_in(&txn, handler, consumer, event).await?);
     }
     if outcomes.iter().all(|o| *o == Outcome::Duplicate) {
         txn.rollback().await.map_err(|e| e.to_string())?;
@@ -168,6 +175,7 @@ pub(crate) async fn process_batch(
     db: &TenantDb,
     registry: &TenantRegistry,
     handler: &dyn Handler,
+    consumer: &str,
     tenant: &TenantId,
     msgs: &[OwnedMessage],
 ) -> Result<Vec<Outcome>, String> {
@@ -185,7 +193,7 @@ pub(crate) async fn process_batch(
             if &e.tenant != tenant {
                 return Err("a batch spans tenants".into());
             }
-            outcomes.push(apply_in(&txn, handler, e).await?);
+            outcomes.push(apply_in(&txn, handler, consumer, e).await?);
         }
     }
     txn.commit().await.map_err(|e| e.to_string())?;
@@ -195,6 +203,7 @@ pub(crate) async fn process_batch(
 /// Records a message that failed every attempt in `inbox_dead_letter`.
 pub(crate) async fn dead_letter(
     db: &TenantDb,
+    consumer: &str,
     msg: &OwnedMessage,
     error: &str,
 ) -> Result<(), String> {
@@ -206,8 +215,8 @@ pub(crate) async fn dead_letter(
         .map(|h| h.id);
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO inbox_dead_letter (event_id, topic, kafka_partition, kafka_offset, error, payload)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO inbox_dead_letter (event_id, topic, kafka_partition, kafka_offset, error, payload, consumer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         [
             ce_id.into(),
             msg.topic().to_string().into(),
@@ -215,6 +224,7 @@ pub(crate) async fn dead_letter(
             msg.offset().into(),
             error.to_string().into(),
             msg.payload().map(<[u8]>::to_vec).into(),
+            consumer.into(),
         ],
     ))
     .await

@@ -142,7 +142,16 @@ pub async fn run_consumer(
         let mut stopping = false;
         for (tenant, group) in by_tenant(batch) {
             if let (Some(tenant), true) = (&tenant, group.len() > 1) {
-                match apply::process_batch(&db, &registry, handler.as_ref(), tenant, &group).await {
+                match apply::process_batch(
+                    &db,
+                    &registry,
+                    handler.as_ref(),
+                    &spec.group,
+                    tenant,
+                    &group,
+                )
+                .await
+                {
                     Ok(outcomes) => {
                         outcomes.iter().for_each(|o| count(o.label()));
                         for m in &group {
@@ -219,7 +228,7 @@ async fn apply_one(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match apply::process(db, registry, handler, msg).await {
+        match apply::process(db, registry, handler, &spec.group, msg).await {
             Ok(outcomes) => {
                 outcomes.iter().for_each(|o| count(o.label()));
                 return true;
@@ -227,7 +236,7 @@ async fn apply_one(
             Err(e) if attempt >= spec.max_attempts => {
                 tracing::error!(topic = msg.topic(), offset = msg.offset(), error = %e, "event dead-lettered");
                 count("dead_letter");
-                if let Err(e2) = apply::dead_letter(db, msg, &e).await {
+                if let Err(e2) = apply::dead_letter(db, &spec.group, msg, &e).await {
                     // Could not even record it: do not move past it.
                     tracing::error!(error = %e2, "dead-letter write failed; retrying the event");
                     attempt = 0;

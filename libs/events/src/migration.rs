@@ -1,5 +1,6 @@
 //! Tables every service's tenant schema needs for events. Services list
-//! [`CreateOutboxAndInbox`] in their migrator before their own migrations.
+//! [`CreateOutboxAndInbox`] and [`InboxPerConsumer`] in their migrator before their own
+//! migrations.
 use sea_orm_migration::prelude::*;
 
 pub struct CreateOutboxAndInbox;
@@ -54,6 +55,35 @@ CREATE TABLE IF NOT EXISTS inbox_dead_letter (
         manager
             .get_connection()
             .execute_unprepared("DROP TABLE IF EXISTS inbox_dead_letter; DROP TABLE IF EXISTS inbox; DROP TABLE IF EXISTS outbox;")
+            .await?;
+        Ok(())
+    }
+}
+
+/// The inbox remembers which consumer applied an event: two consumers of one topic in one
+/// service (the MPI's patient events feed both the merge follower and the known-patient
+/// projection) each apply it once, instead of the first hiding it from the second.
+pub struct InboxPerConsumer;
+
+impl MigrationName for InboxPerConsumer {
+    fn name(&self) -> &str {
+        "m20261126_000000_inbox_per_consumer"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for InboxPerConsumer {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS consumer text NOT NULL DEFAULT '';
+ALTER TABLE inbox DROP CONSTRAINT IF EXISTS inbox_pkey;
+ALTER TABLE inbox ADD PRIMARY KEY (consumer, event_id);
+ALTER TABLE inbox_dead_letter ADD COLUMN IF NOT EXISTS consumer text;
+"#,
+            )
             .await?;
         Ok(())
     }

@@ -26,7 +26,10 @@ impl MigrationName for CreateApplied {
 impl MigrationTrait for CreateApplied {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.get_connection()
-            .execute_unprepared("CREATE TABLE applied (n int PRIMARY KEY, times int NOT NULL)")
+            .execute_unprepared(
+                "CREATE TABLE applied (n int PRIMARY KEY, times int NOT NULL);
+                 CREATE TABLE seen (n int PRIMARY KEY, times int NOT NULL)",
+            )
             .await?;
         Ok(())
     }
@@ -36,8 +39,33 @@ impl MigratorTrait for TestMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
+            Box::new(tessera_events::migration::InboxPerConsumer),
             Box::new(CreateApplied),
         ]
+    }
+}
+
+/// A second effect of the same events, by a second consumer (group) of the same topic.
+struct Seen;
+impl Handler for Seen {
+    fn handle<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        e: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let n: i32 = String::from_utf8_lossy(&e.payload)
+                .parse()
+                .map_err(|_| "payload")?;
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO seen (n, times) VALUES ($1, 1) ON CONFLICT (n) DO UPDATE SET times = seen.times + 1",
+                [n.into()],
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(())
+        })
     }
 }
 
@@ -305,5 +333,91 @@ async fn a_backlog_is_applied_in_batches_with_a_bad_message_dead_lettered_alone(
         "none applied twice"
     );
     assert_eq!(count("SELECT count(*)::bigint AS n FROM inbox").await, 299);
+    shutdown.trigger();
+}
+
+/// Two consumers of one topic in one service (different groups, different effects) each apply
+/// every event exactly once: the inbox is per consumer, so the first does not hide an event
+/// from the second.
+#[tokio::test]
+async fn two_consumers_of_one_topic_in_one_schema_each_apply_every_event_once() {
+    let url = kit::database("tessera_events_test").await;
+    let kafka = kit::kafka();
+    let tenant = TenantId::parse(&kit::unique_ods()).unwrap();
+    let service = format!(
+        "ev{}",
+        uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase()
+    );
+    let topic = tenant.topic(&service, "things");
+    migrate_tenant::<TestMigrator>(&url, &tenant).await.unwrap();
+    kafka
+        .ensure_topics(std::slice::from_ref(&topic), false)
+        .await
+        .unwrap();
+    let db = TenantDb::connect(&url, 5).await.unwrap();
+    let registry = TenantRegistry::new();
+    registry.set(tenant.clone(), TenantState::Ready);
+    let metrics = Metrics::new("events-test").unwrap();
+    let shutdown = Shutdown::new();
+    let handlers: [(&str, Arc<dyn Handler>); 2] =
+        [("count", Arc::new(Count)), ("seen", Arc::new(Seen))];
+    for (purpose, handler) in handlers {
+        let spec = ConsumerSpec {
+            group: format!("{service}-{purpose}"),
+            service: service.clone(),
+            stream: "things".into(),
+            max_attempts: 3,
+            only: Some(vec![tenant.clone()]),
+        };
+        tokio::spawn(run_consumer(
+            kafka.clone(),
+            spec,
+            db.clone(),
+            registry.clone(),
+            handler,
+            metrics.clone(),
+            shutdown.clone(),
+        ));
+    }
+    for n in 1..=3 {
+        kit::produce(
+            &kafka,
+            &topic,
+            "k",
+            "uk.nhs.tessera.test.Thing.v1",
+            n.to_string().into_bytes(),
+        )
+        .await;
+    }
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        let tenant = tenant.clone();
+        async move {
+            let txn = db.begin(&tenant).await.unwrap();
+            let row = txn
+                .query_one(Statement::from_string(DbBackend::Postgres, sql.to_string()))
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            row.and_then(|r| r.try_get::<i64>("", "n").ok())
+                .unwrap_or(0)
+        }
+    };
+    let both = kit::wait_until(Duration::from_secs(30), || async {
+        count("SELECT count(*)::bigint AS n FROM applied").await == 3
+            && count("SELECT count(*)::bigint AS n FROM seen").await == 3
+    })
+    .await;
+    assert!(both, "each consumer applied every event");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        count("SELECT max(times)::bigint AS n FROM applied").await,
+        1
+    );
+    assert_eq!(count("SELECT max(times)::bigint AS n FROM seen").await, 1);
+    assert_eq!(
+        count("SELECT count(DISTINCT consumer)::bigint AS n FROM inbox").await,
+        2
+    );
     shutdown.trigger();
 }

@@ -8,6 +8,7 @@ impl MigratorTrait for TenantMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(tessera_events::migration::CreateOutboxAndInbox),
+            Box::new(tessera_events::migration::InboxPerConsumer),
             Box::new(tessera_audit::CreateAuditLog),
             Box::new(tessera_audit::AddProjectionAge),
             Box::new(tessera_patients::CreateKnownPatients),
