@@ -283,9 +283,7 @@ pub fn down() -> Result<(), String> {
         if let Ok(pid) = std::fs::read_to_string(&pid_file) {
             let pid = pid.trim();
             if run("kill", &["-TERM", pid]) {
-                let gone = wait_for(name, Duration::from_secs(35), || {
-                    !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                });
+                let gone = wait_for(name, Duration::from_secs(35), || exited(pid));
                 if gone.is_err() {
                     run("kill", &["-KILL", pid]);
                 }
@@ -295,6 +293,19 @@ pub fn down() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether process `pid` has exited: gone from `/proc`, or a zombie waiting for its parent to
+/// reap it (when `down` runs in the process that started it, as `soak` and `test` do).
+fn exited(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // `pid (comm) S ...`: the state follows the command name's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
 }
 
 /// A plain HTTP/1.0 GET on localhost, so `up` needs no curl: the body when the status is 200.
