@@ -1,18 +1,31 @@
 //! HTTP plumbing shared by every service: the operational routes and the request middleware
 //! that opens a span per request (with its trace id), joins the caller's trace, and counts the
 //! request by route pattern.
-use crate::{telemetry, Metrics, Readiness, TraceContext};
+use crate::{Metrics, Readiness, TraceContext};
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::header::{HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
     web, Error, HttpMessage, HttpResponse,
 };
 use std::time::Instant;
 use tracing::Instrument;
 
-pub const TRACEPARENT: &str = "traceparent";
+pub use crate::trace::TRACEPARENT;
+
+/// Request headers as OpenTelemetry's propagator reads them.
+struct Headers<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
 
 /// The public port's operational routes: `/livez`, and `/readyz` as a summary (each check's
 /// name and whether it passed) with no tenant, host or error text: anyone who can reach the
@@ -65,19 +78,14 @@ pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
-    let incoming = req
-        .headers()
-        .get(TRACEPARENT)
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceContext::parse);
-    let ctx = match incoming {
-        Some(parent) => parent.child(),
-        None => TraceContext::new_root(),
-    };
+    let caller = TraceContext::extract(&Headers(req.headers()));
     let method = req.method().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let span = tracing::info_span!("http.request", trace_id = %ctx.trace_id(), %method, %route, status = tracing::field::Empty);
-    telemetry::set_remote_parent(&span, &ctx);
+    let span = tracing::info_span!("http.request", trace_id = tracing::field::Empty, %method, %route, status = tracing::field::Empty);
+    // The request's context is its span's own: what its events and audit record carry, so
+    // their consumers' spans are this span's children (ADR 22).
+    let ctx = TraceContext::open(&span, caller.as_ref());
+    span.record("trace_id", ctx.trace_id());
     req.extensions_mut().insert(ctx.clone());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let started = Instant::now();
@@ -96,9 +104,12 @@ pub async fn observe(
             .observe(started.elapsed().as_secs_f64());
     }
     let mut res = result?;
-    if let Ok(v) = HeaderValue::from_str(&ctx.to_header()) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(TRACEPARENT), v);
+    let mut out = std::collections::HashMap::new();
+    ctx.inject(&mut out);
+    for (k, v) in out {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+            res.headers_mut().insert(k, v);
+        }
     }
     Ok(res)
 }

@@ -98,23 +98,3 @@ pub fn init(
         .map_err(|_| TelemetryError::AlreadySet)?;
     Ok(TelemetryGuard(provider))
 }
-
-/// Makes `span` a child of the remote context, so the OpenTelemetry exporter (when on) joins
-/// the caller's trace. A no-op when tracing to OTLP is off.
-pub fn set_remote_parent(span: &tracing::Span, ctx: &crate::TraceContext) {
-    use opentelemetry::trace::TraceContextExt;
-    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let remote = SpanContext::new(
-        TraceId::from_bytes(ctx.trace_id_bytes()),
-        SpanId::from_bytes(ctx.span_id_bytes()),
-        if ctx.sampled() {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        },
-        true,
-        TraceState::default(),
-    );
-    let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
-}

@@ -104,22 +104,25 @@ fn event(
         ce_type,
         key,
         payload,
-        trace: TraceContext::parse(traceparent).map(|t| t.child()),
+        trace: TraceContext::parse(traceparent),
     })
 }
 
-/// The inbox row, then the effect, inside `txn`, in the event's span (joined to its trace).
+/// The inbox row, then the effect, inside `txn`, in the event's span: a child of the span
+/// that produced the event. The handler sees the consumer span's own context in
+/// `event.trace`, so what it publishes continues the same trace tree (ADR 22).
 async fn apply_in(
     txn: &DatabaseTransaction,
     handler: &dyn Handler,
     consumer: &str,
-    event: &InboundEvent,
+    event: &mut InboundEvent,
 ) -> Result<Outcome, String> {
     let span = tracing::info_span!("event.consume", topic = %event.topic, ce_type = %event.ce_type,
-        trace_id = event.trace.as_ref().map(|t| t.trace_id()).unwrap_or_default());
-    if let Some(t) = &event.trace {
-        tessera_bootstrap::telemetry::set_remote_parent(&span, t);
-    }
+        trace_id = tracing::field::Empty);
+    let own = TraceContext::open(&span, event.trace.as_ref());
+    span.record("trace_id", own.trace_id());
+    event.trace = Some(own);
+    let event = &*event;
     async {
         let inserted = txn
             .execute(Statement::from_sql_and_values(
@@ -153,13 +156,13 @@ pub(crate) async fn process(
     consumer: &str,
     msg: &OwnedMessage,
 ) -> Result<Vec<Outcome>, String> {
-    let events = decode(registry, msg)?;
+    let mut events = decode(registry, msg)?;
     let Some(first) = events.first() else {
         return Ok(vec![Outcome::NotServed]);
     };
     let txn = db.begin(&first.tenant).await.map_err(|e| e.to_string())?;
     let mut outcomes = Vec::with_capacity(events.len());
-    for event in &events {
+    for event in &mut events {
         outcomes.push(apply_in(&txn, handler, consumer, event).await?);
     }
     if outcomes.iter().all(|o| *o == Outcome::Duplicate) {
@@ -185,11 +188,11 @@ pub(crate) async fn process_batch(
     }
     let txn = db.begin(tenant).await.map_err(|e| e.to_string())?;
     let mut outcomes = Vec::new();
-    for events in &decoded {
+    for events in &mut decoded {
         if events.is_empty() {
             outcomes.push(Outcome::NotServed);
         }
-        for e in events {
+        for e in events.iter_mut() {
             if &e.tenant != tenant {
                 return Err("a batch spans tenants".into());
             }

@@ -44,7 +44,7 @@ pub async fn enqueue(txn: &DatabaseTransaction, event: OutgoingEvent) -> Result<
             event.source.into(),
             event.subject.into(),
             time.into(),
-            event.trace.map(|t| t.child().to_header()).into(),
+            event.trace.map(|t| t.to_header()).into(),
             event.payload.into(),
         ],
     ))
