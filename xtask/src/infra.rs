@@ -251,7 +251,10 @@ fn ensure_tansu() -> Result<String, String> {
 fn ensure_venv() -> Result<String, String> {
     let venv = root().join(".venv");
     let python = venv.join("bin/python").display().to_string();
-    let check = ["-c", "import helm_python, kubernetes_validate"];
+    let check = [
+        "-c",
+        "import helm_python, kubernetes_validate, fhir.resources.R4B",
+    ];
     if output(&python, &check).is_some() {
         return Ok(python);
     }
@@ -269,9 +272,10 @@ fn ensure_venv() -> Result<String, String> {
             "-q",
             "helm-python-sdk==0.2.2",
             "kubernetes-validate==1.37.0",
+            "fhir.resources==7.1.0",
         ],
     ) {
-        return Err("pip install of the Helm check tools failed".into());
+        return Err("pip install of the Helm and FHIR check tools failed".into());
     }
     Ok(python)
 }

@@ -128,6 +128,10 @@ fn test(filters: &[String]) -> Result<(), String> {
     std::env::set_var("TESSERA_TEST_KAFKA", format!("127.0.0.1:{}", broker.port));
     // The broker-outage test starts a private broker with the same binary.
     std::env::set_var("TESSERA_TANSU", &tools.tansu);
+    // Every FHIR response the services give during the tests, for an independent parser.
+    let capture = root().join("target/fhir-responses");
+    let _ = std::fs::remove_dir_all(&capture);
+    std::env::set_var("TESSERA_FHIR_CAPTURE", &capture);
     let mut failed = Vec::new();
     let mut step = |name: &str, ok: bool| {
         println!("== {name}: {}", if ok { "ok" } else { "FAILED" });
@@ -207,6 +211,19 @@ fn test(filters: &[String]) -> Result<(), String> {
     };
     step("tests", tests_ok);
     drop(broker);
+    std::env::remove_var("TESSERA_FHIR_CAPTURE");
+    if capture.exists() {
+        step(
+            "FHIR responses (fhir.resources R4B)",
+            run(
+                &tools.python,
+                &[
+                    "tests/fhir/check_responses.py",
+                    &capture.display().to_string(),
+                ],
+            ),
+        );
+    }
     step(
         "helm charts",
         run(&tools.python, &["tests/helm/check_charts.py"]),

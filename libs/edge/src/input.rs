@@ -11,7 +11,7 @@
 //! Bodies that are not JSON (HL7 v2 ER7, whose segments end in carriage returns) are left to
 //! their own parsers, which refuse what they cannot read.
 use crate::problem::{ApiError, FieldError, Flavour};
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
@@ -188,7 +188,7 @@ fn fhir_path(field: &str) -> String {
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let mut faults = check_request_line(req.path(), req.query_string());
     if faults.is_empty() && is_json(&req) {
         let body = req.extract::<web::Bytes>().await?;
@@ -198,9 +198,10 @@ pub async fn guard(
         req.set_payload(payload_of(body));
     }
     if !faults.is_empty() {
-        return Err(refuse(&req, faults));
+        let e = refuse(&req, faults);
+        return Ok(req.error_response(e).map_into_right_body());
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn payload_of(body: web::Bytes) -> actix_web::dev::Payload {

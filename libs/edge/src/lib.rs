@@ -3,6 +3,8 @@
 //!   audit record every request owes;
 //! - [`input`]: every text a client sends (path, query, JSON strings) free of control
 //!   characters and within length, before a handler sees it;
+//! - [`negotiate`]: FHIR JSON only (406 otherwise), and a 404 `OperationOutcome` or
+//!   problem for a route that does not exist;
 //! - [`problem`]: one error type, answered as RFC 9457 problem details or FHIR
 //!   `OperationOutcome`.
 //!
@@ -12,10 +14,12 @@
 //! - [`Idempotency`]: a retried POST with the same `Idempotency-Key` gets the first response
 //!   again instead of doing the work twice.
 
+pub mod capture;
 pub mod foundation;
 pub mod gate;
 mod idempotency;
 pub mod input;
+pub mod negotiate;
 pub mod problem;
 mod rate_limit;
 

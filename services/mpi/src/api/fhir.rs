@@ -6,20 +6,19 @@ use super::patients::if_match;
 use super::problem::{ApiError, Flavour};
 use super::usecases;
 use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
-use crate::store::SearchQuery;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use tessera_access::Activity;
 use tessera_edge::StoredResponse;
-use tessera_nhs::{NhsNumber, OdsCode, VerificationStatus};
+use tessera_nhs::VerificationStatus;
 
 pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 pub const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 /// Local hospital numbers: this prefix plus the assigning trust's ODS code.
 pub const LOCAL_NUMBER_SYSTEM: &str = "https://tessera.nhs.uk/Id/local-number/";
-const PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
-const FHIR_JSON: &str = "application/fhir+json";
+pub(super) const PROFILE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient";
+pub(super) const FHIR_JSON: &str = tessera_fhir::FHIR_JSON;
 /// `meta.security` as PDS uses it: `R` restricted (S-flagged), `U` unrestricted.
 const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
 
@@ -150,6 +149,7 @@ pub fn to_fhir(p: &Patient) -> Value {
     if let Some(gp) = &d.general_practice {
         out["generalPractitioner"] = json!([{ "type": "Organization", "identifier": { "system": ODS_SYSTEM, "value": gp.as_str() } }]);
     }
+    tessera_fhir::prune(&mut out);
     out
 }
 
@@ -384,172 +384,6 @@ pub async fn update(
     };
     let p = usecases::update(&auth, id, input, version).await?;
     Ok(fhir_response(StatusCode::OK, &p))
-}
-
-enum Search {
-    Nhs(NhsNumber),
-    Local(OdsCode, String),
-    Demographic(SearchQuery),
-}
-
-const SEARCH_PARAMS: &[&str] = &[
-    "identifier",
-    "family",
-    "given",
-    "birthdate",
-    "gender",
-    "address-postalcode",
-    "_count",
-    "_format",
-];
-
-fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    if let Some((k, _)) = pairs
-        .iter()
-        .find(|(k, _)| !SEARCH_PARAMS.contains(&k.as_str()))
-    {
-        return Err(ApiError::bad_request(format!(
-            "unsupported search parameter {k}"
-        )));
-    }
-    if let Some(identifier) = get("identifier") {
-        let (system, value) = identifier
-            .split_once('|')
-            .ok_or_else(|| ApiError::bad_request("identifier must be system|value"))?;
-        if system == NHS_NUMBER_SYSTEM {
-            return NhsNumber::parse(value).map(Search::Nhs).map_err(|e| {
-                super::problem::validation(vec![fe("nhs_number", e.code(), &e.to_string())])
-            });
-        }
-        if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
-            let ods = OdsCode::parse(ods)
-                .map_err(|_| ApiError::bad_request("the local-number system names no ODS code"))?;
-            return Ok(Search::Local(ods, value.to_string()));
-        }
-        return Err(ApiError::bad_request(
-            "identifier system must be the NHS number or a local-number system",
-        ));
-    }
-    let birth_date = match get("birthdate") {
-        None => None,
-        Some(d) => {
-            let d = d.strip_prefix("eq").unwrap_or(&d).to_string();
-            Some(
-                chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
-                    super::problem::validation(vec![fe(
-                        "birth_date",
-                        "date",
-                        "birthdate as YYYY-MM-DD (optionally eqYYYY-MM-DD)",
-                    )])
-                })?,
-            )
-        }
-    };
-    let family = get("family").filter(|s| !s.trim().is_empty());
-    if family.is_none() && birth_date.is_none() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "search.too-broad",
-            "search by identifier, or by family and/or birthdate",
-        ));
-    }
-    let gender = match get("gender") {
-        None => None,
-        Some(g) => Some(
-            tessera_nhs::AdministrativeSex::parse(&g)
-                .map_err(|e| {
-                    super::problem::validation(vec![fe(
-                        "administrative_sex",
-                        "code",
-                        &e.to_string(),
-                    )])
-                })?
-                .as_str()
-                .to_string(),
-        ),
-    };
-    Ok(Search::Demographic(SearchQuery {
-        family,
-        given: get("given").filter(|s| !s.trim().is_empty()),
-        birth_date,
-        sex: gender,
-        postcode: get("address-postalcode"),
-        limit: get("_count").and_then(|c| c.parse().ok()).unwrap_or(50),
-    }))
-}
-
-pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
-        .await?;
-    let pairs: Vec<(String, String)> =
-        match web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
-            Ok(q) => q.into_inner(),
-            Err(e) => {
-                return usecases::refuse(&auth, None, ApiError::bad_request(e.to_string())).await
-            }
-        };
-    let search = match parse_search(&pairs) {
-        Ok(s) => s,
-        Err(e) => return usecases::refuse(&auth, None, e).await,
-    };
-    let patients: Vec<Patient> = match search {
-        Search::Nhs(n) => usecases::find_by_nhs_number(&auth, n)
-            .await?
-            .into_iter()
-            .collect(),
-        Search::Local(a, v) => usecases::find_by_local_number(&auth, a, v)
-            .await?
-            .into_iter()
-            .collect(),
-        Search::Demographic(q) => usecases::search(&auth, q).await?,
-    };
-    let entries: Vec<Value> = patients
-        .iter()
-        .map(|p| json!({ "fullUrl": format!("/fhir/Patient/{}", p.id), "resource": to_fhir(p), "search": { "mode": "match" } }))
-        .collect();
-    let bundle = json!({
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": entries.len(),
-        "link": [{ "relation": "self", "url": format!("/fhir/Patient?{}", req.query_string()) }],
-        "entry": entries,
-    });
-    Ok(HttpResponse::Ok()
-        .content_type(FHIR_JSON)
-        .body(bundle.to_string()))
-}
-
-pub async fn capability_statement() -> HttpResponse {
-    let cs = json!({
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "kind": "instance",
-        "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json"],
-        "software": { "name": "Tessera MPI", "version": env!("CARGO_PKG_VERSION") },
-        "rest": [{
-            "mode": "server",
-            "security": { "service": [{ "text": "Bearer JWT (CIS2-style role claims)" }] },
-            "resource": [{
-                "type": "Patient",
-                "profile": PROFILE,
-                "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }, { "code": "update" }],
-                "searchParam": [
-                    { "name": "identifier", "type": "token" },
-                    { "name": "family", "type": "string" },
-                    { "name": "given", "type": "string" },
-                    { "name": "birthdate", "type": "date" },
-                    { "name": "gender", "type": "token" },
-                    { "name": "address-postalcode", "type": "string" }
-                ]
-            }]
-        }]
-    });
-    HttpResponse::Ok()
-        .content_type(FHIR_JSON)
-        .body(cs.to_string())
 }
 
 const MATCH_GRADE: &str = "http://hl7.org/fhir/StructureDefinition/match-grade";

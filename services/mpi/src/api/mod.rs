@@ -4,6 +4,7 @@
 mod access;
 pub mod auth;
 mod fhir;
+mod fhir_search;
 pub mod hl7;
 mod idempotent;
 mod merges;
@@ -63,12 +64,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/match-reviews/{id}/reject", web::post().to(merges::reject))
         .service(
             web::scope("/fhir")
-                .route("/metadata", web::get().to(fhir::capability_statement))
+                .route(
+                    "/metadata",
+                    web::get().to(fhir_search::capability_statement),
+                )
                 .route("/Patient", web::post().to(fhir::create))
-                .route("/Patient", web::get().to(fhir::search))
+                .route("/Patient", web::get().to(fhir_search::search))
                 .route("/Patient/$match", web::post().to(fhir::match_operation))
                 .route("/Patient/{id}", web::get().to(fhir::read))
-                .route("/Patient/{id}", web::put().to(fhir::update)),
+                .route("/Patient/{id}", web::put().to(fhir::update))
+                .route(
+                    "/Patient/{id}/_history",
+                    web::get().to(fhir_search::history),
+                ),
         );
 }
 

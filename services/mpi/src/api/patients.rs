@@ -231,7 +231,7 @@ pub async fn find(
             Ok(s) => s,
             Err(e) => return usecases::refuse(&auth, None, e).await,
         };
-        usecases::search(&auth, query).await?
+        usecases::search(&auth, query).await?.0
     };
     let body: Vec<_> = patients.iter().map(json_body).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "count": body.len(), "patients": body })))
@@ -262,7 +262,9 @@ fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
     Ok(SearchQuery {
         family,
         given: q.get("given").filter(|s| !s.trim().is_empty()).cloned(),
-        birth_date,
+        born_from: birth_date,
+        born_to: birth_date,
+        offset: 0,
         sex: q.get("sex").cloned(),
         postcode: q.get("postcode").cloned(),
         limit: q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50),

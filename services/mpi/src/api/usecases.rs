@@ -405,12 +405,20 @@ pub async fn find_by_local_number(
     Ok(found.map(|p| access.shown(auth, p)))
 }
 
-pub async fn search(auth: &Authorized, q: SearchQuery) -> Result<Vec<Patient>, ApiError> {
-    let (found, access) = audited_patient_read(auth, None, many, ids_many, move |txn| {
-        Box::pin(async move { store::search(txn, &q).await })
-    })
+/// One page of a demographic search, and how many match in all.
+pub async fn search(auth: &Authorized, q: SearchQuery) -> Result<(Vec<Patient>, u64), ApiError> {
+    let ((found, total), access) = audited_patient_read(
+        auth,
+        None,
+        |(page, _): &(Vec<Patient>, u64)| many(page),
+        |(page, _): &(Vec<Patient>, u64)| ids_many(page),
+        move |txn| Box::pin(async move { store::search(txn, &q).await }),
+    )
     .await?;
-    Ok(found.into_iter().map(|p| access.shown(auth, p)).collect())
+    Ok((
+        found.into_iter().map(|p| access.shown(auth, p)).collect(),
+        total,
+    ))
 }
 
 pub async fn history(

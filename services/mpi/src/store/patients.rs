@@ -286,16 +286,31 @@ pub async fn find_by_local_number(
 pub struct SearchQuery {
     pub family: Option<String>,
     pub given: Option<String>,
-    pub birth_date: Option<NaiveDate>,
+    /// Born on or after (inclusive).
+    pub born_from: Option<NaiveDate>,
+    /// Born on or before (inclusive).
+    pub born_to: Option<NaiveDate>,
     pub sex: Option<String>,
     pub postcode: Option<String>,
     pub limit: u64,
+    /// Matches skipped before this page.
+    pub offset: u64,
 }
 
+impl SearchQuery {
+    /// Born on `d` exactly.
+    pub fn born_on(mut self, d: Option<NaiveDate>) -> Self {
+        self.born_from = d;
+        self.born_to = d;
+        self
+    }
+}
+
+/// One page of the matches, and how many match in all. A limit of 0 counts only.
 pub async fn search(
     txn: &DatabaseTransaction,
     q: &SearchQuery,
-) -> Result<Vec<Patient>, StoreError> {
+) -> Result<(Vec<Patient>, u64), StoreError> {
     let mut clauses = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     let mut push = |clause: &str, v: Value| {
@@ -311,8 +326,11 @@ pub async fn search(
             like_escape(&norm(g)).into(),
         );
     }
-    if let Some(d) = q.birth_date {
-        push("birth_date = ?", d.into());
+    if let Some(d) = q.born_from {
+        push("birth_date >= ?", d.into());
+    }
+    if let Some(d) = q.born_to {
+        push("birth_date <= ?", d.into());
     }
     if let Some(s) = &q.sex {
         push("sex = ?", s.clone().into());
@@ -324,21 +342,36 @@ pub async fn search(
         );
     }
     if clauses.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     clauses.push("merged_into IS NULL".into());
-    values.push((q.limit.clamp(1, 100) as i64).into());
+    let filter = clauses.join(" AND ");
+    let total: i64 = txn
+        .query_one(stmt(
+            &format!("SELECT count(*) AS n FROM patient WHERE {filter}"),
+            values.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if q.limit == 0 {
+        return Ok((Vec::new(), total as u64));
+    }
+    values.push((q.limit.min(100) as i64).into());
+    values.push((q.offset.min(i64::MAX as u64) as i64).into());
     let sql = format!(
-        "SELECT {COLUMNS} FROM patient WHERE {} ORDER BY family_norm, birth_date, id LIMIT ${}",
-        clauses.join(" AND "),
+        "SELECT {COLUMNS} FROM patient WHERE {filter} ORDER BY family_norm, birth_date, id LIMIT ${} OFFSET ${}",
+        values.len() - 1,
         values.len()
     );
-    Row::find_by_statement(stmt(&sql, values))
+    let page = Row::find_by_statement(stmt(&sql, values))
         .all(txn)
         .await?
         .into_iter()
         .map(Row::into_patient)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((page, total as u64))
 }
 
 fn like_escape(s: &str) -> String {

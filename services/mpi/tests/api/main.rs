@@ -7,6 +7,7 @@ mod auth;
 mod broker_outage;
 mod events;
 mod fhir;
+mod fhir_search;
 mod helpers;
 mod hl7;
 mod idempotency;

@@ -1,0 +1,246 @@
+//! FHIR `Patient` search, `_history` and the CapabilityStatement, on `libs/fhir`: strict
+//! parameters (or lenient on request), `birthdate` with prefixes and partial dates, pages with
+//! absolute links and the true total (ADR 23).
+use super::auth::Caller;
+use super::fhir::{to_fhir, FHIR_JSON, LOCAL_NUMBER_SYSTEM, NHS_NUMBER_SYSTEM, PROFILE};
+use super::problem::{ApiError, Flavour};
+use super::usecases;
+use crate::domain::{FieldError, Patient, PatientId};
+use crate::store::SearchQuery;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+use tessera_access::Activity;
+use tessera_fhir::{bundle, DateParam};
+use tessera_nhs::{NhsNumber, OdsCode};
+
+/// When this CapabilityStatement last changed.
+const PUBLISHED: &str = "2026-11-26";
+
+const SEARCH_PARAMS: &[&str] = &[
+    "identifier",
+    "family",
+    "given",
+    "birthdate",
+    "gender",
+    "address-postalcode",
+];
+
+enum Lookup {
+    Nhs(NhsNumber),
+    Local(OdsCode, String),
+    Demographic(SearchQuery),
+}
+
+fn invalid(field: &str, code: &str, message: &str) -> ApiError {
+    super::problem::validation(vec![FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }])
+}
+
+fn lookup(s: &tessera_fhir::Search) -> Result<Lookup, ApiError> {
+    if let Some(identifier) = s.get("identifier") {
+        let (system, value) = identifier
+            .split_once('|')
+            .ok_or_else(|| ApiError::bad_request("identifier must be system|value"))?;
+        if system == NHS_NUMBER_SYSTEM {
+            return NhsNumber::parse(value)
+                .map(Lookup::Nhs)
+                .map_err(|e| invalid("nhs_number", e.code(), &e.to_string()));
+        }
+        if let Some(ods) = system.strip_prefix(LOCAL_NUMBER_SYSTEM) {
+            let ods = OdsCode::parse(ods)
+                .map_err(|_| ApiError::bad_request("the local-number system names no ODS code"))?;
+            return Ok(Lookup::Local(ods, value.to_string()));
+        }
+        return Err(ApiError::bad_request(
+            "identifier system must be the NHS number or a local-number system",
+        ));
+    }
+    let mut q = SearchQuery {
+        family: s
+            .get("family")
+            .filter(|f| !f.trim().is_empty())
+            .map(str::to_owned),
+        given: s
+            .get("given")
+            .filter(|g| !g.trim().is_empty())
+            .map(str::to_owned),
+        born_from: None,
+        born_to: None,
+        sex: None,
+        postcode: s.get("address-postalcode").map(str::to_owned),
+        limit: s.count as u64,
+        offset: s.offset as u64,
+    };
+    // Each `birthdate` narrows the range (repeated parameters AND).
+    for b in s.all("birthdate") {
+        let bounds = DateParam::parse(b)
+            .and_then(|d| d.bounds())
+            .ok_or_else(|| {
+                invalid(
+                    "birth_date",
+                    "date",
+                    "birthdate as [eq|ge|gt|le|lt|sa|eb]YYYY[-MM[-DD]]",
+                )
+            })?;
+        if let Some((d, inclusive)) = bounds.0 {
+            let from = if inclusive { Some(d) } else { d.succ_opt() };
+            q.born_from = q.born_from.max(from);
+        }
+        if let Some((d, inclusive)) = bounds.1 {
+            let to = if inclusive { Some(d) } else { d.pred_opt() };
+            q.born_to = match q.born_to {
+                Some(t) => to.map(|x| x.min(t)),
+                None => to,
+            };
+        }
+    }
+    if q.family.is_none() && q.born_from.is_none() && q.born_to.is_none() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "search.too-broad",
+            "search by identifier, or by family and/or birthdate",
+        ));
+    }
+    if let Some(g) = s.get("gender") {
+        let sex = tessera_nhs::AdministrativeSex::parse(g)
+            .map_err(|e| invalid("administrative_sex", "code", &e.to_string()))?;
+        q.sex = Some(sex.as_str().to_string());
+    }
+    Ok(Lookup::Demographic(q))
+}
+
+/// `GET /fhir/Patient?...`: a searchset Bundle.
+pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
+        .await?;
+    let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
+    let parsed = tessera_fhir::Search::parse(req.query_string(), prefer, SEARCH_PARAMS)
+        .and_then(|s| lookup(&s).map(|l| (s, l)));
+    let (search, lookup) = match parsed {
+        Ok(x) => x,
+        Err(e) => return usecases::refuse(&auth, None, e).await,
+    };
+    let (patients, total): (Vec<Patient>, usize) = match lookup {
+        Lookup::Nhs(n) => one_page(usecases::find_by_nhs_number(&auth, n).await?, &search),
+        Lookup::Local(a, v) => {
+            one_page(usecases::find_by_local_number(&auth, a, v).await?, &search)
+        }
+        Lookup::Demographic(q) => {
+            let (page, total) = usecases::search(&auth, q).await?;
+            (page, usize::try_from(total).unwrap_or(usize::MAX))
+        }
+    };
+    let base = tessera_fhir::base_url(&req, None);
+    let entries = patients
+        .iter()
+        .map(|p| bundle::matched(&base, "Patient", &p.id.to_string(), to_fhir(p)))
+        .collect();
+    let b = bundle::searchset(&base, "Patient", &search, total, entries);
+    Ok(HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(b.to_string()))
+}
+
+/// An identifier lookup finds one patient at most: its page under the search's paging.
+fn one_page(found: Option<Patient>, s: &tessera_fhir::Search) -> (Vec<Patient>, usize) {
+    let total = usize::from(found.is_some());
+    let page = found.into_iter().skip(s.offset).take(s.count).collect();
+    (page, total)
+}
+
+/// `GET /fhir/Patient/{id}/_history`: every version, newest first, as a history Bundle.
+pub async fn history(
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize(
+            "patient.history",
+            Activity::VIEW_DEMOGRAPHICS,
+            Flavour::Fhir,
+        )
+        .await?;
+    let Some(id) = PatientId::parse(&path) else {
+        return usecases::refuse(&auth, None, ApiError::not_found()).await;
+    };
+    let versions = usecases::history(&auth, id).await?;
+    let base = tessera_fhir::base_url(&req, None);
+    let created = versions.first().map(|v| v.recorded_at).unwrap_or_default();
+    let mut entries = vec![];
+    for v in versions.iter().rev() {
+        let demographics =
+            serde_json::from_value(v.demographics.clone()).map_err(|e| ApiError::internal(&e))?;
+        let p = Patient {
+            id,
+            version: v.version,
+            demographics,
+            created_at: created,
+            updated_at: v.recorded_at,
+            merged_into: None,
+            replaces: vec![],
+        };
+        let mut resource = to_fhir(&p);
+        tessera_fhir::prune(&mut resource);
+        let method = if v.version == 1 { "POST" } else { "PUT" };
+        entries.push(json!({
+            "fullUrl": format!("{base}/Patient/{id}"),
+            "resource": resource,
+            "request": { "method": method, "url": format!("Patient/{id}") },
+            "response": { "status": if v.version == 1 { "201" } else { "200" },
+                "etag": format!("W/\"{}\"", v.version), "lastModified": v.recorded_at.to_rfc3339() },
+        }));
+    }
+    let b: Value = json!({
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": entries.len(),
+        "link": [{ "relation": "self", "url": format!("{base}/Patient/{id}/_history") }],
+        "entry": entries,
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(b.to_string()))
+}
+
+pub async fn capability_statement() -> HttpResponse {
+    let cs = json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": PUBLISHED,
+        "kind": "instance",
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "software": { "name": "Tessera MPI", "version": env!("CARGO_PKG_VERSION") },
+        "implementation": { "description": "Tessera master patient index" },
+        "rest": [{
+            "mode": "server",
+            "security": { "service": [{ "text": "Bearer JWT (CIS2-style role claims)" }] },
+            "resource": [{
+                "type": "Patient",
+                "profile": PROFILE,
+                "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "history-instance" },
+                    { "code": "search-type" }, { "code": "create" }, { "code": "update" }],
+                "versioning": "versioned",
+                "searchParam": [
+                    { "name": "identifier", "type": "token" },
+                    { "name": "family", "type": "string" },
+                    { "name": "given", "type": "string" },
+                    { "name": "birthdate", "type": "date" },
+                    { "name": "gender", "type": "token" },
+                    { "name": "address-postalcode", "type": "string" },
+                    { "name": "_count", "type": "number" }
+                ],
+                "operation": [{ "name": "match", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-match" }]
+            }]
+        }]
+    });
+    HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(cs.to_string())
+}
