@@ -36,6 +36,9 @@ fn filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
             .and_then(|l| l.parse().ok())
             .unwrap_or(100)
             .clamp(1, 1000),
+        event_id: None,
+        oldest_first: false,
+        offset: 0,
     })
 }
 
@@ -183,7 +186,7 @@ pub async fn who_looked(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "patient_id": patient, "viewers": report })))
 }
 
-fn audit_event(r: &StoredAudit) -> serde_json::Value {
+pub(super) fn audit_event(r: &StoredAudit) -> serde_json::Value {
     let outcome = match r.outcome.as_str() {
         "permit" => "0",
         "deny" => "4",
@@ -209,107 +212,4 @@ fn audit_event(r: &StoredAudit) -> serde_json::Value {
         "source": { "observer": { "display": format!("tessera-{}", r.service) } },
         "entity": entity,
     })
-}
-
-/// FHIR `AuditEvent` search: `patient`, `agent` (user id), `date` (`geYYYY-MM-DD…` /
-/// `ltYYYY-MM-DD…`, repeatable as `date=ge…&date=lt…` or comma-free single), `outcome`
-/// (0, 4, 8), `_count`.
-pub async fn fhir_search(
-    caller: Caller,
-    state: web::Data<super::AppState>,
-    req: actix_web::HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "audit.fhir-search",
-            &state.config.roles.privacy_job_roles,
-            Flavour::Fhir,
-        )
-        .await?;
-    let pairs: Vec<(String, String)> =
-        match web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
-            Ok(q) => q.into_inner(),
-            Err(_) => {
-                return refuse(
-                    &auth,
-                    None,
-                    ApiError::bad_request("unreadable query").with_flavour(Flavour::Fhir),
-                )
-                .await
-            }
-        };
-    let mut q: HashMap<String, String> = HashMap::new();
-    let mut bad = None;
-    for (k, v) in pairs {
-        match k.as_str() {
-            "patient" => {
-                q.insert(
-                    "patient_id".into(),
-                    v.trim_start_matches("Patient/").to_string(),
-                );
-            }
-            "agent" => {
-                q.insert("user_id".into(), v);
-            }
-            "_count" => {
-                q.insert("limit".into(), v);
-            }
-            "outcome" => {
-                let o = match v.as_str() {
-                    "0" => "permit",
-                    "4" => "deny",
-                    "8" => "error",
-                    _ => "?",
-                };
-                q.insert("outcome".into(), o.into());
-            }
-            "date" => {
-                let (prefix, value) = v.split_at(v.len().min(2));
-                let value = if value.len() == 10 {
-                    format!("{value}T00:00:00Z")
-                } else {
-                    value.to_string()
-                };
-                match prefix {
-                    "ge" | "gt" => q.insert("from".into(), value),
-                    "le" | "lt" => q.insert("to".into(), value),
-                    _ => {
-                        bad = Some("date takes ge, gt, le or lt");
-                        None
-                    }
-                };
-            }
-            other => {
-                if !other.starts_with('_') {
-                    bad = Some("supported: patient, agent, date, outcome, _count");
-                }
-            }
-        }
-    }
-    let f = match bad {
-        Some(b) => Err(ApiError::bad_request(b)),
-        None => filter(&q),
-    };
-    let f = match f {
-        Ok(f) => f,
-        Err(e) => return refuse(&auth, None, e.with_flavour(Flavour::Fhir)).await,
-    };
-    let patient = f.patient_id.clone();
-    let rows = audited(&auth, patient, move |txn| {
-        Box::pin(async move { store::search_audit(txn, &f).await })
-    })
-    .await
-    .map_err(|e| e.with_flavour(Flavour::Fhir))?;
-    let entries: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| serde_json::json!({ "fullUrl": format!("AuditEvent/{}", r.event_id), "resource": audit_event(r), "search": { "mode": "match" } }))
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type("application/fhir+json")
-        .json(serde_json::json!({
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": entries.len(),
-            "entry": entries,
-        })))
 }

@@ -1,6 +1,7 @@
 //! The access service's HTTP API (JSON; FHIR `AuditEvent` search under `/fhir`). Handlers
 //! parse, authorise, call `store` inside one audited transaction, and answer.
 mod audit;
+mod audit_fhir;
 mod consent;
 mod relationships;
 mod support;
@@ -84,7 +85,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/patients/{patient}/access-report",
             web::get().to(audit::who_looked),
         )
-        .route("/fhir/AuditEvent", web::get().to(audit::fhir_search));
+        .route(
+            "/fhir/metadata",
+            web::get().to(audit_fhir::capability_statement),
+        )
+        .route("/fhir/AuditEvent", web::get().to(audit_fhir::search));
 }
 
 async fn openapi() -> actix_web::HttpResponse {

@@ -115,6 +115,12 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
     pub outcome: Option<String>,
     pub limit: i64,
+    /// One record by its event id (FHIR `_id`).
+    pub event_id: Option<String>,
+    /// Oldest first (FHIR `_sort=date`); newest first otherwise.
+    pub oldest_first: bool,
+    /// Records skipped before this page.
+    pub offset: i64,
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -132,32 +138,59 @@ pub struct StoredAudit {
     pub status: i32,
 }
 
-pub async fn search_audit<C: ConnectionTrait>(
-    db: &C,
-    f: &AuditFilter,
-) -> Result<Vec<StoredAudit>, StoreError> {
-    Ok(StoredAudit::find_by_statement(stmt(
-        "SELECT seq, event_id, occurred_at, service, user_id, role_code, patient_id, action,
-                outcome, reason, status
-           FROM audit_store
-          WHERE ($1::text IS NULL OR patient_id = $1)
+const AUDIT_FILTER: &str = "($1::text IS NULL OR patient_id = $1)
             AND ($2::text IS NULL OR user_id = $2)
             AND ($3::timestamptz IS NULL OR occurred_at >= $3)
             AND ($4::timestamptz IS NULL OR occurred_at < $4)
             AND ($5::text IS NULL OR outcome = $5)
-          ORDER BY occurred_at DESC, seq DESC
-          LIMIT $6",
-        vec![
-            f.patient_id.clone().into(),
-            f.user_id.clone().into(),
-            f.from.into(),
-            f.to.into(),
-            f.outcome.clone().into(),
-            f.limit.into(),
-        ],
+            AND ($6::text IS NULL OR event_id = $6)";
+
+fn filter_values(f: &AuditFilter) -> Vec<Value> {
+    vec![
+        f.patient_id.clone().into(),
+        f.user_id.clone().into(),
+        f.from.into(),
+        f.to.into(),
+        f.outcome.clone().into(),
+        f.event_id.clone().into(),
+    ]
+}
+
+/// One page of the records `f` matches, newest (or oldest) first.
+pub async fn search_audit<C: ConnectionTrait>(
+    db: &C,
+    f: &AuditFilter,
+) -> Result<Vec<StoredAudit>, StoreError> {
+    let order = if f.oldest_first { "ASC" } else { "DESC" };
+    let mut values = filter_values(f);
+    values.push(f.limit.into());
+    values.push(f.offset.into());
+    Ok(StoredAudit::find_by_statement(stmt(
+        &format!(
+            "SELECT seq, event_id, occurred_at, service, user_id, role_code, patient_id, action,
+                    outcome, reason, status
+               FROM audit_store WHERE {AUDIT_FILTER}
+              ORDER BY occurred_at {order}, seq {order}
+              LIMIT $7 OFFSET $8"
+        ),
+        values,
     ))
     .all(db)
     .await?)
+}
+
+/// How many records `f` matches in all.
+pub async fn count_audit<C: ConnectionTrait>(db: &C, f: &AuditFilter) -> Result<i64, StoreError> {
+    let row = db
+        .query_one(stmt(
+            &format!("SELECT count(*) AS n FROM audit_store WHERE {AUDIT_FILTER}"),
+            filter_values(f),
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
 }
 
 /// "Who has looked at this patient's record": each user and role, how often, when first and

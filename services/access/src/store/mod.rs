@@ -6,7 +6,9 @@ mod merges;
 pub mod migration;
 mod relationships;
 
-pub use audit::{append_audit, audit_links, search_audit, who_looked, AuditFilter, StoredAudit};
+pub use audit::{
+    append_audit, audit_links, count_audit, search_audit, who_looked, AuditFilter, StoredAudit,
+};
 pub use consent::{
     consent_of, nominate, remove_seal, seals_of, set_seal, set_sharing, withdraw_directive, Seal,
     SealLevel,

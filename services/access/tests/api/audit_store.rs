@@ -232,3 +232,79 @@ async fn records_removed_from_the_end_of_the_chain_are_found_against_the_publish
     assert_eq!(v["intact"], false);
     app.stop().await;
 }
+
+/// ADR 23: AuditEvent search pages with absolute links and the true total (never silently cut
+/// at 100), finds one record by `_id`, and sorts oldest first with `_sort=date`.
+#[tokio::test]
+async fn fhir_auditevent_search_pages_with_the_true_total_and_honours_id_and_sort() {
+    let app = TestApp::spawn(1).await;
+    let p = with_records(&app, 6).await;
+    let po = app.privacy_officer(0);
+    let base = format!("{}/fhir", app.base);
+    // dr-a's four records (the privacy officer's own searches are audited too, as agent po-1).
+    let q = format!("/fhir/AuditEvent?patient=Patient/{p}&agent=dr-a&_count=3");
+    let (s, first) = app.send(Method::GET, &q, &po, None).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["total"], 4, "every match counted, not the page");
+    assert_eq!(first["entry"].as_array().map(Vec::len), Some(3));
+    let id = first["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first["entry"][0]["fullUrl"],
+        format!("{base}/AuditEvent/{id}")
+    );
+    let next = first["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .and_then(|l| l["url"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(next.starts_with(&base), "{next}");
+    let (_, second) = app
+        .send(
+            Method::GET,
+            next.strip_prefix(&app.base).unwrap(),
+            &po,
+            None,
+        )
+        .await;
+    assert_eq!(second["entry"].as_array().map(Vec::len), Some(1));
+    // Newest first by default; `_sort=date` turns it round.
+    let newest = first["entry"][0]["resource"]["recorded"].clone();
+    let (_, oldest) = app
+        .send(Method::GET, &format!("{q}&_sort=date"), &po, None)
+        .await;
+    let recorded = |b: &serde_json::Value, i: usize| {
+        b["entry"][i]["resource"]["recorded"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(recorded(&oldest, 0) <= recorded(&oldest, 1));
+    assert!(recorded(&first, 0) >= recorded(&first, 1));
+    assert_ne!(oldest["entry"][0]["resource"]["recorded"], newest);
+    // `_id`: that record alone.
+    let (_, one) = app
+        .send(
+            Method::GET,
+            &format!("/fhir/AuditEvent?_id={id}"),
+            &po,
+            None,
+        )
+        .await;
+    assert_eq!(one["total"], 1);
+    assert_eq!(one["entry"][0]["resource"]["id"], id.as_str());
+    // A sort it cannot do is refused, not ignored.
+    let (s, oo) = app
+        .send(Method::GET, "/fhir/AuditEvent?_sort=agent", &po, None)
+        .await;
+    assert_eq!(
+        (s, oo["resourceType"].as_str()),
+        (400, Some("OperationOutcome"))
+    );
+    app.stop().await;
+}

@@ -96,6 +96,7 @@ pub fn to_fhir(r: &Referral) -> Value {
     if let Some(reason) = &r.state_reason {
         v["note"] = json!([{ "text": reason }]);
     }
+    tessera_fhir::prune(&mut v);
     v
 }
 
@@ -309,8 +310,12 @@ pub async fn read(
         .json(to_fhir(&r)))
 }
 
-/// Search by `patient`, `identifier` (UBRN), `performer` (team), `status` (an e-RS state via
-/// `_state`), `_count`.
+/// The most matches a search looks through: the total is exact up to here, and a search
+/// that matches more is asked to narrow (no silent truncation).
+const MAX_MATCHES: u64 = 1000;
+
+/// Search by `patient`, `identifier` (UBRN), `performer` (team), `_state` (an e-RS state);
+/// paged by `_count`/`_offset` with absolute links and the true total (ADR 23).
 pub async fn search(
     caller: Caller,
     state: web::Data<AppState>,
@@ -323,12 +328,17 @@ pub async fn search(
             FHIR,
         )
         .await?;
-    let pairs: Vec<(String, String)> =
-        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .map(|q| q.into_inner())
-            .unwrap_or_default();
+    let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
+    let search = match tessera_fhir::Search::parse(
+        req.query_string(),
+        prefer,
+        &["patient", "subject", "identifier", "performer", "_state"],
+    ) {
+        Ok(s) => s,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
     let mut q: HashMap<String, String> = HashMap::new();
-    for (k, v) in pairs {
+    for (k, v) in &search.params {
         let (key, val) = match k.as_str() {
             "patient" | "subject" => ("patient_id", v.trim_start_matches("Patient/").to_string()),
             "identifier" => match v.split_once('|') {
@@ -342,27 +352,40 @@ pub async fn search(
                     .with_flavour(FHIR);
                     return refuse(&auth, None, e).await;
                 }
-                None => ("ubrn", v),
+                None => ("ubrn", v.clone()),
             },
-            "performer" => ("team", v),
-            "_state" => ("state", v),
-            "_count" => ("_count", v),
-            other => (other, v),
+            "performer" => ("team", v.clone()),
+            _ => ("state", v.clone()),
         };
-        q.insert(key.to_string(), val.to_string());
+        q.insert(key.to_string(), val);
     }
-    let s = match parse_search(&q, 1000) {
+    let mut s = match parse_search(&q, MAX_MATCHES) {
         Ok(s) => s,
         Err(e) => return refuse(&auth, None, e.with_flavour(FHIR)).await,
     };
-    let shown = search_visible(&auth, s).await?;
+    s.limit = MAX_MATCHES + 1;
+    let (shown, capped) = search_visible(&auth, s).await?;
+    if capped {
+        let e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "search.too-many",
+            format!("more than {MAX_MATCHES} referrals match: narrow the search (patient, identifier or _state)"),
+        )
+        .with_flavour(FHIR);
+        return Err(e);
+    }
+    let base = tessera_fhir::base_url(&req, None);
     let entries: Vec<Value> = shown
         .iter()
-        .map(|r| json!({ "fullUrl": format!("ServiceRequest/{}", r.id), "resource": to_fhir(r), "search": { "mode": "match" } }))
+        .skip(search.offset)
+        .take(search.count)
+        .map(|r| {
+            tessera_fhir::bundle::matched(&base, "ServiceRequest", &r.id.to_string(), to_fhir(r))
+        })
         .collect();
     Ok(fhir(
         StatusCode::OK,
-        &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
+        &tessera_fhir::searchset(&base, "ServiceRequest", &search, shown.len(), entries),
     ))
 }
 
@@ -372,6 +395,7 @@ pub async fn capability_statement() -> HttpResponse {
         &json!({
             "resourceType": "CapabilityStatement",
             "status": "active",
+            "date": "2026-11-26",
             "kind": "instance",
             "fhirVersion": "4.0.1",
             "format": ["application/fhir+json"],
@@ -385,6 +409,7 @@ pub async fn capability_statement() -> HttpResponse {
                         { "name": "patient", "type": "reference" },
                         { "name": "identifier", "type": "token" },
                         { "name": "performer", "type": "reference" },
+                        { "name": "_state", "type": "token" },
                         { "name": "_count", "type": "number" }
                     ]
                 }]

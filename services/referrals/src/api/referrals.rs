@@ -488,18 +488,22 @@ pub fn parse_search(q: &HashMap<String, String>, max: u64) -> Result<ReferralSea
 }
 
 /// The referrals that match and that the caller may see; the audit record counts them.
+/// The referrals `s` finds that the caller may see, and whether the store's limit cut the
+/// matches short (so a count of what is shown is not the whole).
 pub async fn search_visible(
     auth: &super::support::Authorized,
     s: ReferralSearch,
-) -> Result<Vec<Referral>, ApiError> {
+) -> Result<(Vec<Referral>, bool), ApiError> {
     let flavour = auth.flavour;
     let one_patient = s.patient_id.clone();
+    let limit = s.limit;
     let who = Who::of(auth);
     audited(auth, one_patient.clone(), move |txn| {
         Box::pin(async move {
             let found = store::search_referrals(txn, &s)
                 .await
                 .map_err(|e| store_error(e, flavour))?;
+            let capped = found.len() as u64 >= limit;
             // Each referral is shown when the caller may see that patient's records through a
             // relationship, or through that referral's own care context.
             let items: Vec<(String, Vec<CareContext>)> = found
@@ -516,7 +520,7 @@ pub async fn search_visible(
                 .collect();
             let mut ending = Ending::permit(one_patient, 200, shown.len() as i32);
             ending.projection_age_ms = age;
-            Ok((shown, ending))
+            Ok(((shown, capped), ending))
         })
     })
     .await
@@ -538,7 +542,7 @@ pub async fn search(
         Ok(s) => s,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let shown = search_visible(&auth, s).await?;
+    let (shown, _) = search_visible(&auth, s).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "total": shown.len(), "referrals": shown })))
 }
 

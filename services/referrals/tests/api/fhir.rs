@@ -121,3 +121,71 @@ async fn service_requests_are_created_read_and_searched_as_fhir() {
     );
     app.stop().await;
 }
+
+/// ADR 23: ServiceRequest search pages with absolute links and the true total; an unknown
+/// parameter is refused unless the client asks for leniency; the CapabilityStatement is dated.
+#[tokio::test]
+async fn service_request_search_pages_with_absolute_links_and_the_true_total() {
+    let app = TestApp::spawn(1).await;
+    let t = app.team_member(0, "uro-1", "URO");
+    let p = app.known_patient(0).await;
+    for _ in 0..3 {
+        let r = app
+            .req(reqwest::Method::POST, "/fhir/ServiceRequest", &t)
+            .header("content-type", "application/fhir+json")
+            .body(service_request(&p, &ubrn()).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    let (s, b) = app
+        .get(
+            &format!("/fhir/ServiceRequest?patient=Patient/{p}&_count=2"),
+            &t,
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["total"], 3);
+    assert_eq!(b["entry"].as_array().map(Vec::len), Some(2));
+    let base = format!("{}/fhir", app.base);
+    let id = b["entry"][0]["resource"]["id"].as_str().unwrap();
+    assert_eq!(
+        b["entry"][0]["fullUrl"],
+        format!("{base}/ServiceRequest/{id}")
+    );
+    let next = b["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .and_then(|l| l["url"].as_str())
+        .unwrap()
+        .to_string();
+    let (_, rest) = app.get(next.strip_prefix(&app.base).unwrap(), &t).await;
+    assert_eq!(rest["entry"].as_array().map(Vec::len), Some(1));
+    let (s, oo) = app
+        .get(
+            &format!("/fhir/ServiceRequest?patient=Patient/{p}&colour=red"),
+            &t,
+        )
+        .await;
+    assert_eq!(
+        (s, oo["resourceType"].as_str()),
+        (400, Some("OperationOutcome"))
+    );
+    let r = app
+        .req(
+            reqwest::Method::GET,
+            &format!("/fhir/ServiceRequest?patient=Patient/{p}&colour=red"),
+            &t,
+        )
+        .header("Prefer", "handling=lenient")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, cs) = app.get("/fhir/metadata", &t).await;
+    assert!(cs["date"].is_string(), "{cs}");
+    app.stop().await;
+}

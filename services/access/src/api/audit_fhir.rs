@@ -1,0 +1,179 @@
+//! FHIR `AuditEvent` search over the audit store, on `libs/fhir` (ADR 23): `patient`, `agent`
+//! (user id), `date` (with prefixes, partial dates or instants; repeatable), `outcome` (0, 4,
+//! 8), `_id`, `_sort` (`date` or `-date`, the default), paged by `_count`/`_offset` with
+//! absolute links and the true total. Never cut short silently.
+use super::audit::audit_event;
+use super::support::{audited, patient_id, refuse, Caller};
+use crate::store::{self, AuditFilter};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveTime, Utc};
+use tessera_edge::problem::{ApiError, Flavour};
+use tessera_fhir::date::Prefix;
+use tessera_fhir::{bundle, DateParam, Search};
+
+const SUPPORTED: &[&str] = &["patient", "agent", "date", "outcome", "_id", "_sort"];
+
+fn bad(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "search.invalid", detail).with_flavour(Flavour::Fhir)
+}
+
+fn midnight(d: chrono::NaiveDate) -> DateTime<Utc> {
+    d.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Narrows `[from, to)` by one `date` value.
+fn narrow(f: &mut AuditFilter, value: &str) -> Result<(), ApiError> {
+    let (from, to) = if let Some(d) = DateParam::parse(value) {
+        let (start, end) = (midnight(d.start), midnight(d.end));
+        match d.prefix {
+            Prefix::Eq | Prefix::Ap => (Some(start), Some(end)),
+            Prefix::Ge => (Some(start), None),
+            Prefix::Gt | Prefix::Sa => (Some(end), None),
+            Prefix::Lt | Prefix::Eb => (None, Some(start)),
+            Prefix::Le => (None, Some(end)),
+            Prefix::Ne => return Err(bad("date does not take ne")),
+        }
+    } else {
+        let (prefix, instant) = value.split_at(value.len().min(2));
+        let t = DateTime::parse_from_rfc3339(instant)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| bad("date as [ge|gt|le|lt|eq]YYYY[-MM[-DD]] or an RFC 3339 instant"))?;
+        match prefix {
+            "ge" | "gt" => (Some(t), None),
+            "le" | "lt" => (None, Some(t)),
+            _ => return Err(bad("an instant takes ge, gt, le or lt")),
+        }
+    };
+    if let Some(x) = from {
+        f.from = Some(f.from.map_or(x, |y| y.max(x)));
+    }
+    if let Some(x) = to {
+        f.to = Some(f.to.map_or(x, |y| y.min(x)));
+    }
+    Ok(())
+}
+
+fn filter(s: &Search) -> Result<AuditFilter, ApiError> {
+    let mut f = AuditFilter {
+        patient_id: None,
+        user_id: s.get("agent").map(str::to_owned),
+        from: None,
+        to: None,
+        outcome: None,
+        limit: s.count as i64,
+        event_id: s.get("_id").map(str::to_owned),
+        oldest_first: false,
+        offset: s.offset as i64,
+    };
+    if let Some(p) = s.get("patient") {
+        f.patient_id = Some(
+            patient_id(p.trim_start_matches("Patient/"))
+                .map_err(|e| e.with_flavour(Flavour::Fhir))?,
+        );
+    }
+    for d in s.all("date") {
+        narrow(&mut f, d)?;
+    }
+    if let Some(o) = s.get("outcome") {
+        f.outcome = Some(
+            match o {
+                "0" => "permit",
+                "4" => "deny",
+                "8" => "error",
+                _ => {
+                    return Err(bad(
+                        "outcome is 0 (success), 4 (minor failure) or 8 (serious failure)",
+                    ))
+                }
+            }
+            .into(),
+        );
+    }
+    match s.get("_sort") {
+        None | Some("-date") => {}
+        Some("date") => f.oldest_first = true,
+        Some(_) => return Err(bad("_sort is date or -date")),
+    }
+    Ok(f)
+}
+
+pub async fn search(
+    caller: Caller,
+    state: web::Data<super::AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller
+        .authorize_job_role(
+            "audit.fhir-search",
+            &state.config.roles.privacy_job_roles,
+            Flavour::Fhir,
+        )
+        .await?;
+    let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
+    let parsed = Search::parse(req.query_string(), prefer, SUPPORTED)
+        .and_then(|s| filter(&s).map(|f| (s, f)));
+    let (search, f) = match parsed {
+        Ok(x) => x,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let patient = f.patient_id.clone();
+    let (rows, total) = audited(&auth, patient, move |txn| {
+        Box::pin(async move {
+            let total = store::count_audit(txn, &f).await?;
+            let rows = if f.limit > 0 {
+                store::search_audit(txn, &f).await?
+            } else {
+                vec![]
+            };
+            Ok((rows, total))
+        })
+    })
+    .await
+    .map_err(|e| e.with_flavour(Flavour::Fhir))?;
+    let base = tessera_fhir::base_url(&req, None);
+    let entries = rows
+        .iter()
+        .map(|r| bundle::matched(&base, "AuditEvent", &r.event_id, audit_event(r)))
+        .collect();
+    let total = usize::try_from(total).unwrap_or(0);
+    Ok(HttpResponse::Ok()
+        .content_type(tessera_fhir::FHIR_JSON)
+        .body(tessera_fhir::searchset(&base, "AuditEvent", &search, total, entries).to_string()))
+}
+
+/// `GET /fhir/metadata`: what this service's FHIR API does.
+pub async fn capability_statement() -> HttpResponse {
+    let params: Vec<serde_json::Value> = [
+        ("patient", "reference"),
+        ("agent", "reference"),
+        ("date", "date"),
+        ("outcome", "token"),
+        ("_id", "token"),
+        ("_sort", "string"),
+        ("_count", "number"),
+    ]
+    .iter()
+    .map(|(name, kind)| serde_json::json!({ "name": name, "type": kind }))
+    .collect();
+    let cs = serde_json::json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-26",
+        "kind": "instance",
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "software": { "name": "Tessera access", "version": env!("CARGO_PKG_VERSION") },
+        "rest": [{
+            "mode": "server",
+            "resource": [{
+                "type": "AuditEvent",
+                "interaction": [{ "code": "search-type" }],
+                "searchParam": params
+            }]
+        }]
+    });
+    HttpResponse::Ok()
+        .content_type(tessera_fhir::FHIR_JSON)
+        .body(cs.to_string())
+}
