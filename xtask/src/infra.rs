@@ -253,7 +253,7 @@ fn ensure_venv() -> Result<String, String> {
     let python = venv.join("bin/python").display().to_string();
     let check = [
         "-c",
-        "import helm_python, kubernetes_validate, fhir.resources.R4B",
+        "import helm_python, kubernetes_validate, fhir.resources.R4B, schemathesis",
     ];
     if output(&python, &check).is_some() {
         return Ok(python);
@@ -273,6 +273,7 @@ fn ensure_venv() -> Result<String, String> {
             "helm-python-sdk==0.2.2",
             "kubernetes-validate==1.37.0",
             "fhir.resources==7.1.0",
+            "schemathesis==4.32.5",
         ],
     ) {
         return Err("pip install of the Helm and FHIR check tools failed".into());

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+mod contract;
 mod infra;
 mod platform;
 mod soak;
@@ -44,9 +45,16 @@ fn main() -> ExitCode {
         Some("down") => platform::down(),
         Some("test") => test(&args[1..]),
         Some("infra") => infra::ensure_all().map(|_| ()),
+        // schemathesis against the platform `up` started.
+        Some("contract") => infra::ensure_all().and_then(|tools| {
+            let platform = std::fs::read_to_string(root().join(".tessera/platform.json"))
+                .map_err(|e| format!("no platform (run cargo xtask up): {e}"))?;
+            let platform = serde_json::from_str(&platform).map_err(|e| e.to_string())?;
+            contract::run(&tools.python, &platform)
+        }),
         _ => {
             eprintln!(
-                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | broker-rebuild [--release] | infra"
+                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | broker-rebuild [--release] | infra | contract"
             );
             return ExitCode::from(2);
         }
@@ -241,7 +249,17 @@ fn test(filters: &[String]) -> Result<(), String> {
         if let Err(e) = &soaked {
             eprintln!("{e}");
         }
+        // The contract, by a client nobody here wrote, on the same platform.
+        let platform_json = std::fs::read_to_string(root().join(".tessera/platform.json"))
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let contract = contract::run(&tools.python, &platform_json);
+        if let Err(e) = &contract {
+            eprintln!("{e}");
+        }
         let _ = platform::down();
+        step("schemathesis (no server errors)", contract.is_ok());
         // Reported, not yet gating: it runs on the machine's long-lived development
         // databases and broker, whose history (an earlier run's backlog) can fail it for
         // reasons that are not the change's. To gate once it runs on state of its own.

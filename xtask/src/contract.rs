@@ -1,0 +1,88 @@
+//! `cargo xtask test`'s contract step: schemathesis (PyPI), a client nobody here wrote, against
+//! every service's served OpenAPI document on `up`'s platform, with a valid token for a demo
+//! trust. Server errors (ST101, ST102) fail the step; documentation findings (undocumented
+//! status codes, response schemas, schema errors) are counted and printed, and become gating
+//! once the documents are generated from the code (issue "Contracts that outside clients
+//! accept").
+use std::process::Command;
+
+/// (service, API port, which demo token to use).
+const SERVICES: &[(&str, u16, &str)] = &[
+    ("mpi", 8081, "registration_clerk"),
+    ("access", 8082, "privacy_officer"),
+    ("referrals", 8083, "referrals_gsurg"),
+];
+
+/// Runs schemathesis over each service; `Err` when any answered a server error.
+pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
+    let st = std::path::Path::new(python).with_file_name("schemathesis");
+    let mut server_errors = Vec::new();
+    for (service, port, token) in SERVICES {
+        let Some(token) = platform["trusts"]["RXR"]["tokens"][token].as_str() else {
+            return Err(format!("no {token} token in .tessera/platform.json"));
+        };
+        let out = Command::new(&st)
+            .args([
+                "run",
+                &format!("http://127.0.0.1:{port}/openapi.json"),
+                "-H",
+                &format!("Authorization: Bearer {token}"),
+                // Logging out revokes the token every other operation needs.
+                "--exclude-path",
+                "/auth/logout",
+                "--checks",
+                "not_a_server_error,status_code_conformance,response_schema_conformance",
+                "--max-examples",
+                "25",
+                "--workers",
+                "2",
+                "--seed",
+                "20261126",
+                "--no-color",
+            ])
+            .output()
+            .map_err(|e| format!("schemathesis: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let summary = findings(&text);
+        let cases = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Test cases:"))
+            .nth(1)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        println!("schemathesis {service}: {cases}");
+        for f in &summary {
+            println!("  {f}");
+        }
+        if summary.iter().any(|f| f.contains("ST101") || f.contains("ST102")) {
+            server_errors.push(service.to_string());
+        }
+    }
+    if server_errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("server errors from {}", server_errors.join(", ")))
+    }
+}
+
+/// The failure and error lines of schemathesis's summary (`❌ ST103 …: 4`, `🚫 …: 1`).
+fn findings(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("Failures:") && !l.starts_with("Errors:"))
+        .take_while(|l| !l.starts_with("Test cases:"))
+        .map(str::trim)
+        .filter(|l| l.starts_with('❌') || l.starts_with('🚫'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn findings_are_read_from_the_summary() {
+        let text = "Failures:\n  ❌ ST101 Server error: 2\n\nErrors:\n  🚫 Schema Error: 14\n\nTest cases:\n  9 generated";
+        let f = super::findings(text);
+        assert_eq!(f, ["❌ ST101 Server error: 2", "🚫 Schema Error: 14"]);
+    }
+}
