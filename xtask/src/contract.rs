@@ -55,7 +55,10 @@ pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
         for f in &summary {
             println!("  {f}");
         }
-        if summary.iter().any(|f| f.contains("ST101") || f.contains("ST102")) {
+        if summary
+            .iter()
+            .any(|f| f.contains("ST101") || f.contains("ST102"))
+        {
             server_errors.push(service.to_string());
         }
     }
