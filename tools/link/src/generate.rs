@@ -6,7 +6,6 @@ use clap::Args;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::io::Write;
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -928,39 +927,37 @@ fn duplicate(base: &Rec, rng: &mut StdRng, national_id_missing: f64) -> Rec {
 }
 
 fn write(path: &str, recs: &[Rec], blank_nhs: bool) -> Result<(), String> {
-    let f = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut w = std::io::BufWriter::new(f);
-    let io = |e: std::io::Error| format!("{path}: {e}");
-    writeln!(
-        w,
-        "id,cluster,given_name,family_name,dob,sex,address1,town,postcode,nhs_number"
-    )
-    .map_err(io)?;
+    let failed = |e: csv::Error| format!("{path}: {e}");
+    let mut w = csv::Writer::from_path(path).map_err(failed)?;
+    w.write_record([
+        "id",
+        "cluster",
+        "given_name",
+        "family_name",
+        "dob",
+        "sex",
+        "address1",
+        "town",
+        "postcode",
+        "nhs_number",
+    ])
+    .map_err(failed)?;
     for r in recs {
-        let q = |s: &str| {
-            if s.contains(',') {
-                format!("\"{s}\"")
-            } else {
-                s.to_string()
-            }
-        };
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{},{}",
-            r.id,
-            r.cluster,
-            q(&r.given),
-            q(&r.family),
-            r.dob,
-            r.sex,
-            q(&r.address),
-            r.town,
-            r.postcode,
-            if blank_nhs { "" } else { r.nhs.as_str() }
-        )
-        .map_err(io)?;
+        w.write_record([
+            r.id.to_string().as_str(),
+            &r.cluster.to_string(),
+            &r.given,
+            &r.family,
+            &r.dob.to_string(),
+            &r.sex.to_string(),
+            &r.address,
+            &r.town,
+            &r.postcode,
+            if blank_nhs { "" } else { r.nhs.as_str() },
+        ])
+        .map_err(failed)?;
     }
-    w.flush().map_err(io)
+    w.flush().map_err(|e| format!("{path}: {e}"))
 }
 
 pub fn run(a: &GenerateArgs) -> Result<(), String> {

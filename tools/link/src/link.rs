@@ -2,7 +2,6 @@ use crate::mapping::{read, Mapping};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
-use std::io::Write;
 use std::time::Instant;
 use tessera_matching::{
     clusters, compare, Blocker, Comparison, Decision, Frequencies, Model, Person, Thresholds,
@@ -141,22 +140,20 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
             (d != Decision::NoMatch).then_some((*i, *j, score, d))
         })
         .collect();
-    let file = std::fs::File::create(out).map_err(|e| format!("{out}: {e}"))?;
-    let mut w = std::io::BufWriter::new(file);
-    let io = |e: std::io::Error| format!("{out}: {e}");
-    writeln!(w, "left_id,right_id,score,decision").map_err(io)?;
+    let failed = |e: csv::Error| format!("{out}: {e}");
+    let mut w = csv::Writer::from_path(out).map_err(failed)?;
+    w.write_record(["left_id", "right_id", "score", "decision"])
+        .map_err(failed)?;
     for (i, j, score, d) in &scored {
-        writeln!(
-            w,
-            "{},{},{:.2},{}",
-            csv_field(&left_ids[*i as usize]),
-            csv_field(&right_ids[*j as usize]),
-            score,
-            d.as_str()
-        )
-        .map_err(io)?;
+        w.write_record([
+            left_ids[*i as usize].as_str(),
+            right_ids[*j as usize].as_str(),
+            &format!("{score:.2}"),
+            d.as_str(),
+        ])
+        .map_err(failed)?;
     }
-    w.flush().map_err(io)?;
+    w.flush().map_err(|e| format!("{out}: {e}"))?;
     let matched: Vec<(u32, u32)> = scored
         .iter()
         .filter(|s| s.3 == Decision::Match)
@@ -168,13 +165,14 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
             .clone()
             .unwrap_or_else(|| format!("{out}.clusters.csv"));
         let labels = clusters(left.len(), &matched);
-        let file = std::fs::File::create(&path).map_err(|e| format!("{path}: {e}"))?;
-        let mut w = std::io::BufWriter::new(file);
-        writeln!(w, "id,cluster").map_err(io)?;
+        let failed = |e: csv::Error| format!("{path}: {e}");
+        let mut w = csv::Writer::from_path(&path).map_err(failed)?;
+        w.write_record(["id", "cluster"]).map_err(failed)?;
         for (id, c) in left_ids.iter().zip(labels) {
-            writeln!(w, "{},{c}", csv_field(id)).map_err(io)?;
+            w.write_record([id.as_str(), &c.to_string()])
+                .map_err(failed)?;
         }
-        w.flush().map_err(io)?;
+        w.flush().map_err(|e| format!("{path}: {e}"))?;
     }
     eprintln!(
         "{} × {} records, {} candidate pairs, {} matches, {} possible, {:.2}s",
@@ -186,12 +184,4 @@ pub fn run(a: &RunArgs) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

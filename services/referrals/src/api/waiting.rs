@@ -203,38 +203,18 @@ where
     .await
 }
 
-const CSV_HEADER: &str = "pathway_id,patient_id,ppid,ppid_issuer,specialty,treatment_function,consultant,team,clock_start,days_waited,week_band,breach_date,breached\n";
-
-fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-pub fn to_csv(entries: &[Entry]) -> String {
-    let mut out = String::with_capacity(CSV_HEADER.len() + entries.len() * 160);
-    out.push_str(CSV_HEADER);
+/// The list as CSV (RFC 4180, by the `csv` crate): one row per pathway, the columns of
+/// [`Entry`] in order, a header row first.
+pub fn to_csv(entries: &[Entry]) -> Result<String, StoreError> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(entries.len() * 160 + 200));
     for e in entries {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            e.pathway_id,
-            cell(&e.patient_id),
-            cell(&e.ppid),
-            cell(&e.ppid_issuer),
-            e.specialty,
-            e.treatment_function,
-            cell(e.consultant.as_deref().unwrap_or("")),
-            cell(e.team.as_deref().unwrap_or("")),
-            e.clock_start,
-            e.days_waited,
-            e.week_band,
-            e.breach_date,
-            e.breached
-        ));
+        w.serialize(e)
+            .map_err(|e| StoreError::Export(e.to_string()))?;
     }
-    out
+    let bytes = w
+        .into_inner()
+        .map_err(|e| StoreError::Export(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| StoreError::Export(e.to_string()))
 }
 
 fn csv_response(body: String, name: &str) -> HttpResponse {
@@ -301,7 +281,7 @@ pub async fn list(
             if csv {
                 let entries = compute(store::incomplete(txn, census, &filter).await?, census);
                 let n = entries.len() as i32;
-                return Ok((serde_json::Value::String(to_csv(&entries)), n));
+                return Ok((serde_json::Value::String(to_csv(&entries)?), n));
             }
             // The standard over the whole list needs only its clock starts; the page is
             // read in order (earliest start = longest wait).
@@ -436,7 +416,7 @@ pub async fn forecast(
             });
             let n = due.len() as i32;
             if csv {
-                return Ok((serde_json::Value::String(to_csv(&due)), n));
+                return Ok((serde_json::Value::String(to_csv(&due)?), n));
             }
             Ok((
                 serde_json::json!({
@@ -480,4 +460,37 @@ pub async fn merge_reviews(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "reviews": v })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_with_commas_quotes_and_line_breaks_read_back_as_written() {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap_or_default();
+        let e = Entry {
+            pathway_id: uuid::Uuid::nil(),
+            patient_id: "p1".into(),
+            ppid: "RTX\"123\"".into(),
+            ppid_issuer: "RTX".into(),
+            specialty: "100".into(),
+            treatment_function: "100".into(),
+            consultant: Some("Smith, J \"Jo\"\nConsultant".into()),
+            team: None,
+            clock_start: d,
+            days_waited: 10,
+            week_band: 1,
+            breach_date: d,
+            breached: false,
+        };
+        let text = to_csv(std::slice::from_ref(&e)).unwrap_or_default();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let headers = r.headers().cloned().unwrap_or_default();
+        assert_eq!(headers.get(6), Some("consultant"));
+        let row = r.records().next().and_then(Result::ok).unwrap_or_default();
+        assert_eq!(row.get(2), Some("RTX\"123\""));
+        assert_eq!(row.get(6), Some("Smith, J \"Jo\"\nConsultant"));
+        assert_eq!(row.get(7), Some(""));
+    }
 }

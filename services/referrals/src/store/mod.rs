@@ -37,6 +37,9 @@ pub enum StoreError {
     NotFound,
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// An export (CSV) could not be written.
+    #[error("export: {0}")]
+    Export(String),
     /// The patient referred to is not one of the trust's (`tessera_patients`).
     #[error(transparent)]
     Patient(#[from] tessera_patients::Refused),
