@@ -13,6 +13,7 @@
 //! It must never take the tenant from anything but the verified selected role.
 
 mod activity;
+pub mod contact;
 pub mod decision;
 pub mod dev;
 mod identity;

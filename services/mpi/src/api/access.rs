@@ -1,50 +1,58 @@
-//! The MPI's use of the access decision (docs/adr/0015-mpi-access.md).
-//!
-//! Who the patient is — names, birth date, sex, NHS number, identifiers — needs the activity
-//! only: registration clerks have no relationship, and search must work for them. The
-//! patient's *contact group* (addresses, telecom, registered GP) is the item the MPI guards:
-//! - a role with the registration activity (B0825 amend demographics) sees it by that
-//!   activity, as demographics;
-//! - any other role sees it as clinical data: only with a legitimate relationship (or a live
-//!   break-glass grant);
-//! - the patient may seal it ("only Dr X and the sexual health team"): then only the
-//!   nominated see it, whatever their role; break-glass opens a sealed group, never a locked one.
+//! The MPI applies `libs/access`'s contact-group verdict (`tessera_access::contact`, ADR 24):
+//! who sees and may change a patient's addresses, telecom and registered GP, the S-flag
+//! included, is decided there; here the verdict is applied to answers and audit reasons.
 //!
 //! A withheld group is removed from the answer exactly as the S-flag removes it; the read
 //! itself is still permitted, and its audit record says what was withheld and why.
 use super::auth::Authorized;
 use crate::domain::Patient;
 use chrono::{DateTime, Utc};
-use tessera_access::decision::{decide, DataClass, Outcome, Request};
+use tessera_access::contact::{ContactVerdict, Viewer};
+use tessera_access::decision::Outcome;
 use tessera_access::projection::View;
-use tessera_access::{Activity, Identity};
-use tessera_nhs::OdsCode;
 
-/// The item name of the contact group in seals.
-pub const CONTACT: &str = "contact";
-
-/// What the projection said for the patients of one read.
+/// What the projection said for the patients of one request.
 pub struct Access {
     pub view: View,
     pub now: DateTime<Utc>,
 }
 
 impl Access {
-    /// The decision on `patient`'s contact group.
-    pub fn contact(&self, auth: &Authorized, patient: &str) -> Outcome {
-        contact_decision(
-            &auth.identity,
-            auth.tenant.ods(),
-            &self.view,
-            patient,
-            self.now,
-        )
+    /// No projection read (a patient registered in this request has no relationships, seals
+    /// or grants yet).
+    pub fn none() -> Self {
+        Self {
+            view: View::default(),
+            now: Utc::now(),
+        }
     }
 
-    /// `p` as this caller may see it: the S-flag's redaction, then the contact decision.
-    pub fn shown(&self, auth: &Authorized, p: Patient) -> Patient {
-        let mut p = super::usecases::shown(auth, p);
-        if !self.contact(auth, &p.id.to_string()).permit {
+    fn viewer<'a>(&'a self, auth: &'a Authorized) -> Viewer<'a> {
+        Viewer {
+            who: &auth.identity,
+            owner: auth.tenant.ods(),
+            view: &self.view,
+            s_flag_activity: &auth.state.restricted_activity,
+            now: self.now,
+        }
+    }
+
+    /// The access decision on `patient`'s contact group (for audit reasons).
+    pub fn contact(&self, auth: &Authorized, patient: &str) -> Outcome {
+        self.viewer(auth).decision(patient)
+    }
+
+    /// The whole verdict on `p`'s contact group.
+    pub fn verdict(&self, auth: &Authorized, patient: &str, restricted: bool) -> ContactVerdict {
+        self.viewer(auth).contact(patient, restricted)
+    }
+
+    /// `p` as this caller may see it.
+    pub fn shown(&self, auth: &Authorized, mut p: Patient) -> Patient {
+        if !self
+            .verdict(auth, &p.id.to_string(), p.demographics.restricted)
+            .shown
+        {
             p.demographics = p.demographics.redacted();
         }
         p
@@ -63,33 +71,4 @@ impl Access {
             (many, _) => format!("contact-withheld:{}", many.len()),
         }
     }
-}
-
-/// The decision on `patient`'s contact group for `who`, from the projection `view`.
-pub fn contact_decision(
-    who: &Identity,
-    owner: &OdsCode,
-    view: &View,
-    patient: &str,
-    now: DateTime<Utc>,
-) -> Outcome {
-    let class = if who.has(Activity::AMEND_DEMOGRAPHICS) {
-        DataClass::Demographics
-    } else {
-        DataClass::Clinical
-    };
-    let none = Default::default();
-    let pa = view.patients.get(patient).unwrap_or(&none);
-    decide(&Request {
-        who,
-        teams: &view.teams,
-        activity: Activity::VIEW_DEMOGRAPHICS,
-        owner,
-        class,
-        seal: pa.seal(CONTACT),
-        relationships: &pa.relationships,
-        break_glass: pa.break_glass.as_ref(),
-        consent: pa.consent,
-        now,
-    })
 }

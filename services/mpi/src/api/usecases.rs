@@ -7,22 +7,9 @@ use crate::domain::{DemographicsInput, Patient, PatientId};
 use crate::events;
 use crate::store::{self, InsertOutcome, SearchQuery, StoreError};
 use actix_web::http::StatusCode;
+use tessera_access::contact::{ContactVerdict, Viewer};
 use tessera_access::projection;
 use tessera_nhs::{NhsNumber, OdsCode};
-
-/// Whether the caller's role may see restricted (S-flagged) patients' location.
-fn sees_restricted(auth: &Authorized) -> bool {
-    auth.identity.has(&auth.state.restricted_activity)
-}
-
-/// A patient as this caller may see them: a restricted patient's address, telecom and GP
-/// are removed unless the role permits them.
-pub fn shown(auth: &Authorized, mut p: Patient) -> Patient {
-    if p.demographics.restricted && !sees_restricted(auth) {
-        p.demographics = p.demographics.redacted();
-    }
-    p
-}
 
 fn store_error(e: StoreError) -> ApiError {
     match e {
@@ -155,7 +142,7 @@ pub async fn register(
                 c
             })
             .collect();
-        (shown(auth, p), created, possible)
+        (access.shown(auth, p), created, possible)
     })
 }
 
@@ -178,9 +165,9 @@ pub async fn update(
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
     let model = model_for(auth).await?;
-    let sees = sees_restricted(auth);
     let who = auth.identity.clone();
     let owner = auth.tenant.ods().clone();
+    let s_flag = auth.state.restricted_activity.clone();
     let result = audited_write(auth, Some(id.to_string()), move |txn| {
         Box::pin(async move {
             // A caller who may not see the contact group (sealed, or no relationship) can
@@ -190,16 +177,20 @@ pub async fn update(
             let view = projection::load(txn, &who, std::slice::from_ref(&pid), now)
                 .await
                 .map_err(|e| ApiError::internal(&e))?;
-            let sees_contact =
-                super::access::contact_decision(&who, &owner, &view, &pid, now).permit;
+            let viewer = Viewer {
+                who: &who,
+                owner: &owner,
+                view: &view,
+                s_flag_activity: &s_flag,
+                now,
+            };
             let (p, changed) = store::update(
                 txn,
                 id,
                 expected_version,
                 demographics,
                 &user,
-                sees,
-                sees_contact,
+                |restricted| viewer.contact(&pid, restricted),
             )
             .await
             .map_err(store_error)?
@@ -213,16 +204,16 @@ pub async fn update(
                 queue_for_review(txn, p.id, &possible).await?;
             }
             let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
-            Ok(((p, sees_contact), ending))
+            Ok(((p, view), ending))
         })
     })
     .await;
-    result.map(|(p, sees_contact)| {
-        let mut p = shown(auth, p);
-        if !sees_contact {
-            p.demographics = p.demographics.redacted();
+    result.map(|(p, view)| {
+        Access {
+            view,
+            now: chrono::Utc::now(),
         }
-        p
+        .shown(auth, p)
     })
 }
 
@@ -363,10 +354,11 @@ pub async fn read(auth: &Authorized, id: PatientId) -> Result<Read, ApiError> {
     .await?;
     // The merged-away record is shown as its survivor's decision allows.
     let current = read.current().id.to_string();
-    let withheld = !access.contact(auth, &current).permit;
-    let show = |p: Patient| {
-        let mut p = shown(auth, p);
-        if withheld {
+    let show = |mut p: Patient| {
+        if !access
+            .verdict(auth, &current, p.demographics.restricted)
+            .shown
+        {
             p.demographics = p.demographics.redacted();
         }
         p
@@ -425,7 +417,6 @@ pub async fn history(
     auth: &Authorized,
     id: PatientId,
 ) -> Result<Vec<store::HistoryEntry>, ApiError> {
-    let sees = sees_restricted(auth);
     let ((mut h, restricted), access) = audited_patient_read(
         auth,
         Some(id.to_string()),
@@ -448,7 +439,7 @@ pub async fn history(
     )
     .await?;
     // Past locations are as sensitive as the current one.
-    if (restricted && !sees) || !access.contact(auth, &id.to_string()).permit {
+    if !access.verdict(auth, &id.to_string(), restricted).shown {
         for v in &mut h {
             if let Some(o) = v.demographics.as_object_mut() {
                 o.insert("addresses".into(), serde_json::json!([]));
@@ -586,7 +577,7 @@ pub async fn merge(
         })
     })
     .await?;
-    Ok((m, shown(auth, p)))
+    Ok((m, Access::none().shown(auth, p)))
 }
 
 /// The merge itself and its events, inside the caller's transaction.
@@ -656,7 +647,11 @@ pub async fn unmerge(
         })
     })
     .await?;
-    Ok((m, shown(auth, s), shown(auth, r)))
+    Ok((
+        m,
+        Access::none().shown(auth, s),
+        Access::none().shown(auth, r),
+    ))
 }
 
 pub async fn merges_of(
@@ -794,7 +789,8 @@ where
     let trace = auth.trace.clone();
     let user = auth.identity.user_id.clone();
     let model = model_for(auth).await?;
-    let sees = sees_restricted(auth);
+    // The trust's own feed keeps the contact group current (ADR 24).
+    let feed = ContactVerdict::for_own_feed(&auth.identity, &auth.state.restricted_activity);
     audited_write(auth, None, move |txn| {
         Box::pin(async move {
             let existing = find_by_identifiers(txn, &ids).await.map_err(store_error)?;
@@ -805,8 +801,7 @@ where
             match existing {
                 Some(current) => {
                     let (p, changed) =
-                        // The trust's own PAS feed keeps the contact group current.
-                        store::update(txn, current.id, None, demographics, &user, sees, true)
+                        store::update(txn, current.id, None, demographics, &user, |_| feed)
                             .await
                             .map_err(store_error)?
                             .ok_or_else(ApiError::not_found)?;

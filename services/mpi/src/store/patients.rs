@@ -2,6 +2,7 @@ use crate::domain::{Demographics, LocalNumber, Patient, PatientId};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
 use serde::Serialize;
+use tessera_access::contact::ContactVerdict;
 use tessera_nhs::{NhsNumber, OdsCode};
 
 #[derive(Debug, thiserror::Error)]
@@ -387,8 +388,7 @@ pub async fn update(
     expected_version: Option<i64>,
     demographics: Demographics,
     recorded_by: &str,
-    sees_restricted: bool,
-    sees_contact: bool,
+    verdict: impl Fn(bool) -> ContactVerdict,
 ) -> Result<Option<(Patient, Vec<String>)>, StoreError> {
     let current = Row::find_by_statement(stmt(
         &format!("SELECT {COLUMNS} FROM patient WHERE id = $1 FOR UPDATE"),
@@ -425,15 +425,17 @@ pub async fn update(
         demographics.nhs_number_verification_status =
             current.demographics.nhs_number_verification_status;
     }
-    // A caller who cannot see a restricted patient's location, or whom the access decision
-    // does not show the contact group, cannot change or erase it.
-    if (current.demographics.restricted && !sees_restricted) || !sees_contact {
+    // A caller the contact verdict does not show the group (S-flag, seal, no relationship)
+    // can neither change nor erase it, and only a role that may lift the S-flag lifts it
+    // (`tessera_access::contact`, ADR 24).
+    let v = verdict(current.demographics.restricted);
+    if !v.shown {
         demographics.addresses = current.demographics.addresses.clone();
         demographics.telecom = current.demographics.telecom.clone();
         demographics.general_practice = current.demographics.general_practice.clone();
-        if current.demographics.restricted && !sees_restricted {
-            demographics.restricted = true;
-        }
+    }
+    if current.demographics.restricted && !v.may_lift_s_flag {
+        demographics.restricted = true;
     }
     for l in &current.demographics.local_numbers {
         if !demographics.local_numbers.contains(l) {
