@@ -163,6 +163,30 @@ fn test(filters: &[String]) -> Result<(), String> {
             ],
         ),
     );
+    // The development identity provider is never compiled into a service (issue "One
+    // service shape"): the services' normal dependency tree has no `dev-idp` feature.
+    step(
+        "no dev identity provider in production builds",
+        output(
+            "cargo",
+            &[
+                "tree",
+                "-p",
+                "tessera-mpi",
+                "-p",
+                "tessera-access-service",
+                "-p",
+                "tessera-referrals",
+                "-e",
+                "normal",
+                "-i",
+                "tessera-access",
+                "-f",
+                "{p} {f}",
+            ],
+        )
+        .is_some_and(|tree| tree.contains("tessera-access") && !tree.contains("dev-idp")),
+    );
     let everything = filters.is_empty();
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
     let tests_ok = if output("cargo", &["nextest", "--version"]).is_some() {

@@ -4,7 +4,8 @@
 //! - [`Identity`] is the caller: a user id and exactly one selected role (organisation ODS
 //!   code, job role, activities with inclusions expanded). The tenant is that organisation.
 //! - [`Revocations`] is the revoked-session list in Redis that every service checks.
-//! - [`dev`] is the local identity provider that stands in for smartcard login.
+//! - `dev` (feature `dev-idp`) is the local identity provider that stands in for smartcard
+//!   login: for tests and local platforms only, never compiled into a production service.
 //! - [`decision`] is the local access decision (activity → trust consent → relationship →
 //!   seal, with break-glass), pure and explained.
 //! - [`projection`] is each service's local copy of the access service's relationships,
@@ -15,6 +16,7 @@
 mod activity;
 pub mod contact;
 pub mod decision;
+#[cfg(feature = "dev-idp")]
 pub mod dev;
 mod identity;
 mod jwks;
