@@ -149,3 +149,9 @@ pub async fn migrate_schema<M: MigratorTrait>(url: &str, schema: &str) -> Result
     unlock?;
     Ok(())
 }
+
+/// A PostgreSQL statement with its bound values: the one helper every store writes its SQL
+/// with (ADR 25). Values are always bound, never formatted into the text.
+pub fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}

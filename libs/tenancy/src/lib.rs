@@ -20,7 +20,7 @@ mod provision;
 mod registry;
 pub mod store;
 
-pub use db::{migrate_schema, migrate_tenant, DbError, TenantDb, PLATFORM_SCHEMA};
+pub use db::{migrate_schema, migrate_tenant, stmt, DbError, TenantDb, PLATFORM_SCHEMA};
 pub use feed::run_registry_feed;
 pub use id::{TenantId, TenantIdError};
 pub use provision::SchemaAndTopics;

@@ -2,14 +2,12 @@
 //! (`libs/audit::chain`) in arrival order, searchable by patient, user, time and outcome.
 use super::StoreError;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 use serde::Serialize;
 use tessera_audit::chain::{self, Link};
 use tessera_proto::audit::v1::AuditRecord;
 
-fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+use tessera_tenancy::stmt;
 
 fn hash32(v: Vec<u8>) -> Result<chain::Hash, StoreError> {
     v.try_into()

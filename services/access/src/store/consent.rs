@@ -4,7 +4,7 @@
 use super::{publish, rfc3339, StoreError};
 use chrono::{DateTime, Utc};
 use prost::Message as _;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use tessera_access::projection::types;
 use tessera_bootstrap::TraceContext;
@@ -12,9 +12,7 @@ use tessera_proto::access::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
 
-fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+use tessera_tenancy::stmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

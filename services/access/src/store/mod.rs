@@ -5,6 +5,7 @@ mod consent;
 mod merges;
 pub mod migration;
 mod relationships;
+mod rules;
 
 pub use audit::{
     append_audit, audit_links, count_audit, search_audit, who_looked, AuditFilter, StoredAudit,
@@ -15,11 +16,11 @@ pub use consent::{
 };
 pub use merges::{follow_merge, undo_merge};
 pub use relationships::{
-    acknowledge_alert, alert, alerts, annotate_alert, end_by_source, end_relationship, grace_days,
-    grant_break_glass, grant_relationship, raise_alert, relationships_of, rules, set_members,
-    set_rule, teams, upsert_team, Alert, BreakGlassGrant, NewBreakGlass, NewRelationship,
-    Relationship, Team,
+    acknowledge_alert, alert, alerts, annotate_alert, end_by_source, end_relationship,
+    grant_break_glass, grant_relationship, raise_alert, relationships_of, set_members, teams,
+    upsert_team, Alert, BreakGlassGrant, NewBreakGlass, NewRelationship, Relationship, Team,
 };
+pub use rules::{grace_days, rules, set_rule};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{DatabaseTransaction, DbErr};

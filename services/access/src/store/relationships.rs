@@ -3,7 +3,7 @@
 use super::{publish, rfc3339, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use prost::Message as _;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
 use tessera_access::projection::types;
 use tessera_bootstrap::TraceContext;
@@ -11,9 +11,7 @@ use tessera_proto::access::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
 
-fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+use tessera_tenancy::stmt;
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
 pub struct Relationship {
@@ -188,50 +186,6 @@ pub async fn relationships_of<C: ConnectionTrait>(
     ))
     .all(db)
     .await?)
-}
-
-/// Days a relationship created by `origin` outlives what created it.
-pub async fn grace_days<C: ConnectionTrait>(
-    db: &C,
-    origin: &str,
-    default: i64,
-) -> Result<i64, StoreError> {
-    let row = db
-        .query_one(stmt(
-            "SELECT grace_days::bigint AS d FROM relationship_rule WHERE origin = $1",
-            vec![origin.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get::<i64>("", "d")?,
-        None => default,
-    })
-}
-
-pub async fn set_rule<C: ConnectionTrait>(
-    db: &C,
-    origin: &str,
-    days: i32,
-) -> Result<(), StoreError> {
-    db.execute(stmt(
-        "INSERT INTO relationship_rule (origin, grace_days) VALUES ($1, $2)
-         ON CONFLICT (origin) DO UPDATE SET grace_days = EXCLUDED.grace_days",
-        vec![origin.into(), days.into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-pub async fn rules<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = db
-        .query_all(stmt(
-            "SELECT origin, grace_days::bigint AS d FROM relationship_rule ORDER BY origin",
-            vec![],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "origin")?, r.try_get("", "d")?)))
-        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]

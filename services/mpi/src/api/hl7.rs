@@ -10,7 +10,7 @@ use crate::domain::parse_inputs::{AddressInput, ContactInput, LocalNumberInput, 
 use crate::domain::{Demographics, DemographicsInput};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use tessera_access::Activity;
 use tessera_hl7::{Ack, ErrorCode, Message};
 use tessera_nhs::{NhsNumber, OdsCode};
@@ -121,9 +121,7 @@ async fn answer(auth: &Authorized, raw: &[u8]) -> String {
     ack
 }
 
-fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+use tessera_tenancy::stmt;
 
 fn ack_control_id() -> String {
     // MSH-10 is at most 20 characters in v2.4; UUIDv7's tail is its random part.

@@ -1,6 +1,6 @@
 use crate::domain::{Demographics, LocalNumber, Patient, PatientId};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 use serde::Serialize;
 use tessera_access::contact::ContactVerdict;
 use tessera_nhs::{NhsNumber, OdsCode};
@@ -69,9 +69,7 @@ impl Row {
 pub(super) const COLUMNS: &str =
     "id, version, demographics::text AS demographics, created_at, updated_at, merged_into, replaces::text AS replaces";
 
-pub(super) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+pub(super) use tessera_tenancy::stmt;
 
 fn norm(s: &str) -> String {
     s.trim().to_lowercase()

@@ -22,7 +22,7 @@ pub use waiting::{
 
 use crate::domain::DomainError;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{DatabaseTransaction, DbBackend, DbErr, Statement, Value};
+use sea_orm::{DatabaseTransaction, DbErr};
 use tessera_bootstrap::TraceContext;
 use tessera_events::{enqueue, OutgoingEvent};
 use tessera_tenancy::TenantId;
@@ -51,9 +51,7 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+pub(crate) use tessera_tenancy::stmt;
 
 /// CloudEvents types this service publishes.
 pub mod types {
