@@ -255,6 +255,17 @@ fn test(filters: &[String]) -> Result<(), String> {
                 ],
             ),
         );
+        step(
+            "error codes documented (docs/contracts/api-errors.md)",
+            run(
+                &tools.python,
+                &[
+                    "tests/contracts/check_error_codes.py",
+                    &capture.display().to_string(),
+                    "docs/contracts/api-errors.md",
+                ],
+            ),
+        );
     }
     step(
         "helm charts",

@@ -1,8 +1,10 @@
 //! A conformance switch: when `TESSERA_FHIR_CAPTURE` names a directory, every FHIR JSON
-//! response the service gives (errors included) is also written there, one file each.
-//! `cargo xtask test` sets it for the whole suite and then has an independent FHIR parser
-//! (the PyPI package `fhir.resources`, R4B models) read every file (ADR 23). Unset — always,
-//! in production — the middleware passes responses through untouched.
+//! response the service gives (errors included) is also written there, one file each, and
+//! every problem (`application/problem+json`) into its `problems/` subdirectory.
+//! `cargo xtask test` sets it for the whole suite, then has an independent FHIR parser (the
+//! PyPI package `fhir.resources`, R4B models) read every FHIR file (ADR 23), and checks every
+//! error code answered against `docs/contracts/api-errors.md`. Unset — always, in
+//! production — the middleware passes responses through untouched.
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -26,14 +28,18 @@ pub async fn fhir_responses(
     let Some(dir) = dir() else {
         return Ok(res);
     };
-    let fhir = res
+    let content_type = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/fhir+json"));
-    if !fhir {
+        .unwrap_or("");
+    let dir = if content_type.starts_with("application/fhir+json") {
+        dir.clone()
+    } else if content_type.starts_with("application/problem+json") {
+        dir.join("problems")
+    } else {
         return Ok(res);
-    }
+    };
     let (req, res) = res.into_parts();
     let (res, body) = res.into_parts();
     let bytes = match actix_web::body::to_bytes(body).await {
@@ -46,7 +52,7 @@ pub async fn fhir_responses(
         uuid::Uuid::now_v7().simple()
     );
     if let Err(e) =
-        std::fs::create_dir_all(dir).and_then(|_| std::fs::write(dir.join(name), &bytes))
+        std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(name), &bytes))
     {
         tracing::warn!(error = %e, "FHIR capture could not write");
     }
