@@ -13,17 +13,15 @@
 //!
 //! It must never take the tenant from anything but the verified selected role.
 
-mod activity;
-pub mod contact;
-pub mod decision;
+pub use tessera_access_core::{contact, decision};
 #[cfg(feature = "dev-idp")]
 pub mod dev;
-mod identity;
 mod jwks;
 pub mod projection;
 mod revocation;
 
-pub use activity::{expand_activities, Activity};
-pub use identity::{Identity, RoleClaim, SelectedRole, TokenClaims};
 pub use jwks::{AuthConfig, AuthError, JwtVerifier};
 pub use revocation::{RevocationError, Revocations};
+pub use tessera_access_core::{
+    expand_activities, Activity, Identity, RoleClaim, SelectedRole, TokenClaims,
+};

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 use sea_orm_migration::prelude::*;
-use std::collections::HashMap;
+pub use tessera_access_core::view::{PatientAccess, View};
 use tessera_events::{ConsumerSpec, Handler, InboundEvent};
 use tessera_proto::access::v1 as pb;
 
@@ -47,41 +47,6 @@ pub fn consumer_specs(
             only: only.clone(),
         })
         .collect()
-}
-
-/// What one patient's decision needs, for one caller.
-#[derive(Debug, Clone, Default)]
-pub struct PatientAccess {
-    /// The caller's relationships with the patient (their own and their teams'), live or not.
-    pub relationships: Vec<Relationship>,
-    pub break_glass: Option<BreakGlass>,
-    /// Seals by item (`contact`, `document:<id>`, ...).
-    pub seals: HashMap<String, Seal>,
-    pub consent: SharingConsent,
-}
-
-impl PatientAccess {
-    pub fn seal(&self, item: &str) -> &Seal {
-        const NONE: &Seal = &Seal::None;
-        self.seals.get(item).unwrap_or(NONE)
-    }
-}
-
-/// The projection as one caller sees it, for a set of patients.
-#[derive(Debug, Clone, Default)]
-pub struct View {
-    pub patients: HashMap<String, PatientAccess>,
-    /// Teams the access service lists the caller in.
-    pub teams: Vec<String>,
-    /// Milliseconds since the newest access event the projection applied; `None` before the
-    /// first.
-    pub age_ms: Option<i64>,
-}
-
-impl View {
-    pub fn patient(&self, id: &str) -> PatientAccess {
-        self.patients.get(id).cloned().unwrap_or_default()
-    }
 }
 
 /// Reads what the decisions for `patients` need, for caller `who`, in one statement inside

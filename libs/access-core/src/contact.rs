@@ -13,7 +13,7 @@
 //! - the S-flag withholds it from every role without the permitting activity (B0083 by
 //!   default), whatever the rest says, and only such a role may lift the flag.
 use crate::decision::{decide, DataClass, Outcome, Request};
-use crate::projection::View;
+use crate::view::View;
 use crate::{Activity, Identity};
 use chrono::{DateTime, Utc};
 use tessera_nhs::OdsCode;
@@ -99,7 +99,7 @@ impl Viewer<'_> {
 mod tests {
     use super::*;
     use crate::decision::Relationship;
-    use crate::projection::PatientAccess;
+    use crate::view::PatientAccess;
     use crate::{expand_activities, SelectedRole};
 
     fn who(activities: &[&str]) -> Identity {

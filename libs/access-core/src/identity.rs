@@ -62,7 +62,8 @@ impl Identity {
     }
 
     /// Exactly one role entry must match `selected_roleid`.
-    pub(crate) fn from_claims(c: TokenClaims) -> Result<Self, &'static str> {
+    /// The identity a verified token's claims name (the verifier's job, `tessera_access`).
+    pub fn from_claims(c: TokenClaims) -> Result<Self, &'static str> {
         let mut matching = c
             .nhsid_nrbac_roles
             .iter()
