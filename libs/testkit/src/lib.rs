@@ -305,7 +305,12 @@ where
 {
     let deadline = Instant::now() + timeout;
     loop {
-        if check().await {
+        // A check that itself hangs (a query, a request) counts as "not yet", so the caller's
+        // assertion reports what did not happen instead of the test timing out unexplained.
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(100));
+        if let Ok(true) = tokio::time::timeout(left, check()).await {
             return true;
         }
         if Instant::now() > deadline {

@@ -117,17 +117,28 @@ async fn a_broker_outage_with_a_service_restart_loses_and_doubles_nothing() {
     // The broker returns: backlogs drain, the audit store catches up, nothing doubled.
     broker.restart();
     eprintln!("broker back");
+    let t0 = Instant::now();
     assert!(
         outboxes_empty(&p, Duration::from_secs(60)).await,
         "outboxes drained after the outage"
     );
+    eprintln!("outboxes drained in {:?}", t0.elapsed());
     let (written, stored) = audit_store_complete(&p, Duration::from_secs(60)).await;
+    eprintln!(
+        "audit store checked at {:?}: {written} written, {stored} stored",
+        t0.elapsed()
+    );
     assert_eq!(
         written, stored,
         "every MPI audit record reached the audit store once"
     );
     let topic = p.topic(0, "mpi", "patient");
     let msgs = kit::read_topic(&p.kafka, &topic, ids.len(), Duration::from_secs(30)).await;
+    eprintln!(
+        "{} registrations read back at {:?}",
+        msgs.len(),
+        t0.elapsed()
+    );
     for id in &ids {
         assert!(
             msgs.iter().any(|m| m.key.as_deref() == Some(id.as_str())),
@@ -137,7 +148,15 @@ async fn a_broker_outage_with_a_service_restart_loses_and_doubles_nothing() {
     let po = p.token(0, "po-1", "R0001", &["B0820"], &[]);
     let v = p.access(Method::GET, "/audit/verify", &po, None).await;
     assert_eq!(v.body["intact"], true, "{}", v.body);
+    eprintln!("audit chain verified at {:?}", t0.elapsed());
+    // Stop the services while the broker still answers. Torn down after it (the broker is
+    // dropped first at the end of this function), a librdkafka client being destroyed
+    // against a dead broker can hold a blocking thread for minutes, and the test runtime
+    // waits for it: this test then timed out after every assertion had passed.
+    p.stop_mpi(Duration::from_secs(15)).await;
+    p.stop_access(Duration::from_secs(15)).await;
     p.stop().await;
+    drop(broker);
 }
 
 /// The broker's storage lost while the platform runs. The documented recovery
@@ -219,5 +238,9 @@ async fn the_broker_storage_deleted_while_the_platform_runs_is_recovered_without
     let v = p.access(Method::GET, "/audit/verify", &po, None).await;
     assert_eq!(v.status, 200, "{}", v.body);
     assert_eq!(v.body["intact"], true, "{}", v.body);
+    // As above: the services stop while the broker still answers.
+    p.stop_mpi(Duration::from_secs(15)).await;
+    p.stop_access(Duration::from_secs(15)).await;
     p.stop().await;
+    drop(broker);
 }
