@@ -2,10 +2,12 @@
 //! kept — with their NHS numbers, local hospital numbers and demographic history.
 //!
 //! Layout: `domain` (types and rules, no I/O) ← `store` (SQL per tenant schema) and `events`
-//! (outbox messages) ← `api` (JSON and FHIR over HTTP) ← `startup` (wiring).
+//! (outbox messages) ← `app` (the use cases, each one audited tenant transaction) ← `api`
+//! (JSON, FHIR and HL7 v2 adapters) ← `startup` (wiring).
 //! It must never return, log or publish one tenant's patient to another.
 
 pub mod api;
+mod app;
 pub mod config;
 pub mod domain;
 pub mod events;

@@ -1,7 +1,7 @@
 //! The MPI's HTTP adapter: the JSON API under `/patients`, FHIR R4 under `/fhir`, the OpenAPI
 //! document, and logout. Handlers translate representations; `usecases` does the work.
 
-mod access;
+pub(crate) mod access;
 pub mod auth;
 mod fhir;
 mod fhir_search;
@@ -10,7 +10,8 @@ mod idempotent;
 mod merges;
 mod patients;
 pub mod problem;
-mod usecases;
+/// The use cases the handlers call (`crate::app`).
+use crate::app as usecases;
 
 use actix_web::web;
 use tessera_edge::gate::{Gate, HasGate};
