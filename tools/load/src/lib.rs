@@ -286,20 +286,23 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
     }
 }
 
+/// How long a client keeps retrying a 503 that says when to retry.
+const RETRY_BUDGET: Duration = Duration::from_secs(30);
+
 /// Sends `req`, and as a well-behaved client does, sends it again after `Retry-After` when
 /// the answer is a 503 that carries one (a patient registered a moment ago and not yet known
-/// to the service referring to it, ADR 21), at most three times.
+/// to the service referring to it, ADR 21), for up to [`RETRY_BUDGET`]. Only a 503 still
+/// answered after that counts as a server error.
 async fn send_as_a_client_would(
     shared: &Shared,
     req: &ops::Request,
 ) -> (Option<u16>, Option<serde_json::Value>) {
-    let mut attempt = 0;
+    let started = Instant::now();
     loop {
         let (status, body, retry_after) = send(shared, req).await;
         match retry_after {
-            Some(secs) if status == Some(503) && attempt < 3 => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_secs(secs.min(5))).await;
+            Some(secs) if status == Some(503) && started.elapsed() < RETRY_BUDGET => {
+                tokio::time::sleep(Duration::from_secs(secs.clamp(1, 5))).await;
             }
             _ => return (status, body),
         }
