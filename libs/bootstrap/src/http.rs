@@ -27,14 +27,6 @@ impl opentelemetry::propagation::Extractor for Headers<'_> {
     }
 }
 
-/// The public port's operational routes: `/livez`, and `/readyz` as a summary (each check's
-/// name and whether it passed) with no tenant, host or error text: anyone who can reach the
-/// API can read it.
-pub fn public_operational_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/livez", web::get().to(livez))
-        .route("/readyz", web::get().to(readyz_summary));
-}
-
 /// The management port's routes: `/livez`, `/readyz` in full (per-tenant states, errors) and
 /// `/metrics` (labelled by tenant). The management port is reached only from inside the
 /// cluster (the kubelet, the monitoring namespace), never through the API's ingress.
@@ -44,7 +36,7 @@ pub fn management_routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
-async fn livez() -> HttpResponse {
+pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "alive" }))
 }
 
@@ -57,7 +49,9 @@ async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
     }
 }
 
-async fn readyz_summary(readiness: web::Data<Readiness>) -> HttpResponse {
+/// `/readyz` for the public port (served by the edge): each check's name and whether it
+/// passed, with no tenant, host or error text — anyone who can reach the API can read it.
+pub async fn readyz_summary(readiness: web::Data<Readiness>) -> HttpResponse {
     let report = readiness.report().await.summary();
     if report.ready {
         HttpResponse::Ok().json(report)

@@ -3,6 +3,8 @@
 //! the outbox relay and the readiness checks; then its HTTP server with the operational routes
 //! and its API; then the tasks every service runs (HTTP, relay, tenant registry feed).
 use crate::gate::{Gate, HasGate};
+use crate::openapi::{ApiInfo, ServedDocument};
+use crate::operations::Operations;
 use crate::{RateLimitConfig, RateLimiter};
 use actix_web::{middleware, web, App, HttpServer};
 use std::net::TcpListener;
@@ -15,6 +17,7 @@ use tessera_tenancy::{
     health, migrate_schema, run_registry_feed, KafkaSettings, Provisioner, TenantDb,
     TenantRegistry, PLATFORM_SCHEMA,
 };
+use utoipa_actix_web::AppExt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -124,6 +127,7 @@ impl Foundation {
             rate_limiter: RateLimiter::new(redis.clone(), s.service, s.rate_limit.clone()),
             metrics: metrics.clone(),
             relay: relay.waker(),
+            operations: Arc::new(Operations::new()),
         };
         Ok(Self {
             service: s.service,
@@ -141,20 +145,26 @@ impl Foundation {
         })
     }
 
-    /// The request gate over this foundation, for the service's state.
-    pub fn gate(&self) -> Gate {
-        self.gate.clone()
+    /// The request gate over this foundation, for the service's state, authorising each
+    /// route from the service's table of `operations`.
+    pub fn gate(&self, operations: Operations) -> Gate {
+        Gate {
+            operations: Arc::new(operations),
+            ..self.gate.clone()
+        }
     }
 
     /// The HTTP servers: on the API's listener, tracing and metrics middleware, the input
-    /// guard, `/livez`, a summary `/readyz`, then the service's `routes`; on the management
-    /// listener, `/livez`, the full `/readyz` and `/metrics`.
+    /// guard, `/livez`, a summary `/readyz`, the service's `routes` and the OpenAPI document
+    /// collected from mounting them (`openapi`); on the management listener, `/livez`, the full
+    /// `/readyz` and `/metrics`.
     pub fn http_server<S: HasGate + Send + Sync>(
         &self,
         state: web::Data<S>,
         workers: usize,
         shutdown_grace_seconds: u64,
-        routes: fn(&mut web::ServiceConfig),
+        info: ApiInfo,
+        routes: fn(&mut utoipa_actix_web::service_config::ServiceConfig),
     ) -> Result<Servers, StartupError> {
         let readiness = web::Data::new(self.readiness.clone());
         let metrics = web::Data::new(self.metrics.clone());
@@ -163,7 +173,8 @@ impl Foundation {
             .try_clone()
             .map_err(|e| StartupError::Bind(format!("port {}", self.port), e))?;
         let api = HttpServer::new(move || {
-            App::new()
+            let operations = state.gate().operations.clone();
+            let (app, doc) = App::new()
                 .app_data(state.clone())
                 .app_data(readiness.clone())
                 .app_data(metrics.clone())
@@ -175,8 +186,12 @@ impl Foundation {
                 .wrap(middleware::from_fn(crate::negotiate::fhir_formats))
                 .wrap(middleware::from_fn(crate::capture::fhir_responses))
                 .wrap(middleware::from_fn(tessera_bootstrap::http::observe))
-                .configure(tessera_bootstrap::http::public_operational_routes)
+                .into_utoipa_app()
+                .configure(crate::openapi::operational)
                 .configure(routes)
+                .split_for_parts();
+            let doc = crate::openapi::finish(doc, &info, &operations);
+            app.app_data(web::Data::new(ServedDocument(doc.to_string())))
                 .default_service(web::to(crate::negotiate::no_such_route))
         })
         .workers(workers.max(1))

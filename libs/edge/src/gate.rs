@@ -5,9 +5,10 @@
 //! [`Caller`] never fails to extract: the handler calls [`Caller::authorize`] with the action
 //! and the activity it needs, so the audit record of a refusal names the action. Order of
 //! checks: token → tenant → revoked session → rate limit → activity.
+use crate::operations::{Need, Operation, Operations};
 use crate::problem::{ApiError, Flavour};
 use crate::RateLimiter;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 use sea_orm::DatabaseTransaction;
@@ -31,6 +32,8 @@ pub struct Gate {
     pub metrics: Metrics,
     /// Wakes the outbox relay after a commit.
     pub relay: Arc<Notify>,
+    /// What each route needs (the service's table, set at start).
+    pub operations: Arc<Operations>,
 }
 
 /// A service state that holds a [`Gate`].
@@ -42,6 +45,8 @@ pub struct Caller<S> {
     state: web::Data<S>,
     trace: TraceContext,
     identity: Result<Identity, AuthError>,
+    /// The request's method and matched route pattern, for its row of the table.
+    route: (Method, Option<String>),
 }
 
 impl<S: HasGate> FromRequest for Caller<S> {
@@ -50,6 +55,7 @@ impl<S: HasGate> FromRequest for Caller<S> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<S>>().cloned();
+        let route = (req.method().clone(), req.match_pattern());
         let trace = req
             .extensions()
             .get::<TraceContext>()
@@ -75,6 +81,7 @@ impl<S: HasGate> FromRequest for Caller<S> {
                 state,
                 trace,
                 identity,
+                route,
             })
         })
     }
@@ -132,6 +139,36 @@ impl Ending {
 impl<S: HasGate> Caller<S> {
     pub fn trace(&self) -> &TraceContext {
         &self.trace
+    }
+
+    /// Authorises the caller for what this route's row of the service's table needs
+    /// ([`Operations`]): the action audited and the activity or job role required come from
+    /// the one place the API document shows them.
+    pub async fn permit(self, flavour: Flavour) -> Result<Authorized<S>, ApiError> {
+        let (method, pattern) = &self.route;
+        let row = pattern
+            .as_deref()
+            .and_then(|p| self.state.gate().operations.find(method, p))
+            .cloned();
+        match row {
+            Some(Operation {
+                action,
+                need: Need::Activity(code),
+                ..
+            }) => self.authorize(action, &code, flavour).await,
+            Some(Operation {
+                action,
+                need: Need::JobRole(roles),
+                ..
+            }) => self.authorize_job_role(action, &roles, flavour).await,
+            // A gated handler on a route the table calls public, or not in the table: a
+            // defect the operations test catches; never let it through.
+            _ => Err(ApiError::internal(&format!(
+                "no gated row in the operation table for {method} {}",
+                pattern.as_deref().unwrap_or("?")
+            ))
+            .with_flavour(flavour)),
+        }
     }
 
     /// The identity, for logout: no tenant or activity is needed to end one's own session.

@@ -5,6 +5,8 @@
 //!   characters and within length, before a handler sees it;
 //! - [`negotiate`]: FHIR JSON only (406 otherwise), and a 404 `OperationOutcome` or
 //!   problem for a route that does not exist;
+//! - [`operations`] and [`openapi`]: each route's row (action, activity) in one table per
+//!   service, used by the gate and shown in the API document generated from the code;
 //! - [`problem`]: one error type, answered as RFC 9457 problem details or FHIR
 //!   `OperationOutcome`.
 //!
@@ -20,6 +22,8 @@ pub mod gate;
 mod idempotency;
 pub mod input;
 pub mod negotiate;
+pub mod openapi;
+pub mod operations;
 pub mod problem;
 mod rate_limit;
 

@@ -5,9 +5,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
+use utoipa::ToSchema;
 
 /// One invalid field: where (a path in the JSON representation), a stable code, and words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: String,
@@ -165,6 +166,91 @@ impl From<tessera_patients::Refused> for ApiError {
     }
 }
 
+/// The body of every JSON error: RFC 9457 problem details with the stable `code`
+/// (docs/contracts/api-errors.md) and, for a validation failure, one entry per field.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// `https://tessera.nhs.uk/problems/<code>`.
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+/// The body of every FHIR error.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationOutcome {
+    /// Always `OperationOutcome`.
+    pub resource_type: &'static str,
+    pub issue: Vec<Issue>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Issue {
+    pub severity: &'static str,
+    pub code: String,
+    pub details: CodeableConcept,
+    pub diagnostics: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeableConcept {
+    pub coding: Vec<Coding>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Coding {
+    pub system: &'static str,
+    pub code: String,
+}
+
+const ERROR_SYSTEM: &str = "https://tessera.nhs.uk/CodeSystem/api-error";
+
+impl ApiError {
+    fn operation_outcome(&self) -> OperationOutcome {
+        let details = |code: &str| CodeableConcept {
+            coding: vec![Coding {
+                system: ERROR_SYSTEM,
+                code: code.to_string(),
+            }],
+        };
+        let issue = if self.errors.is_empty() {
+            vec![Issue {
+                severity: "error",
+                code: self.fhir_issue_code().to_string(),
+                details: details(&self.code),
+                diagnostics: self.detail.clone(),
+                expression: None,
+            }]
+        } else {
+            self.errors
+                .iter()
+                .map(|e| Issue {
+                    severity: "error",
+                    code: if e.code == "required" {
+                        "required"
+                    } else {
+                        "value"
+                    }
+                    .to_string(),
+                    details: details(&e.code),
+                    diagnostics: format!("{}: {}", e.field, e.message),
+                    expression: Some(vec![(self.fhir_path)(&e.field)]),
+                })
+                .collect()
+        };
+        OperationOutcome {
+            resource_type: "OperationOutcome",
+            issue,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -179,43 +265,21 @@ impl ResponseError for ApiError {
             b.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         match self.flavour {
-            Flavour::Json => b
-                .content_type("application/problem+json")
-                .json(serde_json::json!({
-                    "type": format!("https://tessera.nhs.uk/problems/{}", self.code),
-                    "title": self.status.canonical_reason().unwrap_or("Error"),
-                    "status": self.status.as_u16(),
-                    "code": self.code,
-                    "detail": self.detail,
-                    "errors": self.errors,
-                })),
-            Flavour::Fhir => {
-                let issue_code = self.fhir_issue_code();
-                let issues: Vec<serde_json::Value> = if self.errors.is_empty() {
-                    vec![serde_json::json!({
-                        "severity": "error",
-                        "code": issue_code,
-                        "details": { "coding": [{ "system": "https://tessera.nhs.uk/CodeSystem/api-error", "code": self.code }] },
-                        "diagnostics": self.detail,
-                    })]
-                } else {
-                    self.errors
-                        .iter()
-                        .map(|e| serde_json::json!({
-                            "severity": "error",
-                            "code": if e.code == "required" { "required" } else { "value" },
-                            "details": { "coding": [{ "system": "https://tessera.nhs.uk/CodeSystem/api-error", "code": e.code }] },
-                            "diagnostics": format!("{}: {}", e.field, e.message),
-                            "expression": [(self.fhir_path)(&e.field)],
-                        }))
-                        .collect()
-                };
-                b.content_type("application/fhir+json")
-                    .json(serde_json::json!({
-                        "resourceType": "OperationOutcome",
-                        "issue": issues,
-                    }))
-            }
+            Flavour::Json => b.content_type("application/problem+json").json(Problem {
+                r#type: format!("https://tessera.nhs.uk/problems/{}", self.code),
+                title: self
+                    .status
+                    .canonical_reason()
+                    .unwrap_or("Error")
+                    .to_string(),
+                status: self.status.as_u16(),
+                code: self.code.clone(),
+                detail: self.detail.clone(),
+                errors: self.errors.clone(),
+            }),
+            Flavour::Fhir => b
+                .content_type("application/fhir+json")
+                .json(self.operation_outcome()),
         }
     }
 }

@@ -75,7 +75,7 @@ pub async fn run_consumer(
     shutdown: Shutdown,
 ) -> Result<(), String> {
     let consumer: StreamConsumer = kafka
-        .client_config()
+        .consumer_config()
         .set("group.id", &spec.group)
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")

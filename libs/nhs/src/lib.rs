@@ -7,6 +7,7 @@ mod masked;
 mod nhs_number;
 mod ods;
 mod postcode;
+mod schema;
 mod sex;
 mod verification;
 

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// FHIR administrative gender (and HL7 v2 table 0001's M/F/O/U).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AdministrativeSex {
     Male,

@@ -80,7 +80,7 @@ impl Feed {
         s.ensure_topics(std::slice::from_ref(&s.tenants_topic), true)
             .await?;
         let consumer: StreamConsumer = s
-            .client_config()
+            .consumer_config()
             .set(
                 "group.id",
                 format!("tenant-registry-{}", uuid::Uuid::new_v4()),

@@ -21,7 +21,7 @@ pub fn operations(doc: &Value) -> Vec<(String, String)> {
     ops
 }
 
-fn fill(path: &str, with: &str) -> String {
+pub(crate) fn fill(path: &str, with: &str) -> String {
     let mut out = String::new();
     let mut in_param = false;
     for c in path.chars() {

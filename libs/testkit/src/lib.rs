@@ -8,6 +8,7 @@
 
 pub mod bad_text;
 mod broker;
+pub mod contract;
 pub use broker::PrivateBroker;
 
 use rand::Rng;
@@ -65,8 +66,7 @@ pub fn kafka() -> KafkaSettings {
         tenants_topic: TEST_TENANTS_TOPIC.into(),
         // The test broker is tansu 0.6.0, as locally (ADR 19).
         idempotence: false,
-        required_for_readiness: false,
-        packed_streams: vec!["audit.events".into()],
+        ..KafkaSettings::default()
     }
 }
 

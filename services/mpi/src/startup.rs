@@ -49,7 +49,7 @@ impl Application {
             migrator: std::marker::PhantomData,
         });
         let state = web::Data::new(AppState {
-            gate: f.gate(),
+            gate: f.gate(api::operations()),
             idempotency: Idempotency::new(f.redis.clone(), config.idempotency_ttl_seconds),
             models: crate::models::ModelCache::new(Duration::from_secs(30)),
             restricted_activity: config.restricted_activity.clone(),
@@ -73,6 +73,7 @@ impl Application {
             state.clone(),
             config.http.workers,
             config.shutdown_grace_seconds,
+            api::INFO,
             api::routes,
         )?;
         Ok(Self {

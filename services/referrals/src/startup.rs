@@ -53,13 +53,14 @@ impl Application {
             migrator: std::marker::PhantomData,
         });
         let state = web::Data::new(AppState {
-            gate: f.gate(),
+            gate: f.gate(api::operations(&config)),
             config: config.clone(),
         });
         let server = f.http_server(
             state.clone(),
             config.http.workers,
             config.shutdown_grace_seconds,
+            api::INFO,
             api::routes,
         )?;
         Ok(Self {

@@ -2,11 +2,40 @@
 //! this patient's record", and FHIR `AuditEvent` search.
 use super::support::{audited, invalid, patient_id, refuse, Caller};
 use crate::store::{self, AuditFilter, StoredAudit};
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::collections::HashMap;
 use tessera_audit::chain::{self, Finding};
 use tessera_edge::problem::{ApiError, Flavour};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    count: usize,
+    records: Vec<StoredAudit>,
+}
+
+/// The chain's verdict: intact, or one finding per record that is edited, missing or out of
+/// place, and whether the newest published head still matches.
+#[derive(Serialize, ToSchema)]
+pub struct Verification {
+    records: usize,
+    /// Hex SHA-256 of the newest link.
+    head: Option<String>,
+    intact: bool,
+    findings: Vec<serde_json::Value>,
+    published_head: Option<serde_json::Value>,
+    published_heads_checked: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessReport {
+    patient_id: String,
+    /// Who looked, when and in which role.
+    viewers: serde_json::Value,
+}
 
 fn time(field: &str, s: Option<&String>) -> Result<Option<DateTime<Utc>>, ApiError> {
     match s {
@@ -42,18 +71,24 @@ fn filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
     })
 }
 
+#[utoipa::path(
+    tag = "audit",
+    params(
+        ("patient_id" = Option<String>, Query, description = "Records about this patient"),
+        ("user_id" = Option<String>, Query, description = "Records of this user"),
+        ("from" = Option<String>, Query, description = "RFC 3339; records at or after"),
+        ("to" = Option<String>, Query, description = "RFC 3339; records before"),
+        ("outcome" = Option<String>, Query, description = "permit, deny or error"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000 (100)")
+    ),
+    responses((status = 200, description = "Matching records, newest first", body = AuditPage))
+)]
+#[get("/audit")]
 pub async fn search(
     caller: Caller,
-    state: web::Data<super::AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "audit.search",
-            &state.config.roles.privacy_job_roles,
-            Flavour::Json,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let f = match filter(&q) {
         Ok(f) => f,
         Err(e) => return refuse(&auth, None, e).await,
@@ -63,20 +98,22 @@ pub async fn search(
         Box::pin(async move { store::search_audit(txn, &f).await })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": rows.len(), "records": rows })))
+    Ok(HttpResponse::Ok().json(AuditPage {
+        count: rows.len(),
+        records: rows,
+    }))
 }
 
+#[utoipa::path(
+    tag = "audit",
+    responses((status = 200, description = "Whether the trust's chain is intact, and what is not", body = Verification))
+)]
+#[get("/audit/verify")]
 pub async fn verify(
     caller: Caller,
     state: web::Data<super::AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "audit.verify",
-            &state.config.roles.privacy_job_roles,
-            Flavour::Json,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     // The heads published outside the database, read before the stored chain: every record
     // they name must still be stored as it was when published.
     let published = crate::heads::published_heads(
@@ -152,28 +189,24 @@ pub async fn verify(
     let newest = heads.iter().max_by_key(|h| h.seq).map(
         |h| serde_json::json!({ "seq": h.seq, "hash": h.hash, "published_at": h.published_at }),
     );
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "records": links.len(),
-        "head": links.last().map(|l| hex::encode(l.hash)),
-        "intact": findings.is_empty(),
-        "findings": findings,
-        "published_head": newest,
-        "published_heads_checked": published.as_ref().map(|h| h.len()).ok(),
-    })))
+    Ok(HttpResponse::Ok().json(Verification {
+        records: links.len(),
+        head: links.last().map(|l| hex::encode(l.hash)),
+        intact: findings.is_empty(),
+        findings,
+        published_head: newest,
+        published_heads_checked: published.as_ref().map(|h| h.len()).ok(),
+    }))
 }
 
-pub async fn who_looked(
-    caller: Caller,
-    state: web::Data<super::AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "audit.who-looked",
-            &state.config.roles.privacy_job_roles,
-            Flavour::Json,
-        )
-        .await?;
+#[utoipa::path(
+    tag = "audit",
+    params(("patient" = String, Path, description = "The patient")),
+    responses((status = 200, description = "Who has looked at the patient's record", body = AccessReport))
+)]
+#[get("/patients/{patient}/access-report")]
+pub async fn who_looked(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(Flavour::Json).await?;
     let patient = match patient_id(&path) {
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
@@ -183,7 +216,10 @@ pub async fn who_looked(
         Box::pin(async move { store::who_looked(txn, &pid).await })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "patient_id": patient, "viewers": report })))
+    Ok(HttpResponse::Ok().json(AccessReport {
+        patient_id: patient,
+        viewers: report,
+    }))
 }
 
 pub(super) fn audit_event(r: &StoredAudit) -> serde_json::Value {

@@ -6,7 +6,7 @@ use super::audit::audit_event;
 use super::support::{audited, patient_id, refuse, Caller};
 use crate::store::{self, AuditFilter};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveTime, Utc};
 use tessera_edge::problem::{ApiError, Flavour};
 use tessera_fhir::date::Prefix;
@@ -98,18 +98,23 @@ fn filter(s: &Search) -> Result<AuditFilter, ApiError> {
     Ok(f)
 }
 
-pub async fn search(
-    caller: Caller,
-    state: web::Data<super::AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "audit.fhir-search",
-            &state.config.roles.privacy_job_roles,
-            Flavour::Fhir,
-        )
-        .await?;
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("patient" = Option<String>, Query, description = "Patient/<id> or <id>"),
+        ("agent" = Option<String>, Query, description = "The user"),
+        ("date" = Option<String>, Query, description = "With prefixes (ge, le, gt, lt, eq)"),
+        ("outcome" = Option<String>, Query, description = "0, 4 or 8"),
+        ("_id" = Option<String>, Query, description = "An event id"),
+        ("_sort" = Option<String>, Query, description = "date or -date"),
+        ("_count" = Option<i64>, Query, description = "Page size"),
+        ("_offset" = Option<i64>, Query, description = "Page start")
+    ),
+    responses((status = 200, description = "A searchset Bundle of AuditEvents", content_type = "application/fhir+json", body = Object))
+)]
+#[get("/fhir/AuditEvent")]
+pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(Flavour::Fhir).await?;
     let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
     let parsed = Search::parse(req.query_string(), prefer, SUPPORTED)
         .and_then(|s| filter(&s).map(|f| (s, f)));
@@ -143,6 +148,11 @@ pub async fn search(
 }
 
 /// `GET /fhir/metadata`: what this service's FHIR API does.
+#[utoipa::path(
+    tag = "fhir",
+    responses((status = 200, description = "The CapabilityStatement", content_type = "application/fhir+json", body = Object))
+)]
+#[get("/fhir/metadata")]
 pub async fn capability_statement() -> HttpResponse {
     let params: Vec<serde_json::Value> = [
         ("patient", "reference"),

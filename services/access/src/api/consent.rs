@@ -1,12 +1,32 @@
 //! Seals and the patient's consent directives.
 use super::support::{audited, audited_for_patient, code, invalid, patient_id, refuse, Caller};
-use crate::store::{self, SealLevel};
+use crate::store::{self, Seal, SealLevel};
+use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tessera_edge::problem::{ApiError, Flavour};
+use utoipa::ToSchema;
 
 const JSON: Flavour = Flavour::Json;
+
+#[derive(Serialize, ToSchema)]
+pub struct Seals {
+    seals: Vec<Seal>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SharingAnswer {
+    directive_id: uuid::Uuid,
+    /// `permit` or `forbid`.
+    sharing: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NominationAnswer {
+    directive_id: uuid::Uuid,
+    seal: Seal,
+}
 
 /// `contact`, or `<kind>:<id>` (`document:…`, `encounter:…`).
 fn item(s: &str) -> Result<String, ApiError> {
@@ -28,7 +48,7 @@ fn item(s: &str) -> Result<String, ApiError> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SealBody {
     level: SealLevel,
@@ -52,15 +72,21 @@ fn nominees(b: &SealBody) -> Result<(Vec<String>, Vec<String>), ApiError> {
     Ok((users, teams))
 }
 
+#[utoipa::path(
+    tag = "seals",
+    params(
+        ("patient" = String, Path, description = "The patient"),
+        ("item" = String, Path, description = "`contact`, or `document:<id>`, `encounter:<id>`, `demographics:<group>`")
+    ),
+    responses((status = 200, description = "The seal", body = Seal))
+)]
+#[put("/seals/{patient}/{item}")]
 pub async fn put_seal(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<SealBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("seal.set", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let (p, i) = path.into_inner();
     let checked = patient_id(&p).and_then(|p| Ok((p, item(&i)?, nominees(&body)?)));
     let (patient, item, (users, teams)) = match checked {
@@ -93,14 +119,20 @@ pub async fn put_seal(
     Ok(HttpResponse::Ok().json(seal))
 }
 
+#[utoipa::path(
+    tag = "seals",
+    params(
+        ("patient" = String, Path, description = "The patient"),
+        ("item" = String, Path, description = "The sealed item")
+    ),
+    responses((status = 204, description = "Removed"))
+)]
+#[delete("/seals/{patient}/{item}")]
 pub async fn delete_seal(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("seal.remove", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let (p, i) = path.into_inner();
     let (patient, item) = match patient_id(&p).and_then(|p| Ok((p, item(&i)?))) {
         Ok(x) => x,
@@ -116,14 +148,17 @@ pub async fn delete_seal(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    tag = "seals",
+    params(("patient_id" = String, Query, description = "The patient")),
+    responses((status = 200, description = "The patient's seals", body = Seals))
+)]
+#[get("/seals")]
 pub async fn list_seals(
     caller: Caller,
-    state: web::Data<super::AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("seal.list", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let patient = match patient_id(q.get("patient_id").map(String::as_str).unwrap_or("")) {
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
@@ -133,17 +168,20 @@ pub async fn list_seals(
         Box::pin(async move { store::seals_of(txn, &pid).await })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "seals": seals })))
+    Ok(HttpResponse::Ok().json(Seals { seals }))
 }
 
+#[utoipa::path(
+    tag = "consent",
+    params(("patient" = String, Path, description = "The patient")),
+    responses((status = 200, description = "The patient's sharing choice and directives", body = Object))
+)]
+#[get("/consent/{patient}")]
 pub async fn get_consent(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("consent.read", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let patient = match patient_id(&path) {
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
@@ -156,22 +194,25 @@ pub async fn get_consent(
     Ok(HttpResponse::Ok().json(c))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SharingBody {
     /// `permit` or `forbid`.
     sharing: String,
 }
 
+#[utoipa::path(
+    tag = "consent",
+    params(("patient" = String, Path, description = "The patient")),
+    responses((status = 200, description = "The directive recorded", body = SharingAnswer))
+)]
+#[put("/consent/{patient}/sharing")]
 pub async fn put_sharing(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<SharingBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("consent.sharing", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let patient = match patient_id(&path) {
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
@@ -194,10 +235,13 @@ pub async fn put_sharing(
         )
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "directive_id": id, "sharing": body.sharing })))
+    Ok(HttpResponse::Ok().json(SharingAnswer {
+        directive_id: id,
+        sharing: body.into_inner().sharing,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NominationBody {
     item: String,
@@ -207,19 +251,19 @@ pub struct NominationBody {
 
 /// The patient's nomination ("only Dr X and the sexual health team"): a consent directive,
 /// applied as a seal on the item.
+#[utoipa::path(
+    tag = "consent",
+    params(("patient" = String, Path, description = "The patient")),
+    request_body(content = NominationBody),
+    responses((status = 201, description = "The directive, applied as a seal", body = NominationAnswer))
+)]
+#[post("/consent/{patient}/nominations")]
 pub async fn nominate(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "consent.nominate",
-            &state.config.roles.manage_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let parsed = serde_json::from_value::<NominationBody>(body.into_inner())
         .map_err(|e| ApiError::bad_request(format!("body: {e}")));
     let checked = patient_id(&path).and_then(|p| {
@@ -251,21 +295,26 @@ pub async fn nominate(
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "directive_id": id, "seal": seal })))
+    Ok(HttpResponse::Created().json(NominationAnswer {
+        directive_id: id,
+        seal,
+    }))
 }
 
+#[utoipa::path(
+    tag = "consent",
+    params(
+        ("patient" = String, Path, description = "The patient"),
+        ("id" = uuid::Uuid, Path, description = "The directive")
+    ),
+    responses((status = 204, description = "Withdrawn"))
+)]
+#[post("/consent/{patient}/directives/{id}/withdraw")]
 pub async fn withdraw(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "consent.withdraw",
-            &state.config.roles.manage_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let (p, d) = path.into_inner();
     let checked = patient_id(&p).and_then(|p| {
         let d = uuid::Uuid::parse_str(&d)

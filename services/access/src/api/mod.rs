@@ -6,8 +6,16 @@ mod consent;
 mod relationships;
 mod support;
 
-use actix_web::web;
+use actix_web::http::Method;
 use tessera_edge::gate::{Gate, HasGate};
+use tessera_edge::openapi::ApiInfo;
+use tessera_edge::operations::Operations;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+const GET: Method = Method::GET;
+const PUT: Method = Method::PUT;
+const POST: Method = Method::POST;
+const DELETE: Method = Method::DELETE;
 
 pub use support::{Authorized, Caller};
 
@@ -22,78 +30,126 @@ impl HasGate for AppState {
     }
 }
 
-pub const OPENAPI: &str = include_str!("../../openapi.json");
+/// What the API document says of this service as a whole.
+pub const INFO: ApiInfo = ApiInfo {
+    title: "Tessera access",
+    description: "Legitimate relationships, break-glass and alerts, seals, consent, teams and the audit store. Tenant from the bearer token's selected role. Errors are RFC 9457 problem details (docs/contracts/api-errors.md); FHIR errors are OperationOutcomes.",
+};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi))
-        .route("/teams", web::get().to(relationships::list_teams))
-        .route("/teams/{code}", web::put().to(relationships::put_team))
-        .route(
-            "/teams/{code}/members",
-            web::put().to(relationships::put_members),
-        )
-        .route(
+/// Every route's action and what the caller's selected role needs: the one place the gate
+/// and the API document read it from (ADR 26). No national B-codes are verified for managing
+/// relationships, seals or the audit trail; the trust configures them (ADR 15).
+pub fn operations(config: &crate::Config) -> Operations {
+    let r = &config.roles;
+    let (claim, manage, privacy) = (&r.claim_activity, &r.manage_activity, &r.privacy_job_roles);
+    let overrides = tessera_access::decision::OVERRIDE_ACTIVITY;
+    Operations::new()
+        .activity(GET, "/teams", "team.list", claim)
+        .activity(PUT, "/teams/{code}", "team.write", manage)
+        .activity(PUT, "/teams/{code}/members", "team.members", manage)
+        .activity(
+            POST,
             "/teams/{code}/caseload",
-            web::post().to(relationships::add_to_caseload),
+            "relationship.caseload",
+            manage,
         )
-        .route("/relationships", web::post().to(relationships::claim))
-        .route("/relationships", web::get().to(relationships::list))
-        .route(
-            "/relationships/{id}/end",
-            web::post().to(relationships::end),
-        )
-        .route(
-            "/relationship-rules",
-            web::get().to(relationships::list_rules),
-        )
-        .route(
+        .activity(POST, "/relationships", "relationship.claim", claim)
+        .activity(GET, "/relationships", "relationship.list", claim)
+        .activity(POST, "/relationships/{id}/end", "relationship.end", claim)
+        .activity(GET, "/relationship-rules", "relationship-rule.list", claim)
+        .job_role(
+            PUT,
             "/relationship-rules/{origin}",
-            web::put().to(relationships::put_rule),
+            "relationship-rule.write",
+            privacy,
         )
-        .route("/break-glass", web::post().to(relationships::break_glass))
-        .route("/alerts", web::get().to(relationships::list_alerts))
-        .route(
+        .activity(POST, "/break-glass", "break-glass.claim", overrides)
+        .job_role(GET, "/alerts", "alert.list", privacy)
+        .job_role(
+            POST,
             "/alerts/{id}/acknowledge",
-            web::post().to(relationships::acknowledge),
+            "alert.acknowledge",
+            privacy,
         )
-        .route(
-            "/alerts/{id}/notes",
-            web::post().to(relationships::annotate),
-        )
-        .route("/seals", web::get().to(consent::list_seals))
-        .route("/seals/{patient}/{item}", web::put().to(consent::put_seal))
-        .route(
-            "/seals/{patient}/{item}",
-            web::delete().to(consent::delete_seal),
-        )
-        .route("/consent/{patient}", web::get().to(consent::get_consent))
-        .route(
-            "/consent/{patient}/sharing",
-            web::put().to(consent::put_sharing),
-        )
-        .route(
+        .job_role(POST, "/alerts/{id}/notes", "alert.annotate", privacy)
+        .activity(GET, "/seals", "seal.list", manage)
+        .activity(PUT, "/seals/{patient}/{item}", "seal.set", manage)
+        .activity(DELETE, "/seals/{patient}/{item}", "seal.remove", manage)
+        .activity(GET, "/consent/{patient}", "consent.read", manage)
+        .activity(PUT, "/consent/{patient}/sharing", "consent.sharing", manage)
+        .activity(
+            POST,
             "/consent/{patient}/nominations",
-            web::post().to(consent::nominate),
+            "consent.nominate",
+            manage,
         )
-        .route(
+        .activity(
+            POST,
             "/consent/{patient}/directives/{id}/withdraw",
-            web::post().to(consent::withdraw),
+            "consent.withdraw",
+            manage,
         )
-        .route("/audit", web::get().to(audit::search))
-        .route("/audit/verify", web::get().to(audit::verify))
-        .route(
+        .job_role(GET, "/audit", "audit.search", privacy)
+        .job_role(GET, "/audit/verify", "audit.verify", privacy)
+        .job_role(
+            GET,
             "/patients/{patient}/access-report",
-            web::get().to(audit::who_looked),
+            "audit.who-looked",
+            privacy,
         )
-        .route(
-            "/fhir/metadata",
-            web::get().to(audit_fhir::capability_statement),
-        )
-        .route("/fhir/AuditEvent", web::get().to(audit_fhir::search));
+        .job_role(GET, "/fhir/AuditEvent", "audit.fhir-search", privacy)
+        .public(GET, "/fhir/metadata")
 }
 
-async fn openapi() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
-        .content_type("application/json")
-        .body(OPENAPI)
+/// Mounts every handler; each carries its `#[utoipa::path]`, so mounting it documents it.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(relationships::list_teams)
+        .service(relationships::put_team)
+        .service(relationships::put_members)
+        .service(relationships::add_to_caseload)
+        .service(relationships::claim)
+        .service(relationships::list)
+        .service(relationships::end)
+        .service(relationships::list_rules)
+        .service(relationships::put_rule)
+        .service(relationships::break_glass)
+        .service(relationships::list_alerts)
+        .service(relationships::acknowledge)
+        .service(relationships::annotate)
+        .service(consent::list_seals)
+        .service(consent::put_seal)
+        .service(consent::delete_seal)
+        .service(consent::get_consent)
+        .service(consent::put_sharing)
+        .service(consent::nominate)
+        .service(consent::withdraw)
+        .service(audit::search)
+        .service(audit::verify)
+        .service(audit::who_looked)
+        .service(audit_fhir::capability_statement)
+        .service(audit_fhir::search);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_mounted_route_is_documented_and_has_one_row_in_the_operation_table() {
+        let ops = super::operations(&crate::Config::default());
+        let doc = tessera_edge::openapi::document(&super::INFO, &ops, super::routes);
+        if let Ok(to) = std::env::var("TESSERA_OPENAPI_OUT") {
+            std::fs::write(to, serde_json::to_string_pretty(&doc).unwrap_or_default()).ok();
+        }
+        let mismatches = tessera_edge::openapi::mismatches(&doc, &ops);
+        assert!(mismatches.is_empty(), "{mismatches:#?}");
+        let put_seal = &doc["paths"]["/seals/{patient}/{item}"]["put"];
+        assert_eq!(put_seal["x-activities"], serde_json::json!(["B0825"]));
+        assert_eq!(put_seal["x-action"], "seal.set");
+        assert_eq!(
+            doc["paths"]["/audit"]["get"]["x-job-roles"],
+            serde_json::json!(["R0001", "R5105"])
+        );
+        assert!(doc["paths"]["/fhir/metadata"]["get"]
+            .get("security")
+            .is_none());
+    }
 }

@@ -1,30 +1,65 @@
 //! Teams and caseloads, relationships (claimed by hand, listed, ended), end rules,
 //! break-glass, and the privacy officer's alert queue.
 use super::support::{audited, audited_for_patient, code, invalid, patient_id, refuse, Caller};
-use crate::store::{self, NewBreakGlass, NewRelationship};
+use crate::store::{
+    self, Alert, BreakGlassGrant, NewBreakGlass, NewRelationship, Relationship, Team,
+};
+use actix_web::{get, post, put};
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, Utc};
-use serde::Deserialize;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use tessera_edge::problem::{ApiError, Flavour};
+use utoipa::ToSchema;
 
 const JSON: Flavour = Flavour::Json;
 
-#[derive(Deserialize)]
+#[derive(Serialize, ToSchema)]
+pub struct Teams {
+    teams: Vec<Team>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Relationships {
+    relationships: Vec<Relationship>,
+}
+
+/// Days a relationship outlives what created it, per origin (`referral`, `admission`,
+/// `appointment`).
+#[derive(Serialize, ToSchema)]
+pub struct GraceDays {
+    grace_days: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BreakGlassAnswer {
+    grant: BreakGlassGrant,
+    alert_id: uuid::Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Alerts {
+    alerts: Vec<Alert>,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
     name: String,
 }
 
+#[utoipa::path(
+    tag = "teams",
+    params(("code" = String, Path, description = "The team's code")),
+    responses((status = 200, description = "The team as stored", body = Team))
+)]
+#[put("/teams/{code}")]
 pub async fn put_team(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<TeamBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("team.write", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let team = match code("code", &path) {
         Ok(c) => c,
         Err(e) => return refuse(&auth, None, e).await,
@@ -43,21 +78,24 @@ pub async fn put_team(
     Ok(HttpResponse::Ok().json(t.into_iter().next()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersBody {
     members: Vec<String>,
 }
 
+#[utoipa::path(
+    tag = "teams",
+    params(("code" = String, Path, description = "The team's code")),
+    responses((status = 200, description = "The team with its members", body = Team))
+)]
+#[put("/teams/{code}/members")]
 pub async fn put_members(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<MembersBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("team.members", &state.config.roles.manage_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let team = match code("code", &path) {
         Ok(c) => c,
         Err(e) => return refuse(&auth, None, e).await,
@@ -83,40 +121,39 @@ pub async fn put_members(
     Ok(HttpResponse::Ok().json(t))
 }
 
-pub async fn list_teams(
-    caller: Caller,
-    state: web::Data<super::AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("team.list", &state.config.roles.claim_activity, JSON)
-        .await?;
+#[utoipa::path(
+    tag = "teams",
+    responses((status = 200, description = "Every team of the caller's trust", body = Teams))
+)]
+#[get("/teams")]
+pub async fn list_teams(caller: Caller) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
     let t = audited(&auth, None, |txn| {
         Box::pin(async move { store::teams(txn, None).await })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "teams": t })))
+    Ok(HttpResponse::Ok().json(Teams { teams: t }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseloadBody {
     patient_id: String,
 }
 
 /// Puts a patient on a team's caseload: a relationship for the team, open until ended.
+#[utoipa::path(
+    tag = "teams",
+    params(("code" = String, Path, description = "The team's code")),
+    responses((status = 201, description = "The team's relationship with the patient", body = Relationship))
+)]
+#[post("/teams/{code}/caseload")]
 pub async fn add_to_caseload(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<CaseloadBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "relationship.caseload",
-            &state.config.roles.manage_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let (team, patient) = match (code("team", &path), patient_id(&body.patient_id)) {
         (Ok(t), Ok(p)) => (t, p),
         (Err(e), _) | (_, Err(e)) => return refuse(&auth, None, e).await,
@@ -153,7 +190,7 @@ pub async fn add_to_caseload(
     Ok(HttpResponse::Created().json(r))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     patient_id: String,
@@ -184,18 +221,17 @@ pub fn origin_of(reason_code: &str) -> Option<&'static str> {
 }
 
 /// Claims a relationship by hand. A self-claimed one raises an alert for the privacy officer.
+#[utoipa::path(
+    tag = "relationships",
+    responses((status = 201, description = "The relationship (a self-claimed one also raises an alert)", body = Relationship))
+)]
+#[post("/relationships")]
 pub async fn claim(
     caller: Caller,
     state: web::Data<super::AppState>,
     body: web::Json<ClaimBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "relationship.claim",
-            &state.config.roles.claim_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let b = body.into_inner();
     let patient = match patient_id(&b.patient_id) {
         Ok(p) => p,
@@ -291,18 +327,17 @@ pub async fn claim(
     Ok(HttpResponse::Created().json(r))
 }
 
+#[utoipa::path(
+    tag = "relationships",
+    params(("patient_id" = String, Query, description = "The patient")),
+    responses((status = 200, description = "The patient's relationships", body = Relationships))
+)]
+#[get("/relationships")]
 pub async fn list(
     caller: Caller,
-    state: web::Data<super::AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "relationship.list",
-            &state.config.roles.claim_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let patient = match patient_id(q.get("patient_id").map(String::as_str).unwrap_or("")) {
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
@@ -312,24 +347,28 @@ pub async fn list(
         Box::pin(async move { store::relationships_of(txn, &p).await })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "relationships": rs })))
+    Ok(HttpResponse::Ok().json(Relationships { relationships: rs }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EndBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "relationships",
+    params(("id" = uuid::Uuid, Path, description = "The relationship")),
+    request_body(content = Option<EndBody>, description = "Why (optional)"),
+    responses((status = 200, description = "The relationship, ended", body = Relationship))
+)]
+#[post("/relationships/{id}/end")]
 pub async fn end(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: Option<web::Json<EndBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("relationship.end", &state.config.roles.claim_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let Ok(id) = uuid::Uuid::parse_str(&path) else {
         return refuse(
             &auth,
@@ -352,51 +391,47 @@ pub async fn end(
     Ok(HttpResponse::Ok().json(r))
 }
 
+#[utoipa::path(
+    tag = "relationships",
+    responses((status = 200, description = "Grace days per origin", body = GraceDays))
+)]
+#[get("/relationship-rules")]
 pub async fn list_rules(
     caller: Caller,
     state: web::Data<super::AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "relationship-rule.list",
-            &state.config.roles.claim_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let default = state.config.relationships.default_grace_days;
     let rules = audited(&auth, None, |txn| {
         Box::pin(async move { store::rules(txn).await })
     })
     .await?;
-    let mut out = serde_json::Map::new();
+    let mut grace_days = BTreeMap::new();
     for origin in ["referral", "admission", "appointment"] {
-        out.insert(origin.into(), default.into());
+        grace_days.insert(origin.to_string(), default);
     }
-    for (origin, days) in rules {
-        out.insert(origin, days.into());
-    }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "grace_days": out })))
+    grace_days.extend(rules);
+    Ok(HttpResponse::Ok().json(GraceDays { grace_days }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleBody {
     grace_days: i32,
 }
 
+#[utoipa::path(
+    tag = "relationships",
+    params(("origin" = String, Path, description = "referral, admission or appointment")),
+    responses((status = 204, description = "Set"))
+)]
+#[put("/relationship-rules/{origin}")]
 pub async fn put_rule(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<RuleBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "relationship-rule.write",
-            &state.config.roles.privacy_job_roles,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let origin = path.into_inner();
     if !["referral", "admission", "appointment"].contains(&origin.as_str()) {
         return refuse(
@@ -422,7 +457,7 @@ pub async fn put_rule(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakGlassBody {
     patient_id: String,
@@ -434,18 +469,17 @@ pub struct BreakGlassBody {
 
 /// Emergency access: granted at once for a role with the override activity, time-boxed,
 /// audited, and alerted.
+#[utoipa::path(
+    tag = "break-glass",
+    responses((status = 201, description = "The grant, and the alert raised for the privacy officer", body = BreakGlassAnswer))
+)]
+#[post("/break-glass")]
 pub async fn break_glass(
     caller: Caller,
     state: web::Data<super::AppState>,
     body: web::Json<BreakGlassBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "break-glass.claim",
-            tessera_access::decision::OVERRIDE_ACTIVITY,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let b = body.into_inner();
     let patient = match patient_id(&b.patient_id) {
         Ok(p) => p,
@@ -487,44 +521,50 @@ pub async fn break_glass(
         Box::pin(async move { store::grant_break_glass(txn, &tenant, n, Some(&trace)).await })
     })
     .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "grant": grant, "alert_id": alert })))
+    Ok(HttpResponse::Created().json(BreakGlassAnswer {
+        grant,
+        alert_id: alert,
+    }))
 }
 
+#[utoipa::path(
+    tag = "alerts",
+    params(("status" = Option<String>, Query, description = "`all` for acknowledged alerts too; open ones otherwise")),
+    responses((status = 200, description = "The privacy officer's queue", body = Alerts))
+)]
+#[get("/alerts")]
 pub async fn list_alerts(
     caller: Caller,
-    state: web::Data<super::AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role("alert.list", &state.config.roles.privacy_job_roles, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let open_only = q.get("status").map(String::as_str) != Some("all");
     let a = audited(&auth, None, move |txn| {
         Box::pin(async move { store::alerts(txn, open_only).await })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "alerts": a })))
+    Ok(HttpResponse::Ok().json(Alerts { alerts: a }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NoteBody {
     note: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The alert")),
+    request_body(content = Option<NoteBody>, description = "A note (optional)"),
+    responses((status = 200, description = "The alert, acknowledged", body = Alert))
+)]
+#[post("/alerts/{id}/acknowledge")]
 pub async fn acknowledge(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: Option<web::Json<NoteBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "alert.acknowledge",
-            &state.config.roles.privacy_job_roles,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let Ok(id) = uuid::Uuid::parse_str(&path) else {
         return refuse(&auth, None, invalid("id", "format", "an alert id (UUID)")).await;
     };
@@ -539,19 +579,18 @@ pub async fn acknowledge(
     Ok(HttpResponse::Ok().json(a))
 }
 
+#[utoipa::path(
+    tag = "alerts",
+    params(("id" = uuid::Uuid, Path, description = "The alert")),
+    responses((status = 200, description = "The alert with the note", body = Alert))
+)]
+#[post("/alerts/{id}/notes")]
 pub async fn annotate(
     caller: Caller,
-    state: web::Data<super::AppState>,
     path: web::Path<String>,
     body: web::Json<NoteBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize_job_role(
-            "alert.annotate",
-            &state.config.roles.privacy_job_roles,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let Ok(id) = uuid::Uuid::parse_str(&path) else {
         return refuse(&auth, None, invalid("id", "format", "an alert id (UUID)")).await;
     };

@@ -121,7 +121,7 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct StoredAudit {
     pub seq: i64,
     pub event_id: String,

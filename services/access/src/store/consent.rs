@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use tessera_tenancy::stmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SealLevel {
     /// Nominated only; break-glass opens it, with an alert.
@@ -32,7 +32,7 @@ impl SealLevel {
     }
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Seal {
     pub patient_id: String,
     pub item: String,

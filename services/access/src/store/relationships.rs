@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use tessera_tenancy::stmt;
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Relationship {
     pub id: Uuid,
     pub patient_id: String,
@@ -188,7 +188,7 @@ pub async fn relationships_of<C: ConnectionTrait>(
     .await?)
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Team {
     pub code: String,
     pub name: String,
@@ -284,7 +284,7 @@ pub struct NewBreakGlass {
     pub duration: Duration,
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct BreakGlassGrant {
     pub id: Uuid,
     pub patient_id: String,
@@ -294,7 +294,7 @@ pub struct BreakGlassGrant {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Alert {
     pub id: Uuid,
     pub kind: String,

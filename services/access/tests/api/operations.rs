@@ -70,6 +70,18 @@ async fn operational_endpoints_answer_and_every_route_is_in_the_openapi_document
             "{method} {path} is not in openapi.json"
         );
     }
+    // The served document is the one the app's mounted routes produce, each with its row of
+    // the operation table, and every operation it lists reaches a handler.
+    let ops = tessera_access_service::api::operations(&tessera_access_service::Config::default());
+    let mismatches = tessera_edge::openapi::mismatches(&doc, &ops);
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    let unserved =
+        tessera_testkit::contract::probe_documented_routes(&app.client, &app.base, &doc).await;
+    assert!(unserved.is_empty(), "{unserved:#?}");
+    assert_eq!(
+        doc["paths"]["/break-glass"]["post"]["x-activities"],
+        serde_json::json!([tessera_access::decision::OVERRIDE_ACTIVITY])
+    );
     app.stop().await;
 }
 

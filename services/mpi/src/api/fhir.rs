@@ -7,9 +7,8 @@ use super::problem::{ApiError, Flavour};
 use super::usecases;
 use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
-use tessera_access::Activity;
 use tessera_edge::StoredResponse;
 use tessera_nhs::VerificationStatus;
 
@@ -319,6 +318,18 @@ fn parse_resource(body: &[u8]) -> Result<DemographicsInput, ApiError> {
     from_fhir(&v).map_err(ApiError::validation)
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("Idempotency-Key" = Option<String>, Header)
+    ),
+    request_body(content = Object, content_type = "application/fhir+json", description = "A Patient (UK Core)"),
+    responses(
+        (status = 201, description = "The Patient as registered", content_type = "application/fhir+json", body = Object),
+        (status = 409, description = "The NHS number belongs to another patient", content_type = "application/fhir+json", body = tessera_edge::problem::OperationOutcome)
+    )
+)]
+#[post("/fhir/Patient")]
 pub async fn create(
     caller: Caller,
     req: HttpRequest,
@@ -338,10 +349,18 @@ pub async fn create(
     .await
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("id" = String, Path, description = "The patient")
+    ),
+    responses(
+        (status = 200, description = "The Patient", content_type = "application/fhir+json", body = Object)
+    )
+)]
+#[get("/fhir/Patient/{id}")]
 pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
-        .await?;
+    let auth = caller.permit(Flavour::Fhir).await?;
     let Some(id) = PatientId::parse(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
@@ -351,19 +370,27 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
     Ok(fhir_response(StatusCode::OK, &read.record))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("id" = String, Path, description = "The patient"),
+        ("If-Match" = Option<String>, Header)
+    ),
+    request_body(content = Object, content_type = "application/fhir+json"),
+    responses(
+        (status = 200, description = "The Patient as updated", content_type = "application/fhir+json", body = Object),
+        (status = 409, description = "Conflict", content_type = "application/fhir+json", body = tessera_edge::problem::OperationOutcome),
+        (status = 412, description = "If-Match does not match", content_type = "application/fhir+json", body = tessera_edge::problem::OperationOutcome)
+    )
+)]
+#[put("/fhir/Patient/{id}")]
 pub async fn update(
     caller: Caller,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.update",
-            Activity::AMEND_DEMOGRAPHICS,
-            Flavour::Fhir,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Fhir).await?;
     let Some(id) = PatientId::parse(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
@@ -392,10 +419,16 @@ const MATCH_EXPLANATION: &str = "https://tessera.nhs.uk/StructureDefinition/matc
 /// `POST /fhir/Patient/$match`: a `Parameters` with `resource` (a Patient), optional `count`
 /// and `onlyCertainMatches`; answers a Bundle of candidates with `search.score`, the
 /// match-grade extension, and each field's contribution as an extension.
+#[utoipa::path(
+    tag = "fhir",
+    request_body(content = Object, content_type = "application/fhir+json", description = "A Parameters resource with a Patient"),
+    responses(
+        (status = 200, description = "A searchset Bundle of scored candidates", content_type = "application/fhir+json", body = Object)
+    )
+)]
+#[post("/fhir/Patient/$match")]
 pub async fn match_operation(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.match", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
-        .await?;
+    let auth = caller.permit(Flavour::Fhir).await?;
     let parsed = (|| {
         let v: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;

@@ -8,9 +8,8 @@ use super::usecases;
 use crate::domain::{FieldError, Patient, PatientId};
 use crate::store::SearchQuery;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
-use tessera_access::Activity;
 use tessera_fhir::{bundle, DateParam};
 use tessera_nhs::{NhsNumber, OdsCode};
 
@@ -114,10 +113,25 @@ fn lookup(s: &tessera_fhir::Search) -> Result<Lookup, ApiError> {
 }
 
 /// `GET /fhir/Patient?...`: a searchset Bundle.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("identifier" = Option<String>, Query, description = "<system>|<value>: NHS number or local number"),
+        ("family" = Option<String>, Query),
+        ("given" = Option<String>, Query),
+        ("birthdate" = Option<String>, Query, description = "With prefixes (eq, ge, le, gt, lt); partial dates"),
+        ("gender" = Option<String>, Query),
+        ("address-postalcode" = Option<String>, Query),
+        ("_count" = Option<u32>, Query),
+        ("_offset" = Option<u32>, Query)
+    ),
+    responses(
+        (status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = Object)
+    )
+)]
+#[get("/fhir/Patient")]
 pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Fhir)
-        .await?;
+    let auth = caller.permit(Flavour::Fhir).await?;
     let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
     let parsed = tessera_fhir::Search::parse(req.query_string(), prefer, SEARCH_PARAMS)
         .and_then(|s| lookup(&s).map(|l| (s, l)));
@@ -154,18 +168,22 @@ fn one_page(found: Option<Patient>, s: &tessera_fhir::Search) -> (Vec<Patient>, 
 }
 
 /// `GET /fhir/Patient/{id}/_history`: every version, newest first, as a history Bundle.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("id" = String, Path, description = "The patient")
+    ),
+    responses(
+        (status = 200, description = "A history Bundle, newest first", content_type = "application/fhir+json", body = Object)
+    )
+)]
+#[get("/fhir/Patient/{id}/_history")]
 pub async fn history(
     caller: Caller,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.history",
-            Activity::VIEW_DEMOGRAPHICS,
-            Flavour::Fhir,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Fhir).await?;
     let Some(id) = PatientId::parse(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
@@ -208,6 +226,13 @@ pub async fn history(
         .body(b.to_string()))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    responses(
+        (status = 200, description = "The CapabilityStatement", content_type = "application/fhir+json", body = Object)
+    )
+)]
+#[get("/fhir/metadata")]
 pub async fn capability_statement() -> HttpResponse {
     let cs = json!({
         "resourceType": "CapabilityStatement",

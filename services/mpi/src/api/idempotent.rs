@@ -9,7 +9,8 @@ use tessera_edge::{Begin, Idempotency, StoredResponse};
 
 pub const HEADER: &str = "Idempotency-Key";
 
-/// The start of a registration in either representation: authorise (B0825), read the
+/// The start of a registration in either representation: authorise (the route's row of the
+/// operation table), read the
 /// `Idempotency-Key`, parse the body — each refusal audited once.
 pub async fn begin_registration<T>(
     caller: super::auth::Caller,
@@ -18,13 +19,7 @@ pub async fn begin_registration<T>(
     flavour: super::problem::Flavour,
     parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
 ) -> Result<(Authorized, Option<String>, T), ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.register",
-            tessera_access::Activity::AMEND_DEMOGRAPHICS,
-            flavour,
-        )
-        .await?;
+    let auth = caller.permit(flavour).await?;
     let parsed = key(req).and_then(|k| parse(body).map(|input| (k, input)));
     match parsed {
         Ok((k, input)) => Ok((auth, k, input)),

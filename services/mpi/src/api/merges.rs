@@ -1,29 +1,31 @@
 //! Merge, unmerge and the possible-match review queue (JSON API).
 use super::auth::Caller;
-use super::patients::{json_body, parse_body, patient_id};
+use super::patients::{parse_body, patient_id};
 use super::problem::{ApiError, Flavour};
 use super::usecases;
-use crate::store::merges::Merge;
-use actix_web::{web, HttpResponse};
+use super::views::{Decided, Merged, Merges, PatientView, Reviews, Unmerged};
+use actix_web::{get, post, put, web, HttpResponse};
 use std::collections::HashMap;
-use tessera_access::Activity;
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MergeInput {
+pub struct MergeInput {
     survivor_id: String,
     merged_id: String,
 }
 
-fn merge_json(m: &Merge) -> serde_json::Value {
-    serde_json::to_value(m).unwrap_or_default()
-}
-
 /// `POST /merges`: merge `merged_id` into `survivor_id`.
+#[utoipa::path(
+    tag = "merges",
+    request_body(content = MergeInput),
+    responses(
+        (status = 201, description = "Merged", body = Merged),
+        (status = 409, description = "Already merged, or the same record", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/merges")]
 pub async fn create(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.merge", Activity::AMEND_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let parsed = parse_body::<MergeInput>(&body).and_then(|m| {
         let unknown = |f: &str| {
             super::problem::validation(vec![crate::domain::FieldError {
@@ -45,51 +47,78 @@ pub async fn create(caller: Caller, body: web::Bytes) -> Result<HttpResponse, Ap
     let (m, p) = usecases::merge(&auth, survivor, merged).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/merges/{}", m.id)))
-        .json(serde_json::json!({ "merge": merge_json(&m), "survivor": json_body(&p) })))
+        .json(Merged {
+            merge: m,
+            survivor: PatientView::from(&p),
+        }))
 }
 
 /// `POST /merges/{id}/unmerge`.
+#[utoipa::path(
+    tag = "merges",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The merge")
+    ),
+    responses(
+        (status = 200, description = "Unmerged: both records as they were", body = Unmerged),
+        (status = 409, description = "Already unmerged, or a later merge depends on it", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/merges/{id}/unmerge")]
 pub async fn unmerge(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.unmerge",
-            Activity::AMEND_DEMOGRAPHICS,
-            Flavour::Json,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let Ok(id) = uuid::Uuid::parse_str(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
     let (m, survivor, restored) = usecases::unmerge(&auth, id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "merge": merge_json(&m),
-        "survivor": json_body(&survivor),
-        "restored": json_body(&restored),
-    })))
+    Ok(HttpResponse::Ok().json(Unmerged {
+        merge: m,
+        survivor: PatientView::from(&survivor),
+        restored: PatientView::from(&restored),
+    }))
 }
 
 /// `GET /patients/{id}/merges`: merges the patient took part in, newest first.
+#[utoipa::path(
+    tag = "merges",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The patient")
+    ),
+    responses(
+        (status = 200, description = "Merges the patient took part in, newest first", body = Merges)
+    )
+)]
+#[get("/patients/{id}/merges")]
 pub async fn of_patient(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.merges", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     let merges = usecases::merges_of(&auth, id).await?;
-    let body: Vec<_> = merges.iter().map(merge_json).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": body.len(), "merges": body })))
+    Ok(HttpResponse::Ok().json(Merges {
+        count: merges.len(),
+        merges,
+    }))
 }
 
 /// `GET /match-reviews?status=open|confirmed|rejected&limit=`.
+#[utoipa::path(
+    tag = "matching",
+    params(
+        ("status" = Option<String>, Query, description = "open (default), confirmed or rejected"),
+        ("limit" = Option<u32>, Query)
+    ),
+    responses(
+        (status = 200, description = "Possible matches waiting for a person", body = Reviews)
+    )
+)]
+#[get("/match-reviews")]
 pub async fn list_reviews(
     caller: Caller,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("review.list", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let status = q.get("status").cloned().unwrap_or_else(|| "open".into());
     if !["open", "confirmed", "rejected"].contains(&status.as_str()) {
         return usecases::refuse(
@@ -101,12 +130,15 @@ pub async fn list_reviews(
     }
     let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
     let items = usecases::reviews(&auth, status, limit).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": items.len(), "reviews": items })))
+    Ok(HttpResponse::Ok().json(Reviews {
+        count: items.len(),
+        reviews: items,
+    }))
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-struct DecisionInput {
+pub struct DecisionInput {
     survivor_id: Option<String>,
     reason: Option<String>,
 }
@@ -115,16 +147,9 @@ async fn decide(
     caller: Caller,
     path: web::Path<String>,
     body: web::Bytes,
-    confirm: bool,
+    is_confirm: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let action = if confirm {
-        "review.confirm"
-    } else {
-        "review.reject"
-    };
-    let auth = caller
-        .authorize(action, Activity::AMEND_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let Ok(id) = uuid::Uuid::parse_str(&path) else {
         return usecases::refuse(&auth, None, ApiError::not_found()).await;
     };
@@ -150,14 +175,23 @@ async fn decide(
         Ok(x) => x,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
-    let (review, merge) = usecases::decide_review(&auth, id, confirm, survivor, reason).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "review": review,
-        "merge": merge.as_ref().map(merge_json),
-    })))
+    let (review, merge) = usecases::decide_review(&auth, id, is_confirm, survivor, reason).await?;
+    Ok(HttpResponse::Ok().json(Decided { review, merge }))
 }
 
 /// `POST /match-reviews/{id}/confirm`: the pair is one person; merge them.
+#[utoipa::path(
+    tag = "matching",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The review")
+    ),
+    request_body(content = Option<DecisionInput>),
+    responses(
+        (status = 200, description = "Confirmed and merged", body = Decided),
+        (status = 409, description = "Already decided", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/match-reviews/{id}/confirm")]
 pub async fn confirm(
     caller: Caller,
     path: web::Path<String>,
@@ -167,6 +201,18 @@ pub async fn confirm(
 }
 
 /// `POST /match-reviews/{id}/reject`: two people; never offer the pair again.
+#[utoipa::path(
+    tag = "matching",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The review")
+    ),
+    request_body(content = Option<DecisionInput>),
+    responses(
+        (status = 200, description = "Rejected: two people, never offered again", body = Decided),
+        (status = 409, description = "Already decided", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/match-reviews/{id}/reject")]
 pub async fn reject(
     caller: Caller,
     path: web::Path<String>,
@@ -176,16 +222,21 @@ pub async fn reject(
 }
 
 /// `GET /match-settings`: the trust's thresholds and weights.
+#[utoipa::path(
+    tag = "matching",
+    responses(
+        (status = 200, description = "The trust's thresholds and weights", body = usecases::MatchSettings)
+    )
+)]
+#[get("/match-settings")]
 pub async fn settings(caller: Caller) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("match.settings", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     Ok(HttpResponse::Ok().json(usecases::match_settings(&auth).await?))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ThresholdsInput {
+pub struct ThresholdsInput {
     link: f64,
     review: f64,
     #[serde(default)]
@@ -193,14 +244,16 @@ struct ThresholdsInput {
 }
 
 /// `PUT /match-settings/thresholds`: `{ "link": 12, "review": 5, "auto_link": false }` (bits).
+#[utoipa::path(
+    tag = "matching",
+    request_body(content = ThresholdsInput),
+    responses(
+        (status = 200, description = "The settings now", body = usecases::MatchSettings)
+    )
+)]
+#[put("/match-settings/thresholds")]
 pub async fn set_thresholds(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "match.thresholds",
-            Activity::AMEND_DEMOGRAPHICS,
-            Flavour::Json,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let (t, auto_link) = match parse_body::<ThresholdsInput>(&body) {
         Ok(t) => (
             tessera_matching::Thresholds {
@@ -214,17 +267,23 @@ pub async fn set_thresholds(caller: Caller, body: web::Bytes) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(usecases::set_thresholds(&auth, t, auto_link).await?))
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-struct TrainInput {
+pub struct TrainInput {
     sample: Option<u64>,
 }
 
 /// `POST /match-settings/train`: learn the weights from the trust's own records.
+#[utoipa::path(
+    tag = "matching",
+    request_body(content = Option<TrainInput>),
+    responses(
+        (status = 200, description = "Weights learned from the trust's own records", body = usecases::MatchSettings)
+    )
+)]
+#[post("/match-settings/train")]
 pub async fn train(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("match.train", Activity::AMEND_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let input = if body.is_empty() {
         Ok(TrainInput::default())
     } else {

@@ -3,35 +3,17 @@ use super::auth::Caller;
 use super::idempotent;
 use super::problem::{ApiError, Flavour};
 use super::usecases;
+use super::views::{
+    CandidateView, Candidates, History, MatchCandidate, PatientPage, PatientView, ReadAnswer,
+    Registered,
+};
 use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
 use crate::store::SearchQuery;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
-use tessera_access::Activity;
 use tessera_edge::StoredResponse;
 use tessera_nhs::{NhsNumber, OdsCode};
-
-pub(super) fn json_body(p: &Patient) -> serde_json::Value {
-    let mut v = serde_json::to_value(&p.demographics).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("id".into(), p.id.to_string().into());
-        o.insert("version".into(), p.version.into());
-        o.insert("active".into(), p.is_active().into());
-        if let Some(s) = p.merged_into {
-            o.insert("merged_into".into(), s.to_string().into());
-        }
-        if !p.replaces.is_empty() {
-            o.insert(
-                "replaces".into(),
-                serde_json::to_value(&p.replaces).unwrap_or_default(),
-            );
-        }
-        o.insert("created_at".into(), p.created_at.to_rfc3339().into());
-        o.insert("updated_at".into(), p.updated_at.to_rfc3339().into());
-    }
-    v
-}
 
 pub(super) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
@@ -47,6 +29,18 @@ fn etag(p: &Patient) -> String {
     format!("W/\"{}\"", p.version)
 }
 
+#[utoipa::path(
+    tag = "patients",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer")
+    ),
+    request_body(content = DemographicsInput),
+    responses(
+        (status = 201, description = "Registered; with records that may be the same person", body = Registered, headers(("Location" = String))),
+        (status = 409, description = "The NHS number belongs to another patient, or the key was used with another body", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/patients")]
 pub async fn register(
     caller: Caller,
     req: HttpRequest,
@@ -62,68 +56,97 @@ pub async fn register(
     .await?;
     idempotent::run(&auth, key, &body, |key| async {
         let (p, _, possible) = usecases::register(&auth, input, key).await?;
-        let mut body = json_body(&p);
-        body["possible_duplicates"] = candidates_json(&possible);
+        let body = Registered {
+            patient: PatientView::from(&p),
+            possible_duplicates: possible.iter().map(CandidateView::from).collect(),
+        };
         Ok(StoredResponse {
             status: 201,
             content_type: "application/json".into(),
             location: Some(format!("/patients/{}", p.id)),
-            body: body.to_string(),
+            body: serde_json::to_string(&body).map_err(|e| ApiError::internal(&e))?,
         })
     })
     .await
 }
 
+#[utoipa::path(
+    tag = "patients",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The patient")
+    ),
+    responses(
+        (status = 200, description = "The patient (for a merged-away id, the survivor)", body = ReadAnswer, headers(("ETag" = String)))
+    )
+)]
+#[get("/patients/{id}")]
 pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.read", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     let read = usecases::read(&auth, id).await?;
     let p = read.current();
-    let mut body = json_body(p);
+    let mut body = ReadAnswer {
+        patient: PatientView::from(p),
+        requested_id: None,
+        requested_record: None,
+    };
     let mut response = HttpResponse::Ok();
     if read.survivor.is_some() {
         // A merged-away id answers with the survivor, saying so.
-        body["requested_id"] = id.to_string().into();
-        body["requested_record"] = json_body(&read.record);
+        body.requested_id = Some(id);
+        body.requested_record = Some(PatientView::from(&read.record));
         response.insert_header(("Content-Location", format!("/patients/{}", p.id)));
     }
     Ok(response.insert_header(("ETag", etag(p))).json(body))
 }
 
+#[utoipa::path(
+    tag = "patients",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The patient")
+    ),
+    responses(
+        (status = 200, description = "Every version", body = History)
+    )
+)]
+#[get("/patients/{id}/history")]
 pub async fn history(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.history",
-            Activity::VIEW_DEMOGRAPHICS,
-            Flavour::Json,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     let h = usecases::history(&auth, id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "patient_id": id.to_string(), "versions": h })))
+    Ok(HttpResponse::Ok().json(History {
+        patient_id: id,
+        versions: h,
+    }))
 }
 
+#[utoipa::path(
+    tag = "patients",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The patient"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read: update only if unchanged")
+    ),
+    request_body(content = DemographicsInput, description = "The whole record (replace); an identifier left out is kept, never dropped"),
+    responses(
+        (status = 200, description = "The patient as updated", body = PatientView, headers(("ETag" = String))),
+        (status = 409, description = "The NHS number belongs to another patient, or the record was merged away", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current version", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[put("/patients/{id}")]
 pub async fn update(
     caller: Caller,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "patient.update",
-            Activity::AMEND_DEMOGRAPHICS,
-            Flavour::Json,
-        )
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let id = match patient_id(&path) {
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
@@ -137,7 +160,7 @@ pub async fn update(
     let p = usecases::update(&auth, id, input, version).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(&p)))
-        .json(json_body(&p)))
+        .json(PatientView::from(&p)))
 }
 
 /// `If-Match: W/"3"` (or `"3"`): update only if the patient is still at version 3.
@@ -168,13 +191,29 @@ const FIND_PARAMS: &[&str] = &[
     "limit",
 ];
 
+#[utoipa::path(
+    tag = "patients",
+    params(
+        ("nhs_number" = Option<String>, Query),
+        ("local_number" = Option<String>, Query, description = "With `assigner`"),
+        ("assigner" = Option<String>, Query, description = "ODS code of the local number's trust"),
+        ("family" = Option<String>, Query),
+        ("given" = Option<String>, Query),
+        ("birth_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("sex" = Option<String>, Query),
+        ("postcode" = Option<String>, Query),
+        ("limit" = Option<u32>, Query)
+    ),
+    responses(
+        (status = 200, description = "Patients that match", body = PatientPage)
+    )
+)]
+#[get("/patients")]
 pub async fn find(
     caller: Caller,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.search", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let q = q.into_inner();
     if let Some(unknown) = q.keys().find(|k| !FIND_PARAMS.contains(&k.as_str())) {
         return usecases::refuse(
@@ -233,8 +272,11 @@ pub async fn find(
         };
         usecases::search(&auth, query).await?.0
     };
-    let body: Vec<_> = patients.iter().map(json_body).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": body.len(), "patients": body })))
+    let patients: Vec<PatientView> = patients.iter().map(PatientView::from).collect();
+    Ok(HttpResponse::Ok().json(PatientPage {
+        count: patients.len(),
+        patients,
+    }))
 }
 
 fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
@@ -272,6 +314,13 @@ fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
 }
 
 /// Ends the caller's session on every service (the revoked-session list).
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "The session is ended on every service")
+    )
+)]
+#[post("/auth/logout")]
 pub async fn logout(
     caller: Caller,
     state: web::Data<super::AppState>,
@@ -286,22 +335,8 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn candidates_json(c: &[crate::matching::Candidate]) -> serde_json::Value {
-    c.iter()
-        .map(|c| {
-            serde_json::json!({
-                "patient_id": c.patient.id.to_string(),
-                "score": c.score,
-                "decision": c.decision,
-                "grade": c.grade,
-                "explanation": c.explanation,
-            })
-        })
-        .collect()
-}
-
 /// What `$match` accepts: any of the fields, none required (but something to match on).
-#[derive(Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchInput {
     pub nhs_number: Option<String>,
@@ -366,10 +401,16 @@ pub fn probe(
 }
 
 /// `POST /patients/$match`: scored, explained candidates in the caller's trust.
+#[utoipa::path(
+    tag = "patients",
+    request_body(content = MatchInput),
+    responses(
+        (status = 200, description = "Scored, explained candidates", body = Candidates)
+    )
+)]
+#[post("/patients/$match")]
 pub async fn match_patients(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("patient.match", Activity::VIEW_DEMOGRAPHICS, Flavour::Json)
-        .await?;
+    let auth = caller.permit(Flavour::Json).await?;
     let parsed = parse_body::<MatchInput>(&body).and_then(|m| {
         let limit = m.limit.unwrap_or(10).clamp(1, 50);
         probe(
@@ -388,18 +429,15 @@ pub async fn match_patients(caller: Caller, body: web::Bytes) -> Result<HttpResp
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
     let candidates = usecases::match_patient(&auth, probe, limit).await?;
-    let body: Vec<serde_json::Value> = candidates
+    let candidates: Vec<MatchCandidate> = candidates
         .iter()
-        .zip(
-            candidates_json(&candidates)
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
-        )
-        .map(|(c, mut j)| {
-            j["patient"] = json_body(&c.patient);
-            j
+        .map(|c| MatchCandidate {
+            candidate: CandidateView::from(c),
+            patient: PatientView::from(&c.patient),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": body.len(), "candidates": body })))
+    Ok(HttpResponse::Ok().json(Candidates {
+        count: candidates.len(),
+        candidates,
+    }))
 }

@@ -126,8 +126,9 @@ pub(super) async fn model_for(
 }
 
 /// What a trust's matching uses now.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MatchSettings {
+    #[schema(value_type = Object)]
     pub thresholds: tessera_matching::Thresholds,
     /// Whether a registration that scores `match` against one record is merged into it at
     /// once (else every pair waits in the review queue).

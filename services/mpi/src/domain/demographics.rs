@@ -5,7 +5,7 @@ use tessera_nhs::{AdministrativeSex, NhsNumber, OdsCode, Postcode, VerificationS
 use uuid::Uuid;
 
 /// A patient's id within a tenant.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct PatientId(Uuid);
 
@@ -43,13 +43,13 @@ impl fmt::Debug for PatientId {
 }
 
 /// A hospital number assigned by one trust.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LocalNumber {
     pub assigner: OdsCode,
     pub value: String,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HumanName {
     pub family: String,
     pub given: Vec<String>,
@@ -58,7 +58,7 @@ pub struct HumanName {
     pub r#use: String,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Address {
     pub lines: Vec<String>,
     pub city: Option<String>,
@@ -71,7 +71,7 @@ pub struct Address {
     pub period_end: Option<NaiveDate>,
 }
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactPoint {
     /// phone, email, sms, other
     pub system: String,
@@ -81,7 +81,7 @@ pub struct ContactPoint {
 }
 
 /// Everything the MPI knows about who a patient is. Patient data: `Debug` shows nothing.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Demographics {
     pub nhs_number: Option<NhsNumber>,
     pub nhs_number_verification_status: Option<VerificationStatus>,
@@ -183,7 +183,7 @@ pub struct Patient {
 }
 
 /// A record merged into another.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Replaced {
     pub id: PatientId,
     pub nhs_number: Option<NhsNumber>,

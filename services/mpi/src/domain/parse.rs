@@ -15,7 +15,7 @@ fn err(field: impl Into<String>, code: &str, message: impl Into<String>) -> Fiel
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NameInput {
     pub family: String,
@@ -24,7 +24,7 @@ pub struct NameInput {
     pub r#use: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AddressInput {
     pub lines: Vec<String>,
@@ -37,7 +37,7 @@ pub struct AddressInput {
     pub period_end: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContactInput {
     pub system: String,
@@ -45,7 +45,7 @@ pub struct ContactInput {
     pub r#use: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalNumberInput {
     pub assigner: String,
@@ -53,7 +53,7 @@ pub struct LocalNumberInput {
 }
 
 /// The JSON API's request body for registering or updating a patient.
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DemographicsInput {
     pub nhs_number: Option<String>,

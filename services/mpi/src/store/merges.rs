@@ -12,7 +12,7 @@ use tessera_nhs::VerificationStatus;
 use uuid::Uuid;
 
 /// A merge as recorded, for the API and the events.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Merge {
     pub id: Uuid,
     pub survivor_id: PatientId,

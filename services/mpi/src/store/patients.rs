@@ -486,7 +486,7 @@ pub async fn update(
     )))
 }
 
-#[derive(Debug, Serialize, FromQueryResult)]
+#[derive(Debug, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub version: i64,
     pub demographics: serde_json::Value,

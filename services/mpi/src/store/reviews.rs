@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Clone, Serialize, FromQueryResult)]
+#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Review {
     pub id: Uuid,
     pub patient_low: Uuid,

@@ -254,6 +254,14 @@ async fn operational_endpoints_answer() {
             "{path} is not in openapi.json"
         );
     }
+    // The served document is the one the app's mounted routes produce, each with its row of
+    // the operation table, and every operation it lists reaches a handler.
+    let ops = tessera_mpi::api::operations();
+    let mismatches = tessera_edge::openapi::mismatches(&doc, &ops);
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    let unserved =
+        tessera_testkit::contract::probe_documented_routes(&app.client, &app.base, &doc).await;
+    assert!(unserved.is_empty(), "{unserved:#?}");
     app.stop().await;
 }
 

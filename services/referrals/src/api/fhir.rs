@@ -8,11 +8,10 @@ use super::referrals::{
     ReferralBody, ReferrerBody,
 };
 use super::support::{refuse, Caller};
-use super::AppState;
 use crate::domain::Priority;
 use crate::store::Referral;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -253,18 +252,14 @@ pub fn from_fhir(v: &Value) -> Result<ReferralBody, Vec<FieldError>> {
     })
 }
 
-pub async fn create(
-    caller: Caller,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "referral.create",
-            &state.config.roles.referral_activity,
-            FHIR,
-        )
-        .await?;
+#[utoipa::path(
+    tag = "fhir",
+    request_body(content = Object, content_type = "application/fhir+json", description = "A ServiceRequest (UK Core)"),
+    responses((status = 201, description = "The ServiceRequest as stored", content_type = "application/fhir+json", body = Object))
+)]
+#[post("/fhir/ServiceRequest")]
+pub async fn create(caller: Caller, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(FHIR).await?;
     let invalid = |errs: Vec<FieldError>| {
         ApiError::validation(errs)
             .with_fhir_paths(fhir_path)
@@ -291,14 +286,14 @@ pub async fn create(
         .json(to_fhir(&r)))
 }
 
-pub async fn read(
-    caller: Caller,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("referral.read", &state.config.roles.referral_activity, FHIR)
-        .await?;
+#[utoipa::path(
+    tag = "fhir",
+    params(("id" = String, Path, description = "The referral's id")),
+    responses((status = 200, description = "The ServiceRequest", content_type = "application/fhir+json", body = Object))
+)]
+#[get("/fhir/ServiceRequest/{id}")]
+pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(FHIR).await?;
     let Ok(id) = uuid::Uuid::parse_str(path.trim()) else {
         let e = ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such ServiceRequest");
         return refuse(&auth, None, e).await;
@@ -316,18 +311,22 @@ const MAX_MATCHES: u64 = 1000;
 
 /// Search by `patient`, `identifier` (UBRN), `performer` (team), `_state` (an e-RS state);
 /// paged by `_count`/`_offset` with absolute links and the true total (ADR 23).
-pub async fn search(
-    caller: Caller,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "referral.search",
-            &state.config.roles.referral_activity,
-            FHIR,
-        )
-        .await?;
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("patient" = Option<String>, Query, description = "Patient/<id> or <id>"),
+        ("subject" = Option<String>, Query, description = "As `patient`"),
+        ("identifier" = Option<String>, Query, description = "The UBRN"),
+        ("performer" = Option<String>, Query, description = "The receiving team"),
+        ("_state" = Option<String>, Query, description = "An e-RS state"),
+        ("_count" = Option<u64>, Query),
+        ("_offset" = Option<u64>, Query)
+    ),
+    responses((status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = Object))
+)]
+#[get("/fhir/ServiceRequest")]
+pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(FHIR).await?;
     let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
     let search = match tessera_fhir::Search::parse(
         req.query_string(),
@@ -389,6 +388,11 @@ pub async fn search(
     ))
 }
 
+#[utoipa::path(
+    tag = "fhir",
+    responses((status = 200, description = "The CapabilityStatement", content_type = "application/fhir+json", body = Object))
+)]
+#[get("/fhir/metadata")]
 pub async fn capability_statement() -> HttpResponse {
     fhir(
         StatusCode::OK,

@@ -6,9 +6,8 @@ use super::support::{
     audited, decide_each, decide_one, denied, patient_id, permit, refuse, store_error, uuid,
     Caller, CareContext, Decided, Who,
 };
-use super::AppState;
 use crate::store::{self, NewClockEvent, PathwayRow};
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
 use sea_orm::DatabaseTransaction;
 use std::collections::HashMap;
@@ -33,14 +32,14 @@ async fn decided(
     decide_one(auth, txn, &p.patient_id, context_of(p)).await
 }
 
-pub async fn read(
-    caller: Caller,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("pathway.read", &state.config.roles.referral_activity, JSON)
-        .await?;
+#[utoipa::path(
+    tag = "pathways",
+    params(("id" = uuid::Uuid, Path, description = "The pathway")),
+    responses((status = 200, description = "The pathway with its clock events and RTT periods as derived today", body = Object))
+)]
+#[get("/pathways/{id}")]
+pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
     let id = match uuid("id", &path) {
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
@@ -64,18 +63,17 @@ pub async fn read(
     Ok(HttpResponse::Ok().json(v))
 }
 
+#[utoipa::path(
+    tag = "pathways",
+    params(("patient_id" = String, Query, description = "The patient")),
+    responses((status = 200, description = "The patient's pathways the caller may see", body = Object))
+)]
+#[get("/pathways")]
 pub async fn list(
     caller: Caller,
-    state: web::Data<AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "pathway.search",
-            &state.config.roles.referral_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let patient = match q.get("patient_id").map(|p| patient_id(p)) {
         Some(Ok(p)) if q.len() == 1 => p,
         Some(Err(e)) => return refuse(&auth, None, e).await,
@@ -116,19 +114,18 @@ pub async fn list(
 }
 
 /// Records a clock event on a pathway; answers the pathway with its periods re-derived.
+#[utoipa::path(
+    tag = "pathways",
+    params(("id" = uuid::Uuid, Path, description = "The pathway")),
+    responses((status = 201, description = "The pathway with its periods re-derived", body = Object))
+)]
+#[post("/pathways/{id}/clock-events")]
 pub async fn record(
     caller: Caller,
-    state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<ClockBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "pathway.clock-event",
-            &state.config.roles.referral_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let today = Utc::now().date_naive();
     let (id, (kind, on_date)) = match (uuid("id", &path), parse_clock(&body, today)) {
         (Ok(i), Ok(c)) => (i, c),

@@ -5,22 +5,37 @@ use super::support::{
     CareContext, Decided, Who,
 };
 use super::support::{decide_each, decide_one};
-use super::AppState;
 use crate::domain::{
     code, date, specialty_code, ClockFlags, ClockKind, DomainError, Ppid, Priority, ReferralState,
     Source, Ubrn,
 };
 use crate::store::{self, NewPathway, NewReferral, Referral, ReferralSearch, TransitionRequest};
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{get, http::header, post, web, HttpResponse};
 use chrono::{Duration, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::{ApiError, FieldError, Flavour};
+use utoipa::ToSchema;
+
+/// A referral with its history and the states it may move to next.
+#[derive(Serialize, ToSchema)]
+pub struct ReferralDetail {
+    #[serde(flatten)]
+    referral: Referral,
+    history: Vec<store::Transition>,
+    allowed_transitions: Vec<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReferralList {
+    total: usize,
+    referrals: Vec<Referral>,
+}
 
 const JSON: Flavour = Flavour::Json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferrerBody {
     /// The referrer's professional code (GMC, GMP or local).
@@ -29,7 +44,7 @@ pub struct ReferrerBody {
     pub organisation: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentBody {
     pub url: String,
@@ -38,7 +53,7 @@ pub struct AttachmentBody {
     pub title: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathwayBody {
     pub ppid: String,
@@ -51,7 +66,7 @@ pub struct PathwayBody {
     pub original_start: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferralBody {
     pub patient_id: String,
@@ -334,18 +349,17 @@ pub fn context_of(r: &Referral) -> Vec<CareContext> {
 }
 
 /// Receives a referral (in AWAITING_TRIAGE), with its pathway and clock start.
+#[utoipa::path(
+    tag = "referrals",
+    responses((status = 201, description = "The referral, received (AWAITING_TRIAGE), with its pathway", body = Referral, headers(("Location" = String, description = "The referral's URL")))
+    )
+)]
+#[post("/referrals")]
 pub async fn create(
     caller: Caller,
-    state: web::Data<AppState>,
     body: web::Json<ReferralBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "referral.create",
-            &state.config.roles.referral_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let today = Utc::now().date_naive();
     let n = match parse_referral(body.into_inner(), &auth.identity.user_id, today) {
         Ok(n) => n,
@@ -418,31 +432,29 @@ async fn decided(
     decide_one(auth, txn, &r.patient_id, context_of(r)).await
 }
 
-pub async fn read(
-    caller: Caller,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize("referral.read", &state.config.roles.referral_activity, JSON)
-        .await?;
+#[utoipa::path(
+    tag = "referrals",
+    params(("id" = uuid::Uuid, Path, description = "The referral")),
+    responses((status = 200, description = "The referral with its history and the states it may move to", body = ReferralDetail, headers(("ETag" = String, description = "W/\"<version>\""))))
+)]
+#[get("/referrals/{id}")]
+pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
     let id = match uuid("id", &path) {
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
     };
     let (r, history) = read_one(&auth, id).await?;
-    let mut v = serde_json::to_value(&r).map_err(|e| ApiError::internal(&e))?;
-    v["history"] = serde_json::to_value(history).map_err(|e| ApiError::internal(&e))?;
-    v["allowed_transitions"] = serde_json::json!(ReferralState::parse(&r.state)
-        .map(|s| s
-            .successors()
-            .iter()
-            .map(|x| x.as_str())
-            .collect::<Vec<_>>())
-        .unwrap_or_default());
+    let allowed_transitions = ReferralState::parse(&r.state)
+        .map(|s| s.successors().iter().map(|x| x.as_str()).collect())
+        .unwrap_or_default();
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("W/\"{}\"", r.version)))
-        .json(v))
+        .json(ReferralDetail {
+            referral: r,
+            history,
+            allowed_transitions,
+        }))
 }
 
 /// Search criteria, parsed.
@@ -526,28 +538,36 @@ pub async fn search_visible(
     .await
 }
 
+#[utoipa::path(
+    tag = "referrals",
+    params(
+        ("patient_id" = Option<String>, Query, description = "The patient"),
+        ("ubrn" = Option<String>, Query, description = "e-RS Unique Booking Reference Number"),
+        ("team" = Option<String>, Query, description = "The receiving team (the triage worklist)"),
+        ("state" = Option<String>, Query, description = "A referral state, e.g. AWAITING_TRIAGE"),
+        ("_count" = Option<u64>, Query, description = "1 to 1000 (100)")
+    ),
+    responses((status = 200, description = "The referrals that match and that the caller may see, newest first", body = ReferralList))
+)]
+#[get("/referrals")]
 pub async fn search(
     caller: Caller,
-    state: web::Data<AppState>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "referral.search",
-            &state.config.roles.referral_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let s = match parse_search(&q, 1000) {
         Ok(s) => s,
         Err(e) => return refuse(&auth, None, e).await,
     };
     let (shown, _) = search_visible(&auth, s).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "total": shown.len(), "referrals": shown })))
+    Ok(HttpResponse::Ok().json(ReferralList {
+        total: shown.len(),
+        referrals: shown,
+    }))
 }
 
 /// A clock event as the API takes it (on a pathway, or with a transition).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockBody {
     pub event: String,
@@ -588,7 +608,7 @@ pub fn parse_clock(b: &ClockBody, today: NaiveDate) -> Result<(ClockKind, NaiveD
     Ok((k, on))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
     /// The state to move to.
@@ -668,19 +688,21 @@ fn parse_transition(
 
 /// Moves a referral through its lifecycle: the receiving team (or anyone with a relationship
 /// with the patient) may.
+#[utoipa::path(
+    tag = "referrals",
+    params(("id" = uuid::Uuid, Path, description = "The referral")),
+    responses(
+        (status = 200, description = "The referral in its new state", body = Referral),
+        (status = 409, description = "Not a permitted transition from the current state, or `expected_version` is stale", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/referrals/{id}/transitions")]
 pub async fn transition(
     caller: Caller,
-    state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "referral.transition",
-            &state.config.roles.referral_activity,
-            JSON,
-        )
-        .await?;
+    let auth = caller.permit(JSON).await?;
     let today = Utc::now().date_naive();
     let (id, t) = match (
         uuid("id", &path),

@@ -8,7 +8,7 @@ use super::AppState;
 use crate::domain::{code, date, specialty_code};
 use crate::store::{self, StoreError, WaitingFilter, WaitingRow};
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -234,13 +234,10 @@ async fn begin(
     state: &AppState,
     req: &HttpRequest,
     q: &HashMap<String, String>,
-    action: &'static str,
     default_census: NaiveDate,
     allowed: &[&str],
 ) -> Result<(Authorized, Query), ApiError> {
-    let auth = caller
-        .authorize(action, &state.config.roles.waiting_list_activity, JSON)
-        .await?;
+    let auth = caller.permit(JSON).await?;
     match parse(q, req, state, default_census, allowed) {
         Ok(p) => Ok((auth, p)),
         Err(e) => refuse(&auth, None, e).await,
@@ -249,6 +246,24 @@ async fn begin(
 
 /// `GET /waiting-list`: the incomplete pathways at `census` (default today), longest wait
 /// first. JSON pages (`limit`, `offset`) with the list's standard; CSV is the whole list.
+#[utoipa::path(
+    tag = "waiting-list",
+    params(
+        ("census" = Option<String>, Query, description = "YYYY-MM-DD (today)"),
+        ("specialty" = Option<String>, Query),
+        ("treatment_function" = Option<String>, Query),
+        ("consultant" = Option<String>, Query),
+        ("team" = Option<String>, Query),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv` (the whole list)"),
+        ("limit" = Option<u64>, Query),
+        ("offset" = Option<u64>, Query)
+    ),
+    responses((status = 200, description = "Incomplete pathways at the census, longest wait first, with the 18-week standard", content(
+        (Object = "application/json"),
+        (String = "text/csv")
+    )))
+)]
+#[get("/waiting-list")]
 pub async fn list(
     caller: Caller,
     state: web::Data<AppState>,
@@ -265,16 +280,7 @@ pub async fn list(
         "limit",
         "offset",
     ];
-    let (auth, p) = begin(
-        caller,
-        &state,
-        &req,
-        &q,
-        "waiting-list.read",
-        Utc::now().date_naive(),
-        &allowed,
-    )
-    .await?;
+    let (auth, p) = begin(caller, &state, &req, &q, Utc::now().date_naive(), &allowed).await?;
     let (census, csv, limit, offset, filter) = (p.census, p.csv, p.limit, p.offset, p.filter);
     let v = answer(&auth, move |txn| {
         Box::pin(async move {
@@ -313,6 +319,18 @@ pub async fn list(
 
 /// `GET /waiting-list/standard`: the 92% standard at the month-end census (default: the
 /// latest month end), for the trust, by specialty and by consultant.
+#[utoipa::path(
+    tag = "waiting-list",
+    params(
+        ("census" = Option<String>, Query, description = "YYYY-MM-DD (the latest month end)"),
+        ("specialty" = Option<String>, Query),
+        ("treatment_function" = Option<String>, Query),
+        ("consultant" = Option<String>, Query),
+        ("team" = Option<String>, Query)
+    ),
+    responses((status = 200, description = "The 92% standard for the trust, by specialty and by consultant", body = Object))
+)]
+#[get("/waiting-list/standard")]
 pub async fn standard_report(
     caller: Caller,
     state: web::Data<AppState>,
@@ -331,7 +349,6 @@ pub async fn standard_report(
         &state,
         &req,
         &q,
-        "waiting-list.standard",
         last_month_end(Utc::now().date_naive()),
         &allowed,
     )
@@ -370,6 +387,23 @@ pub async fn standard_report(
 
 /// `GET /waiting-list/forecast`: who breaches 18 weeks in the next `weeks` weeks (default 4)
 /// after `census` (default today) if not treated, soonest first.
+#[utoipa::path(
+    tag = "waiting-list",
+    params(
+        ("census" = Option<String>, Query, description = "YYYY-MM-DD (today)"),
+        ("weeks" = Option<u32>, Query, description = "How far ahead"),
+        ("specialty" = Option<String>, Query),
+        ("treatment_function" = Option<String>, Query),
+        ("consultant" = Option<String>, Query),
+        ("team" = Option<String>, Query),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`")
+    ),
+    responses((status = 200, description = "Who breaches 18 weeks in the coming weeks if not treated", content(
+        (Object = "application/json"),
+        (String = "text/csv")
+    )))
+)]
+#[get("/waiting-list/forecast")]
 pub async fn forecast(
     caller: Caller,
     state: web::Data<AppState>,
@@ -385,16 +419,7 @@ pub async fn forecast(
         "team",
         "format",
     ];
-    let (auth, p) = begin(
-        caller,
-        &state,
-        &req,
-        &q,
-        "waiting-list.forecast",
-        Utc::now().date_naive(),
-        &allowed,
-    )
-    .await?;
+    let (auth, p) = begin(caller, &state, &req, &q, Utc::now().date_naive(), &allowed).await?;
     let (census, weeks, csv, filter) = (p.census, p.weeks, p.csv, p.filter);
     let v = answer(&auth, move |txn| {
         Box::pin(async move {
@@ -438,17 +463,13 @@ pub async fn forecast(
 }
 
 /// `GET /merge-reviews`: what merges left for a person (two running clocks in one specialty).
-pub async fn merge_reviews(
-    caller: Caller,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller
-        .authorize(
-            "merge-review.list",
-            &state.config.roles.waiting_list_activity,
-            JSON,
-        )
-        .await?;
+#[utoipa::path(
+    tag = "waiting-list",
+    responses((status = 200, description = "Merges that left a person with two running clocks in one specialty", body = Object))
+)]
+#[get("/merge-reviews")]
+pub async fn merge_reviews(caller: Caller) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
     let v = audited(&auth, None, |txn| {
         Box::pin(async move {
             let v = store::merge_reviews(txn)

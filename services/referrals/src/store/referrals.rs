@@ -14,7 +14,7 @@ use tessera_proto::referrals::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
 
-#[derive(Clone, Serialize, FromQueryResult)]
+#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Referral {
     pub id: Uuid,
     pub patient_id: String,
@@ -508,7 +508,7 @@ async fn others_open(
         .is_some())
 }
 
-#[derive(Clone, Serialize, FromQueryResult)]
+#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Transition {
     pub from_state: Option<String>,
     pub to_state: String,

@@ -63,6 +63,13 @@ async fn health_metrics_and_the_openapi_document() {
             "{path} missing from the OpenAPI document"
         );
     }
+    // The served document is the one the app's mounted routes produce, each with its row of
+    // the operation table, and every operation it lists reaches a handler.
+    let ops = tessera_referrals::api::operations(&tessera_referrals::Config::default());
+    let mismatches = tessera_edge::openapi::mismatches(&doc, &ops);
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    let unserved = tessera_testkit::contract::probe_documented_routes(c, &app.base, &doc).await;
+    assert!(unserved.is_empty(), "{unserved:#?}");
     // Unauthenticated: 401 problem, audited unattributed.
     let r = c
         .get(format!("{}/waiting-list", app.base))
