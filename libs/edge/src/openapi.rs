@@ -148,6 +148,11 @@ fn annotate(op: &mut Value, path: &str, method: &Method, ops: &Operations) {
             }
             o.insert("security".into(), json!([{ "bearer": [] }]));
             statuses.extend_from_slice(GATED);
+            // A write can find the record in a state that forbids it (already acknowledged,
+            // already merged, a stale version).
+            if [Method::POST, Method::PUT, Method::DELETE, Method::PATCH].contains(method) {
+                statuses.push(409);
+            }
         }
     }
     if path.contains('{') {

@@ -18,7 +18,7 @@ pub mod search;
 pub use bundle::searchset;
 pub use date::DateParam;
 pub use prune::prune;
-pub use search::Search;
+pub use search::{Search, MAX_OFFSET};
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json";

@@ -6,6 +6,10 @@ use tessera_edge::problem::{ApiError, Flavour};
 
 /// Page size when the client names none.
 pub const DEFAULT_COUNT: usize = 50;
+/// The furthest a page may start: beyond any real result set, and within every store's
+/// integer range (a larger one reached SQL as a negative number).
+pub const MAX_OFFSET: usize = 100_000_000;
+
 /// The largest page; a larger `_count` is served as this (the `next` link goes on).
 pub const MAX_COUNT: usize = 100;
 /// Parameters every search takes.
@@ -50,7 +54,14 @@ impl Search {
             match name.as_str() {
                 "_count" | "_offset" => match value.trim().parse::<usize>() {
                     Ok(n) if name == "_count" => s.count = n.min(MAX_COUNT),
-                    Ok(n) => s.offset = n,
+                    Ok(n) if n <= MAX_OFFSET => s.offset = n,
+                    Ok(_) if lenient => s.ignored.push(name),
+                    Ok(_) => {
+                        return Err(refuse(
+                            "search.paging",
+                            format!("_offset is at most {MAX_OFFSET}"),
+                        ))
+                    }
                     Err(_) if lenient => s.ignored.push(name),
                     Err(_) => {
                         return Err(refuse(
@@ -133,6 +144,11 @@ mod tests {
             Search::parse("_count=5000&_offset=20", None, &[]).unwrap_or_else(|_| unreachable!());
         assert_eq!((s.count, s.offset), (MAX_COUNT, 20));
         assert!(Search::parse("_count=-1", None, &[]).is_err_and(|e| e.code == "search.paging"));
+        let huge = "_offset=9223372036854775808";
+        assert!(Search::parse(huge, None, &[]).is_err_and(|e| e.code == "search.paging"));
+        assert!(Search::parse("_offset=100000001", None, &[]).is_err());
+        let lenient = Search::parse("_offset=100000001", Some("handling=lenient"), &[]);
+        assert!(lenient.is_ok_and(|s| s.offset == 0 && s.ignored == ["_offset"]));
     }
 
     #[test]

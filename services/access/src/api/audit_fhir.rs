@@ -35,7 +35,8 @@ fn narrow(f: &mut AuditFilter, value: &str) -> Result<(), ApiError> {
             Prefix::Ne => return Err(bad("date does not take ne")),
         }
     } else {
-        let (prefix, instant) = value.split_at(value.len().min(2));
+        // Split on characters, not bytes: a value may start with any character.
+        let (prefix, instant) = value.get(..2).zip(value.get(2..)).unwrap_or(("", value));
         let t = DateTime::parse_from_rfc3339(instant)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| bad("date as [ge|gt|le|lt|eq]YYYY[-MM[-DD]] or an RFC 3339 instant"))?;
@@ -186,4 +187,20 @@ pub async fn capability_statement() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(tessera_fhir::FHIR_JSON)
         .body(cs.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_that_is_not_ascii_is_refused_not_a_panic() {
+        for v in ["0\u{a0}", "\u{a0}", "é2026", "ge\u{a0}2026-01-01T00:00:00Z", "x"] {
+            let mut f = AuditFilter::default();
+            assert!(narrow(&mut f, v).is_err(), "{v:?}");
+        }
+        let mut f = AuditFilter::default();
+        assert!(narrow(&mut f, "ge2026-01-01T00:00:00Z").is_ok());
+        assert!(f.from.is_some() && f.to.is_none());
+    }
 }

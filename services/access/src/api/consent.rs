@@ -241,12 +241,28 @@ pub async fn put_sharing(
     }))
 }
 
+/// A seal's fields and the item it covers (flat: serde cannot refuse unknown fields of a
+/// flattened struct, and the schema of one would contradict itself).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NominationBody {
     item: String,
-    #[serde(flatten)]
-    seal: SealBody,
+    level: SealLevel,
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+impl NominationBody {
+    fn seal(self) -> (String, SealBody) {
+        let seal = SealBody {
+            level: self.level,
+            users: self.users,
+            teams: self.teams,
+        };
+        (self.item, seal)
+    }
 }
 
 /// The patient's nomination ("only Dr X and the sexual health team"): a consent directive,
@@ -267,8 +283,8 @@ pub async fn nominate(
     let parsed = serde_json::from_value::<NominationBody>(body.into_inner())
         .map_err(|e| ApiError::bad_request(format!("body: {e}")));
     let checked = patient_id(&path).and_then(|p| {
-        let b = parsed?;
-        Ok((p, item(&b.item)?, nominees(&b.seal)?, b.seal.level))
+        let (i, seal) = parsed?.seal();
+        Ok((p, item(&i)?, nominees(&seal)?, seal.level))
     });
     let (patient, item, (users, teams), level) = match checked {
         Ok(x) => x,

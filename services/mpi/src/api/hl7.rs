@@ -649,7 +649,10 @@ fn same_address(a: &AddressInput, b: &AddressInput) -> bool {
 /// ACK code: the ACK is the answer). The token's trust is the connection's trust.
 #[utoipa::path(
     tag = "hl7",
-    request_body(content = String, content_type = "x-application/hl7-v2+er7", description = "One HL7 v2 ADT message (ER7)"),
+    request_body(description = "One HL7 v2 ADT message (ER7); `text/plain` is accepted too", content(
+        (String = "x-application/hl7-v2+er7"),
+        (String = "text/plain")
+    )),
     responses(
         (status = 200, description = "The ACK or NACK (MSA-1 AA, AE or AR)", body = String, content_type = "x-application/hl7-v2+er7")
     )

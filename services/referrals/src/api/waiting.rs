@@ -166,9 +166,12 @@ fn parse(
                     .ok_or_else(|| invalid("limit", "range", &format!("1 to {max}")))?
             }
             "offset" => {
+                let most = tessera_fhir::MAX_OFFSET;
                 out.offset = v
                     .parse()
-                    .map_err(|_| invalid("offset", "range", "0 or more"))?
+                    .ok()
+                    .filter(|n| *n <= most)
+                    .ok_or_else(|| invalid("offset", "range", &format!("0 to {most}")))?
             }
             "weeks" => {
                 out.weeks = v
