@@ -195,7 +195,13 @@ mod tests {
 
     #[test]
     fn a_date_that_is_not_ascii_is_refused_not_a_panic() {
-        for v in ["0\u{a0}", "\u{a0}", "é2026", "ge\u{a0}2026-01-01T00:00:00Z", "x"] {
+        for v in [
+            "0\u{a0}",
+            "\u{a0}",
+            "é2026",
+            "ge\u{a0}2026-01-01T00:00:00Z",
+            "x",
+        ] {
             let mut f = AuditFilter::default();
             assert!(narrow(&mut f, v).is_err(), "{v:?}");
         }
