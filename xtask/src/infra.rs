@@ -179,6 +179,7 @@ impl TestBroker {
         wait_for("the test broker", Duration::from_secs(30), || {
             port_open(port)
         })?;
+        index_storage(&broker.dir)?;
         Ok(broker)
     }
 }
@@ -332,12 +333,17 @@ fn ensure_redis() -> Result<(), String> {
     wait_for("Redis", Duration::from_secs(15), ready)
 }
 
-/// Starts the broker, detached, with durable sqlite storage under `.tessera/tansu`.
+/// Starts the broker, detached, with durable sqlite storage under `.tessera/tansu`, and
+/// gives its storage the index it lacks ([`index_storage`]).
 fn ensure_broker(tansu: &str) -> Result<(), String> {
+    let dir = state_dir().join("tansu");
     if port_open(BROKER_PORT) {
+        // Ours (started by an earlier `up`) if its storage is here; another's is left alone.
+        if dir.join("tansu.db").exists() {
+            return index_storage(&dir);
+        }
         return Ok(());
     }
-    let dir = state_dir().join("tansu");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let log = std::fs::File::create(state_dir().join("tansu.log")).map_err(|e| e.to_string())?;
     // setsid: the broker outlives this command and a Ctrl-C in its terminal.
@@ -348,7 +354,33 @@ fn ensure_broker(tansu: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     wait_for("the tansu broker", Duration::from_secs(30), || {
         port_open(BROKER_PORT)
-    })
+    })?;
+    index_storage(&dir)
+}
+
+/// tansu 0.6.0's sqlite schema has no index on `header (topition, offset_id)`, and it reads
+/// each fetched record's headers with a query that therefore scans every header ever stored:
+/// a fetch's cost grows with the whole storage, and under load the broker spends itself in
+/// those scans (ADR 19, docs/benchmarks/soak.md). The index is added to the broker's own
+/// database once its schema exists (idempotent; tansu's `create table if not exists` leaves
+/// it alone on restart).
+pub fn index_storage(dir: &std::path::Path) -> Result<(), String> {
+    const SCRIPT: &str = "import sqlite3, sys, time
+for _ in range(150):
+    c = sqlite3.connect(sys.argv[1], timeout=30)
+    if c.execute(\"select 1 from sqlite_master where type='table' and name='header'\").fetchone():
+        c.execute('create index if not exists tessera_header_record on header (topition, offset_id)')
+        c.commit()
+        sys.exit(0)
+    c.close()
+    time.sleep(0.2)
+sys.exit('the broker storage has no header table after 30 s')";
+    let db = dir.join("tansu.db").display().to_string();
+    if run("python3", &["-c", SCRIPT, &db]) {
+        Ok(())
+    } else {
+        Err(format!("could not index the broker's storage {db}"))
+    }
 }
 
 fn ensure_databases() -> Result<(), String> {

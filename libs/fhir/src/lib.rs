@@ -6,16 +6,22 @@
 //!   links and the true `total`;
 //! - [`date`]: date parameters with their prefixes (`eq`, `ge`, `le`, …) and partial dates;
 //! - [`prune`]: no empty arrays, objects or strings in a resource (FHIR forbids them);
+//! - [`version`]: `meta.versionId`/`lastUpdated`, the weak `ETag`, `If-Match`, and the
+//!   `history` Bundle;
+//! - [`capability`]: the `CapabilityStatement`, from what each service declares;
 //! - [`base_url`]: the absolute base a response's links are built on.
 //!
 //! `OperationOutcome` answers are `tessera_edge::problem::ApiError`'s FHIR flavour; the edge
 //! answers FHIR 404s and unsupported `Accept` types (406) for every `/fhir` route.
 pub mod bundle;
+pub mod capability;
 pub mod date;
 pub mod prune;
 pub mod search;
+pub mod version;
 
 pub use bundle::searchset;
+pub use capability::{Capability, Resource};
 pub use date::DateParam;
 pub use prune::prune;
 pub use search::{Search, MAX_OFFSET};

@@ -155,39 +155,27 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
 )]
 #[get("/fhir/metadata")]
 pub async fn capability_statement() -> HttpResponse {
-    let params: Vec<serde_json::Value> = [
-        ("patient", "reference"),
-        ("agent", "reference"),
-        ("date", "date"),
-        ("outcome", "token"),
-        ("_id", "token"),
-        ("_sort", "string"),
-        ("_count", "number"),
-    ]
-    .iter()
-    .map(|(name, kind)| serde_json::json!({ "name": name, "type": kind }))
-    .collect();
-    let cs = serde_json::json!({
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-11-26",
-        "kind": "instance",
-        "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json"],
-        "software": { "name": "Tessera access", "version": env!("CARGO_PKG_VERSION") },
-        "rest": [{
-            "mode": "server",
-            "resource": [{
-                "type": "AuditEvent",
-                "interaction": [{ "code": "search-type" }],
-                "searchParam": params
-            }]
-        }]
-    });
-    HttpResponse::Ok()
-        .content_type(tessera_fhir::FHIR_JSON)
-        .body(cs.to_string())
+    CAPABILITY.response()
 }
+
+const CAPABILITY: tessera_fhir::Capability = tessera_fhir::Capability {
+    software: "Tessera access",
+    published: "2026-11-26",
+    resources: &[tessera_fhir::Resource {
+        kind: "AuditEvent",
+        profile: None,
+        interactions: &["search-type"],
+        search: &[
+            ("patient", "reference"),
+            ("agent", "reference"),
+            ("date", "date"),
+            ("outcome", "token"),
+            ("_id", "token"),
+            ("_sort", "string"),
+        ],
+        operations: &[],
+    }],
+};
 
 #[cfg(test)]
 mod tests {

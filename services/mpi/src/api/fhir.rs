@@ -2,7 +2,6 @@
 //! errors as `OperationOutcome`. Mapping is to and from the same domain types as the JSON API.
 use super::auth::Caller;
 use super::idempotent;
-use super::patients::if_match;
 use super::problem::{ApiError, Flavour};
 use super::usecases;
 use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
@@ -10,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use tessera_edge::StoredResponse;
+use tessera_fhir::version::if_match;
 use tessera_nhs::VerificationStatus;
 
 pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
@@ -304,7 +304,7 @@ pub fn from_fhir(v: &Value) -> Result<DemographicsInput, Vec<FieldError>> {
 fn fhir_response(status: StatusCode, p: &Patient) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(FHIR_JSON)
-        .insert_header(("ETag", format!("W/\"{}\"", p.version)))
+        .insert_header(("ETag", tessera_fhir::version::etag(p.version)))
         .insert_header((
             "Location",
             format!("/fhir/Patient/{}/_history/{}", p.id, p.version),

@@ -9,7 +9,6 @@ use crate::domain::{FieldError, Patient, PatientId};
 use crate::store::SearchQuery;
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
 use tessera_fhir::{bundle, DateParam};
 use tessera_nhs::{NhsNumber, OdsCode};
 
@@ -190,7 +189,7 @@ pub async fn history(
     let versions = usecases::history(&auth, id).await?;
     let base = tessera_fhir::base_url(&req, None);
     let created = versions.first().map(|v| v.recorded_at).unwrap_or_default();
-    let mut entries = vec![];
+    let mut out = vec![];
     for v in versions.iter().rev() {
         let demographics =
             serde_json::from_value(v.demographics.clone()).map_err(|e| ApiError::internal(&e))?;
@@ -203,24 +202,13 @@ pub async fn history(
             merged_into: None,
             replaces: vec![],
         };
-        let mut resource = to_fhir(&p);
-        tessera_fhir::prune(&mut resource);
-        let method = if v.version == 1 { "POST" } else { "PUT" };
-        entries.push(json!({
-            "fullUrl": format!("{base}/Patient/{id}"),
-            "resource": resource,
-            "request": { "method": method, "url": format!("Patient/{id}") },
-            "response": { "status": if v.version == 1 { "201" } else { "200" },
-                "etag": format!("W/\"{}\"", v.version), "lastModified": v.recorded_at.to_rfc3339() },
-        }));
+        out.push(tessera_fhir::version::Version {
+            version: v.version,
+            recorded: v.recorded_at,
+            resource: to_fhir(&p),
+        });
     }
-    let b: Value = json!({
-        "resourceType": "Bundle",
-        "type": "history",
-        "total": entries.len(),
-        "link": [{ "relation": "self", "url": format!("{base}/Patient/{id}/_history") }],
-        "entry": entries,
-    });
+    let b = tessera_fhir::version::history(&base, "Patient", &id.to_string(), out);
     Ok(HttpResponse::Ok()
         .content_type(FHIR_JSON)
         .body(b.to_string()))
@@ -234,38 +222,34 @@ pub async fn history(
 )]
 #[get("/fhir/metadata")]
 pub async fn capability_statement() -> HttpResponse {
-    let cs = json!({
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": PUBLISHED,
-        "kind": "instance",
-        "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json"],
-        "software": { "name": "Tessera MPI", "version": env!("CARGO_PKG_VERSION") },
-        "implementation": { "description": "Tessera master patient index" },
-        "rest": [{
-            "mode": "server",
-            "security": { "service": [{ "text": "Bearer JWT (CIS2-style role claims)" }] },
-            "resource": [{
-                "type": "Patient",
-                "profile": PROFILE,
-                "interaction": [{ "code": "read" }, { "code": "vread" }, { "code": "history-instance" },
-                    { "code": "search-type" }, { "code": "create" }, { "code": "update" }],
-                "versioning": "versioned",
-                "searchParam": [
-                    { "name": "identifier", "type": "token" },
-                    { "name": "family", "type": "string" },
-                    { "name": "given", "type": "string" },
-                    { "name": "birthdate", "type": "date" },
-                    { "name": "gender", "type": "token" },
-                    { "name": "address-postalcode", "type": "string" },
-                    { "name": "_count", "type": "number" }
-                ],
-                "operation": [{ "name": "match", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-match" }]
-            }]
-        }]
-    });
-    HttpResponse::Ok()
-        .content_type(FHIR_JSON)
-        .body(cs.to_string())
+    CAPABILITY.response()
 }
+
+const CAPABILITY: tessera_fhir::Capability = tessera_fhir::Capability {
+    software: "Tessera MPI",
+    published: PUBLISHED,
+    resources: &[tessera_fhir::Resource {
+        kind: "Patient",
+        profile: Some(PROFILE),
+        interactions: &[
+            "read",
+            "vread",
+            "history-instance",
+            "search-type",
+            "create",
+            "update",
+        ],
+        search: &[
+            ("identifier", "token"),
+            ("family", "string"),
+            ("given", "string"),
+            ("birthdate", "date"),
+            ("gender", "token"),
+            ("address-postalcode", "string"),
+        ],
+        operations: &[(
+            "match",
+            "http://hl7.org/fhir/OperationDefinition/Patient-match",
+        )],
+    }],
+};

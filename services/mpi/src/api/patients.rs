@@ -26,7 +26,7 @@ pub(super) fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
 }
 
 fn etag(p: &Patient) -> String {
-    format!("W/\"{}\"", p.version)
+    tessera_fhir::version::etag(p.version)
 }
 
 #[utoipa::path(
@@ -151,8 +151,8 @@ pub async fn update(
         Ok(id) => id,
         Err(e) => return usecases::refuse(&auth, None, e).await,
     };
-    let parsed =
-        if_match(&req).and_then(|v| parse_body::<DemographicsInput>(&body).map(|b| (v, b)));
+    let parsed = tessera_fhir::version::if_match(&req)
+        .and_then(|v| parse_body::<DemographicsInput>(&body).map(|b| (v, b)));
     let (version, input) = match parsed {
         Ok(x) => x,
         Err(e) => return usecases::refuse(&auth, Some(id.to_string()), e).await,
@@ -161,22 +161,6 @@ pub async fn update(
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(&p)))
         .json(PatientView::from(&p)))
-}
-
-/// `If-Match: W/"3"` (or `"3"`): update only if the patient is still at version 3.
-pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    match req.headers().get("If-Match") {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-            .and_then(|s| s.parse::<i64>().ok())
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::bad_request("If-Match must be an ETag from a read, e.g. W/\"3\"")
-            }),
-    }
 }
 
 const FIND_PARAMS: &[&str] = &[

@@ -72,7 +72,7 @@ pub fn to_fhir(r: &Referral) -> Value {
     let mut v = json!({
         "resourceType": "ServiceRequest",
         "id": r.id,
-        "meta": { "versionId": r.version.to_string(), "lastUpdated": r.updated_at.to_rfc3339(), "profile": [PROFILE] },
+        "meta": tessera_fhir::version::meta(r.version, r.updated_at, Some(PROFILE)),
         "extension": ext,
         "identifier": identifier,
         "status": fhir_status(&r.state),
@@ -281,7 +281,7 @@ pub async fn create(caller: Caller, body: web::Bytes) -> Result<HttpResponse, Ap
     let r = receive(&auth, n).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/fhir/ServiceRequest/{}", r.id)))
-        .insert_header((header::ETAG, format!("W/\"{}\"", r.version)))
+        .insert_header((header::ETAG, tessera_fhir::version::etag(r.version)))
         .content_type("application/fhir+json")
         .json(to_fhir(&r)))
 }
@@ -300,7 +300,7 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
     };
     let (r, _) = read_one(&auth, id).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("W/\"{}\"", r.version)))
+        .insert_header((header::ETAG, tessera_fhir::version::etag(r.version)))
         .content_type("application/fhir+json")
         .json(to_fhir(&r)))
 }
@@ -394,30 +394,23 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
 )]
 #[get("/fhir/metadata")]
 pub async fn capability_statement() -> HttpResponse {
-    fhir(
-        StatusCode::OK,
-        &json!({
-            "resourceType": "CapabilityStatement",
-            "status": "active",
-            "date": "2026-11-26",
-            "kind": "instance",
-            "fhirVersion": "4.0.1",
-            "format": ["application/fhir+json"],
-            "rest": [{
-                "mode": "server",
-                "resource": [{
-                    "type": "ServiceRequest",
-                    "profile": PROFILE,
-                    "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
-                    "searchParam": [
-                        { "name": "patient", "type": "reference" },
-                        { "name": "identifier", "type": "token" },
-                        { "name": "performer", "type": "reference" },
-                        { "name": "_state", "type": "token" },
-                        { "name": "_count", "type": "number" }
-                    ]
-                }]
-            }]
-        }),
-    )
+    CAPABILITY.response()
 }
+
+const CAPABILITY: tessera_fhir::Capability = tessera_fhir::Capability {
+    software: "Tessera referrals",
+    published: "2026-11-26",
+    resources: &[tessera_fhir::Resource {
+        kind: "ServiceRequest",
+        profile: Some(PROFILE),
+        interactions: &["read", "search-type", "create"],
+        search: &[
+            ("patient", "reference"),
+            ("subject", "reference"),
+            ("identifier", "token"),
+            ("performer", "reference"),
+            ("_state", "token"),
+        ],
+        operations: &[],
+    }],
+};

@@ -449,7 +449,7 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
         .map(|s| s.successors().iter().map(|x| x.as_str()).collect())
         .unwrap_or_default();
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("W/\"{}\"", r.version)))
+        .insert_header((header::ETAG, tessera_fhir::version::etag(r.version)))
         .json(ReferralDetail {
             referral: r,
             history,
@@ -732,6 +732,6 @@ pub async fn transition(
     })
     .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("W/\"{}\"", r.version)))
+        .insert_header((header::ETAG, tessera_fhir::version::etag(r.version)))
         .json(r))
 }
