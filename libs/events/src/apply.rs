@@ -161,6 +161,7 @@ pub(crate) async fn process(
         return Ok(vec![Outcome::NotServed]);
     };
     let txn = db.begin(&first.tenant).await.map_err(|e| e.to_string())?;
+    handler.begin(&txn).await?;
     let mut outcomes = Vec::with_capacity(events.len());
     for event in &mut events {
         outcomes.push(apply_in(&txn, handler, consumer, event).await?);
@@ -187,6 +188,7 @@ pub(crate) async fn process_batch(
         decoded.push(decode(registry, m)?);
     }
     let txn = db.begin(tenant).await.map_err(|e| e.to_string())?;
+    handler.begin(&txn).await?;
     let mut outcomes = Vec::new();
     for events in &mut decoded {
         if events.is_empty() {

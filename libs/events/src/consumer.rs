@@ -50,6 +50,12 @@ pub trait Handler: Send + Sync + 'static {
         txn: &'a DatabaseTransaction,
         event: &'a InboundEvent,
     ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Runs once at the start of each transaction, before its events: where a handler takes
+    /// what the whole run needs once (the audit store's chain lock) instead of per event.
+    fn begin<'a>(&'a self, _txn: &'a DatabaseTransaction) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 pub struct ConsumerSpec {

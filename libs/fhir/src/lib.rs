@@ -9,6 +9,7 @@
 //! - [`version`]: `meta.versionId`/`lastUpdated`, the weak `ETag`, `If-Match`, and the
 //!   `history` Bundle;
 //! - [`capability`]: the `CapabilityStatement`, from what each service declares;
+//! - [`refs`]: references, identifiers and `system|value` tokens;
 //! - [`base_url`]: the absolute base a response's links are built on.
 //!
 //! `OperationOutcome` answers are `tessera_edge::problem::ApiError`'s FHIR flavour; the edge
@@ -17,6 +18,7 @@ pub mod bundle;
 pub mod capability;
 pub mod date;
 pub mod prune;
+pub mod refs;
 pub mod search;
 pub mod version;
 

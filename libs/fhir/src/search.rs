@@ -12,8 +12,19 @@ pub const MAX_OFFSET: usize = 100_000_000;
 
 /// The largest page; a larger `_count` is served as this (the `next` link goes on).
 pub const MAX_COUNT: usize = 100;
+/// An instant, for `_lastUpdated`.
+pub type Instant = chrono::DateTime<chrono::Utc>;
+
+/// A range of instants `[from, to)`, either end open.
+pub type Range = (Option<Instant>, Option<Instant>);
+
 /// Parameters every search takes.
 const COMMON: &[&str] = &["_count", "_offset", "_format"];
+
+/// Whether `at` falls in a `_lastUpdated` range.
+pub fn within(range: &Option<Range>, at: Instant) -> bool {
+    range.is_none_or(|(from, to)| from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
@@ -103,6 +114,76 @@ impl Search {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `_sort` as `(key, descending)` pairs in order (`_sort=-date,name`), each key one of
+    /// `allowed`; empty when not given.
+    pub fn sort(&self, allowed: &[&str]) -> Result<Vec<(String, bool)>, ApiError> {
+        let mut out = Vec::new();
+        for value in self.all("_sort") {
+            for key in value.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                let (name, descending) = match key.strip_prefix('-') {
+                    Some(k) => (k, true),
+                    None => (key, false),
+                };
+                if !allowed.contains(&name) {
+                    return Err(refuse(
+                        "search.sort",
+                        format!("_sort takes {}", allowed.join(", ")),
+                    ));
+                }
+                out.push((name.to_string(), descending));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `_id` values: a comma within one parameter is OR, so these are alternatives.
+    pub fn ids(&self) -> Vec<&str> {
+        self.all("_id")
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// `_lastUpdated` as a range of instants `[from, to)`, every value ANDed (`ge2026-01-01`,
+    /// `lt2026-02`); `None` when not given.
+    pub fn last_updated(&self) -> Result<Option<Range>, ApiError> {
+        let mut range: Option<Range> = None;
+        for value in self.all("_lastUpdated") {
+            let d = crate::DateParam::parse(value).ok_or_else(|| {
+                refuse(
+                    "search.date",
+                    "_lastUpdated as [eq|ge|gt|le|lt|sa|eb]YYYY[-MM[-DD]]".into(),
+                )
+            })?;
+            let midnight = |day: chrono::NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc();
+            let (start, end) = (midnight(d.start), midnight(d.end));
+            use crate::date::Prefix as P;
+            let (from, to) = match d.prefix {
+                P::Eq | P::Ap => (Some(start), Some(end)),
+                P::Ge => (Some(start), None),
+                P::Gt | P::Sa => (Some(end), None),
+                P::Lt | P::Eb => (None, Some(start)),
+                P::Le => (None, Some(end)),
+                P::Ne => {
+                    return Err(refuse(
+                        "search.date",
+                        "_lastUpdated does not take ne".into(),
+                    ))
+                }
+            };
+            let (f0, t0) = range.unwrap_or((None, None));
+            range = Some((
+                f0.max(from),
+                match (t0, to) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
+            ));
+        }
+        Ok(range)
+    }
+
     /// This search's query string at `offset`: what `self`, `next` and `previous` link to.
     pub fn query_at(&self, offset: usize) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
@@ -147,6 +228,42 @@ mod tests {
         let huge = "_offset=9223372036854775808";
         assert!(Search::parse(huge, None, &[]).is_err_and(|e| e.code == "search.paging"));
         assert!(Search::parse("_offset=100000001", None, &[]).is_err());
+        let sorted = Search::parse("_sort=-date,_lastUpdated", None, &["_sort"]);
+        let sorted = sorted.unwrap_or_else(|_| unreachable!());
+        let keys = sorted.sort(&["date", "_lastUpdated"]).unwrap_or_default();
+        assert_eq!(
+            keys,
+            [("date".into(), true), ("_lastUpdated".into(), false)]
+        );
+        assert!(sorted
+            .sort(&["date"])
+            .is_err_and(|e| e.code == "search.sort"));
+        let ids = Search::parse("_id=a,b&_id=c", None, &["_id"]).unwrap_or_else(|_| unreachable!());
+        assert_eq!(ids.ids(), ["a", "b", "c"]);
+        let lu = Search::parse(
+            "_lastUpdated=ge2026-01&_lastUpdated=lt2026-02-10",
+            None,
+            &["_lastUpdated"],
+        );
+        let range = lu
+            .unwrap_or_else(|_| unreachable!())
+            .last_updated()
+            .unwrap_or_default();
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| t.to_utc())
+                .unwrap_or_default()
+        };
+        assert!(within(&range, at("2026-01-01T00:00:00Z")));
+        assert!(within(&range, at("2026-02-09T23:59:59Z")));
+        assert!(!within(&range, at("2026-02-10T00:00:00Z")));
+        assert!(!within(&range, at("2025-12-31T23:59:59Z")));
+        assert!(within(&None, at("1999-01-01T00:00:00Z")));
+        let bad = Search::parse("_lastUpdated=yesterday", None, &["_lastUpdated"]);
+        assert!(bad
+            .unwrap_or_else(|_| unreachable!())
+            .last_updated()
+            .is_err());
         let lenient = Search::parse("_offset=100000001", Some("handling=lenient"), &[]);
         assert!(lenient.is_ok_and(|s| s.offset == 0 && s.ignored == ["_offset"]));
     }

@@ -54,6 +54,14 @@ pub enum Purpose {
 pub struct AuditStore;
 
 impl Handler for AuditStore {
+    fn begin<'a>(&'a self, txn: &'a DatabaseTransaction) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            store::lock_audit_chain(txn)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
     fn handle<'a>(
         &'a self,
         txn: &'a DatabaseTransaction,

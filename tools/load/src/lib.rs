@@ -104,6 +104,9 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     let observer = Observer::connect(&platform).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(cfg.connections)
+        // Below the services' keep-alive (actix-web: 5 s), so a pooled connection is never
+        // reused just as the server closes it (a transport error no real failure caused).
+        .pool_idle_timeout(Duration::from_secs(4))
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| e.to_string())?;

@@ -230,7 +230,7 @@ pub(super) fn audit_event(r: &StoredAudit) -> serde_json::Value {
     };
     let mut entity = Vec::new();
     if let Some(p) = &r.patient_id {
-        entity.push(serde_json::json!({ "what": { "reference": format!("Patient/{p}") } }));
+        entity.push(serde_json::json!({ "what": tessera_fhir::refs::reference("Patient", p) }));
     }
     serde_json::json!({
         "resourceType": "AuditEvent",

@@ -63,7 +63,11 @@ fn filter(s: &Search) -> Result<AuditFilter, ApiError> {
         to: None,
         outcome: None,
         limit: s.count as i64,
-        event_id: s.get("_id").map(str::to_owned),
+        event_id: match s.ids().as_slice() {
+            [] => None,
+            [one] => Some((*one).to_owned()),
+            _ => return Err(bad("one _id at a time")),
+        },
         oldest_first: false,
         offset: s.offset as i64,
     };
@@ -91,10 +95,9 @@ fn filter(s: &Search) -> Result<AuditFilter, ApiError> {
             .into(),
         );
     }
-    match s.get("_sort") {
-        None | Some("-date") => {}
-        Some("date") => f.oldest_first = true,
-        Some(_) => return Err(bad("_sort is date or -date")),
+    // `_sort=date` is oldest first; newest first otherwise (`-date`).
+    if let Some((_, descending)) = s.sort(&["date"])?.first() {
+        f.oldest_first = !descending;
     }
     Ok(f)
 }

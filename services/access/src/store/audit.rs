@@ -14,43 +14,47 @@ fn hash32(v: Vec<u8>) -> Result<chain::Hash, StoreError> {
         .map_err(|_| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
 }
 
+/// Takes the tenant's chain lock for the rest of `txn`: one appender per tenant at a time,
+/// because the chain has one head. Taken once per transaction, before any [`append_audit`].
+pub async fn lock_audit_chain(txn: &DatabaseTransaction) -> Result<(), StoreError> {
+    txn.execute(stmt(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_store'))",
+        vec![],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Appends one record (its Protobuf bytes as received) after the tenant's newest. A record
 /// whose event id is already stored is not appended again. Returns the new sequence number.
+/// The caller holds the chain lock ([`lock_audit_chain`]) in `txn`.
 pub async fn append_audit(
     txn: &DatabaseTransaction,
     event_id: &str,
     payload: Vec<u8>,
     record: &AuditRecord,
 ) -> Result<Option<i64>, StoreError> {
-    // One appender per tenant at a time: the chain has one head.
-    txn.execute(stmt(
-        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_store'))",
-        vec![],
-    ))
-    .await?;
-    if txn
+    // Whether it is stored already, and the head, in one round trip (one row either way).
+    let row = txn
         .query_one(stmt(
-            "SELECT 1 AS one FROM audit_store WHERE event_id = $1",
+            "SELECT (SELECT true FROM audit_store WHERE event_id = $1) AS dup, h.seq, h.hash
+               FROM (SELECT 1) AS one
+               LEFT JOIN (SELECT seq, hash FROM audit_store ORDER BY seq DESC LIMIT 1) AS h ON true",
             vec![event_id.into()],
         ))
         .await?
-        .is_some()
-    {
+        .ok_or_else(|| StoreError::Corrupt("the audit head query returned no row".into()))?;
+    if row.try_get::<Option<bool>>("", "dup")?.unwrap_or(false) {
         return Ok(None);
     }
-    let head = txn
-        .query_one(stmt(
-            "SELECT seq, hash FROM audit_store ORDER BY seq DESC LIMIT 1",
-            vec![],
-        ))
-        .await?;
+    let head: Option<i64> = row.try_get("", "seq")?;
     let prev = match head {
-        Some(r) => Some(Link {
-            seq: r.try_get("", "seq")?,
+        Some(seq) => Some(Link {
+            seq,
             event_id: String::new(),
             payload: Vec::new(),
             prev_hash: chain::GENESIS,
-            hash: hash32(r.try_get("", "hash")?)?,
+            hash: hash32(row.try_get("", "hash")?)?,
         }),
         None => None,
     };

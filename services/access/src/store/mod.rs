@@ -8,7 +8,8 @@ mod relationships;
 mod rules;
 
 pub use audit::{
-    append_audit, audit_links, count_audit, search_audit, who_looked, AuditFilter, StoredAudit,
+    append_audit, audit_links, count_audit, lock_audit_chain, search_audit, who_looked,
+    AuditFilter, StoredAudit,
 };
 pub use consent::{
     consent_of, nominate, remove_seal, seals_of, set_seal, set_sharing, withdraw_directive, Seal,

@@ -137,10 +137,10 @@ pub fn to_fhir(p: &Patient) -> Value {
     let mut link: Vec<Value> = p
         .merged_into
         .iter()
-        .map(|s| json!({ "other": { "reference": format!("Patient/{s}") }, "type": "replaced-by" }))
+        .map(|s| json!({ "other": tessera_fhir::refs::reference("Patient", s), "type": "replaced-by" }))
         .collect();
     link.extend(p.replaces.iter().map(
-        |r| json!({ "other": { "reference": format!("Patient/{}", r.id) }, "type": "replaces" }),
+        |r| json!({ "other": tessera_fhir::refs::reference("Patient", r.id), "type": "replaces" }),
     ));
     if !link.is_empty() {
         out["link"] = json!(link);

@@ -43,7 +43,7 @@ fn fhir_status(state: &str) -> &'static str {
 pub fn to_fhir(r: &Referral) -> Value {
     let mut identifier = Vec::new();
     if let Some(u) = &r.ubrn {
-        identifier.push(json!({ "system": UBRN_SYSTEM, "value": u }));
+        identifier.push(tessera_fhir::refs::identifier(UBRN_SYSTEM, u));
     }
     let mut ext = vec![
         json!({ "url": STATE_EXT, "valueCoding": { "system": STATE_SYSTEM, "code": r.state } }),
@@ -83,7 +83,7 @@ pub fn to_fhir(r: &Referral) -> Value {
             { "coding": [{ "system": TF_SYSTEM, "code": r.treatment_function }] }
         ],
         "priority": priority,
-        "subject": { "reference": format!("Patient/{}", r.patient_id) },
+        "subject": tessera_fhir::refs::reference("Patient", &r.patient_id),
         "authoredOn": r.received_on.to_string(),
         "requester": { "identifier": { "system": REFERRER_SYSTEM, "value": r.referrer_code },
                        "display": r.referrer_org },
@@ -319,6 +319,9 @@ const MAX_MATCHES: u64 = 1000;
         ("identifier" = Option<String>, Query, description = "The UBRN"),
         ("performer" = Option<String>, Query, description = "The receiving team"),
         ("_state" = Option<String>, Query, description = "An e-RS state"),
+        ("_id" = Option<String>, Query, description = "Only these referrals (comma: any of)"),
+        ("_lastUpdated" = Option<String>, Query, description = "With prefixes; repeated values AND"),
+        ("_sort" = Option<String>, Query, description = "_lastUpdated (oldest change first) or -_lastUpdated; newest received first by default"),
         ("_count" = Option<u64>, Query),
         ("_offset" = Option<u64>, Query)
     ),
@@ -331,7 +334,16 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
     let search = match tessera_fhir::Search::parse(
         req.query_string(),
         prefer,
-        &["patient", "subject", "identifier", "performer", "_state"],
+        &[
+            "patient",
+            "subject",
+            "identifier",
+            "performer",
+            "_state",
+            "_id",
+            "_lastUpdated",
+            "_sort",
+        ],
     ) {
         Ok(s) => s,
         Err(e) => return refuse(&auth, None, e).await,
@@ -339,7 +351,13 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
     let mut q: HashMap<String, String> = HashMap::new();
     for (k, v) in &search.params {
         let (key, val) = match k.as_str() {
-            "patient" | "subject" => ("patient_id", v.trim_start_matches("Patient/").to_string()),
+            "_id" | "_lastUpdated" | "_sort" => continue,
+            "patient" | "subject" => (
+                "patient_id",
+                tessera_fhir::refs::referenced_id("Patient", v)
+                    .unwrap_or(v)
+                    .to_string(),
+            ),
             "identifier" => match v.split_once('|') {
                 Some((sys, val)) if sys == UBRN_SYSTEM => ("ubrn", val.to_string()),
                 Some(_) => {
@@ -363,7 +381,22 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
         Err(e) => return refuse(&auth, None, e.with_flavour(FHIR)).await,
     };
     s.limit = MAX_MATCHES + 1;
-    let (shown, capped) = search_visible(&auth, s).await?;
+    s.ids = search.ids().into_iter().map(str::to_owned).collect();
+    let narrowing = search
+        .last_updated()
+        .and_then(|u| search.sort(&["_lastUpdated"]).map(|o| (u, o)));
+    let (updated, order) = match narrowing {
+        Ok(x) => x,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    s.updated = updated;
+    let (mut shown, capped) = search_visible(&auth, s).await?;
+    // Newest first by default; `_sort` orders by when each referral last changed.
+    match order.first() {
+        Some((_, false)) => shown.sort_by_key(|r| r.updated_at),
+        Some((_, true)) => shown.sort_by_key(|r| std::cmp::Reverse(r.updated_at)),
+        None => {}
+    }
     if capped {
         let e = ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -410,6 +443,9 @@ const CAPABILITY: tessera_fhir::Capability = tessera_fhir::Capability {
             ("identifier", "token"),
             ("performer", "reference"),
             ("_state", "token"),
+            ("_id", "token"),
+            ("_lastUpdated", "date"),
+            ("_sort", "string"),
         ],
         operations: &[],
     }],

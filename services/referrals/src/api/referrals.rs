@@ -512,10 +512,16 @@ pub async fn search_visible(
     let who = Who::of(auth);
     audited(auth, one_patient.clone(), move |txn| {
         Box::pin(async move {
-            let found = store::search_referrals(txn, &s)
+            let mut found = store::search_referrals(txn, &s)
                 .await
                 .map_err(|e| store_error(e, flavour))?;
             let capped = found.len() as u64 >= limit;
+            // FHIR's `_id` and `_lastUpdated` narrow what the criteria found, before anything
+            // is decided or counted in the audit record.
+            found.retain(|r| {
+                (s.ids.is_empty() || s.ids.contains(&r.id.to_string()))
+                    && tessera_fhir::search::within(&s.updated, r.updated_at)
+            });
             // Each referral is shown when the caller may see that patient's records through a
             // relationship, or through that referral's own care context.
             let items: Vec<(String, Vec<CareContext>)> = found

@@ -537,6 +537,10 @@ pub struct ReferralSearch {
     pub team: Option<String>,
     pub state: Option<ReferralState>,
     pub limit: u64,
+    /// FHIR `_id`: only these referrals (empty: any).
+    pub ids: Vec<String>,
+    /// FHIR `_lastUpdated`: updated within `[from, to)`.
+    pub updated: Option<tessera_fhir::search::Range>,
 }
 
 /// Referrals matching every given criterion, newest first.
