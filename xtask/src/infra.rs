@@ -376,7 +376,7 @@ for _ in range(150):
     time.sleep(0.2)
 sys.exit('the broker storage has no header table after 30 s')";
     let db = dir.join("tansu.db").display().to_string();
-    if run("python3", &["-c", SCRIPT, &db]) {
+    if output("python3", &["-c", SCRIPT, &db]).is_some() {
         Ok(())
     } else {
         Err(format!("could not index the broker's storage {db}"))

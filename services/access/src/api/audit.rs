@@ -126,7 +126,14 @@ pub async fn verify(
         Box::pin(async move { store::audit_links(txn).await })
     })
     .await?;
-    let chain_findings = chain::verify(&links);
+    // Hashing the whole chain is CPU work of seconds on a large store: off the async
+    // workers, so the requests they serve meanwhile are not held up behind it.
+    let (links, chain_findings) = web::block(move || {
+        let findings = chain::verify(&links);
+        (links, findings)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     // One finding per record: a record the chain already names is not named again below.
     let named: std::collections::HashSet<i64> = chain_findings
         .iter()
