@@ -1,7 +1,10 @@
 //! Generates the event types from `proto/` with prost. Needs `protoc` (Debian's
 //! `protobuf-compiler`, installed by `cargo xtask up`/`test`), or `PROTOC` pointing at one.
 fn main() -> std::io::Result<()> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read when the script runs, not baked in when it is compiled: a build script compiled in
+    // one checkout may be run for another sharing the target directory.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(std::io::Error::other)?;
+    let root = std::path::Path::new(&manifest).join("../../proto");
     let files = [
         "tessera/tenancy/v1/tenant.proto",
         "tessera/mpi/v1/patient.proto",
