@@ -14,7 +14,7 @@ use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 use sea_orm_migration::prelude::*;
 pub use tessera_access_core::view::{PatientAccess, View};
-use tessera_events::{ConsumerSpec, Handler, InboundEvent};
+use tessera_events::{ConsumerSpec, Handler, HandlerError, InboundEvent};
 use tessera_proto::access::v1 as pb;
 
 /// CloudEvents types on the access topics.
@@ -184,27 +184,26 @@ fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-fn bad(e: impl std::fmt::Display) -> String {
-    format!("undecodable access event: {e}")
+fn bad(e: impl std::fmt::Display) -> HandlerError {
+    HandlerError::undecodable("access event", e)
 }
 
 async fn exec(
     txn: &DatabaseTransaction,
     sql: &str,
     values: Vec<sea_orm::Value>,
-) -> Result<(), String> {
+) -> Result<(), HandlerError> {
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
         values,
     ))
-    .await
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    .await?;
+    Ok(())
 }
 
 impl ProjectionHandler {
-    async fn apply(txn: &DatabaseTransaction, event: &InboundEvent) -> Result<(), String> {
+    async fn apply(txn: &DatabaseTransaction, event: &InboundEvent) -> Result<(), HandlerError> {
         let p = event.payload.as_slice();
         match event.ce_type.as_str() {
             types::RELATIONSHIP_GRANTED => {
@@ -332,7 +331,7 @@ impl Handler for ProjectionHandler {
         &'a self,
         txn: &'a DatabaseTransaction,
         event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             Self::apply(txn, event).await?;
             let at = event.time.unwrap_or_else(Utc::now);

@@ -141,7 +141,10 @@ async fn apply_in(
         if inserted == 0 {
             return Ok(Outcome::Duplicate);
         }
-        handler.handle(txn, event).await?;
+        handler
+            .handle(txn, event)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Outcome::Applied)
     }
     .instrument(span)
@@ -161,7 +164,7 @@ pub(crate) async fn process(
         return Ok(vec![Outcome::NotServed]);
     };
     let txn = db.begin(&first.tenant).await.map_err(|e| e.to_string())?;
-    handler.begin(&txn).await?;
+    handler.begin(&txn).await.map_err(|e| e.to_string())?;
     let mut outcomes = Vec::with_capacity(events.len());
     for event in &mut events {
         outcomes.push(apply_in(&txn, handler, consumer, event).await?);
@@ -188,7 +191,7 @@ pub(crate) async fn process_batch(
         decoded.push(decode(registry, m)?);
     }
     let txn = db.begin(tenant).await.map_err(|e| e.to_string())?;
-    handler.begin(&txn).await?;
+    handler.begin(&txn).await.map_err(|e| e.to_string())?;
     let mut outcomes = Vec::new();
     for events in &mut decoded {
         if events.is_empty() {

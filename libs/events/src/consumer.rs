@@ -3,6 +3,7 @@
 //! stored only after that commit. Redelivery (a crash before the commit of the offset, a relay
 //! retry) finds the inbox row and changes nothing.
 use crate::apply;
+use crate::HandlerError;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -49,11 +50,14 @@ pub trait Handler: Send + Sync + 'static {
         &'a self,
         txn: &'a DatabaseTransaction,
         event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>>;
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
 
     /// Runs once at the start of each transaction, before its events: where a handler takes
     /// what the whole run needs once (the audit store's chain lock) instead of per event.
-    fn begin<'a>(&'a self, _txn: &'a DatabaseTransaction) -> BoxFuture<'a, Result<(), String>> {
+    fn begin<'a>(
+        &'a self,
+        _txn: &'a DatabaseTransaction,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async { Ok(()) })
     }
 }

@@ -10,6 +10,7 @@
 
 mod apply;
 mod consumer;
+mod handled;
 mod headers;
 pub mod migration;
 mod outbox;
@@ -17,6 +18,7 @@ pub mod pack;
 mod relay;
 
 pub use consumer::{run_consumer, ConsumerSpec, Handler, InboundEvent};
+pub use handled::HandlerError;
 pub use headers::CloudEventHeaders;
 pub use outbox::{enqueue, EventError, OutgoingEvent};
 pub use relay::Relay;

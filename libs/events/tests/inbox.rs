@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Metrics, Shutdown};
 use tessera_events::{
-    enqueue, run_consumer, CloudEventHeaders, ConsumerSpec, Handler, InboundEvent, OutgoingEvent,
-    Relay,
+    enqueue, run_consumer, CloudEventHeaders, ConsumerSpec, Handler, HandlerError, InboundEvent,
+    OutgoingEvent, Relay,
 };
 use tessera_tenancy::{migrate_tenant, TenantDb, TenantId, TenantRegistry, TenantState};
 use tessera_testkit as kit;
@@ -52,18 +52,17 @@ impl Handler for Seen {
         &'a self,
         txn: &'a DatabaseTransaction,
         e: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let n: i32 = String::from_utf8_lossy(&e.payload)
                 .parse()
-                .map_err(|_| "payload")?;
+                .map_err(|e| HandlerError::undecodable("payload", e))?;
             txn.execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "INSERT INTO seen (n, times) VALUES ($1, 1) ON CONFLICT (n) DO UPDATE SET times = seen.times + 1",
                 [n.into()],
             ))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             Ok(())
         })
     }
@@ -76,18 +75,17 @@ impl Handler for Count {
         &'a self,
         txn: &'a DatabaseTransaction,
         e: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let n: i32 = String::from_utf8_lossy(&e.payload)
                 .parse()
-                .map_err(|_| "payload")?;
+                .map_err(|e| HandlerError::undecodable("payload", e))?;
             txn.execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "INSERT INTO applied (n, times) VALUES ($1, 1) ON CONFLICT (n) DO UPDATE SET times = applied.times + 1",
                 [n.into()],
             ))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             Ok(())
         })
     }

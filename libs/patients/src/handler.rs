@@ -3,7 +3,7 @@
 use futures::future::BoxFuture;
 use prost::Message;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, Value};
-use tessera_events::{ConsumerSpec, Handler, InboundEvent};
+use tessera_events::{ConsumerSpec, Handler, HandlerError, InboundEvent};
 use tessera_proto::mpi::v1 as mpi;
 use uuid::Uuid;
 
@@ -24,19 +24,23 @@ pub fn consumer_spec(
 
 pub struct KnownPatients;
 
-fn id(s: &str, what: &str) -> Result<Uuid, String> {
-    Uuid::parse_str(s).map_err(|_| format!("{what} is not a UUID"))
+fn id(s: &str, what: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(s)
+        .map_err(|_| HandlerError::refused("event.invalid-id", format!("{what} is not a UUID")))
 }
 
-async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<(), String> {
+async fn exec(
+    txn: &DatabaseTransaction,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<(), HandlerError> {
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
         values,
     ))
-    .await
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    .await?;
+    Ok(())
 }
 
 const KNOW: &str = "INSERT INTO known_patient (id) VALUES ($1) ON CONFLICT (id) DO NOTHING";
@@ -46,10 +50,10 @@ impl Handler for KnownPatients {
         &'a self,
         txn: &'a DatabaseTransaction,
         event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let payload = event.payload.as_slice();
-            let undecodable = |e: prost::DecodeError| format!("undecodable {}: {e}", event.ce_type);
+            let undecodable = |e| HandlerError::undecodable(event.ce_type.as_str(), e);
             match event.ce_type.as_str() {
                 "uk.nhs.tessera.mpi.PatientRegistered.v1" => {
                     let p = mpi::PatientRegistered::decode(payload).map_err(undecodable)?;

@@ -13,10 +13,14 @@
 //!   within 18 weeks; 127 is a breach).
 //! - [`standard`], [`breaches_within`], [`month_end`]: the waiting list's month-end 92%
 //!   standard and breach forecast.
+//! - [`EventKind::parse`], [`EventKind::name`], [`EventKind::flags`]: clock events by the names
+//!   the API, the events and the stores use ([`NAMES`]).
+mod names;
 mod rules;
 mod waiting;
 mod weeks;
 
+pub use names::{ClockFlags, KindError, NAMES};
 pub use rules::{periods, Event, EventKind, Period, PeriodState, StopCode};
 pub use waiting::{breaches_within, month_end, standard, Standard, STANDARD_PERCENT};
 pub use weeks::{breach_date, days_waited, is_breach, week_band, BREACH_DAYS};

@@ -8,13 +8,16 @@
 //! on `tessera.<ods>.referrals.referral` and `.rtt`; accepting a referral is what the access
 //! service turns into a legitimate relationship for the receiving team.
 //!
-//! Layout: `domain` (parsed types, the lifecycle) ← `store` (SQL per tenant schema) ← `api`
-//! (JSON and FHIR `ServiceRequest` over HTTP) and `consumers` (merges, clock events from
-//! scheduling and PAS) ← `startup` (wiring).
+//! Layout (the service template, docs/architecture.md): `domain` (parsed types and rules, no
+//! I/O) ← `store` (SQL per tenant schema) ← `app` (the use cases: one audited transaction
+//! each, the access decision) ← `api` (JSON and FHIR `ServiceRequest` over HTTP: parse and
+//! answer) and `events` (what it consumes: merges, clock events from scheduling and PAS) ←
+//! `startup` (wiring).
 pub mod api;
+pub mod app;
 pub mod config;
-mod consumers;
 pub mod domain;
+mod events;
 pub mod startup;
 pub mod store;
 

@@ -3,7 +3,7 @@
 //! tenant registry feed, under one supervisor. Tests build it the same way, on port 0.
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::consumers;
+use crate::events;
 use crate::store::migration::TenantMigrator;
 use actix_web::web;
 use std::sync::Arc;
@@ -103,7 +103,7 @@ impl Application {
         };
         run.spawn_access_projection(&mut sup, &self.config.consumer_group_prefix, only.clone());
         run.spawn_known_patients(&mut sup, &self.config.consumer_group_prefix, only.clone());
-        for (name, spec, handler) in consumers::specs(&self.config.consumer_group_prefix, only) {
+        for (name, spec, handler) in events::specs(&self.config.consumer_group_prefix, only) {
             run.spawn(&mut sup, name, spec, handler);
         }
         spawn_common(

@@ -1,6 +1,7 @@
 //! The referrals service's HTTP API: JSON (referrals, pathways, waiting lists) and FHIR
 //! `ServiceRequest` under `/fhir`. Handlers parse, authorise, run `store` inside one audited
 //! transaction, and answer.
+mod bodies;
 pub mod fhir;
 mod pathways;
 pub mod referrals;

@@ -1,36 +1,15 @@
 //! RTT pathways over JSON: read one (events, periods, weeks waited), list a patient's, and
-//! record clock events. Reading or recording needs a relationship with the patient, or being
-//! the pathway's treating team or consultant.
-use super::referrals::{parse_clock, ClockBody};
-use super::support::{
-    audited, decide_each, decide_one, denied, patient_id, permit, refuse, store_error, uuid,
-    Caller, CareContext, Decided, Who,
-};
-use crate::store::{self, NewClockEvent, PathwayRow};
+//! record clock events; the use cases are `app::pathways`'.
+use super::bodies::{parse_clock, ClockBody};
+use super::support::{patient_id, uuid, Caller};
+use crate::app::pathways as app;
+use crate::app::{invalid, refuse};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
-use sea_orm::DatabaseTransaction;
 use std::collections::HashMap;
-use tessera_edge::gate::Ending;
 use tessera_edge::problem::{ApiError, Flavour};
 
 const JSON: Flavour = Flavour::Json;
-
-fn context_of(p: &PathwayRow) -> Vec<CareContext> {
-    vec![CareContext {
-        team: p.team.clone(),
-        clinician: p.consultant.clone(),
-        since: p.created_at,
-    }]
-}
-
-async fn decided(
-    auth: &Who,
-    txn: &DatabaseTransaction,
-    p: &PathwayRow,
-) -> Result<Decided, ApiError> {
-    decide_one(auth, txn, &p.patient_id, context_of(p)).await
-}
 
 #[utoipa::path(
     tag = "pathways",
@@ -44,22 +23,7 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let a = Who::of(&auth);
-    let today = Utc::now().date_naive();
-    let v = audited(&auth, None, move |txn| {
-        Box::pin(async move {
-            let view = store::pathway(txn, id, today)
-                .await
-                .map_err(|e| store_error(e, JSON))?;
-            let d = decided(&a, txn, &view.pathway).await?;
-            if !d.outcome.permit {
-                return Err(denied(&view.pathway.patient_id, &d));
-            }
-            let ending = permit(&view.pathway.patient_id, &d, 200);
-            Ok((view, ending))
-        })
-    })
-    .await?;
+    let v = app::read(&auth, id, Utc::now().date_naive()).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -78,38 +42,11 @@ pub async fn list(
         Some(Ok(p)) if q.len() == 1 => p,
         Some(Err(e)) => return refuse(&auth, None, e).await,
         _ => {
-            let e = super::support::invalid("patient_id", "required", "list by patient_id only");
+            let e = invalid("patient_id", "required", "list by patient_id only");
             return refuse(&auth, None, e).await;
         }
     };
-    let a = Who::of(&auth);
-    let pid = patient.clone();
-    let rows = audited(&auth, Some(patient.clone()), move |txn| {
-        Box::pin(async move {
-            let rows = store::pathways_of(txn, &pid)
-                .await
-                .map_err(|e| store_error(e, JSON))?;
-            // Each pathway is listed when a relationship permits, or its own care context.
-            let items: Vec<_> = rows.iter().map(|r| (pid.clone(), context_of(r))).collect();
-            let d = decide_each(&a, txn, &items).await?;
-            // The caller's own standing with the patient (a relationship, break-glass): it
-            // lists every pathway, and answers for a patient with none.
-            let own = decide_one(&a, txn, &pid, Vec::new()).await?;
-            let Some(basis) = std::iter::once(&own).chain(&d).find(|x| x.outcome.permit) else {
-                return Err(denied(&pid, &own));
-            };
-            let mut ending = permit(&pid, basis, 200);
-            let rows: Vec<PathwayRow> = rows
-                .into_iter()
-                .zip(d)
-                .filter(|(_, x)| x.outcome.permit)
-                .map(|(r, _)| r)
-                .collect();
-            ending.result_count = rows.len() as i32;
-            Ok((rows, ending))
-        })
-    })
-    .await?;
+    let rows = app::list(&auth, patient).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "total": rows.len(), "pathways": rows })))
 }
 
@@ -131,39 +68,6 @@ pub async fn record(
         (Ok(i), Ok(c)) => (i, c),
         (Err(e), _) | (_, Err(e)) => return refuse(&auth, None, e).await,
     };
-    let a = Who::of(&auth);
-    let tenant = auth.tenant.clone();
-    let trace = auth.trace.clone();
-    let source = format!("api:{}", auth.identity.user_id);
-    let v = audited(&auth, None, move |txn| {
-        Box::pin(async move {
-            let before = store::pathway(txn, id, today)
-                .await
-                .map_err(|e| store_error(e, JSON))?;
-            let d = decided(&a, txn, &before.pathway).await?;
-            if !d.outcome.permit {
-                return Err(denied(&before.pathway.patient_id, &d));
-            }
-            store::record_clock_event(
-                txn,
-                &tenant,
-                NewClockEvent {
-                    pathway_id: id,
-                    on_date,
-                    kind,
-                    source,
-                },
-                Some(&trace),
-            )
-            .await
-            .map_err(|e| store_error(e, JSON))?;
-            let after = store::pathway(txn, id, today)
-                .await
-                .map_err(|e| store_error(e, JSON))?;
-            let ending: Ending = permit(&after.pathway.patient_id, &d, 201);
-            Ok((after, ending))
-        })
-    })
-    .await?;
+    let v = app::record(&auth, id, kind, on_date, today).await?;
     Ok(HttpResponse::Created().json(v))
 }

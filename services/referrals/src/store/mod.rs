@@ -1,20 +1,20 @@
 //! SQL per tenant schema. Every change others must know of enqueues its event in the same
 //! transaction (outbox). Patient ids only: no demographics live here.
+mod clock;
 mod merges;
 pub mod migration;
 mod pathways;
 mod referrals;
+mod transitions;
 mod waiting;
 
+pub use clock::{record_clock_event, ClockEventRow, NewClockEvent};
 pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
-pub use pathways::{
-    pathway, pathway_id_by_ppid, pathways_of, record_clock_event, ClockEventRow, NewClockEvent,
-    PathwayRow, PathwayView, PeriodRow,
-};
+pub use pathways::{pathway, pathway_id_by_ppid, pathways_of, PathwayRow, PathwayView, PeriodRow};
 pub use referrals::{
-    create_referral, referral, search_referrals, transition, transitions, NewPathway, NewReferral,
-    Referral, ReferralSearch, Transition, TransitionRequest,
+    create_referral, referral, search_referrals, NewPathway, NewReferral, Referral, ReferralSearch,
 };
+pub use transitions::{transition, transitions, Transition, TransitionRequest};
 pub use waiting::{
     incomplete, incomplete_page, incomplete_started_on, incomplete_starts, StartRow, WaitingFilter,
     WaitingRow,

@@ -1,8 +1,9 @@
 //! RTT pathways and their clock events. The events are the truth; the periods `libs/rtt`
 //! derives from them are rewritten in the same transaction as every change, and the pathway
 //! is published on `tessera.<ods>.referrals.rtt` as it now stands.
+use super::clock::{events_of, ClockEventRow};
 use super::{publish, rfc3339, stmt, types, StoreError};
-use crate::domain::{ClockFlags, ClockKind, Ppid};
+use crate::domain::Ppid;
 use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
@@ -28,42 +29,6 @@ pub struct PathwayRow {
 }
 
 const PATHWAY_COLUMNS: &str = "id, patient_id, ppid, issuer, specialty, treatment_function, consultant, team, created_at, updated_at";
-
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
-pub struct ClockEventRow {
-    pub id: Uuid,
-    #[serde(rename = "date")]
-    pub on_date: NaiveDate,
-    #[serde(rename = "event")]
-    pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_appointment: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub communicated: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub by_patient: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_start: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub non_rtt_code: Option<i16>,
-    pub source: String,
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl ClockEventRow {
-    fn kind(&self) -> Result<ClockKind, StoreError> {
-        Ok(ClockKind::parse(
-            &self.kind,
-            ClockFlags {
-                first_appointment: self.first_appointment,
-                communicated: self.communicated,
-                by_patient: self.by_patient,
-                original_start: self.original_start,
-                non_rtt_code: self.non_rtt_code,
-            },
-        )?)
-    }
-}
 
 /// A period as stored, with its waiting time as of the day asked.
 #[derive(Debug, Clone, Serialize)]
@@ -92,15 +57,6 @@ pub struct PathwayView {
     pub periods: Vec<PeriodRow>,
     pub events: Vec<ClockEventRow>,
     pub as_of: NaiveDate,
-}
-
-pub struct NewClockEvent {
-    pub pathway_id: Uuid,
-    pub on_date: NaiveDate,
-    pub kind: ClockKind,
-    /// `api:<user>` (repeatable) or an external id (`referral:<id>:<what>`,
-    /// `scheduling:appointment:<id>`): recorded once per pathway.
-    pub source: String,
 }
 
 fn state_of(s: PeriodState) -> (&'static str, Option<i16>) {
@@ -221,54 +177,6 @@ pub(crate) async fn assign(
     Ok(())
 }
 
-async fn events_of<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Vec<ClockEventRow>, StoreError> {
-    Ok(ClockEventRow::find_by_statement(stmt(
-        "SELECT id, on_date, kind, first_appointment, communicated, by_patient, original_start,
-                non_rtt_code, source, recorded_at
-           FROM clock_event WHERE pathway_id = $1 ORDER BY on_date, seq",
-        vec![id.into()],
-    ))
-    .all(db)
-    .await?)
-}
-
-/// Records a clock event and re-derives the pathway's periods. `false`: the event's external
-/// source was already recorded on this pathway (a redelivery), nothing changed.
-pub async fn record_clock_event(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    e: NewClockEvent,
-    trace: Option<&TraceContext>,
-) -> Result<bool, StoreError> {
-    let k = &e.kind;
-    let inserted = txn
-        .execute(stmt(
-            "INSERT INTO clock_event (id, pathway_id, on_date, kind, first_appointment, communicated,
-                                      by_patient, original_start, non_rtt_code, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (pathway_id, source) WHERE source NOT LIKE 'api:%' DO NOTHING",
-            vec![
-                Uuid::now_v7().into(),
-                e.pathway_id.into(),
-                e.on_date.into(),
-                k.kind.into(),
-                k.first_appointment.into(),
-                k.communicated.into(),
-                k.by_patient.into(),
-                k.original_start.into(),
-                k.non_rtt_code.into(),
-                e.source.into(),
-            ],
-        ))
-        .await?
-        .rows_affected()
-        > 0;
-    if inserted {
-        recompute(txn, tenant, e.pathway_id, trace).await?;
-    }
-    Ok(inserted)
-}
-
 /// Re-derives and stores the pathway's periods, and publishes the pathway as it now stands.
 pub(crate) async fn recompute(
     txn: &DatabaseTransaction,
@@ -282,7 +190,7 @@ pub(crate) async fn recompute(
     for e in &events {
         rtt.push(tessera_rtt::Event {
             date: e.on_date,
-            kind: e.kind()?.rtt(),
+            kind: e.kind()?,
         });
     }
     let periods = tessera_rtt::periods(&rtt);

@@ -2,9 +2,11 @@
 //! pathway: receiving it starts the clock (or continues the pathway it names); closing it
 //! while the clock still runs needs the event that stops the clock. Every transition is kept
 //! (`referral_transition`) and published.
-use super::pathways::{assign, clock_running, create_pathway, pathway_by_ppid, recompute};
+use super::pathways::{clock_running, create_pathway, pathway_by_ppid, recompute};
 use super::{publish, record_clock_event, rfc3339, stmt, types, NewClockEvent, StoreError};
-use crate::domain::{ClockFlags, ClockKind, Ppid, Priority, ReferralState, Source, Ubrn};
+use crate::domain::{
+    ClockFlags, DomainError, EventKind, Ppid, Priority, ReferralState, Source, Ubrn,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
@@ -105,7 +107,7 @@ pub async fn referral<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Referral, 
     one(db, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()]).await
 }
 
-async fn log_transition(
+pub(super) async fn log_transition(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     r: &Referral,
@@ -147,8 +149,8 @@ async fn log_transition(
     .await
 }
 
-fn clock(kind: &str) -> Result<ClockKind, StoreError> {
-    Ok(ClockKind::parse(kind, ClockFlags::default())?)
+pub(super) fn clock(kind: &str) -> Result<EventKind, StoreError> {
+    Ok(EventKind::parse(kind, ClockFlags::default()).map_err(DomainError::from)?)
 }
 
 /// Receives a referral: its pathway (and clock start), the referral in AWAITING_TRIAGE, and
@@ -183,7 +185,7 @@ pub async fn create_referral(
         ),
         _ => ("referral-received", n.received_on),
     };
-    let (pathway_id, first_event): (Option<Uuid>, Option<(ClockKind, NaiveDate)>) = match &n.pathway
+    let (pathway_id, first_event): (Option<Uuid>, Option<(EventKind, NaiveDate)>) = match &n.pathway
     {
         NewPathway::None => (None, None),
         NewPathway::New(ppid) => {
@@ -238,13 +240,14 @@ pub async fn create_referral(
                 Some(&n.receiving_team),
             )
             .await?;
-            let k = ClockKind::parse(
+            let k = EventKind::parse(
                 "transferred-in",
                 ClockFlags {
                     original_start: Some(*original_start),
                     ..ClockFlags::default()
                 },
-            )?;
+            )
+            .map_err(DomainError::from)?;
             (Some(p.id), Some((k, n.received_on)))
         }
     };
@@ -325,211 +328,6 @@ pub async fn create_referral(
     Ok(r)
 }
 
-/// A requested move through the lifecycle.
-#[derive(Clone)]
-pub struct TransitionRequest {
-    pub to: ReferralState,
-    pub reason: Option<String>,
-    /// On acceptance: the team and clinician triage chose (default: as referred).
-    pub team: Option<String>,
-    pub clinician: Option<String>,
-    /// A clock event recorded in the same transaction (how the clock stops on closure).
-    pub clock_event: Option<(ClockKind, NaiveDate)>,
-    /// The version the caller last saw (optimistic concurrency), if given.
-    pub expected_version: Option<i64>,
-    pub actor: String,
-}
-
-/// Moves a referral, under a row lock: an illegal transition is refused with both states
-/// named; a closure that would leave the pathway's clock running with no open referral on it
-/// is refused unless it records how the clock stops (a rejection returns the patient to the
-/// referrer: 34, on the day).
-pub async fn transition(
-    txn: &DatabaseTransaction,
-    tenant: &TenantId,
-    id: Uuid,
-    t: TransitionRequest,
-    today: NaiveDate,
-    trace: Option<&TraceContext>,
-) -> Result<Referral, StoreError> {
-    txn.execute(stmt(
-        "SELECT 1 FROM referral WHERE id = $1 FOR UPDATE",
-        vec![id.into()],
-    ))
-    .await?;
-    let current = referral(txn, id).await?;
-    if let Some(v) = t.expected_version {
-        if v != current.version {
-            return Err(StoreError::Conflict(
-                "referral.version",
-                format!(
-                    "the referral changed (version {} now, {v} expected): read it again",
-                    current.version
-                ),
-            ));
-        }
-    }
-    let from = current.state()?;
-    let to = from.to(t.to)?;
-    if let Some(p) = current.pathway_id {
-        if let Some((kind, on_date)) = t.clock_event.clone() {
-            record_clock_event(
-                txn,
-                tenant,
-                NewClockEvent {
-                    pathway_id: p,
-                    on_date,
-                    kind,
-                    source: format!("api:{}", t.actor),
-                },
-                trace,
-            )
-            .await?;
-        }
-        if to.is_closed() && clock_running(txn, p).await? && !others_open(txn, p, id).await? {
-            if to == ReferralState::Rejected {
-                record_clock_event(
-                    txn,
-                    tenant,
-                    NewClockEvent {
-                        pathway_id: p,
-                        on_date: today,
-                        kind: clock("returned-to-primary-care")?,
-                        source: format!("referral:{id}:rejected"),
-                    },
-                    trace,
-                )
-                .await?;
-            } else {
-                return Err(StoreError::Conflict(
-                    "referral.clock-running",
-                    format!(
-                        "the pathway's clock is still running: record how it stops \
-                         (clock_event: treated, admitted-for-treatment, active-monitoring, \
-                         decision-not-to-treat, returned-to-primary-care, declined, died, \
-                         transferred-out) before or with {to}"
-                    ),
-                ));
-            }
-        }
-    } else if t.clock_event.is_some() {
-        return Err(StoreError::Conflict(
-            "referral.no-pathway",
-            "this referral is not on an RTT pathway".into(),
-        ));
-    }
-    let (team, clinician) = if to == ReferralState::Accepted {
-        (
-            t.team
-                .clone()
-                .unwrap_or_else(|| current.receiving_team.clone()),
-            t.clinician.clone().or(current.receiving_clinician.clone()),
-        )
-    } else {
-        (
-            current.receiving_team.clone(),
-            current.receiving_clinician.clone(),
-        )
-    };
-    txn.execute(stmt(
-        "UPDATE referral SET state = $2, state_reason = $3, receiving_team = $4,
-                receiving_clinician = $5, version = version + 1, updated_at = now()
-          WHERE id = $1",
-        vec![
-            id.into(),
-            to.as_str().into(),
-            t.reason.clone().into(),
-            team.clone().into(),
-            clinician.clone().into(),
-        ],
-    ))
-    .await?;
-    if let (Some(p), ReferralState::Accepted) = (current.pathway_id, to) {
-        assign(txn, p, clinician.as_deref(), &team).await?;
-        recompute(txn, tenant, p, trace).await?;
-    }
-    let r = referral(txn, id).await?;
-    log_transition(txn, tenant, &r, Some(from), &t.actor, trace).await?;
-    if to == ReferralState::Accepted {
-        let payload = pb::ReferralAccepted {
-            referral_id: r.id.to_string(),
-            patient_id: r.patient_id.clone(),
-            team: r.receiving_team.clone(),
-            clinician_user_id: r.receiving_clinician.clone().unwrap_or_default(),
-            accepted_at: rfc3339(r.updated_at),
-        }
-        .encode_to_vec();
-        publish(
-            txn,
-            tenant,
-            "referral",
-            &r.patient_id,
-            types::REFERRAL_ACCEPTED,
-            payload,
-            trace,
-        )
-        .await?;
-    }
-    if to.is_closed() {
-        let payload = pb::ReferralClosed {
-            referral_id: r.id.to_string(),
-            patient_id: r.patient_id.clone(),
-            closed_at: rfc3339(r.updated_at),
-            reason: to.as_str().to_ascii_lowercase(),
-        }
-        .encode_to_vec();
-        publish(
-            txn,
-            tenant,
-            "referral",
-            &r.patient_id,
-            types::REFERRAL_CLOSED,
-            payload,
-            trace,
-        )
-        .await?;
-    }
-    Ok(r)
-}
-
-/// Another referral on the pathway is still open (it keeps the pathway's clock its own).
-async fn others_open(
-    txn: &DatabaseTransaction,
-    pathway: Uuid,
-    except: Uuid,
-) -> Result<bool, StoreError> {
-    Ok(txn
-        .query_one(stmt(
-            "SELECT 1 AS n FROM referral WHERE pathway_id = $1 AND id <> $2
-                AND state NOT IN ('REJECTED', 'CANCELLED', 'COMPLETED', 'DISCHARGED')",
-            vec![pathway.into(), except.into()],
-        ))
-        .await?
-        .is_some())
-}
-
-#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
-pub struct Transition {
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub reason: Option<String>,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-}
-
-pub async fn transitions<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-) -> Result<Vec<Transition>, StoreError> {
-    Ok(Transition::find_by_statement(stmt(
-        "SELECT from_state, to_state, reason, actor, at FROM referral_transition
-          WHERE referral_id = $1 ORDER BY id",
-        vec![id.into()],
-    ))
-    .all(db)
-    .await?)
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct ReferralSearch {
     pub patient_id: Option<String>,
@@ -593,27 +391,6 @@ impl std::fmt::Debug for NewReferral {
             .field("source", &self.source)
             .field("specialty", &self.specialty)
             .field("receiving_team", &self.receiving_team)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for TransitionRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TransitionRequest")
-            .field("to", &self.to)
-            .field("reason", &self.reason.as_ref().map(|_| "…"))
-            .field("actor", &self.actor)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for Transition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transition")
-            .field("from_state", &self.from_state)
-            .field("to_state", &self.to_state)
-            .field("actor", &self.actor)
-            .field("at", &self.at)
             .finish_non_exhaustive()
     }
 }

@@ -1,86 +1,15 @@
-//! What the referrals service consumes:
-//! - the MPI's merges (`mpi.patient`), by docs/contracts/merge.md;
-//! - clock events from the services that see the patient (docs/contracts/clock-events.md):
-//!   appointment outcomes from scheduling (`scheduling.appointment`), admissions and decisions
-//!   to admit from PAS (`pas.encounter`). Each is recorded once per pathway, named by its
-//!   source (`scheduling:appointment:<id>:…`), so a redelivery changes nothing.
-use crate::domain::{ClockFlags, ClockKind, Ppid};
+//! Clock events from the services that see the patient (docs/contracts/clock-events.md):
+//! appointment outcomes from scheduling, admissions and decisions to admit from PAS. Each is
+//! recorded once per pathway, named by its source, so a redelivery changes nothing; a
+//! producer's contract breach is logged and skipped, since retrying cannot fix it.
+use crate::domain::{ClockFlags, EventKind, Ppid};
 use crate::store::{self, NewClockEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::BoxFuture;
 use prost::Message as _;
 use sea_orm::DatabaseTransaction;
-use std::sync::Arc;
-use tessera_events::{ConsumerSpec, Handler, InboundEvent};
-use tessera_proto::{mpi, pas, scheduling};
-
-pub fn specs(
-    prefix: &str,
-    only: Option<Vec<tessera_tenancy::TenantId>>,
-) -> Vec<(&'static str, ConsumerSpec, Arc<dyn Handler>)> {
-    let spec = |purpose: &str, service: &str, stream: &str| ConsumerSpec {
-        group: format!("{prefix}.{purpose}"),
-        service: service.into(),
-        stream: stream.into(),
-        max_attempts: 10,
-        only: only.clone(),
-    };
-    vec![
-        (
-            "merge-follower",
-            spec("merges", "mpi", "patient"),
-            Arc::new(Merges),
-        ),
-        (
-            "appointment-clock-consumer",
-            spec("appointment-clock", "scheduling", "appointment"),
-            Arc::new(ClockEvents),
-        ),
-        (
-            "admission-clock-consumer",
-            spec("admission-clock", "pas", "encounter"),
-            Arc::new(ClockEvents),
-        ),
-    ]
-}
-
-pub struct Merges;
-
-impl Handler for Merges {
-    fn handle<'a>(
-        &'a self,
-        txn: &'a DatabaseTransaction,
-        event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let trace = event.trace.as_ref();
-            match event.ce_type.as_str() {
-                "uk.nhs.tessera.mpi.PatientMerged.v1" => {
-                    let m = mpi::v1::PatientMerged::decode(event.payload.as_slice())
-                        .map_err(|e| format!("undecodable PatientMerged: {e}"))?;
-                    store::follow_merge(
-                        txn,
-                        &event.tenant,
-                        &m.merge_id,
-                        &m.merged_patient_id,
-                        &m.survivor_patient_id,
-                        trace,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-                }
-                "uk.nhs.tessera.mpi.PatientUnmerged.v1" => {
-                    let m = mpi::v1::PatientUnmerged::decode(event.payload.as_slice())
-                        .map_err(|e| format!("undecodable PatientUnmerged: {e}"))?;
-                    store::undo_merge(txn, &event.tenant, &m.merge_id, &m.merged_patient_id, trace)
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-                _ => Ok(()),
-            }
-        })
-    }
-}
+use tessera_events::{Handler, HandlerError, InboundEvent};
+use tessera_proto::{pas, scheduling};
 
 /// One clock event another service's event means, on the pathway it names.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +17,7 @@ pub struct Inbound {
     pub ppid: String,
     pub issuer: String,
     pub on_date: NaiveDate,
-    pub kind: ClockKind,
+    pub kind: EventKind,
     pub source: String,
 }
 
@@ -103,13 +32,14 @@ fn day(date: &str, time: &str, fallback: DateTime<Utc>) -> NaiveDate {
         .unwrap_or(fallback.date_naive())
 }
 
-fn kind(name: &str, flags: ClockFlags) -> Result<ClockKind, String> {
-    ClockKind::parse(name, flags).map_err(|e| e.to_string())
+fn kind(name: &str, flags: ClockFlags) -> Result<EventKind, HandlerError> {
+    EventKind::parse(name, flags)
+        .map_err(|e| HandlerError::refused("event.clock-kind", e.to_string()))
 }
 
 /// The clock kind an RTT period status recorded at an outcome means; `None` for 20 (or
 /// nothing recorded) and for codes that are not the outcome's to give.
-pub fn status_kind(code: &str) -> Result<Option<ClockKind>, String> {
+pub fn status_kind(code: &str) -> Result<Option<EventKind>, HandlerError> {
     let f = ClockFlags::default;
     Ok(Some(match code.trim() {
         "" | "20" | "99" => return Ok(None),
@@ -134,13 +64,22 @@ pub fn status_kind(code: &str) -> Result<Option<ClockKind>, String> {
                 ..f()
             },
         )?,
-        other => return Err(format!("RTT status {other} is not one an outcome records")),
+        other => {
+            return Err(HandlerError::refused(
+                "event.rtt-status",
+                format!("RTT status {other} is not one an outcome records"),
+            ))
+        }
     }))
 }
 
 /// The clock events a scheduling or PAS event carries (docs/contracts/clock-events.md).
-pub fn inbound(ce_type: &str, payload: &[u8], now: DateTime<Utc>) -> Result<Vec<Inbound>, String> {
-    let bad = |e: prost::DecodeError| format!("undecodable {ce_type}: {e}");
+pub fn inbound(
+    ce_type: &str,
+    payload: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Vec<Inbound>, HandlerError> {
+    let bad = |e: prost::DecodeError| HandlerError::undecodable(ce_type, e);
     let mut out = Vec::new();
     match ce_type {
         "uk.nhs.tessera.scheduling.AppointmentClosed.v1" => {
@@ -172,8 +111,9 @@ pub fn inbound(ce_type: &str, payload: &[u8], now: DateTime<Utc>) -> Result<Vec<
                 )?),
                 "" | "0" => None,
                 other => {
-                    return Err(format!(
-                        "attendance code {other} is not a Data Dictionary code"
+                    return Err(HandlerError::refused(
+                        "event.attendance",
+                        format!("attendance code {other} is not a Data Dictionary code"),
                     ))
                 }
             };
@@ -205,8 +145,9 @@ pub fn inbound(ce_type: &str, payload: &[u8], now: DateTime<Utc>) -> Result<Vec<
                 "treatment" => "admitted-for-treatment",
                 "diagnostic" | "pre-operative" | "procedure-not-done" => "admitted-no-treatment",
                 other => {
-                    return Err(format!(
-                        "admission purpose {other:?} is not one of the contract's"
+                    return Err(HandlerError::refused(
+                        "event.admission-purpose",
+                        format!("admission purpose {other:?} is not one of the contract's"),
                     ))
                 }
             };
@@ -243,7 +184,7 @@ impl Handler for ClockEvents {
         &'a self,
         txn: &'a DatabaseTransaction,
         event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let events = match inbound(&event.ce_type, &event.payload, Utc::now()) {
                 Ok(e) => e,
@@ -261,7 +202,7 @@ impl Handler for ClockEvents {
                 };
                 let Some(p) = store::pathway_id_by_ppid(txn, &ppid)
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(HandlerError::store)?
                 else {
                     // Another provider's pathway, or one this trust never received.
                     tracing::info!(event_id = %event.event_id, "clock event for an unknown pathway");
@@ -279,7 +220,7 @@ impl Handler for ClockEvents {
                     event.trace.as_ref(),
                 )
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(HandlerError::store)?;
             }
             Ok(())
         })
@@ -314,8 +255,8 @@ mod tests {
     fn an_attended_appointment_with_treatment_is_two_events() {
         let v = inbound(CLOSED, &closed("5", true, "30"), Utc::now()).unwrap();
         assert_eq!(v.len(), 2);
-        assert_eq!(v[0].kind.kind, "attended");
-        assert_eq!(v[1].kind.kind, "treated");
+        assert_eq!(v[0].kind.name(), "attended");
+        assert_eq!(v[1].kind.name(), "treated");
         assert_eq!(v[0].on_date, NaiveDate::from_ymd_opt(2026, 3, 3).unwrap());
         assert_ne!(v[0].source, v[1].source);
     }
@@ -324,16 +265,16 @@ mod tests {
     fn a_first_appointment_dna_carries_its_flags() {
         let v = inbound(CLOSED, &closed("3", true, ""), Utc::now()).unwrap();
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].kind.kind, "dna");
-        assert_eq!(v[0].kind.first_appointment, Some(true));
-        assert_eq!(v[0].kind.communicated, Some(true));
+        assert_eq!(v[0].kind.name(), "dna");
+        assert_eq!(v[0].kind.flags().first_appointment, Some(true));
+        assert_eq!(v[0].kind.flags().communicated, Some(true));
     }
 
     #[test]
     fn cancellations_are_recorded_and_never_stop() {
         for code in ["2", "4"] {
             let v = inbound(CLOSED, &closed(code, false, ""), Utc::now()).unwrap();
-            assert_eq!(v[0].kind.kind, "cancelled");
+            assert_eq!(v[0].kind.name(), "cancelled");
             assert!(!v[0].kind.stops());
         }
     }
@@ -364,7 +305,7 @@ mod tests {
         let v = inbound(t, &adm("treatment"), Utc::now()).unwrap();
         assert!(v[0].kind.stops());
         let v = inbound(t, &adm("diagnostic"), Utc::now()).unwrap();
-        assert_eq!(v[0].kind.kind, "admitted-no-treatment");
+        assert_eq!(v[0].kind.name(), "admitted-no-treatment");
         assert!(!v[0].kind.stops());
         assert!(inbound(t, &adm("holiday"), Utc::now()).is_err());
     }
