@@ -7,13 +7,16 @@
 //! Every change is published (outbox) on `tessera.<ods>.access.*`, from which every service
 //! keeps its own projection (`libs/access::projection`) and decides locally.
 //!
-//! Layout: `store` (SQL per tenant schema) ← `api` (JSON and FHIR AuditEvent over HTTP),
-//! `consumers` (audit streams, care events) and `heartbeat` ← `startup` (wiring).
+//! Layout (the service template, docs/architecture.md): `domain` (its own rules, no I/O; the
+//! access decision is `libs/access-core`'s) ← `store` (SQL per tenant schema) ← `app` (use
+//! cases: one audited transaction each) ← `api` (JSON and FHIR AuditEvent over HTTP) and
+//! `events` (what it consumes: audit streams, care events, merges; what it publishes on its
+//! own: the projection heartbeat and the audit chain heads) ← `startup` (wiring).
 pub mod api;
+pub mod app;
 pub mod config;
-mod consumers;
-mod heads;
-mod heartbeat;
+pub mod domain;
+mod events;
 pub mod startup;
 pub mod store;
 

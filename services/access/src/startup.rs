@@ -3,7 +3,7 @@
 //! supervisor. Tests build it the same way, on port 0.
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::consumers::{self, Purpose};
+use crate::events::{self, Purpose};
 use crate::store::migration::TenantMigrator;
 use actix_web::web;
 use std::sync::Arc;
@@ -107,25 +107,25 @@ impl Application {
             &self.config.consumer_group_prefix,
             self.provisioner.only_list(),
         );
-        for (spec, purpose) in consumers::specs(
+        for (spec, purpose) in events::specs(
             &self.config.consumer_group_prefix,
             self.provisioner.only_list(),
         ) {
             let (name, handler): (&'static str, Arc<dyn Handler>) = match purpose {
-                Purpose::AuditStore => ("audit-store-consumer", Arc::new(consumers::AuditStore)),
+                Purpose::AuditStore => ("audit-store-consumer", Arc::new(events::AuditStore)),
                 Purpose::CareEvents => (
                     "care-event-consumer",
-                    Arc::new(consumers::CareEvents {
+                    Arc::new(events::CareEvents {
                         default_grace_days: self.config.relationships.default_grace_days,
                     }),
                 ),
-                Purpose::Merges => ("merge-follower", Arc::new(consumers::Merges)),
+                Purpose::Merges => ("merge-follower", Arc::new(events::Merges)),
             };
             run.spawn(&mut sup, name, spec, handler);
         }
         sup.spawn(
             "heartbeat",
-            crate::heartbeat::Heartbeat {
+            crate::events::heartbeat::Heartbeat {
                 db: gate.db.clone(),
                 registry: self.registry.clone(),
                 relay: gate.relay.clone(),
@@ -135,7 +135,7 @@ impl Application {
         );
         sup.spawn(
             "audit-head-publisher",
-            crate::heads::HeadPublisher {
+            crate::events::heads::HeadPublisher {
                 db: gate.db.clone(),
                 registry: self.registry.clone(),
                 kafka: self.config.kafka.clone(),

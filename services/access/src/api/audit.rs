@@ -1,6 +1,7 @@
 //! The audit store over HTTP, for the privacy officer: search, verify, "who has looked at
 //! this patient's record", and FHIR `AuditEvent` search.
-use super::support::{audited, invalid, patient_id, refuse, Caller};
+use super::support::{patient_id, Caller};
+use crate::app::{audited, invalid, refuse};
 use crate::store::{self, AuditFilter, StoredAudit};
 use actix_web::get;
 use actix_web::{web, HttpResponse};
@@ -116,7 +117,7 @@ pub async fn verify(
     let auth = caller.permit(Flavour::Json).await?;
     // The heads published outside the database, read before the stored chain: every record
     // they name must still be stored as it was when published.
-    let published = crate::heads::published_heads(
+    let published = crate::events::heads::published_heads(
         &state.config.kafka,
         &auth.tenant,
         state.config.audit_heads_checked,

@@ -3,7 +3,8 @@
 //! 8), `_id`, `_sort` (`date` or `-date`, the default), paged by `_count`/`_offset` with
 //! absolute links and the true total. Never cut short silently.
 use super::audit::audit_event;
-use super::support::{audited, patient_id, refuse, Caller};
+use super::support::{patient_id, Caller};
+use crate::app::{audited, refuse};
 use crate::store::{self, AuditFilter};
 use actix_web::http::StatusCode;
 use actix_web::{get, HttpRequest, HttpResponse};

@@ -1,5 +1,6 @@
 //! Seals and the patient's consent directives.
-use super::support::{audited, audited_for_patient, code, invalid, patient_id, refuse, Caller};
+use super::support::{code, patient_id, Caller};
+use crate::app::{audited, audited_for_patient, invalid, refuse};
 use crate::store::{self, Seal, SealLevel};
 use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpResponse};

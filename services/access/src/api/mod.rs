@@ -1,10 +1,12 @@
 //! The access service's HTTP API (JSON; FHIR `AuditEvent` search under `/fhir`). Handlers
 //! parse, authorise, call `store` inside one audited transaction, and answer.
+mod alerts;
 mod audit;
 mod audit_fhir;
 mod consent;
 mod relationships;
 mod support;
+mod teams;
 
 use actix_web::http::Method;
 use tessera_edge::gate::{Gate, HasGate};
@@ -103,19 +105,19 @@ pub fn operations(config: &crate::Config) -> Operations {
 
 /// Mounts every handler; each carries its `#[utoipa::path]`, so mounting it documents it.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(relationships::list_teams)
-        .service(relationships::put_team)
-        .service(relationships::put_members)
-        .service(relationships::add_to_caseload)
+    cfg.service(teams::list_teams)
+        .service(teams::put_team)
+        .service(teams::put_members)
+        .service(teams::add_to_caseload)
         .service(relationships::claim)
         .service(relationships::list)
         .service(relationships::end)
         .service(relationships::list_rules)
         .service(relationships::put_rule)
-        .service(relationships::break_glass)
-        .service(relationships::list_alerts)
-        .service(relationships::acknowledge)
-        .service(relationships::annotate)
+        .service(alerts::break_glass)
+        .service(alerts::list_alerts)
+        .service(alerts::acknowledge)
+        .service(alerts::annotate)
         .service(consent::list_seals)
         .service(consent::put_seal)
         .service(consent::delete_seal)

@@ -1,100 +1,10 @@
-//! What every handler here shares: the gate over this service's state, and one audited
-//! transaction per request.
+//! What every handler here shares: the gate over this service's state, and reading ids.
 use super::AppState;
-use crate::store::StoreError;
-use actix_web::http::StatusCode;
-use sea_orm::DatabaseTransaction;
-use tessera_edge::gate::Ending;
-use tessera_edge::problem::{ApiError, FieldError};
+use crate::app::invalid;
+use tessera_edge::problem::ApiError;
 
 pub type Caller = tessera_edge::gate::Caller<AppState>;
 pub type Authorized = tessera_edge::gate::Authorized<AppState>;
-
-pub fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such record"),
-        StoreError::Conflict(code, detail) => ApiError::conflict(code, detail),
-        StoreError::Patient(r) => r.into(),
-        other => ApiError::internal(&other),
-    }
-}
-
-pub fn invalid(field: &str, code: &str, message: &str) -> ApiError {
-    ApiError::validation(vec![FieldError::new(field, code, message)])
-}
-
-/// Runs `work` in the tenant's transaction with its audit record, commits, and wakes the
-/// relay. On failure the work rolls back and the refusal is audited on its own.
-pub async fn audited<T, F>(
-    auth: &Authorized,
-    patient_id: Option<String>,
-    work: F,
-) -> Result<T, ApiError>
-where
-    F: for<'t> FnOnce(
-        &'t DatabaseTransaction,
-    ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>,
-{
-    let txn = match auth.begin().await {
-        Ok(t) => t,
-        Err(e) => {
-            auth.audit(Ending::from_error(patient_id, &e)).await?;
-            return Err(e);
-        }
-    };
-    match work(&txn).await {
-        Ok(v) => {
-            auth.audit_in(&txn, Ending::permit(patient_id, 200, 1))
-                .await?;
-            txn.commit().await.map_err(|e| ApiError::internal(&e))?;
-            auth.state.gate.relay.notify_one();
-            Ok(v)
-        }
-        Err(e) => {
-            let e = store_error(e);
-            let _ = txn.rollback().await;
-            auth.audit(Ending::from_error(patient_id, &e)).await?;
-            Err(e)
-        }
-    }
-}
-
-/// As [`audited`], for a write that refers to a patient: refused first, in the same
-/// transaction, if the caller's trust does not have the patient (ADR 21).
-pub async fn audited_for_patient<T, F>(
-    auth: &Authorized,
-    patient_id: String,
-    work: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: for<'t> FnOnce(
-            &'t DatabaseTransaction,
-        ) -> futures::future::BoxFuture<'t, Result<T, StoreError>>
-        + Send
-        + 'static,
-{
-    let id = patient_id.clone();
-    audited(auth, Some(patient_id), move |txn| {
-        Box::pin(async move {
-            let known =
-                uuid::Uuid::parse_str(&id).map_err(|_| tessera_patients::Refused::Unknown)?;
-            tessera_patients::require_known(txn, known, chrono::Utc::now()).await?;
-            work(txn).await
-        })
-    })
-    .await
-}
-
-/// Audits a request refused before any work (bad input).
-pub async fn refuse<T>(
-    auth: &Authorized,
-    patient_id: Option<String>,
-    e: ApiError,
-) -> Result<T, ApiError> {
-    auth.audit(Ending::from_error(patient_id, &e)).await?;
-    Err(e)
-}
 
 /// A patient id as the MPI issues them: a UUID.
 pub fn patient_id(s: &str) -> Result<String, ApiError> {
@@ -105,9 +15,5 @@ pub fn patient_id(s: &str) -> Result<String, ApiError> {
 
 /// A user id or team code: 1–64 printable characters without spaces.
 pub fn code(field: &str, s: &str) -> Result<String, ApiError> {
-    let t = s.trim();
-    if t.is_empty() || t.len() > 64 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(field, "format", "1–64 characters, no spaces"));
-    }
-    Ok(t.to_string())
+    crate::domain::code(field, s).map_err(|e| ApiError::validation(vec![e]))
 }

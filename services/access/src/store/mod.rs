@@ -1,12 +1,18 @@
 //! SQL per tenant schema. Every change that others must know of enqueues its event in the
 //! same transaction (outbox). Patient ids and user ids only: no demographics live here.
+mod alerts;
 mod audit;
 mod consent;
 mod merges;
 pub mod migration;
 mod relationships;
 mod rules;
+mod teams;
 
+pub use alerts::{
+    acknowledge_alert, alert, alerts, annotate_alert, grant_break_glass, raise_alert, Alert,
+    BreakGlassGrant, NewBreakGlass,
+};
 pub use audit::{
     append_audit, audit_links, count_audit, lock_audit_chain, search_audit, who_looked,
     AuditFilter, StoredAudit,
@@ -17,11 +23,11 @@ pub use consent::{
 };
 pub use merges::{follow_merge, undo_merge};
 pub use relationships::{
-    acknowledge_alert, alert, alerts, annotate_alert, end_by_source, end_relationship,
-    grant_break_glass, grant_relationship, raise_alert, relationships_of, set_members, teams,
-    upsert_team, Alert, BreakGlassGrant, NewBreakGlass, NewRelationship, Relationship, Team,
+    end_by_source, end_relationship, grant_relationship, relationships_of, NewRelationship,
+    Relationship,
 };
 pub use rules::{grace_days, rules, set_rule};
+pub use teams::{set_members, teams, upsert_team, Team};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{DatabaseTransaction, DbErr};

@@ -1,90 +1,14 @@
-//! What the access service consumes:
-//! - every service's audit stream (`tessera.<ods>.audit.events`) into the audit store;
-//! - care events that create and end legitimate relationships: a referral accepted by a team
-//!   (`referrals.referral`), an admission to a ward (`pas.encounter`), an appointment with a
-//!   clinician (`scheduling.appointment`). A closure ends what its opening created, after the
-//!   trust's grace period for that origin;
-//! - the MPI's merges (`mpi.patient`), by docs/contracts/merge.md: a merge gives the survivor
-//!   copies of the merged record's live relationships and seals (source `merge:<id>`); an
-//!   unmerge ends and removes exactly those copies.
+//! Care events that create and end legitimate relationships: a referral accepted by a team
+//! (`referrals.referral`), an admission to a ward (`pas.encounter`), an appointment with a
+//! clinician (`scheduling.appointment`). A closure ends what its opening created, after the
+//! trust's grace period for that origin.
 use crate::store::{self, NewRelationship};
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 use prost::Message as _;
 use sea_orm::DatabaseTransaction;
-use tessera_events::{ConsumerSpec, Handler, InboundEvent};
-use tessera_proto::{audit, mpi, pas, referrals, scheduling};
-
-pub fn specs(
-    prefix: &str,
-    only: Option<Vec<tessera_tenancy::TenantId>>,
-) -> Vec<(ConsumerSpec, Purpose)> {
-    let spec = |purpose: &str, service: &str, stream: &str| ConsumerSpec {
-        group: format!("{prefix}.{purpose}"),
-        service: service.into(),
-        stream: stream.into(),
-        max_attempts: 10,
-        only: only.clone(),
-    };
-    vec![
-        (spec("audit-store", "audit", "events"), Purpose::AuditStore),
-        (
-            spec("referral-relationships", "referrals", "referral"),
-            Purpose::CareEvents,
-        ),
-        (
-            spec("admission-relationships", "pas", "encounter"),
-            Purpose::CareEvents,
-        ),
-        (
-            spec("appointment-relationships", "scheduling", "appointment"),
-            Purpose::CareEvents,
-        ),
-        (spec("merges", "mpi", "patient"), Purpose::Merges),
-    ]
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum Purpose {
-    AuditStore,
-    CareEvents,
-    Merges,
-}
-
-pub struct AuditStore;
-
-impl Handler for AuditStore {
-    fn begin<'a>(&'a self, txn: &'a DatabaseTransaction) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            store::lock_audit_chain(txn)
-                .await
-                .map_err(|e| e.to_string())
-        })
-    }
-
-    fn handle<'a>(
-        &'a self,
-        txn: &'a DatabaseTransaction,
-        event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            if event.ce_type != tessera_audit::EVENT_TYPE {
-                return Ok(());
-            }
-            let record = audit::v1::AuditRecord::decode(event.payload.as_slice())
-                .map_err(|e| format!("undecodable audit record: {e}"))?;
-            store::append_audit(
-                txn,
-                &event.event_id.to_string(),
-                event.payload.clone(),
-                &record,
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-        })
-    }
-}
+use tessera_events::{Handler, HandlerError, InboundEvent};
+use tessera_proto::{pas, referrals, scheduling};
 
 /// One care event, as the relationships it touches see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,8 +48,8 @@ pub fn trigger(
     ce_type: &str,
     payload: &[u8],
     now: DateTime<Utc>,
-) -> Result<Option<Trigger>, String> {
-    let bad = |e: prost::DecodeError| format!("undecodable {ce_type}: {e}");
+) -> Result<Option<Trigger>, HandlerError> {
+    let bad = |e: prost::DecodeError| HandlerError::undecodable(ce_type, e);
     Ok(Some(match ce_type {
         "uk.nhs.tessera.referrals.ReferralAccepted.v1" => {
             let m = referrals::v1::ReferralAccepted::decode(payload).map_err(bad)?;
@@ -201,7 +125,7 @@ impl Handler for CareEvents {
         &'a self,
         txn: &'a DatabaseTransaction,
         event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let t = trigger(&event.ce_type, &event.payload, Utc::now())?;
             let trace = event.trace.as_ref();
@@ -216,7 +140,10 @@ impl Handler for CareEvents {
                     at,
                 }) => {
                     if patient_id.trim().is_empty() {
-                        return Err("care event names no patient".into());
+                        return Err(HandlerError::refused(
+                            "event.no-patient",
+                            "care event names no patient",
+                        ));
                     }
                     let holders = users
                         .into_iter()
@@ -241,7 +168,7 @@ impl Handler for CareEvents {
                             trace,
                         )
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(HandlerError::store)?;
                     }
                     Ok(())
                 }
@@ -253,7 +180,7 @@ impl Handler for CareEvents {
                 }) => {
                     let days = store::grace_days(txn, origin, self.default_grace_days)
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(HandlerError::store)?;
                     store::end_by_source(
                         txn,
                         &event.tenant,
@@ -264,56 +191,8 @@ impl Handler for CareEvents {
                     )
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(HandlerError::store)
                 }
-            }
-        })
-    }
-}
-
-/// Follows the MPI's merges so that access follows the patient.
-pub struct Merges;
-
-impl Handler for Merges {
-    fn handle<'a>(
-        &'a self,
-        txn: &'a DatabaseTransaction,
-        event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let trace = event.trace.as_ref();
-            let now = Utc::now();
-            match event.ce_type.as_str() {
-                "uk.nhs.tessera.mpi.PatientMerged.v1" => {
-                    let m = mpi::v1::PatientMerged::decode(event.payload.as_slice())
-                        .map_err(|e| format!("undecodable PatientMerged: {e}"))?;
-                    store::follow_merge(
-                        txn,
-                        &event.tenant,
-                        &m.merge_id,
-                        &m.merged_patient_id,
-                        &m.survivor_patient_id,
-                        now,
-                        trace,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-                }
-                "uk.nhs.tessera.mpi.PatientUnmerged.v1" => {
-                    let m = mpi::v1::PatientUnmerged::decode(event.payload.as_slice())
-                        .map_err(|e| format!("undecodable PatientUnmerged: {e}"))?;
-                    store::undo_merge(
-                        txn,
-                        &event.tenant,
-                        &m.merge_id,
-                        &m.survivor_patient_id,
-                        now,
-                        trace,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-                }
-                _ => Ok(()),
             }
         })
     }
