@@ -23,7 +23,7 @@ pub struct Application {
     provisioner: Arc<SchemaAndTopics<TenantMigrator>>,
     config: Config,
     state: web::Data<AppState>,
-    mllp: Vec<crate::mllp::Listener>,
+    mllp: Vec<crate::api::mllp::Listener>,
 }
 
 impl Application {
@@ -51,7 +51,7 @@ impl Application {
         let state = web::Data::new(AppState {
             gate: f.gate(api::operations()),
             idempotency: Idempotency::new(f.redis.clone(), config.idempotency_ttl_seconds),
-            models: crate::models::ModelCache::new(Duration::from_secs(30)),
+            models: crate::app::models::ModelCache::new(Duration::from_secs(30)),
             restricted_activity: config.restricted_activity.clone(),
         });
         let mut mllp = Vec::new();
@@ -62,7 +62,7 @@ impl Application {
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| StartupError::Bind(addr, e))?;
-            mllp.push(crate::mllp::Listener {
+            mllp.push(crate::api::mllp::Listener {
                 tenant,
                 listener,
                 max_message_bytes: config.hl7.max_message_bytes,
@@ -120,7 +120,7 @@ impl Application {
             .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
         sup.spawn(
             "hl7-ack-retention",
-            crate::retention::Hl7AckRetention {
+            crate::jobs::retention::Hl7AckRetention {
                 db: self.state.gate.db.clone(),
                 registry: self.registry.clone(),
                 keep_days: self.config.hl7.ack_retention_days,

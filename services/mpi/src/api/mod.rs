@@ -4,10 +4,11 @@
 pub(crate) mod access;
 pub mod auth;
 mod fhir;
-mod fhir_search;
 pub mod hl7;
 mod idempotent;
+mod matches;
 mod merges;
+pub mod mllp;
 mod patients;
 pub mod problem;
 mod views;
@@ -31,7 +32,7 @@ pub struct AppState {
     pub gate: Gate,
     pub idempotency: Idempotency,
     /// Each tenant's matching weights and thresholds (defaults until its own are set).
-    pub models: crate::models::ModelCache,
+    pub models: crate::app::models::ModelCache,
     /// Permits seeing a restricted patient's location (`Config::restricted_activity`).
     pub restricted_activity: String,
 }
@@ -86,7 +87,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(patients::logout)
         .service(patients::register)
         .service(patients::find)
-        .service(patients::match_patients)
+        .service(matches::match_patients)
         .service(patients::read)
         .service(patients::update)
         .service(patients::history)
@@ -100,13 +101,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(merges::list_reviews)
         .service(merges::confirm)
         .service(merges::reject)
-        .service(fhir_search::capability_statement)
+        .service(fhir::search::capability_statement)
         .service(fhir::create)
-        .service(fhir_search::search)
+        .service(fhir::search::search)
         .service(fhir::match_operation)
         .service(fhir::read)
         .service(fhir::update)
-        .service(fhir_search::history);
+        .service(fhir::search::history);
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What the JSON API answers, as types: serialised for the response and described in the
 //! OpenAPI document from the same definition, so the document cannot drift from the answer.
+use crate::domain::matching::Candidate;
 use crate::domain::{Demographics, Patient, PatientId, Replaced};
-use crate::matching::Candidate;
 use crate::store::merges::Merge;
 use serde::Serialize;
 use utoipa::ToSchema;

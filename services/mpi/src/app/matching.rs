@@ -4,14 +4,14 @@ use super::*;
 /// Scored, explained candidates for `probe` in the caller's trust (`$match`).
 pub async fn match_patient(
     auth: &Authorized,
-    probe: crate::matching::Probe,
+    probe: crate::domain::matching::Probe,
     limit: usize,
-) -> Result<Vec<crate::matching::Candidate>, ApiError> {
+) -> Result<Vec<crate::domain::matching::Candidate>, ApiError> {
     let model = model_for(auth).await?;
     let (found, access) = audited_patient_read(
         auth,
         None,
-        |c: &Vec<crate::matching::Candidate>| {
+        |c: &Vec<crate::domain::matching::Candidate>| {
             let id = if c.len() == 1 {
                 c.first().map(|c| c.patient.id.to_string())
             } else {
@@ -19,11 +19,15 @@ pub async fn match_patient(
             };
             (id, i32::try_from(c.len()).unwrap_or(i32::MAX))
         },
-        |c: &Vec<crate::matching::Candidate>| c.iter().map(|c| c.patient.id.to_string()).collect(),
+        |c: &Vec<crate::domain::matching::Candidate>| {
+            c.iter().map(|c| c.patient.id.to_string()).collect()
+        },
         move |txn| {
             Box::pin(async move {
                 let candidates = candidates_for(txn, &probe).await?;
-                Ok(crate::matching::rank(&model, &probe, candidates, limit))
+                Ok(crate::domain::matching::rank(
+                    &model, &probe, candidates, limit,
+                ))
             })
         },
     )
@@ -39,7 +43,7 @@ pub async fn match_patient(
 
 pub(super) async fn candidates_for(
     txn: &sea_orm::DatabaseTransaction,
-    probe: &crate::matching::Probe,
+    probe: &crate::domain::matching::Probe,
 ) -> Result<Vec<Patient>, StoreError> {
     store::match_candidates(
         txn,
@@ -58,10 +62,10 @@ pub(super) async fn possible_duplicates(
     txn: &sea_orm::DatabaseTransaction,
     model: &tessera_matching::Model,
     d: &crate::domain::Demographics,
-) -> Result<Vec<crate::matching::Candidate>, ApiError> {
-    let probe = crate::matching::Probe::from_demographics(d);
+) -> Result<Vec<crate::domain::matching::Candidate>, ApiError> {
+    let probe = crate::domain::matching::Probe::from_demographics(d);
     let existing = candidates_for(txn, &probe).await.map_err(store_error)?;
-    Ok(crate::matching::rank(model, &probe, existing, 5))
+    Ok(crate::domain::matching::rank(model, &probe, existing, 5))
 }
 
 /// After a new record is inserted: queue its possible duplicates, publish PatientRegistered,
@@ -70,9 +74,9 @@ pub(super) async fn registered(
     txn: &sea_orm::DatabaseTransaction,
     tenant: &tessera_tenancy::TenantId,
     trace: &tessera_bootstrap::TraceContext,
-    matching: &crate::models::Matching,
+    matching: &crate::app::models::Matching,
     mut p: Patient,
-    possible: &[crate::matching::Candidate],
+    possible: &[crate::domain::matching::Candidate],
 ) -> Result<Patient, ApiError> {
     queue_for_review(txn, p.id, possible).await?;
     tessera_events::enqueue(txn, events::registered(tenant, &p, trace))
@@ -89,7 +93,7 @@ pub(super) async fn registered(
 pub(super) async fn queue_for_review(
     txn: &sea_orm::DatabaseTransaction,
     patient: PatientId,
-    candidates: &[crate::matching::Candidate],
+    candidates: &[crate::domain::matching::Candidate],
 ) -> Result<(), ApiError> {
     for c in candidates {
         let explanation = serde_json::to_value(&c.explanation).unwrap_or_default();
@@ -104,7 +108,7 @@ pub(super) async fn queue_for_review(
 /// whether it auto-links.
 pub(super) async fn model_for(
     auth: &Authorized,
-) -> Result<std::sync::Arc<crate::models::Matching>, ApiError> {
+) -> Result<std::sync::Arc<crate::app::models::Matching>, ApiError> {
     if let Some(m) = auth.state.models.get(auth.tenant.as_str()).await {
         return Ok(m);
     }
@@ -112,11 +116,11 @@ pub(super) async fn model_for(
     let stored = store::settings::load(&txn).await.map_err(store_error)?;
     let _ = txn.commit().await;
     let matching = std::sync::Arc::new(match stored {
-        Some(s) => crate::models::Matching {
+        Some(s) => crate::app::models::Matching {
             model: s.model,
             auto_link: s.auto_link,
         },
-        None => crate::models::Matching::default(),
+        None => crate::app::models::Matching::default(),
     });
     auth.state
         .models
@@ -198,10 +202,10 @@ pub(super) async fn change_settings<F>(
 where
     F: for<'t> FnOnce(
             &'t sea_orm::DatabaseTransaction,
-            crate::models::Matching,
+            crate::app::models::Matching,
         ) -> futures::future::BoxFuture<
             't,
-            Result<(crate::models::Matching, Option<i64>), ApiError>,
+            Result<(crate::app::models::Matching, Option<i64>), ApiError>,
         > + Send
         + 'static,
 {
@@ -210,13 +214,13 @@ where
             let (current, trained_on) =
                 match store::settings::load(txn).await.map_err(store_error)? {
                     Some(s) => (
-                        crate::models::Matching {
+                        crate::app::models::Matching {
                             model: s.model,
                             auto_link: s.auto_link,
                         },
                         s.trained_on,
                     ),
-                    None => (crate::models::Matching::default(), 0),
+                    None => (crate::app::models::Matching::default(), 0),
                 };
             // A retrained model records how many records it learned from; a threshold change
             // keeps the count.
@@ -264,7 +268,7 @@ pub async fn set_thresholds(
     change_settings(auth, move |_, current| {
         Box::pin(async move {
             Ok((
-                crate::models::Matching {
+                crate::app::models::Matching {
                     model: current.model.with_thresholds(thresholds),
                     auto_link: auto_link.unwrap_or(current.auto_link),
                 },
@@ -288,7 +292,7 @@ pub async fn train(auth: &Authorized, sample: u64) -> Result<MatchSettings, ApiE
             let model = tokio::task::spawn_blocking(move || {
                 let persons: Vec<tessera_matching::Person> = people
                     .iter()
-                    .map(|d| crate::matching::Probe::from_demographics(d).person())
+                    .map(|d| crate::domain::matching::Probe::from_demographics(d).person())
                     .collect();
                 let candidates = tessera_matching::Blocker::default().dedupe_pairs(&persons);
                 let random = random_pairs(persons.len(), 50_000);
@@ -297,7 +301,7 @@ pub async fn train(auth: &Authorized, sample: u64) -> Result<MatchSettings, ApiE
             .await
             .map_err(|e| ApiError::internal(&e))?;
             Ok((
-                crate::models::Matching {
+                crate::app::models::Matching {
                     model,
                     auto_link: current.auto_link,
                 },
@@ -334,9 +338,9 @@ pub(super) async fn auto_link(
     tenant: &tessera_tenancy::TenantId,
     trace: &tessera_bootstrap::TraceContext,
     new: &Patient,
-    candidates: &[crate::matching::Candidate],
+    candidates: &[crate::domain::matching::Candidate],
 ) -> Result<Option<PatientId>, ApiError> {
-    let matches: Vec<&crate::matching::Candidate> = candidates
+    let matches: Vec<&crate::domain::matching::Candidate> = candidates
         .iter()
         .filter(|c| c.decision == "match")
         .collect();

@@ -198,6 +198,7 @@ pub async fn refuse<T>(
 mod feed;
 mod matching;
 mod merges;
+pub mod models;
 mod patients;
 
 pub use feed::*;

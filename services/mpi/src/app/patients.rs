@@ -8,7 +8,7 @@ pub async fn register(
     auth: &Authorized,
     input: DemographicsInput,
     idempotency_key: Option<String>,
-) -> Result<(Patient, bool, Vec<crate::matching::Candidate>), ApiError> {
+) -> Result<(Patient, bool, Vec<crate::domain::matching::Candidate>), ApiError> {
     let demographics = match input.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => d,
         Err(errors) => {

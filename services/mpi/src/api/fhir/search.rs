@@ -1,10 +1,10 @@
 //! FHIR `Patient` search, `_history` and the CapabilityStatement, on `libs/fhir`: strict
 //! parameters (or lenient on request), `birthdate` with prefixes and partial dates, pages with
 //! absolute links and the true total (ADR 23).
-use super::auth::Caller;
-use super::fhir::{to_fhir, FHIR_JSON, LOCAL_NUMBER_SYSTEM, NHS_NUMBER_SYSTEM, PROFILE};
-use super::problem::{ApiError, Flavour};
-use super::usecases;
+use super::super::auth::Caller;
+use super::super::problem::{ApiError, Flavour};
+use super::super::usecases;
+use super::map::{to_fhir, FHIR_JSON, LOCAL_NUMBER_SYSTEM, NHS_NUMBER_SYSTEM, PROFILE};
 use crate::domain::{FieldError, Patient, PatientId};
 use crate::store::SearchQuery;
 use actix_web::http::StatusCode;
@@ -31,7 +31,7 @@ enum Lookup {
 }
 
 fn invalid(field: &str, code: &str, message: &str) -> ApiError {
-    super::problem::validation(vec![FieldError {
+    super::super::problem::validation(vec![FieldError {
         field: field.into(),
         code: code.into(),
         message: message.into(),
