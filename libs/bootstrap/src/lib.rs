@@ -18,5 +18,5 @@ pub use config::{load_config, ConfigError};
 pub use health::{Readiness, ReadinessCheck};
 pub use metrics::Metrics;
 pub use shutdown::Shutdown;
-pub use supervise::Supervisor;
+pub use supervise::{Stopped, Supervisor};
 pub use trace::TraceContext;

@@ -6,6 +6,14 @@ use std::time::Duration;
 
 type Task = BoxFuture<'static, Result<(), String>>;
 
+/// How a service stopped when it did not stop cleanly: the tasks that failed (by name), a task
+/// that panicked, or tasks that outlived the grace period.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stopped with errors: {}", .failed.join(", "))]
+pub struct Stopped {
+    pub failed: Vec<String>,
+}
+
 pub struct Supervisor {
     shutdown: Shutdown,
     tasks: Vec<(&'static str, Task)>,
@@ -38,7 +46,7 @@ impl Supervisor {
     }
 
     /// Runs every task until all have ended; returns an error naming the tasks that failed.
-    pub async fn run(self) -> Result<(), String> {
+    pub async fn run(self) -> Result<(), Stopped> {
         let mut set = tokio::task::JoinSet::new();
         for (name, task) in self.tasks {
             let shutdown = self.shutdown.clone();
@@ -80,7 +88,7 @@ impl Supervisor {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(failed.join(", "))
+            Err(Stopped { failed })
         }
     }
 }
@@ -100,7 +108,12 @@ mod tests {
         });
         sup.spawn("fails", async { Err::<(), String>("boom".into()) });
         let result = sup.run().await;
-        assert_eq!(result, Err("fails".to_string()));
+        assert_eq!(
+            result,
+            Err(Stopped {
+                failed: vec!["fails".to_string()]
+            })
+        );
         assert!(shutdown.is_triggered());
     }
 

@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod operations;
 pub mod problem;
 mod rate_limit;
+mod serve;
 
 pub use idempotency::{Begin, Idempotency, IdempotencyError, StoredResponse};
 pub use rate_limit::{RateLimitConfig, RateLimiter, Throttled};

@@ -15,6 +15,7 @@ mod db;
 mod feed;
 pub mod health;
 mod id;
+mod job;
 pub mod probe;
 mod provision;
 mod registry;
@@ -23,6 +24,7 @@ pub mod store;
 pub use db::{migrate_schema, migrate_tenant, stmt, DbError, TenantDb, PLATFORM_SCHEMA};
 pub use feed::run_registry_feed;
 pub use id::{TenantId, TenantIdError};
+pub use job::JobError;
 pub use provision::SchemaAndTopics;
 pub use registry::{
     publish_tenant, KafkaSettings, Provisioner, TenantRegistry, TenantState, TENANTS_TOPIC,

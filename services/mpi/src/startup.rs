@@ -115,7 +115,7 @@ impl Application {
 
     /// Runs until `shutdown` (or until a task fails), then drains: HTTP stops accepting and
     /// finishes in-flight requests, the relay finishes its batch, the feed stops.
-    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), tessera_bootstrap::Stopped> {
         let mut sup = Supervisor::new(shutdown.clone())
             .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
         sup.spawn(
@@ -179,7 +179,7 @@ impl tessera_edge::foundation::Service for Application {
         Application::management_port(self)
     }
 
-    async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    async fn run(self, shutdown: Shutdown) -> Result<(), tessera_bootstrap::Stopped> {
         Application::run(self, shutdown).await
     }
 }

@@ -89,7 +89,7 @@ impl Application {
     }
 
     /// Runs until `shutdown` (or until a task fails), then drains.
-    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), tessera_bootstrap::Stopped> {
         let mut sup = Supervisor::new(shutdown.clone())
             .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
         let gate = &self.state.gate;
@@ -141,7 +141,7 @@ impl tessera_edge::foundation::Service for Application {
         Application::management_port(self)
     }
 
-    async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    async fn run(self, shutdown: Shutdown) -> Result<(), tessera_bootstrap::Stopped> {
         Application::run(self, shutdown).await
     }
 }

@@ -29,10 +29,10 @@ pub struct Platform {
     shutdown: Shutdown,
     mpi_config: tessera_mpi::Config,
     mpi_stop: Shutdown,
-    mpi_task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    mpi_task: Option<tokio::task::JoinHandle<Result<(), tessera_bootstrap::Stopped>>>,
     access_config: tessera_access_service::Config,
     access_stop: Shutdown,
-    access_task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    access_task: Option<tokio::task::JoinHandle<Result<(), tessera_bootstrap::Stopped>>>,
 }
 
 /// An answer: status and JSON body.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::Shutdown;
 use tessera_proto::audit::v1::ChainHead;
-use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry};
+use tessera_tenancy::{JobError, KafkaSettings, TenantDb, TenantId, TenantRegistry};
 
 pub struct HeadPublisher {
     pub db: TenantDb,
@@ -22,14 +22,13 @@ pub struct HeadPublisher {
 }
 
 impl HeadPublisher {
-    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), JobError> {
         let producer: FutureProducer = self
             .kafka
             .producer_config()
             // A head not delivered in 10 s is sent again at the next tick.
             .set("message.timeout.ms", "10000")
-            .create()
-            .map_err(|e| e.to_string())?;
+            .create()?;
         let mut published: HashMap<TenantId, i64> = HashMap::new();
         loop {
             tokio::select! {
@@ -71,21 +70,20 @@ impl HeadPublisher {
         }
     }
 
-    async fn head(&self, tenant: &TenantId) -> Result<Option<(i64, String)>, String> {
-        let txn = self.db.begin(tenant).await.map_err(|e| e.to_string())?;
+    async fn head(&self, tenant: &TenantId) -> Result<Option<(i64, String)>, JobError> {
+        let txn = self.db.begin(tenant).await?;
         let row = txn
             .query_one(Statement::from_string(
                 DbBackend::Postgres,
                 "SELECT seq, hash FROM audit_store ORDER BY seq DESC LIMIT 1",
             ))
-            .await
-            .map_err(|e| e.to_string())?;
-        txn.commit().await.map_err(|e| e.to_string())?;
+            .await?;
+        txn.commit().await?;
         match row {
             None => Ok(None),
             Some(r) => {
-                let seq: i64 = r.try_get("", "seq").map_err(|e| e.to_string())?;
-                let hash: Vec<u8> = r.try_get("", "hash").map_err(|e| e.to_string())?;
+                let seq: i64 = r.try_get("", "seq")?;
+                let hash: Vec<u8> = r.try_get("", "hash")?;
                 Ok(Some((seq, hex::encode(hash))))
             }
         }
@@ -98,7 +96,7 @@ pub async fn published_heads(
     kafka: &KafkaSettings,
     tenant: &TenantId,
     limit: i64,
-) -> Result<Vec<ChainHead>, String> {
+) -> Result<Vec<ChainHead>, JobError> {
     let kafka = kafka.clone();
     let topic = tenant.topic("audit", "heads");
     tokio::task::spawn_blocking(move || {
@@ -109,21 +107,15 @@ pub async fn published_heads(
                 format!("access-verify-{}", uuid::Uuid::new_v4()),
             )
             .set("enable.auto.commit", "false")
-            .create()
-            .map_err(|e| e.to_string())?;
-        let md = consumer
-            .fetch_metadata(Some(&topic), Duration::from_secs(5))
-            .map_err(|e| e.to_string())?;
+            .create()?;
+        let md = consumer.fetch_metadata(Some(&topic), Duration::from_secs(5))?;
         let mut tpl = TopicPartitionList::new();
         let mut wanted: i64 = 0;
         for p in md.topics().iter().flat_map(|t| t.partitions()) {
-            let (low, high) = consumer
-                .fetch_watermarks(&topic, p.id(), Duration::from_secs(5))
-                .map_err(|e| e.to_string())?;
+            let (low, high) = consumer.fetch_watermarks(&topic, p.id(), Duration::from_secs(5))?;
             if high > low {
                 let from = low.max(high - limit);
-                tpl.add_partition_offset(&topic, p.id(), Offset::Offset(from))
-                    .map_err(|e| e.to_string())?;
+                tpl.add_partition_offset(&topic, p.id(), Offset::Offset(from))?;
                 wanted += high - from;
             }
         }
@@ -131,7 +123,7 @@ pub async fn published_heads(
         if wanted == 0 {
             return Ok(heads);
         }
-        consumer.assign(&tpl).map_err(|e| e.to_string())?;
+        consumer.assign(&tpl)?;
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let mut got: i64 = 0;
         while got < wanted && std::time::Instant::now() < deadline {
@@ -143,10 +135,11 @@ pub async fn published_heads(
             }
         }
         if got < wanted {
-            return Err("the broker did not return the published heads in time".into());
+            return Err(JobError::Timeout(
+                "the broker did not return the published heads in time",
+            ));
         }
         Ok(heads)
     })
-    .await
-    .map_err(|e| e.to_string())?
+    .await?
 }

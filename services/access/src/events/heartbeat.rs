@@ -7,7 +7,7 @@ use std::time::Duration;
 use tessera_access::projection::types;
 use tessera_bootstrap::Shutdown;
 use tessera_proto::access::v1 as pb;
-use tessera_tenancy::{TenantDb, TenantRegistry};
+use tessera_tenancy::{JobError, TenantDb, TenantRegistry};
 use tokio::sync::Notify;
 
 pub struct Heartbeat {
@@ -18,7 +18,7 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), JobError> {
         loop {
             tokio::select! {
                 _ = shutdown.wait() => return Ok(()),
@@ -33,8 +33,8 @@ impl Heartbeat {
         }
     }
 
-    async fn beat(&self, tenant: &tessera_tenancy::TenantId) -> Result<(), String> {
-        let txn = self.db.begin(tenant).await.map_err(|e| e.to_string())?;
+    async fn beat(&self, tenant: &tessera_tenancy::TenantId) -> Result<(), JobError> {
+        let txn = self.db.begin(tenant).await?;
         let payload = pb::Heartbeat {
             at: crate::store::rfc3339(chrono::Utc::now()),
         }
@@ -49,8 +49,8 @@ impl Heartbeat {
                 payload.clone(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| JobError::Store(e.to_string()))?;
         }
-        txn.commit().await.map_err(|e| e.to_string())
+        Ok(txn.commit().await?)
     }
 }

@@ -20,7 +20,13 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub async fn run(self, state: web::Data<AppState>, shutdown: Shutdown) -> Result<(), String> {
+    /// Accepts connections until `shutdown`; a failed accept is logged and retried, so it never
+    /// fails.
+    pub async fn run(
+        self,
+        state: web::Data<AppState>,
+        shutdown: Shutdown,
+    ) -> Result<(), std::convert::Infallible> {
         loop {
             tokio::select! {
                 _ = shutdown.wait() => return Ok(()),

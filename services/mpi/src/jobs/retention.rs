@@ -4,7 +4,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::Shutdown;
-use tessera_tenancy::{TenantDb, TenantRegistry};
+use tessera_tenancy::{JobError, TenantDb, TenantRegistry};
 
 pub struct Hl7AckRetention {
     pub db: TenantDb,
@@ -15,7 +15,7 @@ pub struct Hl7AckRetention {
 
 impl Hl7AckRetention {
     /// Purges at start, then every `every`, until shutdown.
-    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), JobError> {
         loop {
             for tenant in self.registry.ready_tenants() {
                 match self.purge(&tenant).await {
@@ -35,18 +35,17 @@ impl Hl7AckRetention {
         }
     }
 
-    async fn purge(&self, tenant: &tessera_tenancy::TenantId) -> Result<u64, String> {
-        let txn = self.db.begin(tenant).await.map_err(|e| e.to_string())?;
+    async fn purge(&self, tenant: &tessera_tenancy::TenantId) -> Result<u64, JobError> {
+        let txn = self.db.begin(tenant).await?;
         let n = txn
             .execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "DELETE FROM hl7_message WHERE received_at < now() - make_interval(days => $1)",
                 [i32::try_from(self.keep_days).unwrap_or(i32::MAX).into()],
             ))
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .rows_affected();
-        txn.commit().await.map_err(|e| e.to_string())?;
+        txn.commit().await?;
         Ok(n)
     }
 }
