@@ -18,7 +18,7 @@ use chrono::{Duration as Days, Utc};
 use sea_orm::{ConnectionTrait, Database};
 use std::time::{Duration, Instant};
 use tessera_bootstrap::Shutdown;
-use tessera_referrals::api::waiting::compute;
+use tessera_referrals::app::waiting::compute;
 use tessera_referrals::store::WaitingRow;
 use tessera_referrals::{Application, Config};
 use tessera_testkit as kit;
