@@ -156,8 +156,8 @@ fn refuse(req: &ServiceRequest, faults: Vec<TextFault>) -> Error {
         .map(TextFault::to_field_error)
         .collect();
     let mut e = ApiError::validation(errors);
-    e.status = actix_web::http::StatusCode::BAD_REQUEST;
-    e.code = "input.invalid-text".into();
+    e.status = crate::codes::INVALID_TEXT.status();
+    e.code = crate::codes::INVALID_TEXT.code();
     if req.path().starts_with("/fhir") {
         e = e.with_flavour(Flavour::Fhir).with_fhir_paths(fhir_path);
     }

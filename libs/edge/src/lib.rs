@@ -17,6 +17,7 @@
 //!   again instead of doing the work twice.
 
 pub mod capture;
+pub mod codes;
 pub mod foundation;
 pub mod gate;
 mod idempotency;

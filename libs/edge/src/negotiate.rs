@@ -5,7 +5,7 @@
 use crate::problem::{ApiError, Flavour};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest};
 
@@ -34,7 +34,7 @@ pub fn format_is_json(format: &str) -> bool {
 }
 
 fn not_acceptable(detail: &str) -> Error {
-    ApiError::new(StatusCode::NOT_ACCEPTABLE, "fhir.not-acceptable", detail)
+    ApiError::new(crate::codes::FHIR_NOT_ACCEPTABLE, detail)
         .with_flavour(Flavour::Fhir)
         .into()
 }
@@ -69,8 +69,7 @@ pub async fn fhir_formats(
 /// The default service: an unknown route.
 pub async fn no_such_route(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     let e = ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not-found",
+        crate::codes::NOT_FOUND,
         format!("no such resource or operation: {}", req.path()),
     );
     Err(if req.path().starts_with("/fhir") {

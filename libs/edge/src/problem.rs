@@ -1,6 +1,7 @@
 //! One error type for every service's HTTP layer, mapped once to a response: RFC 9457 problem details for
 //! the JSON API, `OperationOutcome` for FHIR. A 500 tells the client nothing about the cause;
 //! the cause is logged (it never contains patient data: store errors carry ids and codes).
+use crate::codes::{self, ErrorCode};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -38,8 +39,9 @@ pub enum Flavour {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    /// Stable, documented code (docs/api/errors.md).
-    pub code: String,
+    /// Stable, documented code (docs/contracts/api-errors.md), from a catalogue
+    /// ([`crate::codes`]).
+    pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub flavour: Flavour,
@@ -55,10 +57,11 @@ impl fmt::Display for ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// An error with a catalogued code: its status is the code's.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
-            status,
-            code: code.into(),
+            status: code.status(),
+            code: code.code(),
             detail: detail.into(),
             errors: vec![],
             flavour: Flavour::Json,
@@ -92,27 +95,22 @@ impl ApiError {
             .join("; ");
         Self {
             errors,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
+            ..Self::new(codes::VALIDATION, detail)
         }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+        Self::new(codes::BAD_REQUEST, detail)
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "no such patient")
-    }
-
-    pub fn conflict(code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, detail)
+        Self::new(codes::NOT_FOUND, "no such patient")
     }
 
     pub fn internal(cause: &dyn fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            codes::INTERNAL,
             "an internal error occurred; it has been logged",
         )
     }
@@ -121,8 +119,7 @@ impl ApiError {
         Self {
             retry_after: Some(retry_after),
             ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
+                codes::RATE_LIMITED,
                 "this trust's request budget is used up; retry shortly",
             )
         }
@@ -158,9 +155,9 @@ impl From<tessera_patients::Refused> for ApiError {
                 "no patient with this id in your trust's index",
             )]),
             Refused::NotYetKnown => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, r.to_string()).retry_after(2)
+                ApiError::new(codes::PATIENT_NOT_YET_KNOWN, r.to_string()).retry_after(2)
             }
-            Refused::MergedInto(_) => ApiError::conflict(code, r.to_string()),
+            Refused::MergedInto(_) => ApiError::new(codes::PATIENT_MERGED, r.to_string()),
             Refused::Db(e) => ApiError::internal(e),
         }
     }
@@ -223,7 +220,7 @@ impl ApiError {
             vec![Issue {
                 severity: "error",
                 code: self.fhir_issue_code().to_string(),
-                details: details(&self.code),
+                details: details(self.code),
                 diagnostics: self.detail.clone(),
                 expression: None,
             }]
@@ -273,7 +270,7 @@ impl ResponseError for ApiError {
                     .unwrap_or("Error")
                     .to_string(),
                 status: self.status.as_u16(),
-                code: self.code.clone(),
+                code: self.code.to_string(),
                 detail: self.detail.clone(),
                 errors: self.errors.clone(),
             }),

@@ -2,6 +2,7 @@
 //! unknown parameter or a bad `_count` is a 400 `OperationOutcome`, so a client never takes a
 //! partial filter for the whole answer. Under `Prefer: handling=lenient` they are ignored, and
 //! the Bundle's `self` link shows only what was applied (FHIR R4 §3.1.1.4).
+use tessera_edge::codes::{self, ErrorCode};
 use tessera_edge::problem::{ApiError, Flavour};
 
 /// Page size when the client names none.
@@ -37,9 +38,8 @@ pub struct Search {
     pub ignored: Vec<String>,
 }
 
-fn refuse(code: &str, detail: String) -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::BAD_REQUEST, code, detail)
-        .with_flavour(Flavour::Fhir)
+fn refuse(code: ErrorCode, detail: String) -> ApiError {
+    ApiError::new(code, detail).with_flavour(Flavour::Fhir)
 }
 
 /// Whether a `Prefer` header asks for lenient handling.
@@ -69,14 +69,14 @@ impl Search {
                     Ok(_) if lenient => s.ignored.push(name),
                     Ok(_) => {
                         return Err(refuse(
-                            "search.paging",
+                            codes::SEARCH_PAGING,
                             format!("_offset is at most {MAX_OFFSET}"),
                         ))
                     }
                     Err(_) if lenient => s.ignored.push(name),
                     Err(_) => {
                         return Err(refuse(
-                            "search.paging",
+                            codes::SEARCH_PAGING,
                             format!("{name} must be a whole number, not {value:?}"),
                         ))
                     }
@@ -86,7 +86,7 @@ impl Search {
                 _ if lenient => s.ignored.push(name),
                 _ => {
                     return Err(refuse(
-                        "search.unknown-parameter",
+                        codes::SEARCH_UNKNOWN_PARAMETER,
                         format!(
                             "unsupported search parameter {name} (send Prefer: handling=lenient to have unknown parameters ignored); supported: {}",
                             supported.iter().chain(COMMON).copied().collect::<Vec<_>>().join(", ")
@@ -126,7 +126,7 @@ impl Search {
                 };
                 if !allowed.contains(&name) {
                     return Err(refuse(
-                        "search.sort",
+                        codes::SEARCH_SORT,
                         format!("_sort takes {}", allowed.join(", ")),
                     ));
                 }
@@ -152,7 +152,7 @@ impl Search {
         for value in self.all("_lastUpdated") {
             let d = crate::DateParam::parse(value).ok_or_else(|| {
                 refuse(
-                    "search.date",
+                    codes::SEARCH_DATE,
                     "_lastUpdated as [eq|ge|gt|le|lt|sa|eb]YYYY[-MM[-DD]]".into(),
                 )
             })?;
@@ -167,7 +167,7 @@ impl Search {
                 P::Le => (None, Some(end)),
                 P::Ne => {
                     return Err(refuse(
-                        "search.date",
+                        codes::SEARCH_DATE,
                         "_lastUpdated does not take ne".into(),
                     ))
                 }

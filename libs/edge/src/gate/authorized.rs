@@ -51,7 +51,7 @@ impl Ending {
             } else {
                 Outcome::Deny
             },
-            reason: e.code.clone(),
+            reason: e.code.to_string(),
             status: e.status.as_u16(),
             result_count: 0,
             projection_age_ms: None,

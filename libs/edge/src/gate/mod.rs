@@ -9,10 +9,11 @@ mod authorized;
 
 pub use authorized::{Authorized, Ending};
 
+use crate::codes::{self, ErrorCode};
 use crate::operations::{Need, Operation, Operations};
 use crate::problem::{ApiError, Flavour};
 use crate::RateLimiter;
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 use std::sync::Arc;
@@ -127,8 +128,7 @@ impl<S: HasGate> Caller<S> {
 
     /// The identity, for logout: no tenant or activity is needed to end one's own session.
     pub fn identity_for_logout(self) -> Result<Identity, ApiError> {
-        self.identity
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string()))
+        self.identity.map_err(|e| auth_error(&e))
     }
 
     pub async fn authorize(
@@ -142,7 +142,7 @@ impl<S: HasGate> Caller<S> {
                 Ok(())
             } else {
                 Err((
-                    "access.activity",
+                    codes::ACCESS_ACTIVITY,
                     format!("the selected role lacks activity {activity}"),
                 ))
             }
@@ -162,7 +162,7 @@ impl<S: HasGate> Caller<S> {
                 Ok(())
             } else {
                 Err((
-                    "access.job-role",
+                    codes::ACCESS_JOB_ROLE,
                     format!("this needs one of the job roles {}", roles.join(", ")),
                 ))
             }
@@ -174,13 +174,12 @@ impl<S: HasGate> Caller<S> {
         self,
         action: &'static str,
         flavour: Flavour,
-        permits: impl FnOnce(&Identity) -> Result<(), (&'static str, String)>,
+        permits: impl FnOnce(&Identity) -> Result<(), (ErrorCode, String)>,
     ) -> Result<Authorized<S>, ApiError> {
         let identity = match &self.identity {
             Ok(i) => i.clone(),
             Err(e) => {
-                let err = ApiError::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string())
-                    .with_flavour(flavour);
+                let err = auth_error(e).with_flavour(flavour);
                 self.audit_unattributed(action, None, &err).await?;
                 return Err(err);
             }
@@ -194,24 +193,20 @@ impl<S: HasGate> Caller<S> {
                     // Not known yet, and the tenants topic not read to its end (the broker
                     // may be away): a temporary cause, never a permanent refusal (ADR 19).
                     None if !registry.caught_up() => ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "tenant.not-yet-known",
+                        codes::TENANT_NOT_YET_KNOWN,
                         "this service has not yet learnt of the selected role's organisation; retry shortly",
                     )
                     .retry_after(5),
                     None => ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "tenant.unknown",
+                        codes::TENANT_UNKNOWN,
                         "the selected role's organisation is not a tenant of this platform",
                     ),
                     Some(TenantState::Suspended) => ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "tenant.suspended",
+                        codes::TENANT_SUSPENDED,
                         "this trust is suspended",
                     ),
                     Some(_) => ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "tenant.provisioning",
+                        codes::TENANT_PROVISIONING,
                         "this trust is being provisioned; retry shortly",
                     )
                     .retry_after(5),
@@ -239,12 +234,7 @@ impl<S: HasGate> Caller<S> {
         {
             Ok(false) => {}
             Ok(true) => {
-                let err = ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    AuthError::Revoked.code(),
-                    AuthError::Revoked.to_string(),
-                )
-                .with_flavour(flavour);
+                let err = auth_error(&AuthError::Revoked).with_flavour(flavour);
                 authorized.audit(Ending::from_error(None, &err)).await?;
                 return Err(err);
             }
@@ -268,7 +258,7 @@ impl<S: HasGate> Caller<S> {
             return Err(ApiError::throttled(t.retry_after_seconds).with_flavour(flavour));
         }
         if let Err((code, detail)) = permits(&authorized.identity) {
-            let err = ApiError::new(StatusCode::FORBIDDEN, code, detail).with_flavour(flavour);
+            let err = ApiError::new(code, detail).with_flavour(flavour);
             authorized.audit(Ending::from_error(None, &err)).await?;
             return Err(err);
         }
@@ -295,7 +285,7 @@ impl<S: HasGate> Caller<S> {
             patient_id: None,
             action,
             outcome: Outcome::Deny,
-            reason: err.code.clone(),
+            reason: err.code.to_string(),
             status: err.status.as_u16(),
             trace: Some(self.trace.clone()),
             result_count: 0,
@@ -314,5 +304,33 @@ impl<S: HasGate> Caller<S> {
         txn.commit().await.map_err(|e| ApiError::internal(&e))?;
         self.state.gate().relay.notify_one();
         Ok(())
+    }
+}
+
+/// An authentication failure's answer: 401, or 503 with `Retry-After` when the identity
+/// provider's keys could not be fetched (temporary: the token may be fine).
+fn auth_error(e: &AuthError) -> ApiError {
+    let code = codes::of_auth(e);
+    let err = ApiError::new(code, e.to_string());
+    if code.http() == 503 {
+        err.retry_after(5)
+    } else {
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_set_that_cannot_be_fetched_is_a_temporary_refusal() {
+        let e = auth_error(&AuthError::KeySet("connection refused".into()));
+        assert_eq!((e.status.as_u16(), e.retry_after), (503, Some(5)));
+        let e = auth_error(&AuthError::Expired);
+        assert_eq!(
+            (e.status.as_u16(), e.code, e.retry_after),
+            (401, "auth.expired", None)
+        );
     }
 }

@@ -6,7 +6,6 @@ use super::audit::audit_event;
 use super::support::{patient_id, Caller};
 use crate::app::{audited, refuse};
 use crate::store::{self, AuditFilter};
-use actix_web::http::StatusCode;
 use actix_web::{get, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveTime, Utc};
 use tessera_edge::problem::{ApiError, Flavour};
@@ -16,7 +15,7 @@ use tessera_fhir::{bundle, DateParam, Search};
 const SUPPORTED: &[&str] = &["patient", "agent", "date", "outcome", "_id", "_sort"];
 
 fn bad(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "search.invalid", detail).with_flavour(Flavour::Fhir)
+    ApiError::new(tessera_edge::codes::SEARCH_INVALID, detail).with_flavour(Flavour::Fhir)
 }
 
 fn midnight(d: chrono::NaiveDate) -> DateTime<Utc> {

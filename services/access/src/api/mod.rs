@@ -4,6 +4,7 @@ mod alerts;
 mod audit;
 mod audit_fhir;
 mod consent;
+pub mod errors;
 mod relationships;
 mod support;
 mod teams;

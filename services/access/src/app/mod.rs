@@ -5,15 +5,14 @@ pub mod relationships;
 
 use crate::api::Authorized;
 use crate::store::StoreError;
-use actix_web::http::StatusCode;
 use sea_orm::DatabaseTransaction;
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::{ApiError, FieldError};
 
 pub fn store_error(e: StoreError) -> ApiError {
     match e {
-        StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such record"),
-        StoreError::Conflict(code, detail) => ApiError::conflict(code, detail),
+        StoreError::NotFound => ApiError::new(tessera_edge::codes::NOT_FOUND, "no such record"),
+        StoreError::Conflict(code, detail) => ApiError::new(code, detail),
         StoreError::Patient(r) => r.into(),
         other => ApiError::internal(&other),
     }

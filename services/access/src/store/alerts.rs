@@ -231,7 +231,7 @@ pub async fn acknowledge_alert<C: ConnectionTrait>(
         let a = alert(db, id).await?;
         if a.acknowledged_at.is_some() {
             return Err(StoreError::Conflict(
-                "alert.acknowledged",
+                crate::api::errors::ALERT_ACKNOWLEDGED,
                 "the alert was already acknowledged".into(),
             ));
         }

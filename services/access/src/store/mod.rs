@@ -44,7 +44,7 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     #[error("{1}")]
-    Conflict(&'static str, String),
+    Conflict(tessera_edge::codes::ErrorCode, String),
     /// The patient referred to is not one of the trust's (`tessera_patients`).
     #[error(transparent)]
     Patient(#[from] tessera_patients::Refused),

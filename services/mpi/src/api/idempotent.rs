@@ -106,8 +106,7 @@ where
         }
         Begin::InFlight => {
             let e = ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency.in-flight",
+                tessera_edge::codes::IDEMPOTENCY_IN_FLIGHT,
                 "a request with this Idempotency-Key is still being processed",
             )
             .with_flavour(auth.flavour);
@@ -116,8 +115,7 @@ where
         }
         Begin::Mismatch => {
             let e = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency.mismatch",
+                tessera_edge::codes::IDEMPOTENCY_MISMATCH,
                 "this Idempotency-Key was used with a different request body",
             )
             .with_flavour(auth.flavour);

@@ -6,7 +6,6 @@ use super::problem::{ApiError, Flavour};
 use super::usecases;
 use super::views::{CandidateView, Candidates, MatchCandidate, PatientView};
 use crate::domain::FieldError;
-use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use tessera_nhs::NhsNumber;
 
@@ -67,8 +66,7 @@ pub fn probe(
     };
     if p.is_empty() {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "match.too-little",
+            crate::api::errors::MATCH_TOO_LITTLE,
             "give at least an NHS number, a family name or a date of birth",
         ));
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod access;
 pub mod auth;
+pub mod errors;
 mod fhir;
 pub mod hl7;
 mod idempotent;

@@ -7,7 +7,6 @@ use super::usecases;
 use super::views::{CandidateView, History, PatientPage, PatientView, ReadAnswer, Registered};
 use crate::domain::{DemographicsInput, FieldError, Patient, PatientId};
 use crate::store::SearchQuery;
-use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use tessera_edge::StoredResponse;
@@ -278,8 +277,7 @@ fn search_query(q: &HashMap<String, String>) -> Result<SearchQuery, ApiError> {
     // A demographic search needs a family name or a date of birth: no browsing the index.
     if family.is_none() && birth_date.is_none() {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "search.too-broad",
+            crate::api::errors::SEARCH_TOO_BROAD,
             "search by nhs_number, by local_number, or by family and/or birth_date",
         ));
     }

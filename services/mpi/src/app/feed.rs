@@ -111,8 +111,7 @@ pub async fn merge_by_identifiers(
         Box::pin(async move {
             let unknown = |which: &str| {
                 ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "patient.unknown-identifier",
+                    crate::api::errors::UNKNOWN_IDENTIFIER,
                     format!("no patient has the {which} identifiers"),
                 )
             };

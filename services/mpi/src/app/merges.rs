@@ -141,8 +141,7 @@ pub async fn decide_review(
                 .ok_or_else(ApiError::not_found)?;
             if item.status != "open" {
                 return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "review.decided",
+                    crate::api::errors::REVIEW_DECIDED,
                     format!("this pair was already {}", item.status),
                 ));
             }

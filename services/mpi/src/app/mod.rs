@@ -11,7 +11,6 @@ use crate::api::problem::ApiError;
 use crate::domain::{DemographicsInput, Patient, PatientId};
 use crate::events;
 use crate::store::{self, InsertOutcome, SearchQuery, StoreError};
-use actix_web::http::StatusCode;
 use tessera_access::contact::{ContactVerdict, Viewer};
 use tessera_access::projection;
 use tessera_nhs::{NhsNumber, OdsCode};
@@ -19,30 +18,25 @@ use tessera_nhs::{NhsNumber, OdsCode};
 fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::DuplicateNhsNumber(id) => ApiError::new(
-            StatusCode::CONFLICT,
-            "patient.duplicate-nhs-number",
+            crate::api::errors::DUPLICATE_NHS_NUMBER,
             format!("this NHS number is already registered, to patient {id}"),
         ),
         StoreError::DuplicateLocalNumber(n) => ApiError::new(
-            StatusCode::CONFLICT,
-            "patient.duplicate-local-number",
+            crate::api::errors::DUPLICATE_LOCAL_NUMBER,
             format!("local number {n} is already in use"),
         ),
         StoreError::VersionConflict(v) => ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "patient.version-conflict",
+            crate::api::errors::VERSION_CONFLICT,
             format!("the patient has changed; the current version is {v}"),
         ),
         StoreError::NotFound => ApiError::not_found(),
         StoreError::MergedInto(survivor) => ApiError::new(
-            StatusCode::CONFLICT,
-            "patient.merged",
+            tessera_edge::codes::PATIENT_MERGED,
             format!("this patient was merged into {survivor}; change the survivor instead"),
         ),
-        StoreError::Merge(code, message) => ApiError::new(StatusCode::CONFLICT, code, message),
+        StoreError::Merge(code, message) => ApiError::new(code, message),
         StoreError::RegistrationRace => ApiError::new(
-            StatusCode::CONFLICT,
-            "patient.registration-race",
+            crate::api::errors::REGISTRATION_RACE,
             "a concurrent registration conflicted; retry",
         ),
         e @ (StoreError::Db(_) | StoreError::Corrupt(_)) => ApiError::internal(&e),

@@ -22,7 +22,7 @@ pub enum StoreError {
     #[error("the patient was merged into {0}")]
     MergedInto(PatientId),
     #[error("{1}")]
-    Merge(&'static str, String),
+    Merge(tessera_edge::codes::ErrorCode, String),
 }
 
 impl From<serde_json::Error> for StoreError {

@@ -142,7 +142,7 @@ async fn rewrite(
     })
 }
 
-fn refuse(code: &'static str, message: impl Into<String>) -> StoreError {
+fn refuse(code: tessera_edge::codes::ErrorCode, message: impl Into<String>) -> StoreError {
     StoreError::Merge(code, message.into())
 }
 
@@ -164,7 +164,7 @@ pub async fn merge(
 ) -> Result<(Merge, SurvivorChange, Option<tessera_nhs::NhsNumber>), StoreError> {
     if survivor_id == merged_id {
         return Err(refuse(
-            "merge.same-patient",
+            crate::api::errors::MERGE_SAME_PATIENT,
             "a patient cannot be merged into itself",
         ));
     }
@@ -172,7 +172,7 @@ pub async fn merge(
     for p in [&survivor, &merged] {
         if let Some(into) = p.merged_into {
             return Err(refuse(
-                "merge.already-merged",
+                crate::api::errors::MERGE_ALREADY_MERGED,
                 format!("patient {} was already merged into {into}", p.id),
             ));
         }
@@ -297,14 +297,14 @@ pub async fn unmerge(
     let (mut m, status_before) = row.into_merge()?;
     if m.unmerged_at.is_some() {
         return Err(refuse(
-            "merge.already-unmerged",
+            crate::api::errors::MERGE_ALREADY_UNMERGED,
             "this merge was already undone",
         ));
     }
     let (survivor, merged) = lock_pair(txn, m.survivor_id, m.merged_id).await?;
     if let Some(into) = survivor.merged_into {
         return Err(refuse(
-            "merge.survivor-merged",
+            crate::api::errors::MERGE_SURVIVOR_MERGED,
             format!("the survivor was itself merged into {into} since; undo that merge first"),
         ));
     }

@@ -2,6 +2,7 @@
 //! `ServiceRequest` under `/fhir`. Handlers parse, authorise, run `store` inside one audited
 //! transaction, and answer.
 mod bodies;
+pub mod errors;
 pub mod fhir;
 mod pathways;
 pub mod referrals;

@@ -4,7 +4,6 @@
 //! relationship exists), break-glass, and a seal on `referrals`.
 use super::Fail;
 use crate::api::Authorized;
-use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 use tessera_access::decision::{decide, DataClass, Outcome, Relationship, Request};
@@ -124,8 +123,7 @@ pub fn permit(patient: &str, d: &Decided, status: u16) -> Ending {
 pub fn denied(patient: &str, d: &Decided) -> Fail {
     Fail {
         error: ApiError::new(
-            StatusCode::FORBIDDEN,
-            d.outcome.reason,
+            tessera_edge::codes::of_refusal(d.outcome.reason),
             "no legitimate relationship permits this (or the record is sealed)",
         ),
         patient_id: Some(patient.to_string()),

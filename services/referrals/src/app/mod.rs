@@ -12,15 +12,14 @@ pub mod waiting;
 use crate::api::Authorized;
 use crate::domain::DomainError;
 use crate::store::StoreError;
-use actix_web::http::StatusCode;
 use sea_orm::DatabaseTransaction;
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::{ApiError, FieldError, Flavour};
 
 pub fn store_error(e: StoreError, flavour: Flavour) -> ApiError {
     match e {
-        StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such record"),
-        StoreError::Conflict(code, detail) => ApiError::conflict(code, detail),
+        StoreError::NotFound => ApiError::new(tessera_edge::codes::NOT_FOUND, "no such record"),
+        StoreError::Conflict(code, detail) => ApiError::new(code, detail),
         StoreError::Domain(d) => domain_error(d),
         StoreError::Patient(r) => r.into(),
         other => ApiError::internal(&other),
@@ -36,7 +35,7 @@ pub fn domain_error(e: DomainError) -> ApiError {
             message,
         } => ApiError::validation(vec![FieldError::new(field, code, message)]),
         e @ DomainError::IllegalTransition { .. } => {
-            ApiError::conflict("referral.illegal-transition", e.to_string())
+            ApiError::new(crate::api::errors::ILLEGAL_TRANSITION, e.to_string())
         }
     }
 }

@@ -36,7 +36,7 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     #[error("{1}")]
-    Conflict(&'static str, String),
+    Conflict(tessera_edge::codes::ErrorCode, String),
     /// An export (CSV) could not be written.
     #[error("export: {0}")]
     Export(String),

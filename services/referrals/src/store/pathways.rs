@@ -118,7 +118,7 @@ pub(crate) async fn create_pathway(
     .await?
     .ok_or_else(|| {
         StoreError::Conflict(
-            "pathway.exists",
+            crate::api::errors::PATHWAY_EXISTS,
             format!(
                 "pathway {} issued by {} exists: name it to refer within it",
                 ppid.id, ppid.issuer

@@ -53,7 +53,7 @@ const SELECT: &str = "SELECT r.id, r.patient_id, r.ubrn, r.source, r.referrer_co
 impl Referral {
     pub fn state(&self) -> Result<ReferralState, StoreError> {
         ReferralState::parse(&self.state).ok_or(StoreError::Conflict(
-            "referral.state-unreadable",
+            crate::api::errors::STATE_UNREADABLE,
             format!("stored state {} is not a referral state", self.state),
         ))
     }
@@ -171,7 +171,7 @@ pub async fn create_referral(
         {
             let id: Uuid = row.try_get("", "id")?;
             return Err(StoreError::Conflict(
-                "referral.duplicate-ubrn",
+                crate::api::errors::DUPLICATE_UBRN,
                 format!("UBRN {} was received already, as referral {id}", u.as_str()),
             ));
         }
@@ -206,13 +206,13 @@ pub async fn create_referral(
         NewPathway::Existing(ppid) => {
             let p = pathway_by_ppid(txn, ppid).await?.ok_or_else(|| {
                 StoreError::Conflict(
-                    "pathway.unknown",
+                    crate::api::errors::PATHWAY_UNKNOWN,
                     format!("no pathway {} issued by {}", ppid.id, ppid.issuer),
                 )
             })?;
             if p.patient_id != n.patient_id {
                 return Err(StoreError::Conflict(
-                    "pathway.other-patient",
+                    crate::api::errors::PATHWAY_OTHER_PATIENT,
                     "that pathway belongs to another patient".into(),
                 ));
             }

@@ -52,7 +52,7 @@ pub async fn transition(
     if let Some(v) = t.expected_version {
         if v != current.version {
             return Err(StoreError::Conflict(
-                "referral.version",
+                crate::api::errors::VERSION,
                 format!(
                     "the referral changed (version {} now, {v} expected): read it again",
                     current.version
@@ -93,7 +93,7 @@ pub async fn transition(
                 .await?;
             } else {
                 return Err(StoreError::Conflict(
-                    "referral.clock-running",
+                    crate::api::errors::CLOCK_RUNNING,
                     format!(
                         "the pathway's clock is still running: record how it stops \
                          (clock_event: treated, admitted-for-treatment, active-monitoring, \
@@ -105,7 +105,7 @@ pub async fn transition(
         }
     } else if t.clock_event.is_some() {
         return Err(StoreError::Conflict(
-            "referral.no-pathway",
+            crate::api::errors::NO_PATHWAY,
             "this referral is not on an RTT pathway".into(),
         ));
     }

@@ -7,7 +7,6 @@ use super::super::usecases;
 use super::map::{to_fhir, FHIR_JSON, LOCAL_NUMBER_SYSTEM, NHS_NUMBER_SYSTEM, PROFILE};
 use crate::domain::{FieldError, Patient, PatientId};
 use crate::store::SearchQuery;
-use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use tessera_fhir::{bundle, DateParam};
 use tessera_nhs::{NhsNumber, OdsCode};
@@ -98,8 +97,7 @@ fn lookup(s: &tessera_fhir::Search) -> Result<Lookup, ApiError> {
     }
     if q.family.is_none() && q.born_from.is_none() && q.born_to.is_none() {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "search.too-broad",
+            crate::api::errors::SEARCH_TOO_BROAD,
             "search by identifier, or by family and/or birthdate",
         ));
     }

@@ -4,14 +4,15 @@
 //! this trust). A message whose MSH-10 was seen before from the same sender gets the same ACK
 //! again and is not applied twice. Used by the MLLP listener and by `POST /hl7/v2`.
 use super::auth::{Authorized, Caller, Ending};
+use super::errors;
 use super::problem::{ApiError, Flavour};
 mod pid;
 
 use super::usecases::{self, MergedByIdentifiers, Upserted};
-use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use pid::{identifiers, Pid};
 use sea_orm::ConnectionTrait;
+use tessera_edge::codes::ErrorCode as ErrorCodeOf;
 use tessera_hl7::{Ack, ErrorCode, Message};
 
 pub const ER7: &str = "x-application/hl7-v2+er7";
@@ -64,7 +65,7 @@ async fn answer(auth: &Authorized, raw: &[u8]) -> String {
     let msg = match Message::parse_bytes(raw) {
         Ok(m) => m,
         Err(e) => {
-            refused(auth, &e.to_string(), e.code()).await;
+            refused(auth, &e.to_string(), parse_refusal(&e)).await;
             return Ack::reject(ErrorCode::SegmentSequence, e.to_string())
                 .at("MSH^1")
                 .render(None, APPLICATION, &facility, &ack_id, &stamp);
@@ -136,13 +137,25 @@ fn internal() -> Ack {
 }
 
 /// An audit record for a message refused before any work.
-async fn refused(auth: &Authorized, text: &str, code: &str) {
-    let e = ApiError::new(StatusCode::BAD_REQUEST, code, text.to_string());
+async fn refused(auth: &Authorized, text: &str, code: ErrorCodeOf) {
+    let e = ApiError::new(code, text.to_string());
     let _ = auth.audit(Ending::from_error(None, &e)).await;
 }
 
 /// The message-level checks: AR when any fails.
-fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
+/// The audit reason of a message that is not HL7 v2 at all.
+fn parse_refusal(e: &tessera_hl7::ParseError) -> ErrorCodeOf {
+    use tessera_hl7::ParseError as P;
+    match e {
+        P::Empty => errors::HL7_EMPTY,
+        P::NoMsh => errors::HL7_NO_MSH,
+        P::BadDelimiters => errors::HL7_DELIMITERS,
+        P::BadSegmentName(_) => errors::HL7_SEGMENT_NAME,
+        P::Encoding => errors::HL7_ENCODING,
+    }
+}
+
+fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, ErrorCodeOf)> {
     let reject =
         |code, text: String, at: &str, reason| Err((Ack::reject(code, text).at(at), reason));
     if m.control_id().trim().is_empty() {
@@ -150,7 +163,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::RequiredFieldMissing,
             "MSH-10 (message control id) is required".into(),
             "MSH^1^10",
-            "hl7.control-id",
+            errors::HL7_CONTROL_ID,
         );
     }
     let version = m.version();
@@ -159,7 +172,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::UnsupportedVersion,
             format!("version {version:?} is not supported; send 2.3 to 2.5"),
             "MSH^1^12",
-            "hl7.version",
+            errors::HL7_VERSION,
         );
     }
     let (kind, trigger) = m.message_type();
@@ -168,7 +181,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::UnsupportedMessageType,
             format!("message type {kind:?} is not accepted here; send ADT"),
             "MSH^1^9",
-            "hl7.message-type",
+            errors::HL7_MESSAGE_TYPE,
         );
     }
     if trigger != "A40" && !REGISTER_OR_UPDATE.contains(&trigger.as_str()) {
@@ -176,7 +189,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::UnsupportedEventCode,
             format!("event {trigger:?} is not supported"),
             "MSH^1^9^2",
-            "hl7.event",
+            errors::HL7_EVENT,
         );
     }
     // MSH-4: the trust's ODS code, or one of its sites (the code plus two characters).
@@ -189,7 +202,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::TableValueNotFound,
             format!("MSH-4 names {facility:?}, but this connection is for {trust}"),
             "MSH^1^4",
-            "hl7.wrong-trust",
+            errors::HL7_WRONG_TRUST,
         );
     }
     if m.segment("PID").is_none() {
@@ -197,7 +210,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::SegmentSequence,
             "the PID segment is missing".into(),
             "PID",
-            "hl7.no-pid",
+            errors::HL7_NO_PID,
         );
     }
     if trigger == "A40" && m.segments_named("MRG").count() != 1 {
@@ -205,7 +218,7 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, &'static str)> {
             ErrorCode::SegmentSequence,
             "A40 needs exactly one MRG segment (one merge per message)".into(),
             "MRG",
-            "hl7.mrg",
+            errors::HL7_MRG,
         );
     }
     Ok(())
@@ -260,7 +273,7 @@ fn application_error(e: &ApiError) -> Ack {
     if e.status.is_server_error() {
         return internal();
     }
-    let (code, at) = match e.code.as_str() {
+    let (code, at) = match e.code {
         "validation" => {
             let field = e
                 .errors

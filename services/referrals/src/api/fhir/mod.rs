@@ -68,7 +68,7 @@ pub async fn create(caller: Caller, body: web::Bytes) -> Result<HttpResponse, Ap
 pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(FHIR).await?;
     let Ok(id) = uuid::Uuid::parse_str(path.trim()) else {
-        let e = ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such ServiceRequest");
+        let e = ApiError::new(tessera_edge::codes::NOT_FOUND, "no such ServiceRequest");
         return refuse(&auth, None, e).await;
     };
     let (r, _) = read_one(&auth, id).await?;
@@ -171,9 +171,7 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
         None => {}
     }
     if capped {
-        let e = ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "search.too-many",
+        let e = ApiError::new(crate::api::errors::SEARCH_TOO_MANY,
             format!("more than {MAX_MATCHES} referrals match: narrow the search (patient, identifier or _state)"),
         )
         .with_flavour(FHIR);
