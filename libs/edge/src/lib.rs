@@ -21,6 +21,7 @@ pub mod codes;
 pub mod foundation;
 pub mod gate;
 mod idempotency;
+pub mod ids;
 pub mod input;
 pub mod negotiate;
 pub mod openapi;

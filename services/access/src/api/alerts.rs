@@ -2,7 +2,7 @@
 //! list, acknowledge, annotate.
 use super::support::{patient_id, Caller};
 use crate::app::{audited, invalid, refuse};
-use crate::domain::origin_of;
+use crate::domain::{origin_of, AlertId};
 use crate::store::{self, Alert, BreakGlassGrant, NewBreakGlass};
 use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
@@ -128,7 +128,7 @@ pub async fn acknowledge(
     body: Option<web::Json<NoteBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(JSON).await?;
-    let Ok(id) = uuid::Uuid::parse_str(&path) else {
+    let Some(id) = AlertId::parse(&path) else {
         return refuse(&auth, None, invalid("id", "format", "an alert id (UUID)")).await;
     };
     let note = body
@@ -154,7 +154,7 @@ pub async fn annotate(
     body: web::Json<NoteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(JSON).await?;
-    let Ok(id) = uuid::Uuid::parse_str(&path) else {
+    let Some(id) = AlertId::parse(&path) else {
         return refuse(&auth, None, invalid("id", "format", "an alert id (UUID)")).await;
     };
     let Some(note) = body.into_inner().note.filter(|n| !n.trim().is_empty()) else {

@@ -1,6 +1,7 @@
 //! Seals and the patient's consent directives.
 use super::support::{code, patient_id, Caller};
 use crate::app::{audited, audited_for_patient, invalid, refuse};
+use crate::domain::DirectiveId;
 use crate::store::{self, Seal, SealLevel};
 use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpResponse};
@@ -334,8 +335,8 @@ pub async fn withdraw(
     let auth = caller.permit(JSON).await?;
     let (p, d) = path.into_inner();
     let checked = patient_id(&p).and_then(|p| {
-        let d = uuid::Uuid::parse_str(&d)
-            .map_err(|_| invalid("id", "format", "a directive id (UUID)"))?;
+        let d = DirectiveId::parse(&d)
+            .ok_or_else(|| invalid("id", "format", "a directive id (UUID)"))?;
         Ok((p, d))
     });
     let (patient, id) = match checked {

@@ -3,7 +3,7 @@
 use super::support::{patient_id, Caller};
 use crate::app::relationships::{self as app, Claim};
 use crate::app::{audited, invalid, refuse};
-use crate::domain::{holder, origin_of};
+use crate::domain::{holder, origin_of, RelationshipId};
 use crate::store::{self, Relationship};
 use actix_web::{get, post, put};
 use actix_web::{web, HttpResponse};
@@ -140,7 +140,7 @@ pub async fn end(
     body: Option<web::Json<EndBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(JSON).await?;
-    let Ok(id) = uuid::Uuid::parse_str(&path) else {
+    let Some(id) = RelationshipId::parse(&path) else {
         return refuse(
             &auth,
             None,

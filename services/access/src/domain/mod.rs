@@ -3,6 +3,19 @@
 //! hand, and whom such a claim may be for.
 use tessera_edge::problem::FieldError;
 
+tessera_edge::uuid_id!(
+    /// A legitimate relationship.
+    RelationshipId
+);
+tessera_edge::uuid_id!(
+    /// An alert in the privacy officer's queue.
+    AlertId
+);
+tessera_edge::uuid_id!(
+    /// A consent directive (a nomination, a sharing choice).
+    DirectiveId
+);
+
 /// A user id or team code: 1–64 printable characters without spaces.
 pub fn code(field: &str, s: &str) -> Result<String, FieldError> {
     let t = s.trim();

@@ -1,5 +1,6 @@
 //! Break-glass grants and the privacy officer's alert queue.
 use super::{publish, rfc3339, StoreError};
+use crate::domain::AlertId;
 use chrono::{DateTime, Duration, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
@@ -188,7 +189,7 @@ pub async fn alerts<C: ConnectionTrait>(db: &C, open_only: bool) -> Result<Vec<A
     .await?)
 }
 
-pub async fn alert<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Alert, StoreError> {
+pub async fn alert<C: ConnectionTrait>(db: &C, id: AlertId) -> Result<Alert, StoreError> {
     Alert::find_by_statement(stmt(
         &format!("SELECT {ALERT_COLUMNS} FROM alert a WHERE a.id = $1"),
         vec![id.into()],
@@ -200,7 +201,7 @@ pub async fn alert<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Alert, StoreE
 
 pub async fn annotate_alert<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
+    id: AlertId,
     author: &str,
     note: &str,
 ) -> Result<Alert, StoreError> {
@@ -215,7 +216,7 @@ pub async fn annotate_alert<C: ConnectionTrait>(
 
 pub async fn acknowledge_alert<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
+    id: AlertId,
     by: &str,
     note: Option<&str>,
 ) -> Result<Alert, StoreError> {

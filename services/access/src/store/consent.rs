@@ -2,6 +2,7 @@
 //! ("only Dr X and the sexual health team", recorded as a directive and applied as a seal) and
 //! sharing with other trusts.
 use super::{publish, rfc3339, StoreError};
+use crate::domain::DirectiveId;
 use chrono::{DateTime, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
@@ -201,7 +202,7 @@ pub async fn withdraw_directive(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     patient_id: &str,
-    id: Uuid,
+    id: DirectiveId,
     trace: Option<&TraceContext>,
 ) -> Result<(), StoreError> {
     let row = txn

@@ -1,6 +1,7 @@
 //! Legitimate relationships: granted (by hand or by a care event), ended, listed; each change
 //! published for every service's projection.
 use super::{publish, rfc3339, StoreError};
+use crate::domain::RelationshipId;
 use chrono::{DateTime, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
@@ -130,7 +131,7 @@ async fn publish_end(
 pub async fn end_relationship(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    id: Uuid,
+    id: RelationshipId,
     at: DateTime<Utc>,
     reason: &str,
     trace: Option<&TraceContext>,

@@ -23,7 +23,7 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let v = app::read(&auth, id, Utc::now().date_naive()).await?;
+    let v = app::read(&auth, id.into(), Utc::now().date_naive()).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -68,6 +68,6 @@ pub async fn record(
         (Ok(i), Ok(c)) => (i, c),
         (Err(e), _) | (_, Err(e)) => return refuse(&auth, None, e).await,
     };
-    let v = app::record(&auth, id, kind, on_date, today).await?;
+    let v = app::record(&auth, id.into(), kind, on_date, today).await?;
     Ok(HttpResponse::Created().json(v))
 }

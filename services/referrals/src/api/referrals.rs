@@ -66,7 +66,7 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let (r, history) = app::read_one(&auth, id).await?;
+    let (r, history) = app::read_one(&auth, id.into()).await?;
     let allowed_transitions = ReferralState::parse(&r.state)
         .map(|s| s.successors().iter().map(|x| x.as_str()).collect())
         .unwrap_or_default();
@@ -132,7 +132,7 @@ pub async fn transition(
         (Ok(i), Ok(t)) => (i, t),
         (Err(e), _) | (_, Err(e)) => return refuse(&auth, None, e).await,
     };
-    let r = app::transition(&auth, id, t, today).await?;
+    let r = app::transition(&auth, id.into(), t, today).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tessera_fhir::version::etag(r.version)))
         .json(r))

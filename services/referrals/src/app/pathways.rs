@@ -4,7 +4,7 @@
 use super::decide::{decide_each, decide_one, denied, permit, CareContext, Decided, Who};
 use super::{audited, store_error};
 use crate::api::Authorized;
-use crate::domain::EventKind;
+use crate::domain::{EventKind, PathwayId};
 use crate::store::{self, NewClockEvent, PathwayRow, PathwayView};
 use chrono::NaiveDate;
 use sea_orm::DatabaseTransaction;
@@ -30,7 +30,7 @@ async fn decided(
 /// A pathway with its clock events and its periods as derived on `today`.
 pub async fn read(
     auth: &Authorized,
-    id: uuid::Uuid,
+    id: PathwayId,
     today: NaiveDate,
 ) -> Result<PathwayView, ApiError> {
     let a = Who::of(auth);
@@ -86,7 +86,7 @@ pub async fn list(auth: &Authorized, patient: String) -> Result<Vec<PathwayRow>,
 /// Records a clock event on a pathway; answers the pathway with its periods re-derived.
 pub async fn record(
     auth: &Authorized,
-    id: uuid::Uuid,
+    id: PathwayId,
     kind: EventKind,
     on_date: NaiveDate,
     today: NaiveDate,

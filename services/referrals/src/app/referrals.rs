@@ -3,6 +3,7 @@
 use super::decide::{decide_each, decide_one, denied, permit, CareContext, Decided, Who};
 use super::{audited, store_error};
 use crate::api::Authorized;
+use crate::domain::ReferralId;
 use crate::store::{self, NewReferral, Referral, ReferralSearch, TransitionRequest};
 use chrono::NaiveDate;
 use tessera_edge::gate::Ending;
@@ -46,7 +47,7 @@ pub async fn receive(auth: &Authorized, n: NewReferral) -> Result<Referral, ApiE
 /// A referral, if the caller may see it: with its history.
 pub async fn read_one(
     auth: &Authorized,
-    id: uuid::Uuid,
+    id: ReferralId,
 ) -> Result<(Referral, Vec<store::Transition>), ApiError> {
     let flavour = auth.flavour;
     let who = Who::of(auth);
@@ -126,7 +127,7 @@ pub async fn search_visible(
 /// team, or a relationship with the patient) and the lifecycle allows it.
 pub async fn transition(
     auth: &Authorized,
-    id: uuid::Uuid,
+    id: ReferralId,
     t: TransitionRequest,
     today: NaiveDate,
 ) -> Result<Referral, ApiError> {

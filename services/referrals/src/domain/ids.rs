@@ -3,6 +3,15 @@
 use super::DomainError;
 use serde::Serialize;
 
+tessera_edge::uuid_id!(
+    /// A referral.
+    ReferralId
+);
+tessera_edge::uuid_id!(
+    /// An RTT pathway (this trust's record of it; the PPID is the national identifier).
+    PathwayId
+);
+
 /// The e-RS Unique Booking Reference Number: 12 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -6,7 +6,7 @@ mod ids;
 mod referral;
 mod values;
 
-pub use ids::{Ppid, Ubrn, UBRN_ISSUER};
+pub use ids::{PathwayId, Ppid, ReferralId, Ubrn, UBRN_ISSUER};
 pub use referral::{Priority, ReferralState, Source};
 pub use tessera_rtt::{ClockFlags, EventKind};
 pub use values::{code, date, specialty_code};

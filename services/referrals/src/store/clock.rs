@@ -3,7 +3,7 @@
 //! the pathway's periods are derived again in the same transaction.
 use super::pathways::recompute;
 use super::{stmt, StoreError};
-use crate::domain::{ClockFlags, DomainError, EventKind};
+use crate::domain::{ClockFlags, DomainError, EventKind, PathwayId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
@@ -49,7 +49,7 @@ impl ClockEventRow {
 }
 
 pub struct NewClockEvent {
-    pub pathway_id: Uuid,
+    pub pathway_id: PathwayId,
     pub on_date: NaiveDate,
     pub kind: EventKind,
     /// `api:<user>` (repeatable) or an external id (`referral:<id>:<what>`,
@@ -103,7 +103,7 @@ pub async fn record_clock_event(
         .rows_affected()
         > 0;
     if inserted {
-        recompute(txn, tenant, e.pathway_id, trace).await?;
+        recompute(txn, tenant, e.pathway_id.as_uuid(), trace).await?;
     }
     Ok(inserted)
 }

@@ -3,7 +3,7 @@
 //! is published on `tessera.<ods>.referrals.rtt` as it now stands.
 use super::clock::{events_of, ClockEventRow};
 use super::{publish, rfc3339, stmt, types, StoreError};
-use crate::domain::Ppid;
+use crate::domain::{PathwayId, Ppid};
 use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
@@ -143,8 +143,8 @@ pub(crate) async fn pathway_by_ppid(
 pub async fn pathway_id_by_ppid(
     txn: &DatabaseTransaction,
     ppid: &Ppid,
-) -> Result<Option<Uuid>, StoreError> {
-    Ok(pathway_by_ppid(txn, ppid).await?.map(|p| p.id))
+) -> Result<Option<PathwayId>, StoreError> {
+    Ok(pathway_by_ppid(txn, ppid).await?.map(|p| p.id.into()))
 }
 
 async fn pathway_row<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<PathwayRow, StoreError> {
@@ -286,11 +286,11 @@ pub(crate) async fn clock_running(txn: &DatabaseTransaction, id: Uuid) -> Result
 /// The pathway with its events and periods, waiting times as of `as_of`.
 pub async fn pathway<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
+    id: PathwayId,
     as_of: NaiveDate,
 ) -> Result<PathwayView, StoreError> {
-    let p = pathway_row(db, id).await?;
-    let events = events_of(db, id).await?;
+    let p = pathway_row(db, id.as_uuid()).await?;
+    let events = events_of(db, id.as_uuid()).await?;
     let stored = StoredPeriod::find_by_statement(stmt(
         "SELECT start_date, start_code, end_date, state, stop_code FROM rtt_period
           WHERE pathway_id = $1 ORDER BY n",

@@ -5,7 +5,7 @@
 use super::pathways::{clock_running, create_pathway, pathway_by_ppid, recompute};
 use super::{publish, record_clock_event, rfc3339, stmt, types, NewClockEvent, StoreError};
 use crate::domain::{
-    ClockFlags, DomainError, EventKind, Ppid, Priority, ReferralState, Source, Ubrn,
+    ClockFlags, DomainError, EventKind, Ppid, Priority, ReferralId, ReferralState, Source, Ubrn,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message as _;
@@ -103,7 +103,7 @@ async fn one<C: ConnectionTrait>(db: &C, sql: &str, v: Vec<Value>) -> Result<Ref
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn referral<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Referral, StoreError> {
+pub async fn referral<C: ConnectionTrait>(db: &C, id: ReferralId) -> Result<Referral, StoreError> {
     one(db, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()]).await
 }
 
@@ -284,7 +284,7 @@ pub async fn create_referral(
                 txn,
                 tenant,
                 NewClockEvent {
-                    pathway_id: p,
+                    pathway_id: p.into(),
                     on_date,
                     kind,
                     source: format!("referral:{id}:received"),
@@ -296,7 +296,7 @@ pub async fn create_referral(
         (Some(p), None) => recompute(txn, tenant, p, trace).await?,
         _ => {}
     }
-    let r = referral(txn, id).await?;
+    let r = referral(txn, id.into()).await?;
     let payload = pb::ReferralReceived {
         referral_id: r.id.to_string(),
         patient_id: r.patient_id.clone(),

@@ -6,7 +6,7 @@ use super::referrals::{clock, log_transition, referral};
 use super::{
     publish, record_clock_event, rfc3339, stmt, types, NewClockEvent, Referral, StoreError,
 };
-use crate::domain::{EventKind, ReferralState};
+use crate::domain::{EventKind, ReferralId, ReferralState};
 use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
@@ -38,7 +38,7 @@ pub struct TransitionRequest {
 pub async fn transition(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    id: Uuid,
+    id: ReferralId,
     t: TransitionRequest,
     today: NaiveDate,
     trace: Option<&TraceContext>,
@@ -68,7 +68,7 @@ pub async fn transition(
                 txn,
                 tenant,
                 NewClockEvent {
-                    pathway_id: p,
+                    pathway_id: p.into(),
                     on_date,
                     kind,
                     source: format!("api:{}", t.actor),
@@ -77,13 +77,16 @@ pub async fn transition(
             )
             .await?;
         }
-        if to.is_closed() && clock_running(txn, p).await? && !others_open(txn, p, id).await? {
+        if to.is_closed()
+            && clock_running(txn, p).await?
+            && !others_open(txn, p, id.as_uuid()).await?
+        {
             if to == ReferralState::Rejected {
                 record_clock_event(
                     txn,
                     tenant,
                     NewClockEvent {
-                        pathway_id: p,
+                        pathway_id: p.into(),
                         on_date: today,
                         kind: clock("returned-to-primary-care")?,
                         source: format!("referral:{id}:rejected"),
@@ -210,7 +213,7 @@ pub struct Transition {
 
 pub async fn transitions<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
+    id: ReferralId,
 ) -> Result<Vec<Transition>, StoreError> {
     Ok(Transition::find_by_statement(stmt(
         "SELECT from_state, to_state, reason, actor, at FROM referral_transition

@@ -71,7 +71,7 @@ pub async fn read(caller: Caller, path: web::Path<String>) -> Result<HttpRespons
         let e = ApiError::new(tessera_edge::codes::NOT_FOUND, "no such ServiceRequest");
         return refuse(&auth, None, e).await;
     };
-    let (r, _) = read_one(&auth, id).await?;
+    let (r, _) = read_one(&auth, id.into()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, tessera_fhir::version::etag(r.version)))
         .content_type("application/fhir+json")
