@@ -21,7 +21,6 @@ pub mod codes;
 pub mod foundation;
 pub mod gate;
 mod idempotency;
-pub mod ids;
 pub mod input;
 pub mod negotiate;
 pub mod openapi;
@@ -32,3 +31,5 @@ mod serve;
 
 pub use idempotency::{Begin, Idempotency, IdempotencyError, StoredResponse};
 pub use rate_limit::{RateLimitConfig, RateLimiter, Throttled};
+/// Typed record ids (declared in `tessera_tenancy`, where every service and lib can reach it).
+pub use tessera_tenancy::uuid_id;

@@ -8,9 +8,11 @@
 //! patient, so an unknown id minted within the grace window gets a retryable answer, and an
 //! unknown id older than that a permanent one.
 mod handler;
+mod id;
 mod migration;
 
 pub use handler::{consumer_spec, KnownPatients};
+pub use id::PatientId;
 pub use migration::CreateKnownPatients;
 
 use chrono::{DateTime, Utc};

@@ -15,6 +15,7 @@ mod db;
 mod feed;
 pub mod health;
 mod id;
+mod ids;
 mod job;
 pub mod probe;
 mod provision;

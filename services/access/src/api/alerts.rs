@@ -76,7 +76,7 @@ pub async fn break_glass(
         return refuse(&auth, Some(patient), e).await;
     }
     let n = NewBreakGlass {
-        patient_id: patient.clone(),
+        patient_id: patient,
         user_id: auth.identity.user_id.clone(),
         role_code: auth.identity.role.job_role.clone(),
         reason_code: b.reason_code,

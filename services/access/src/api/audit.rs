@@ -94,7 +94,7 @@ pub async fn search(
         Ok(f) => f,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let patient = f.patient_id.clone();
+    let patient = f.patient_id;
     let rows = audited(&auth, patient, move |txn| {
         Box::pin(async move { store::search_audit(txn, &f).await })
     })
@@ -219,13 +219,13 @@ pub async fn who_looked(caller: Caller, path: web::Path<String>) -> Result<HttpR
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let pid = patient.clone();
-    let report = audited(&auth, Some(patient.clone()), move |txn| {
+    let pid = patient;
+    let report = audited(&auth, Some(patient), move |txn| {
         Box::pin(async move { store::who_looked(txn, &pid).await })
     })
     .await?;
     Ok(HttpResponse::Ok().json(AccessReport {
-        patient_id: patient,
+        patient_id: patient.to_string(),
         viewers: report,
     }))
 }

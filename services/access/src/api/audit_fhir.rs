@@ -126,7 +126,7 @@ pub async fn search(caller: Caller, req: HttpRequest) -> Result<HttpResponse, Ap
         Ok(x) => x,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let patient = f.patient_id.clone();
+    let patient = f.patient_id;
     let (rows, total) = audited(&auth, patient, move |txn| {
         Box::pin(async move {
             let total = store::count_audit(txn, &f).await?;

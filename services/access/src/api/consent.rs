@@ -99,7 +99,7 @@ pub async fn put_seal(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
-    let pid = patient.clone();
+    let pid = patient;
     let seal = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move {
             store::set_seal(
@@ -142,7 +142,7 @@ pub async fn delete_seal(
     };
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
-    let pid = patient.clone();
+    let pid = patient;
     audited(&auth, Some(patient), move |txn| {
         Box::pin(async move { store::remove_seal(txn, &tenant, &pid, &item, Some(&trace)).await })
     })
@@ -165,7 +165,7 @@ pub async fn list_seals(
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let pid = patient.clone();
+    let pid = patient;
     let seals = audited(&auth, Some(patient), move |txn| {
         Box::pin(async move { store::seals_of(txn, &pid).await })
     })
@@ -188,7 +188,7 @@ pub async fn get_consent(
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let pid = patient.clone();
+    let pid = patient;
     let c = audited(&auth, Some(patient), move |txn| {
         Box::pin(async move { store::consent_of(txn, &pid).await })
     })
@@ -230,7 +230,7 @@ pub async fn put_sharing(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
-    let pid = patient.clone();
+    let pid = patient;
     let id = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(
             async move { store::set_sharing(txn, &tenant, &pid, permit, &by, Some(&trace)).await },
@@ -295,7 +295,7 @@ pub async fn nominate(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
-    let pid = patient.clone();
+    let pid = patient;
     let (id, seal) = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move {
             store::nominate(
@@ -345,7 +345,7 @@ pub async fn withdraw(
     };
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
-    let pid = patient.clone();
+    let pid = patient;
     audited(&auth, Some(patient), move |txn| {
         Box::pin(
             async move { store::withdraw_directive(txn, &tenant, &pid, id, Some(&trace)).await },

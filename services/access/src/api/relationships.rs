@@ -86,7 +86,7 @@ pub async fn claim(
         Err(e) => return refuse(&auth, Some(patient), e).await,
     };
     let c = Claim {
-        patient_id: patient.clone(),
+        patient_id: patient,
         user_id,
         team,
         origin,
@@ -113,7 +113,7 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let p = patient.clone();
+    let p = patient;
     let rs = audited(&auth, Some(patient), move |txn| {
         Box::pin(async move { store::relationships_of(txn, &p).await })
     })

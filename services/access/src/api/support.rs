@@ -2,15 +2,14 @@
 use super::AppState;
 use crate::app::invalid;
 use tessera_edge::problem::ApiError;
+use tessera_patients::PatientId;
 
 pub type Caller = tessera_edge::gate::Caller<AppState>;
 pub type Authorized = tessera_edge::gate::Authorized<AppState>;
 
 /// A patient id as the MPI issues them: a UUID.
-pub fn patient_id(s: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(s.trim())
-        .map(|u| u.to_string())
-        .map_err(|_| invalid("patient_id", "format", "a patient id (UUID)"))
+pub fn patient_id(s: &str) -> Result<PatientId, ApiError> {
+    PatientId::parse(s).ok_or_else(|| invalid("patient_id", "format", "a patient id (UUID)"))
 }
 
 /// A user id or team code: 1–64 printable characters without spaces.

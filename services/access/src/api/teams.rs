@@ -135,7 +135,7 @@ pub async fn add_to_caseload(
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
-    let r = audited_for_patient(&auth, patient.clone(), move |txn| {
+    let r = audited_for_patient(&auth, patient, move |txn| {
         Box::pin(async move {
             if store::teams(txn, Some(&team)).await?.is_empty() {
                 return Err(store::StoreError::NotFound);

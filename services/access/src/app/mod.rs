@@ -8,6 +8,7 @@ use crate::store::StoreError;
 use sea_orm::DatabaseTransaction;
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::{ApiError, FieldError};
+use tessera_patients::PatientId;
 
 pub fn store_error(e: StoreError) -> ApiError {
     match e {
@@ -26,7 +27,7 @@ pub fn invalid(field: &str, code: &str, message: &str) -> ApiError {
 /// relay. On failure the work rolls back and the refusal is audited on its own.
 pub async fn audited<T, F>(
     auth: &Authorized,
-    patient_id: Option<String>,
+    patient_id: Option<PatientId>,
     work: F,
 ) -> Result<T, ApiError>
 where
@@ -37,14 +38,18 @@ where
     let txn = match auth.begin().await {
         Ok(t) => t,
         Err(e) => {
-            auth.audit(Ending::from_error(patient_id, &e)).await?;
+            auth.audit(Ending::from_error(patient_id.map(|p| p.to_string()), &e))
+                .await?;
             return Err(e);
         }
     };
     match work(&txn).await {
         Ok(v) => {
-            auth.audit_in(&txn, Ending::permit(patient_id, 200, 1))
-                .await?;
+            auth.audit_in(
+                &txn,
+                Ending::permit(patient_id.map(|p| p.to_string()), 200, 1),
+            )
+            .await?;
             txn.commit().await.map_err(|e| ApiError::internal(&e))?;
             auth.state.gate.relay.notify_one();
             Ok(v)
@@ -52,7 +57,8 @@ where
         Err(e) => {
             let e = store_error(e);
             let _ = txn.rollback().await;
-            auth.audit(Ending::from_error(patient_id, &e)).await?;
+            auth.audit(Ending::from_error(patient_id.map(|p| p.to_string()), &e))
+                .await?;
             Err(e)
         }
     }
@@ -62,7 +68,7 @@ where
 /// transaction, if the caller's trust does not have the patient (ADR 21).
 pub async fn audited_for_patient<T, F>(
     auth: &Authorized,
-    patient_id: String,
+    patient_id: PatientId,
     work: F,
 ) -> Result<T, ApiError>
 where
@@ -73,12 +79,9 @@ where
         + Send
         + 'static,
 {
-    let id = patient_id.clone();
     audited(auth, Some(patient_id), move |txn| {
         Box::pin(async move {
-            let known =
-                uuid::Uuid::parse_str(&id).map_err(|_| tessera_patients::Refused::Unknown)?;
-            tessera_patients::require_known(txn, known, chrono::Utc::now()).await?;
+            tessera_patients::require_known(txn, patient_id.as_uuid(), chrono::Utc::now()).await?;
             work(txn).await
         })
     })
@@ -88,9 +91,10 @@ where
 /// Audits a request refused before any work (bad input).
 pub async fn refuse<T>(
     auth: &Authorized,
-    patient_id: Option<String>,
+    patient_id: Option<PatientId>,
     e: ApiError,
 ) -> Result<T, ApiError> {
-    auth.audit(Ending::from_error(patient_id, &e)).await?;
+    auth.audit(Ending::from_error(patient_id.map(|p| p.to_string()), &e))
+        .await?;
     Err(e)
 }

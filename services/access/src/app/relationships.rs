@@ -8,7 +8,7 @@ use tessera_edge::problem::ApiError;
 
 /// A claim, parsed: the patient, who it is for, its origin and reason, and how long it lasts.
 pub struct Claim {
-    pub patient_id: String,
+    pub patient_id: tessera_patients::PatientId,
     pub user_id: Option<String>,
     pub team: Option<String>,
     pub origin: &'static str,
@@ -26,14 +26,14 @@ pub async fn claim(auth: &Authorized, c: Claim) -> Result<Relationship, ApiError
     let (user_id, team, origin, days) = (c.user_id, c.team, c.origin, c.days);
     let me = auth.identity.user_id.clone();
     let now = Utc::now();
-    let pid = c.patient_id.clone();
+    let pid = c.patient_id;
     audited_for_patient(auth, c.patient_id, move |txn| {
         Box::pin(async move {
             let r = store::grant_relationship(
                 txn,
                 &tenant,
                 NewRelationship {
-                    patient_id: pid.clone(),
+                    patient_id: pid,
                     user_id,
                     team,
                     starts_at: now,
@@ -76,7 +76,7 @@ pub async fn break_glass(
 ) -> Result<(BreakGlassGrant, uuid::Uuid), ApiError> {
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
-    audited_for_patient(auth, n.patient_id.clone(), move |txn| {
+    audited_for_patient(auth, n.patient_id, move |txn| {
         Box::pin(async move { store::grant_break_glass(txn, &tenant, n, Some(&trace)).await })
     })
     .await

@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use prost::Message as _;
 use sea_orm::DatabaseTransaction;
 use tessera_events::{Handler, HandlerError, InboundEvent};
+use tessera_patients::PatientId;
 use tessera_proto::{pas, referrals, scheduling};
 
 /// One care event, as the relationships it touches see it.
@@ -139,12 +140,12 @@ impl Handler for CareEvents {
                     teams,
                     at,
                 }) => {
-                    if patient_id.trim().is_empty() {
+                    let Some(patient_id) = PatientId::parse(&patient_id) else {
                         return Err(HandlerError::refused(
                             "event.no-patient",
-                            "care event names no patient",
+                            "care event names no patient (a patient id)",
                         ));
-                    }
+                    };
                     let holders = users
                         .into_iter()
                         .map(|u| (Some(u), None))
@@ -154,7 +155,7 @@ impl Handler for CareEvents {
                             txn,
                             &event.tenant,
                             NewRelationship {
-                                patient_id: patient_id.clone(),
+                                patient_id,
                                 user_id,
                                 team,
                                 starts_at: at,

@@ -7,7 +7,18 @@ use futures::future::BoxFuture;
 use prost::Message as _;
 use sea_orm::DatabaseTransaction;
 use tessera_events::{Handler, HandlerError, InboundEvent};
+use tessera_patients::PatientId;
 use tessera_proto::mpi;
+
+/// A patient id the MPI's event names: a UUID, or the event breaks the contract.
+fn patient(s: &str) -> Result<PatientId, HandlerError> {
+    PatientId::parse(s).ok_or_else(|| {
+        HandlerError::refused(
+            "event.invalid-id",
+            "a merge names a patient id that is no UUID",
+        )
+    })
+}
 
 /// Follows the MPI's merges so that access follows the patient.
 pub struct Merges;
@@ -29,8 +40,8 @@ impl Handler for Merges {
                         txn,
                         &event.tenant,
                         &m.merge_id,
-                        &m.merged_patient_id,
-                        &m.survivor_patient_id,
+                        &patient(&m.merged_patient_id)?,
+                        &patient(&m.survivor_patient_id)?,
                         now,
                         trace,
                     )
@@ -44,7 +55,7 @@ impl Handler for Merges {
                         txn,
                         &event.tenant,
                         &m.merge_id,
-                        &m.survivor_patient_id,
+                        &patient(&m.survivor_patient_id)?,
                         now,
                         trace,
                     )

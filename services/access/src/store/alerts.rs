@@ -7,12 +7,13 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
 use tessera_access::projection::types;
 use tessera_bootstrap::TraceContext;
+use tessera_patients::PatientId;
 use tessera_proto::access::v1 as pb;
 use tessera_tenancy::{stmt, TenantId};
 use uuid::Uuid;
 
 pub struct NewBreakGlass {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub user_id: String,
     pub role_code: String,
     pub reason_code: String,
@@ -60,7 +61,7 @@ pub async fn raise_alert(
     tenant: &TenantId,
     kind: &str,
     grant_id: Uuid,
-    patient_id: &str,
+    patient_id: &PatientId,
     user_id: &str,
     role_code: &str,
     reason_code: &str,
@@ -78,7 +79,7 @@ pub async fn raise_alert(
             id.into(),
             kind.into(),
             grant_id.into(),
-            patient_id.into(),
+            patient_id.to_string().into(),
             user_id.into(),
             role_code.into(),
             reason_code.into(),
@@ -105,7 +106,7 @@ pub async fn raise_alert(
         txn,
         tenant,
         "alerts",
-        patient_id,
+        &patient_id.to_string(),
         types::ACCESS_ALERT,
         payload,
         trace,
@@ -129,7 +130,7 @@ pub async fn grant_break_glass(
          RETURNING id, patient_id, user_id, reason_code, granted_at, expires_at",
         vec![
             Uuid::now_v7().into(),
-            n.patient_id.clone().into(),
+            n.patient_id.to_string().into(),
             n.user_id.clone().into(),
             n.role_code.clone().into(),
             n.reason_code.clone().into(),
@@ -192,7 +193,7 @@ pub async fn alerts<C: ConnectionTrait>(db: &C, open_only: bool) -> Result<Vec<A
 pub async fn alert<C: ConnectionTrait>(db: &C, id: AlertId) -> Result<Alert, StoreError> {
     Alert::find_by_statement(stmt(
         &format!("SELECT {ALERT_COLUMNS} FROM alert a WHERE a.id = $1"),
-        vec![id.into()],
+        vec![id.as_uuid().into()],
     ))
     .one(db)
     .await?
@@ -208,7 +209,7 @@ pub async fn annotate_alert<C: ConnectionTrait>(
     alert(db, id).await?;
     db.execute(stmt(
         "INSERT INTO alert_note (alert_id, author, note) VALUES ($1, $2, $3)",
-        vec![id.into(), author.into(), note.into()],
+        vec![id.as_uuid().into(), author.into(), note.into()],
     ))
     .await?;
     alert(db, id).await
@@ -224,7 +225,7 @@ pub async fn acknowledge_alert<C: ConnectionTrait>(
         .execute(stmt(
             "UPDATE alert SET acknowledged_at = now(), acknowledged_by = $2
               WHERE id = $1 AND acknowledged_at IS NULL",
-            vec![id.into(), by.into()],
+            vec![id.as_uuid().into(), by.into()],
         ))
         .await?
         .rows_affected();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 use serde::Serialize;
 use tessera_audit::chain::{self, Link};
+use tessera_patients::PatientId;
 use tessera_proto::audit::v1::AuditRecord;
 
 use tessera_tenancy::stmt;
@@ -111,7 +112,7 @@ pub async fn audit_links<C: ConnectionTrait>(db: &C) -> Result<Vec<Link>, StoreE
 
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
-    pub patient_id: Option<String>,
+    pub patient_id: Option<PatientId>,
     pub user_id: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -149,7 +150,7 @@ const AUDIT_FILTER: &str = "($1::text IS NULL OR patient_id = $1)
 
 fn filter_values(f: &AuditFilter) -> Vec<Value> {
     vec![
-        f.patient_id.clone().into(),
+        f.patient_id.map(|p| p.to_string()).into(),
         f.user_id.clone().into(),
         f.from.into(),
         f.to.into(),
@@ -199,7 +200,7 @@ pub async fn count_audit<C: ConnectionTrait>(db: &C, f: &AuditFilter) -> Result<
 /// last, with what actions and outcomes.
 pub async fn who_looked<C: ConnectionTrait>(
     db: &C,
-    patient_id: &str,
+    patient_id: &PatientId,
 ) -> Result<serde_json::Value, StoreError> {
     let row = db
         .query_one(stmt(
@@ -212,7 +213,7 @@ pub async fn who_looked<C: ConnectionTrait>(
                       bool_or(reason = 'ok-break-glass') AS used_break_glass
                  FROM audit_store WHERE patient_id = $1
                 GROUP BY user_id, role_code) x",
-            vec![patient_id.into()],
+            vec![patient_id.to_string().into()],
         ))
         .await?
         .ok_or(StoreError::NotFound)?;

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use tessera_access::projection::types;
 use tessera_bootstrap::TraceContext;
+use tessera_patients::PatientId;
 use tessera_proto::access::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
@@ -51,7 +52,7 @@ const SEAL_COLUMNS: &str = "patient_id, item, level, users, teams, directive_id,
 pub async fn set_seal(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    patient_id: &str,
+    patient_id: &PatientId,
     item: &str,
     level: SealLevel,
     users: &[String],
@@ -70,7 +71,7 @@ pub async fn set_seal(
              RETURNING {SEAL_COLUMNS}"
         ),
         vec![
-            patient_id.into(),
+            patient_id.to_string().into(),
             item.into(),
             level.as_str().into(),
             users.to_vec().into(),
@@ -98,7 +99,7 @@ pub async fn set_seal(
         txn,
         tenant,
         "consent",
-        patient_id,
+        &patient_id.to_string(),
         types::SEAL_SET,
         payload,
         trace,
@@ -110,14 +111,14 @@ pub async fn set_seal(
 pub async fn remove_seal(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    patient_id: &str,
+    patient_id: &PatientId,
     item: &str,
     trace: Option<&TraceContext>,
 ) -> Result<(), StoreError> {
     let n = txn
         .execute(stmt(
             "DELETE FROM seal WHERE patient_id = $1 AND item = $2",
-            vec![patient_id.into(), item.into()],
+            vec![patient_id.to_string().into(), item.into()],
         ))
         .await?
         .rows_affected();
@@ -133,7 +134,7 @@ pub async fn remove_seal(
         txn,
         tenant,
         "consent",
-        patient_id,
+        &patient_id.to_string(),
         types::SEAL_REMOVED,
         payload,
         trace,
@@ -143,11 +144,11 @@ pub async fn remove_seal(
 
 pub async fn seals_of<C: ConnectionTrait>(
     db: &C,
-    patient_id: &str,
+    patient_id: &PatientId,
 ) -> Result<Vec<Seal>, StoreError> {
     Ok(Seal::find_by_statement(stmt(
         &format!("SELECT {SEAL_COLUMNS} FROM seal WHERE patient_id = $1 ORDER BY item"),
-        vec![patient_id.into()],
+        vec![patient_id.to_string().into()],
     ))
     .all(db)
     .await?)
@@ -158,7 +159,7 @@ pub async fn seals_of<C: ConnectionTrait>(
 pub async fn nominate(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    patient_id: &str,
+    patient_id: &PatientId,
     item: &str,
     level: SealLevel,
     users: &[String],
@@ -172,7 +173,7 @@ pub async fn nominate(
          VALUES ($1, $2, 'nomination', $3, $4, $5, $6, $7)",
         vec![
             id.into(),
-            patient_id.into(),
+            patient_id.to_string().into(),
             item.into(),
             level.as_str().into(),
             users.to_vec().into(),
@@ -201,7 +202,7 @@ pub async fn nominate(
 pub async fn withdraw_directive(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    patient_id: &str,
+    patient_id: &PatientId,
     id: DirectiveId,
     trace: Option<&TraceContext>,
 ) -> Result<(), StoreError> {
@@ -210,7 +211,7 @@ pub async fn withdraw_directive(
             "UPDATE consent_directive SET withdrawn_at = now()
               WHERE id = $1 AND patient_id = $2 AND withdrawn_at IS NULL
               RETURNING kind, item",
-            vec![id.into(), patient_id.into()],
+            vec![id.as_uuid().into(), patient_id.to_string().into()],
         ))
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -220,7 +221,7 @@ pub async fn withdraw_directive(
         let still = txn
             .query_one(stmt(
                 "SELECT 1 AS one FROM seal WHERE patient_id = $1 AND item = $2 AND directive_id = $3",
-                vec![patient_id.into(), item.clone().into(), id.into()],
+                vec![patient_id.to_string().into(), item.clone().into(), id.as_uuid().into()],
             ))
             .await?
             .is_some();
@@ -235,7 +236,7 @@ pub async fn withdraw_directive(
 pub async fn set_sharing(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    patient_id: &str,
+    patient_id: &PatientId,
     permit: bool,
     by: &str,
     trace: Option<&TraceContext>,
@@ -248,7 +249,7 @@ pub async fn set_sharing(
          VALUES ($1, $2, 'sharing', $3, $4, $5)",
         vec![
             id.into(),
-            patient_id.into(),
+            patient_id.to_string().into(),
             sharing.into(),
             by.into(),
             now.into(),
@@ -258,7 +259,7 @@ pub async fn set_sharing(
     txn.execute(stmt(
         "INSERT INTO sharing_consent (patient_id, sharing, recorded_at) VALUES ($1, $2, $3)
          ON CONFLICT (patient_id) DO UPDATE SET sharing = EXCLUDED.sharing, recorded_at = EXCLUDED.recorded_at",
-        vec![patient_id.into(), sharing.into(), now.into()],
+        vec![patient_id.to_string().into(), sharing.into(), now.into()],
     ))
     .await?;
     let payload = pb::SharingConsentSet {
@@ -275,7 +276,7 @@ pub async fn set_sharing(
         txn,
         tenant,
         "consent",
-        patient_id,
+        &patient_id.to_string(),
         types::SHARING_CONSENT_SET,
         payload,
         trace,
@@ -287,7 +288,7 @@ pub async fn set_sharing(
 /// The patient's directives (newest first) and current sharing.
 pub async fn consent_of<C: ConnectionTrait>(
     db: &C,
-    patient_id: &str,
+    patient_id: &PatientId,
 ) -> Result<serde_json::Value, StoreError> {
     let row = db
         .query_one(stmt(
@@ -297,7 +298,7 @@ pub async fn consent_of<C: ConnectionTrait>(
                         'users', users, 'teams', teams, 'recorded_by', recorded_by,
                         'recorded_at', recorded_at, 'withdrawn_at', withdrawn_at) ORDER BY recorded_at DESC)
                       FROM consent_directive WHERE patient_id = $1), '[]'::json)::text AS directives",
-            vec![patient_id.into()],
+            vec![patient_id.to_string().into()],
         ))
         .await?
         .ok_or(StoreError::NotFound)?;

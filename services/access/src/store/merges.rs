@@ -7,6 +7,7 @@ use super::{grant_relationship, relationships_of, remove_seal, seals_of, set_sea
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 use tessera_bootstrap::TraceContext;
+use tessera_patients::PatientId;
 use tessera_tenancy::TenantId;
 
 fn source(merge_id: &str) -> String {
@@ -17,8 +18,8 @@ pub async fn follow_merge(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     merge_id: &str,
-    merged: &str,
-    survivor: &str,
+    merged: &PatientId,
+    survivor: &PatientId,
     now: DateTime<Utc>,
     trace: Option<&TraceContext>,
 ) -> Result<(), StoreError> {
@@ -30,7 +31,7 @@ pub async fn follow_merge(
             txn,
             tenant,
             NewRelationship {
-                patient_id: survivor.to_string(),
+                patient_id: *survivor,
                 user_id: r.user_id,
                 team: r.team,
                 starts_at: r.starts_at,
@@ -85,7 +86,7 @@ pub async fn undo_merge(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     merge_id: &str,
-    survivor: &str,
+    survivor: &PatientId,
     now: DateTime<Utc>,
     trace: Option<&TraceContext>,
 ) -> Result<(), StoreError> {

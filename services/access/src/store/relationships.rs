@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
 use tessera_access::projection::types;
 use tessera_bootstrap::TraceContext;
+use tessera_patients::PatientId;
 use tessera_proto::access::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
@@ -32,7 +33,7 @@ pub struct Relationship {
 const REL_COLUMNS: &str = "id, patient_id, user_id, team, starts_at, ends_at, origin, reason_code, source, created_by, ended_reason";
 
 pub struct NewRelationship {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub user_id: Option<String>,
     pub team: Option<String>,
     pub starts_at: DateTime<Utc>,
@@ -74,7 +75,7 @@ pub async fn grant_relationship(
         ),
         vec![
             Uuid::now_v7().into(),
-            n.patient_id.into(),
+            n.patient_id.to_string().into(),
             n.user_id.into(),
             n.team.into(),
             n.starts_at.into(),
@@ -141,7 +142,7 @@ pub async fn end_relationship(
             "UPDATE relationship SET ends_at = least(coalesce(ends_at, $2), $2), ended_reason = $3
              WHERE id = $1 RETURNING {REL_COLUMNS}"
         ),
-        vec![id.into(), at.into(), reason.into()],
+        vec![id.as_uuid().into(), at.into(), reason.into()],
     ))
     .one(txn)
     .await?
@@ -177,13 +178,13 @@ pub async fn end_by_source(
 
 pub async fn relationships_of<C: ConnectionTrait>(
     db: &C,
-    patient_id: &str,
+    patient_id: &PatientId,
 ) -> Result<Vec<Relationship>, StoreError> {
     Ok(Relationship::find_by_statement(stmt(
         &format!(
             "SELECT {REL_COLUMNS} FROM relationship WHERE patient_id = $1 ORDER BY starts_at, id"
         ),
-        vec![patient_id.into()],
+        vec![patient_id.to_string().into()],
     ))
     .all(db)
     .await?)

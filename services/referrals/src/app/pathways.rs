@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use sea_orm::DatabaseTransaction;
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::{ApiError, Flavour};
+use tessera_patients::PatientId;
 
 fn context_of(p: &PathwayRow) -> Vec<CareContext> {
     vec![CareContext {
@@ -52,12 +53,13 @@ pub async fn read(
 
 /// A patient's pathways the caller may see: all of them with a relationship (or
 /// break-glass), else those whose care context is the caller's.
-pub async fn list(auth: &Authorized, patient: String) -> Result<Vec<PathwayRow>, ApiError> {
+pub async fn list(auth: &Authorized, patient: PatientId) -> Result<Vec<PathwayRow>, ApiError> {
     let a = Who::of(auth);
-    let pid = patient.clone();
-    audited(auth, Some(patient.clone()), move |txn| {
+    // The access projection and the audit record hold the MPI's ids as text.
+    let pid = patient.to_string();
+    audited(auth, Some(pid.clone()), move |txn| {
         Box::pin(async move {
-            let rows = store::pathways_of(txn, &pid)
+            let rows = store::pathways_of(txn, &patient)
                 .await
                 .map_err(|e| store_error(e, Flavour::Json))?;
             // Each pathway is listed when a relationship permits, or its own care context.

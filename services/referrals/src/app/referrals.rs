@@ -24,15 +24,13 @@ pub fn context_of(r: &Referral) -> Vec<CareContext> {
 pub async fn receive(auth: &Authorized, n: NewReferral) -> Result<Referral, ApiError> {
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
-    let patient = n.patient_id.clone();
+    let known = n.patient_id;
+    let patient = known.to_string();
     let flavour = auth.flavour;
     audited(auth, Some(patient.clone()), move |txn| {
         Box::pin(async move {
             // Only a patient of this trust can be referred (ADR 21).
-            let known = uuid::Uuid::parse_str(&patient)
-                .map_err(|_| tessera_patients::Refused::Unknown)
-                .map_err(|r| ApiError::from(r).with_flavour(flavour))?;
-            tessera_patients::require_known(txn, known, chrono::Utc::now())
+            tessera_patients::require_known(txn, known.as_uuid(), chrono::Utc::now())
                 .await
                 .map_err(|r| ApiError::from(r).with_flavour(flavour))?;
             let r = store::create_referral(txn, &tenant, n, Some(&trace))
@@ -86,7 +84,7 @@ pub async fn search_visible(
     s: ReferralSearch,
 ) -> Result<(Vec<Referral>, bool), ApiError> {
     let flavour = auth.flavour;
-    let one_patient = s.patient_id.clone();
+    let one_patient = s.patient_id.map(|p| p.to_string());
     let limit = s.limit;
     let who = Who::of(auth);
     audited(auth, one_patient.clone(), move |txn| {

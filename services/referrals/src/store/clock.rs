@@ -88,7 +88,7 @@ pub async fn record_clock_event(
              ON CONFLICT (pathway_id, source) WHERE source NOT LIKE 'api:%' DO NOTHING",
             vec![
                 Uuid::now_v7().into(),
-                e.pathway_id.into(),
+                e.pathway_id.as_uuid().into(),
                 e.on_date.into(),
                 e.kind.name().into(),
                 k.first_appointment.into(),

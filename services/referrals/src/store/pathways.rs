@@ -9,6 +9,7 @@ use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
 use tessera_bootstrap::TraceContext;
+use tessera_patients::PatientId;
 use tessera_proto::referrals::v1 as pb;
 use tessera_rtt::{PeriodState, StopCode};
 use tessera_tenancy::TenantId;
@@ -76,7 +77,7 @@ fn state_of(s: PeriodState) -> (&'static str, Option<i16>) {
 pub(crate) async fn create_pathway(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
-    patient_id: &str,
+    patient_id: &PatientId,
     ppid: Option<Ppid>,
     specialty: &str,
     treatment_function: &str,
@@ -105,7 +106,7 @@ pub(crate) async fn create_pathway(
         ),
         vec![
             Uuid::now_v7().into(),
-            patient_id.into(),
+            patient_id.to_string().into(),
             ppid.id.clone().into(),
             ppid.issuer.clone().into(),
             specialty.into(),
@@ -294,7 +295,7 @@ pub async fn pathway<C: ConnectionTrait>(
     let stored = StoredPeriod::find_by_statement(stmt(
         "SELECT start_date, start_code, end_date, state, stop_code FROM rtt_period
           WHERE pathway_id = $1 ORDER BY n",
-        vec![id.into()],
+        vec![id.as_uuid().into()],
     ))
     .all(db)
     .await?;
@@ -332,13 +333,13 @@ pub async fn pathway<C: ConnectionTrait>(
 /// A patient's pathways, newest first.
 pub async fn pathways_of<C: ConnectionTrait>(
     db: &C,
-    patient_id: &str,
+    patient_id: &PatientId,
 ) -> Result<Vec<PathwayRow>, StoreError> {
     Ok(PathwayRow::find_by_statement(stmt(
         &format!(
             "SELECT {PATHWAY_COLUMNS} FROM pathway WHERE patient_id = $1 ORDER BY created_at DESC"
         ),
-        vec![patient_id.into()],
+        vec![patient_id.to_string().into()],
     ))
     .all(db)
     .await?)

@@ -12,6 +12,7 @@ use prost::Message as _;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Value};
 use serde::Serialize;
 use tessera_bootstrap::TraceContext;
+use tessera_patients::PatientId;
 use tessera_proto::referrals::v1 as pb;
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
@@ -77,7 +78,7 @@ pub enum NewPathway {
 
 #[derive(Clone)]
 pub struct NewReferral {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub source: Source,
     pub ubrn: Option<Ubrn>,
     pub referrer_code: String,
@@ -104,7 +105,12 @@ async fn one<C: ConnectionTrait>(db: &C, sql: &str, v: Vec<Value>) -> Result<Ref
 }
 
 pub async fn referral<C: ConnectionTrait>(db: &C, id: ReferralId) -> Result<Referral, StoreError> {
-    one(db, &format!("{SELECT} WHERE r.id = $1"), vec![id.into()]).await
+    one(
+        db,
+        &format!("{SELECT} WHERE r.id = $1"),
+        vec![id.as_uuid().into()],
+    )
+    .await
 }
 
 pub(super) async fn log_transition(
@@ -210,7 +216,7 @@ pub async fn create_referral(
                     format!("no pathway {} issued by {}", ppid.id, ppid.issuer),
                 )
             })?;
-            if p.patient_id != n.patient_id {
+            if p.patient_id != n.patient_id.to_string() {
                 return Err(StoreError::Conflict(
                     crate::api::errors::PATHWAY_OTHER_PATIENT,
                     "that pathway belongs to another patient".into(),
@@ -259,7 +265,7 @@ pub async fn create_referral(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         vec![
             id.into(),
-            n.patient_id.clone().into(),
+            n.patient_id.to_string().into(),
             n.ubrn.as_ref().map(|u| u.as_str().to_string()).into(),
             n.source.as_str().into(),
             n.referrer_code.clone().into(),
@@ -330,7 +336,7 @@ pub async fn create_referral(
 
 #[derive(Debug, Clone, Default)]
 pub struct ReferralSearch {
-    pub patient_id: Option<String>,
+    pub patient_id: Option<PatientId>,
     pub ubrn: Option<String>,
     pub team: Option<String>,
     pub state: Option<ReferralState>,
@@ -353,7 +359,7 @@ pub async fn search_referrals<C: ConnectionTrait>(
         sql.push_str(&format!(" AND r.{col} = ${}", v.len()));
     };
     if let Some(p) = &s.patient_id {
-        add("patient_id", p.clone(), &mut sql);
+        add("patient_id", p.to_string(), &mut sql);
     }
     if let Some(u) = &s.ubrn {
         add("ubrn", u.clone(), &mut sql);

@@ -45,7 +45,7 @@ pub async fn transition(
 ) -> Result<Referral, StoreError> {
     txn.execute(stmt(
         "SELECT 1 FROM referral WHERE id = $1 FOR UPDATE",
-        vec![id.into()],
+        vec![id.as_uuid().into()],
     ))
     .await?;
     let current = referral(txn, id).await?;
@@ -130,7 +130,7 @@ pub async fn transition(
                 receiving_clinician = $5, version = version + 1, updated_at = now()
           WHERE id = $1",
         vec![
-            id.into(),
+            id.as_uuid().into(),
             to.as_str().into(),
             t.reason.clone().into(),
             team.clone().into(),
@@ -218,7 +218,7 @@ pub async fn transitions<C: ConnectionTrait>(
     Ok(Transition::find_by_statement(stmt(
         "SELECT from_state, to_state, reason, actor, at FROM referral_transition
           WHERE referral_id = $1 ORDER BY id",
-        vec![id.into()],
+        vec![id.as_uuid().into()],
     ))
     .all(db)
     .await?)

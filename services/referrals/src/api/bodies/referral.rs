@@ -5,6 +5,7 @@ use crate::store::{NewPathway, NewReferral};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use tessera_edge::problem::FieldError;
+use tessera_patients::PatientId;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -130,9 +131,8 @@ pub fn parse_referral(
 ) -> Result<NewReferral, Vec<FieldError>> {
     let mut c = Collect(Vec::new());
     let patient = c.take(
-        uuid::Uuid::parse_str(b.patient_id.trim())
-            .map(|u| u.to_string())
-            .map_err(|_| DomainError::invalid("patient_id", "format", "a patient id (UUID)")),
+        PatientId::parse(&b.patient_id)
+            .ok_or_else(|| DomainError::invalid("patient_id", "format", "a patient id (UUID)")),
     );
     let source = c.take(Source::parse(&b.source).ok_or_else(|| {
         DomainError::invalid("source", "code", "one of e-rs, gp, consultant, self")

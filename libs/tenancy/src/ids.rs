@@ -1,7 +1,9 @@
 //! Typed record ids: a service declares each of its UUID-keyed records' ids with
-//! [`uuid_id!`](crate::uuid_id), so a referral's id cannot be passed where a pathway's is
-//! wanted. Each parses from text, shows as its UUID, serialises as a string, binds as a SQL
-//! value and reads back from a column.
+//! [`uuid_id!`](crate::uuid_id) (also `tessera_edge::uuid_id!`), so a referral's id cannot be passed where a pathway's is
+//! wanted. Each parses from text, shows as its UUID and serialises as a string. None converts
+//! to a SQL value by itself: a statement binds `id.as_uuid()` for a `uuid` column or
+//! `id.to_string()` for a `text` one (the services that only reference the MPI's patients keep
+//! its ids as text), so no id is bound as the wrong type silently.
 #[macro_export]
 macro_rules! uuid_id {
     ($(#[$meta:meta])* $name:ident) => {
@@ -38,12 +40,6 @@ macro_rules! uuid_id {
             }
         }
 
-        impl From<$name> for ::sea_orm::Value {
-            fn from(id: $name) -> Self {
-                id.0.into()
-            }
-        }
-
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 self.0.fmt(f)
@@ -70,9 +66,9 @@ mod tests {
             serde_json::to_value(id).ok(),
             Some(serde_json::json!(u.to_string()))
         );
-        assert_eq!(sea_orm::Value::from(id), sea_orm::Value::from(u));
         assert!(ThingId::parse("not-a-uuid").is_none());
         // Distinct types: `OtherId::from(id)` does not compile; the same UUID is another id.
         assert_eq!(OtherId::from(u).as_uuid(), id.as_uuid());
+        assert_eq!(OtherId::parse(&u.to_string()).map(OtherId::as_uuid), Some(u));
     }
 }
