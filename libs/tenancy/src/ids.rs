@@ -69,6 +69,9 @@ mod tests {
         assert!(ThingId::parse("not-a-uuid").is_none());
         // Distinct types: `OtherId::from(id)` does not compile; the same UUID is another id.
         assert_eq!(OtherId::from(u).as_uuid(), id.as_uuid());
-        assert_eq!(OtherId::parse(&u.to_string()).map(OtherId::as_uuid), Some(u));
+        assert_eq!(
+            OtherId::parse(&u.to_string()).map(OtherId::as_uuid),
+            Some(u)
+        );
     }
 }
