@@ -113,7 +113,7 @@ impl Foundation {
         let metrics = Metrics::new(s.service).map_err(|e| StartupError::Metrics(e.to_string()))?;
         let registry = TenantRegistry::new();
         let relay = Relay::new(db.clone(), s.kafka, registry.clone(), metrics.clone())
-            .map_err(StartupError::Kafka)?;
+            .map_err(|e| StartupError::Kafka(e.to_string()))?;
         let readiness = Readiness::new()
             .with(Arc::new(health::Database(db.clone())))
             .with(Arc::new(

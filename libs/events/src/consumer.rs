@@ -13,6 +13,7 @@ use sea_orm::DatabaseTransaction;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Metrics, Shutdown, TraceContext};
+use tessera_tenancy::JobError;
 use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry};
 use uuid::Uuid;
 
@@ -83,7 +84,7 @@ pub async fn run_consumer(
     handler: Arc<dyn Handler>,
     metrics: Metrics,
     shutdown: Shutdown,
-) -> Result<(), String> {
+) -> Result<(), JobError> {
     let consumer: StreamConsumer = kafka
         .consumer_config()
         .set("group.id", &spec.group)
@@ -96,8 +97,7 @@ pub async fn run_consumer(
         .set("session.timeout.ms", "30000")
         .set("heartbeat.interval.ms", "3000")
         .set("topic.metadata.refresh.interval.ms", "2000")
-        .create()
-        .map_err(|e| e.to_string())?;
+        .create()?;
     let topics: Vec<String> = match &spec.only {
         Some(tenants) => tenants
             .iter()
@@ -109,7 +109,7 @@ pub async fn run_consumer(
         )],
     };
     let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topics).map_err(|e| e.to_string())?;
+    consumer.subscribe(&topics)?;
     let stream_label = format!("{}.{}", spec.service, spec.stream);
     let count = |outcome: &str| {
         metrics
@@ -204,10 +204,8 @@ pub async fn run_consumer(
 }
 
 /// Marks `msg` consumed: its offset is committed with the next (auto) commit.
-fn store(consumer: &StreamConsumer, msg: &OwnedMessage) -> Result<(), String> {
-    consumer
-        .store_offset(msg.topic(), msg.partition(), msg.offset())
-        .map_err(|e| e.to_string())
+fn store(consumer: &StreamConsumer, msg: &OwnedMessage) -> Result<(), JobError> {
+    Ok(consumer.store_offset(msg.topic(), msg.partition(), msg.offset())?)
 }
 
 /// Splits a batch into runs per tenant (in order of first appearance; each tenant's messages
@@ -270,7 +268,7 @@ async fn apply_one(
 /// [`CLOSE_WAIT`]: with the broker away, librdkafka's close blocks for up to the session
 /// timeout, and a pod must stop within its grace period. Offsets not committed then are
 /// redelivered to the next member, whose inbox drops what was already applied.
-async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), String> {
+async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), JobError> {
     let (done, wait) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("consumer-close".into())
@@ -281,13 +279,13 @@ async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), String> {
                 Err(rdkafka::error::KafkaError::ConsumerCommit(
                     rdkafka::types::RDKafkaErrorCode::NoOffset,
                 )) => Ok(()),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(JobError::from(e)),
             };
             drop(consumer);
             let _ = done.send(committed);
         });
     if let Err(e) = spawned {
-        return Err(format!("closing the consumer: {e}"));
+        return Err(JobError::Io(e));
     }
     match tokio::time::timeout(CLOSE_WAIT, wait).await {
         Ok(Ok(result)) => result,

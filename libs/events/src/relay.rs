@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tessera_bootstrap::{Metrics, Shutdown};
+use tessera_tenancy::JobError;
 use tessera_tenancy::{KafkaSettings, TenantDb, TenantRegistry, PLATFORM_SCHEMA};
 use tokio::sync::Notify;
 
@@ -53,7 +54,7 @@ impl Relay {
         kafka: &KafkaSettings,
         registry: Arc<TenantRegistry>,
         metrics: Metrics,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, JobError> {
         let producer: FutureProducer = kafka
             .producer_config()
             .set("linger.ms", "2")
@@ -68,8 +69,7 @@ impl Relay {
             .set("socket.timeout.ms", "60000")
             .set("request.timeout.ms", "60000")
             .set("max.in.flight.requests.per.connection", "1")
-            .create()
-            .map_err(|e| e.to_string())?;
+            .create()?;
         Ok(Self {
             db,
             producer,
@@ -88,7 +88,7 @@ impl Relay {
         self.wake.clone()
     }
 
-    pub async fn run(self, shutdown: Shutdown) -> Result<(), String> {
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), JobError> {
         tokio::spawn(self.clone().sample_pending(shutdown.clone()));
         // Back-off is per schema: one tenant's failure (a topic not there yet) must not slow
         // every other tenant's events.
@@ -195,19 +195,17 @@ impl Relay {
     }
 
     /// Publishes one batch from `schema`; returns how many rows it published.
-    async fn drain_once(&self, schema: &str) -> Result<usize, String> {
-        let txn = self.db.raw().begin().await.map_err(|e| e.to_string())?;
+    async fn drain_once(&self, schema: &str) -> Result<usize, JobError> {
+        let txn = self.db.raw().begin().await?;
         txn.execute_unprepared(&format!("SET LOCAL search_path TO \"{schema}\""))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let locked = txn
             .query_one(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
                 [format!("tessera-outbox:{schema}").into()],
             ))
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .and_then(|r| r.try_get::<bool>("", "locked").ok())
             .unwrap_or(false);
         if !locked {
@@ -223,7 +221,7 @@ impl Relay {
         ))
         .all(&txn)
         .await
-        .map_err(|e| e.to_string())?;
+        ?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -258,7 +256,7 @@ impl Relay {
         if let Some(Err((e, _))) = results.into_iter().find(Result::is_err) {
             // Nothing is deleted: the whole batch is retried. Anything that did reach the
             // broker is sent again with the same ce_id, and consumers' inboxes drop it.
-            return Err(e.to_string());
+            return Err(e.into());
         }
         let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
         txn.execute(Statement::from_sql_and_values(
@@ -266,9 +264,8 @@ impl Relay {
             "DELETE FROM outbox WHERE seq = ANY($1)",
             [seqs.into()],
         ))
-        .await
-        .map_err(|e| e.to_string())?;
-        txn.commit().await.map_err(|e| e.to_string())?;
+        .await?;
+        txn.commit().await?;
         Ok(rows.len())
     }
 }

@@ -4,7 +4,9 @@
 //! provisions each tenant, and keeps every served tenant's topics in existence (a rebuilt
 //! broker has none).
 use crate::store::{self, StoredStatus};
-use crate::{KafkaSettings, Provisioner, TenantDb, TenantId, TenantRegistry, TenantState};
+use crate::{
+    JobError, KafkaSettings, Provisioner, TenantDb, TenantId, TenantRegistry, TenantState,
+};
 use prost::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -32,7 +34,7 @@ pub async fn run_registry_feed(
     provisioner: Arc<dyn Provisioner>,
     db: TenantDb,
     shutdown: Shutdown,
-) -> Result<(), String> {
+) -> Result<(), JobError> {
     let feed = Feed {
         settings,
         registry,
@@ -75,7 +77,7 @@ impl Feed {
     }
 
     /// Reads the topic from the beginning, then follows it. Returns `Ok` only at shutdown.
-    async fn read_topic(&self) -> Result<(), String> {
+    async fn read_topic(&self) -> Result<(), JobError> {
         let s = &self.settings;
         s.ensure_topics(std::slice::from_ref(&s.tenants_topic), true)
             .await?;
@@ -89,16 +91,12 @@ impl Feed {
             .set("enable.partition.eof", "false")
             // A rebuilt broker's topic starts again at 0: read it from there.
             .set("auto.offset.reset", "earliest")
-            .create()
-            .map_err(|e| e.to_string())?;
+            .create()?;
         let probe = s.clone();
-        let high = tokio::task::spawn_blocking(move || high_watermark(&probe))
-            .await
-            .map_err(|e| e.to_string())??;
+        let high = tokio::task::spawn_blocking(move || high_watermark(&probe)).await??;
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&s.tenants_topic, 0, Offset::Beginning)
-            .map_err(|e| e.to_string())?;
-        consumer.assign(&tpl).map_err(|e| e.to_string())?;
+        tpl.add_partition_offset(&s.tenants_topic, 0, Offset::Beginning)?;
+        consumer.assign(&tpl)?;
         if high == 0 {
             self.registry.mark_caught_up();
         }
@@ -186,7 +184,8 @@ impl Feed {
                 }
                 Err(e) => {
                     tracing::error!(tenant = %tenant, error = %e, "provisioning failed; will retry");
-                    self.registry.set(tenant.clone(), TenantState::Failed(e));
+                    self.registry
+                        .set(tenant.clone(), TenantState::Failed(e.to_string()));
                 }
             }
             tokio::select! {
@@ -224,14 +223,11 @@ impl Feed {
     }
 }
 
-fn high_watermark(settings: &KafkaSettings) -> Result<i64, String> {
+fn high_watermark(settings: &KafkaSettings) -> Result<i64, JobError> {
     let probe: BaseConsumer = settings
         .client_config()
         .set("group.id", "tenant-registry-probe")
-        .create()
-        .map_err(|e| e.to_string())?;
-    let (_, high) = probe
-        .fetch_watermarks(&settings.tenants_topic, 0, Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
+        .create()?;
+    let (_, high) = probe.fetch_watermarks(&settings.tenants_topic, 0, Duration::from_secs(10))?;
     Ok(high)
 }

@@ -1,5 +1,6 @@
 //! Why a service's background job (a heartbeat, a retention sweep, a publisher of chain
-//! heads, a listener) failed. The supervisor logs it and stops the service, so the
+//! heads, a listener, the tenant registry feed, the outbox relay) or a broker administration
+//! step (creating topics, publishing a tenant, the broker probe) failed. The supervisor logs it and stops the service, so the
 //! orchestrator restarts it; a job that merely skips one tenant's round logs and goes on.
 use crate::DbError;
 
@@ -16,6 +17,12 @@ pub enum JobError {
     /// The job's blocking work (on a thread of its own) did not finish.
     #[error("blocking work: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// The broker refused to create a topic.
+    #[error("creating topic {topic}: {code}")]
+    Topic { topic: String, code: String },
+    /// A tenant's schema could not be migrated.
+    #[error("migrating {tenant}: {detail}")]
+    Migration { tenant: String, detail: String },
     /// The service's own store refused (its error, in words).
     #[error("store: {0}")]
     Store(String),
@@ -29,7 +36,8 @@ impl JobError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Tenant(_) | Self::Db(_) => "job.database",
-            Self::Broker(_) => "job.broker",
+            Self::Broker(_) | Self::Topic { .. } => "job.broker",
+            Self::Migration { .. } => "job.migration",
             Self::Io(_) | Self::Join(_) => "job.io",
             Self::Store(_) => "job.store",
             Self::Timeout(_) => "job.timeout",

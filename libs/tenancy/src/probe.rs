@@ -1,6 +1,7 @@
 //! A real round trip through the broker: produce one message to the probe topic and read
 //! that very message back. A broker that accepts connections and answers metadata but whose
 //! storage has failed (tansu 0.6.0 after a storage panic) fails this probe (ADR 19).
+use crate::JobError;
 use crate::KafkaSettings;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 pub const PROBE_TOPIC: &str = "tessera.platform.probe";
 
 /// Produces a unique message and fetches it back within `timeout`; returns how long it took.
-pub async fn probe(settings: &KafkaSettings, timeout: Duration) -> Result<Duration, String> {
+pub async fn probe(settings: &KafkaSettings, timeout: Duration) -> Result<Duration, JobError> {
     let started = Instant::now();
     let probe_settings = KafkaSettings {
         partitions: 1,
@@ -22,13 +23,12 @@ pub async fn probe(settings: &KafkaSettings, timeout: Duration) -> Result<Durati
         probe_settings.ensure_topics(&[PROBE_TOPIC.into()], false),
     )
     .await
-    .map_err(|_| "the broker did not answer CreateTopics in time".to_string())??;
+    .map_err(|_| JobError::Timeout("the broker did not answer CreateTopics in time"))??;
     let ms = timeout.as_millis().to_string();
     let producer: FutureProducer = settings
         .producer_config()
         .set("message.timeout.ms", &ms)
-        .create()
-        .map_err(|e| e.to_string())?;
+        .create()?;
     let token = uuid::Uuid::new_v4().to_string();
     let delivered = producer
         .send(
@@ -36,13 +36,12 @@ pub async fn probe(settings: &KafkaSettings, timeout: Duration) -> Result<Durati
             timeout,
         )
         .await
-        .map_err(|(e, _)| format!("produce: {e}"))?;
+        .map_err(|(e, _)| e)?;
     let (partition, offset) = (delivered.partition, delivered.offset);
     let left = timeout.saturating_sub(started.elapsed());
     let settings = settings.clone();
     tokio::task::spawn_blocking(move || fetch_back(&settings, partition, offset, &token, left))
-        .await
-        .map_err(|e| e.to_string())??;
+        .await??;
     Ok(started.elapsed())
 }
 
@@ -52,24 +51,24 @@ fn fetch_back(
     offset: i64,
     token: &str,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), JobError> {
     let consumer: BaseConsumer = settings
         .client_config()
         .set("group.id", "tessera-probe")
         .set("enable.auto.commit", "false")
-        .create()
-        .map_err(|e| e.to_string())?;
+        .create()?;
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(PROBE_TOPIC, partition, Offset::Offset(offset))
-        .map_err(|e| e.to_string())?;
-    consumer.assign(&tpl).map_err(|e| e.to_string())?;
+    tpl.add_partition_offset(PROBE_TOPIC, partition, Offset::Offset(offset))?;
+    consumer.assign(&tpl)?;
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) if m.key() == Some(token.as_bytes()) => return Ok(()),
             Some(Ok(_)) | None => {}
-            Some(Err(e)) => return Err(format!("fetch: {e}")),
+            Some(Err(e)) => return Err(e.into()),
         }
     }
-    Err("the probe message was produced but could not be fetched back in time".into())
+    Err(JobError::Timeout(
+        "the probe message was produced but could not be fetched back in time",
+    ))
 }

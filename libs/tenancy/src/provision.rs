@@ -1,7 +1,7 @@
 //! The provisioning every service does for a new tenant: migrate its schema with the
 //! service's migrator, create the tenant topics it publishes on, and say which tenants this
 //! deployment serves (`tenancy.only`).
-use crate::{migrate_tenant, Provisioner, TenantId, TenantIdError};
+use crate::{migrate_tenant, JobError, Provisioner, TenantId, TenantIdError};
 use futures::future::BoxFuture;
 use sea_orm_migration::MigratorTrait;
 use std::collections::BTreeSet;
@@ -34,11 +34,14 @@ impl<M> SchemaAndTopics<M> {
 }
 
 impl<M: MigratorTrait + Send + Sync + 'static> Provisioner for SchemaAndTopics<M> {
-    fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>> {
+    fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             migrate_tenant::<M>(&self.database_url, tenant)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| JobError::Migration {
+                    tenant: tenant.to_string(),
+                    detail: e.to_string(),
+                })
         })
     }
 

@@ -1,3 +1,4 @@
+use crate::JobError;
 use crate::TenantId;
 use futures::future::BoxFuture;
 use prost::Message as _;
@@ -97,12 +98,11 @@ impl KafkaSettings {
     }
 
     /// Creates each topic that does not exist yet. Safe to repeat and to race.
-    pub async fn ensure_topics(&self, topics: &[String], compact: bool) -> Result<(), String> {
+    pub async fn ensure_topics(&self, topics: &[String], compact: bool) -> Result<(), JobError> {
         if topics.is_empty() {
             return Ok(());
         }
-        let admin: AdminClient<DefaultClientContext> =
-            self.client_config().create().map_err(|e| e.to_string())?;
+        let admin: AdminClient<DefaultClientContext> = self.client_config().create()?;
         // Create only what is missing: creating topics is the slow, contended admin path (on
         // tansu 0.6 concurrent CreateTopics of existing topics can stall for seconds).
         let existing = existing_topics(self.client_config()).await;
@@ -123,14 +123,16 @@ impl KafkaSettings {
             })
             .collect();
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        let results = admin
-            .create_topics(&new, &opts)
-            .await
-            .map_err(|e| e.to_string())?;
+        let results = admin.create_topics(&new, &opts).await?;
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((topic, code)) => return Err(format!("creating {topic}: {code}")),
+                Err((topic, code)) => {
+                    return Err(JobError::Topic {
+                        topic,
+                        code: code.to_string(),
+                    })
+                }
             }
         }
         Ok(())
@@ -161,7 +163,7 @@ async fn existing_topics(config: rdkafka::ClientConfig) -> std::collections::Has
 pub trait Provisioner: Send + Sync + 'static {
     /// The database half: create and migrate the tenant's schema. The tenant is served once
     /// this succeeds, broker or not (events wait in the outbox).
-    fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), String>>;
+    fn provision<'a>(&'a self, tenant: &'a TenantId) -> BoxFuture<'a, Result<(), JobError>>;
 
     /// The broker half: the tenant topics this service publishes on. Ensured after
     /// `provision`, retried until the broker answers, and re-ensured periodically (a rebuilt
@@ -276,15 +278,17 @@ impl TenantRegistry {
 
 /// Publishes a tenant record (onboarding, suspension). The operator calls this for a `Trust`
 /// resource; locally `cargo xtask onboard` does.
-pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> Result<(), String> {
+pub async fn publish_tenant(
+    settings: &KafkaSettings,
+    record: &TenantRecord,
+) -> Result<(), JobError> {
     settings
         .ensure_topics(std::slice::from_ref(&settings.tenants_topic), true)
         .await?;
     let producer: FutureProducer = settings
         .producer_config()
         .set("message.timeout.ms", "15000")
-        .create()
-        .map_err(|e| e.to_string())?;
+        .create()?;
     let payload = record.encode_to_vec();
     producer
         .send(
@@ -294,6 +298,6 @@ pub async fn publish_tenant(settings: &KafkaSettings, record: &TenantRecord) -> 
             Duration::from_secs(15),
         )
         .await
-        .map_err(|(e, _)| e.to_string())?;
+        .map_err(|(e, _)| e)?;
     Ok(())
 }

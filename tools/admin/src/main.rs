@@ -167,7 +167,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 &kafka_settings(&brokers),
                 Duration::from_secs(timeout_seconds),
             )
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
             println!(
                 "broker ok: produced and fetched back in {} ms",
                 took.as_millis()
@@ -294,7 +295,9 @@ async fn publish(brokers: &str, ods: &str, name: &str, status: TenantStatus) -> 
         status: status as i32,
         updated_at: chrono::Utc::now().to_rfc3339(),
     };
-    tessera_tenancy::publish_tenant(&kafka, &record).await?;
+    tessera_tenancy::publish_tenant(&kafka, &record)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("{ods}: {}", status.as_str_name());
     Ok(())
 }

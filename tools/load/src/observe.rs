@@ -79,7 +79,7 @@ impl Observer {
         let (broker_ms, broker_error) =
             match tessera_tenancy::probe::probe(&self.kafka, Duration::from_secs(5)).await {
                 Ok(d) => (Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)), None),
-                Err(e) => (None, Some(e)),
+                Err(e) => (None, Some(e.to_string())),
             };
         Ok(Sample {
             outbox_backlog: outbox,
