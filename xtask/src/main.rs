@@ -274,7 +274,7 @@ fn test(filters: &[String]) -> Result<(), String> {
     if everything {
         // A short soak on the platform `up` starts (debug builds, already built by the
         // tests): no 5xx, no broker failure, backlogs drained, chains intact (issue 11).
-        let soaked = soak::soak(&[
+        let soaked = soak::soak_and_check(&[
             "--debug".into(),
             "--seconds".into(),
             "90".into(),
@@ -303,7 +303,16 @@ fn test(filters: &[String]) -> Result<(), String> {
         // reasons that are not the change's. To gate once it runs on state of its own.
         println!(
             "== short soak: {} (reported, not gating)",
-            if soaked.is_ok() { "ok" } else { "FAILED" }
+            if soaked.as_ref().is_ok_and(|s| s.load_ok) {
+                "ok"
+            } else {
+                "FAILED"
+            }
+        );
+        // What must hold whatever the load met: gating (issue 14).
+        step(
+            "invariant checker after the short soak (nothing acknowledged lost or doubled, no patient lost, outboxes published, one audit record per request, chains intact)",
+            soaked.is_ok_and(|s| s.checker_clean),
         );
     }
     println!("== took {}s", started.elapsed().as_secs());

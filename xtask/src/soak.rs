@@ -2,10 +2,32 @@
 //! `tessera-load` against it for a chosen time and rate. Prints throughput, latency, errors,
 //! broker health, outbox backlog and audit-store lag as it goes, then whether the backlogs
 //! drained and every audit chain verifies; the JSON report goes to `.tessera/soak-report.json`.
+//! Then the invariant checker (`tessera-load --check`) on the load's journal
+//! (`.tessera/soak-journal.json`): nothing acknowledged lost, nothing doubled, no patient
+//! lost, every outbox published, one audit record per request, every chain intact.
 use crate::platform::{self, Profile};
 use crate::{root, run, state_dir};
 
+/// How a soak ended: the load's own verdict, and the invariant checker's.
+pub struct Soaked {
+    pub load_ok: bool,
+    pub checker_clean: bool,
+}
+
 pub fn soak(args: &[String]) -> Result<(), String> {
+    let s = soak_and_check(args)?;
+    match (s.load_ok, s.checker_clean) {
+        (true, true) => Ok(()),
+        (false, _) => Err(format!(
+            "the soak failed; see {}",
+            state_dir().join("soak-report.json").display()
+        )),
+        (true, false) => Err("the invariant checker found something (above)".into()),
+    }
+}
+
+/// The soak, then the invariant checker on its journal.
+pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
     let value = |name: &str, default: &str| -> String {
         args.iter()
             .position(|a| a == name)
@@ -39,6 +61,7 @@ pub fn soak(args: &[String]) -> Result<(), String> {
     }
     platform::up(profile)?;
     let report = state_dir().join("soak-report.json");
+    let journal = state_dir().join("soak-journal.json");
     let load = root().join(profile.dir()).join("tessera-load");
     let (seconds, connections, rate, settle) = (
         value("--seconds", "300"),
@@ -61,11 +84,22 @@ pub fn soak(args: &[String]) -> Result<(), String> {
             &settle,
             "--out",
             &report.display().to_string(),
+            "--journal",
+            &journal.display().to_string(),
         ],
     );
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("the soak failed; see {}", report.display()))
-    }
+    // Then the invariant checker, on what the load acknowledged and the databases now hold.
+    let clean = run(
+        &load.display().to_string(),
+        &[
+            "--platform",
+            &state_dir().join("platform.json").display().to_string(),
+            "--check",
+            &journal.display().to_string(),
+        ],
+    );
+    Ok(Soaked {
+        load_ok: ok,
+        checker_clean: clean,
+    })
 }

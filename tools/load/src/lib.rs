@@ -3,7 +3,9 @@
 //! latency per operation, every service's outbox backlog, the audit store's lag, and the
 //! broker's health by a real round trip. After the load it waits for the backlogs to drain
 //! and verifies every trust's audit chain. `cargo xtask soak` runs it on release builds.
+pub mod check;
 pub mod cpu;
+pub mod journal;
 pub mod observe;
 pub mod ops;
 pub mod platform;
@@ -31,6 +33,8 @@ pub struct LoadConfig {
     pub seed_patients: usize,
     /// How long to wait after the load for backlogs to drain.
     pub settle: Duration,
+    /// Where to save the journal of writes for the invariant checker.
+    pub journal: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,6 +101,7 @@ struct Shared {
     trusts: Vec<String>,
     patients: Vec<RwLock<Vec<String>>>,
     stats: Mutex<Stats>,
+    journal: Mutex<journal::Journal>,
 }
 
 pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
@@ -117,6 +122,7 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
         platform,
         client,
         stats: Mutex::new(Stats::default()),
+        journal: Mutex::new(journal::Journal::default()),
     });
     seed(&shared, cfg.seed_patients).await?;
     println!(
@@ -169,6 +175,10 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     }
     for w in workers {
         let _ = w.await;
+    }
+    lock(&shared.journal).ended_at = chrono::Utc::now();
+    if let Some(path) = &cfg.journal {
+        lock(&shared.journal).save(path)?;
     }
     let load_seconds = started.elapsed().as_secs_f64();
     all.merge(&std::mem::take(&mut *lock(&shared.stats)));
@@ -229,8 +239,8 @@ async fn seed(shared: &Shared, n: usize) -> Result<(), String> {
     for (i, trust) in shared.trusts.iter().enumerate() {
         let t = &shared.platform.trusts[trust];
         for _ in 0..n {
-            let req = ops::request(Op::Register, t, "", &mut rng);
-            let (status, body, _) = send(shared, &req).await;
+            let req = ops::request(Op::Register, trust, t, "", &mut rng);
+            let (status, body) = send_as_a_client_would(shared, &req).await;
             match (status, body) {
                 (Some(201 | 200), Some(b)) => {
                     if let Some(id) = b["id"].as_str() {
@@ -271,6 +281,7 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
         let op = Op::draw(&mut rng);
         let req = ops::request(
             op,
+            &shared.trusts[i],
             &shared.platform.trusts[&shared.trusts[i]],
             &patient,
             &mut rng,
@@ -307,7 +318,21 @@ async fn send_as_a_client_would(
             Some(secs) if status == Some(503) && started.elapsed() < RETRY_BUDGET => {
                 tokio::time::sleep(Duration::from_secs(secs.clamp(1, 5))).await;
             }
-            _ => return (status, body),
+            _ => {
+                if let Some((kind, key)) = req.write.zip(req.key.clone()) {
+                    let id = body
+                        .as_ref()
+                        .and_then(|b| b["id"].as_str().or_else(|| b["grant"]["id"].as_str()));
+                    lock(&shared.journal).writes.push(journal::Write {
+                        kind: kind.to_string(),
+                        trust: req.trust.clone(),
+                        key,
+                        status,
+                        id: id.map(str::to_string),
+                    });
+                }
+                return (status, body);
+            }
         }
     }
 }
@@ -324,9 +349,10 @@ async fn send(
         .request(req.method.clone(), format!("{base}{}", req.path))
         .bearer_auth(&req.token);
     if let Some(body) = &req.body {
-        b = b
-            .json(body)
-            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+        b = b.json(body);
+    }
+    if let Some(key) = &req.key {
+        b = b.header("Idempotency-Key", key.as_str());
     }
     match b.send().await {
         Ok(r) => {
@@ -342,9 +368,13 @@ async fn send(
                 let _ = r.bytes().await;
                 None
             };
+            lock(&shared.journal).answered(&req.trust, req.service, Some(status));
             (Some(status), body, retry_after)
         }
-        Err(_) => (None, None, None),
+        Err(_) => {
+            lock(&shared.journal).answered(&req.trust, req.service, None);
+            (None, None, None)
+        }
     }
 }
 
@@ -387,6 +417,9 @@ async fn verify_chains(shared: &Shared) -> Vec<(String, bool)> {
             path: "/audit/verify".into(),
             token: shared.platform.trusts[trust].tokens.privacy_officer.clone(),
             body: None,
+            trust: trust.clone(),
+            key: None,
+            write: None,
         };
         let Ok(base) = shared.platform.url("access") else {
             out.push((trust.clone(), false));

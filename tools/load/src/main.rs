@@ -29,11 +29,38 @@ struct Cli {
     /// Write the report as JSON here.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
+    /// Save the journal of writes here (for `--check`).
+    #[arg(long)]
+    journal: Option<std::path::PathBuf>,
+    /// Do not load: run the invariant checker against this journal and the platform.
+    #[arg(long)]
+    check: Option<std::path::PathBuf>,
+}
+
+/// Runs the invariant checker and prints what it found; fails when it found anything.
+async fn check(platform: &std::path::Path, journal: &std::path::Path) -> ExitCode {
+    match tessera_load::check::run(platform, journal).await {
+        Ok(report) => {
+            println!("{}", report.render());
+            if report.findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("tessera-load --check: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(journal) = &cli.check {
+        return check(&cli.platform, journal).await;
+    }
     let cfg = tessera_load::LoadConfig {
         platform: cli.platform,
         duration: Duration::from_secs(cli.seconds),
@@ -42,6 +69,7 @@ async fn main() -> ExitCode {
         report_every: Duration::from_secs(cli.report_every.max(1)),
         seed_patients: cli.seed_patients.max(1),
         settle: Duration::from_secs(cli.settle),
+        journal: cli.journal.clone(),
     };
     let report = match tessera_load::run(cfg).await {
         Ok(r) => r,

@@ -89,6 +89,24 @@ pub struct Request {
     pub path: String,
     pub token: String,
     pub body: Option<Value>,
+    /// The trust it is for (its ODS code), for the journal.
+    pub trust: String,
+    /// A write's idempotency key: one per write, sent again on every retry of it.
+    pub key: Option<String>,
+    /// A write's kind in the journal (`Op::write_kind`).
+    pub write: Option<&'static str>,
+}
+
+impl Op {
+    /// The journal's name for a write; `None` for a read.
+    pub fn write_kind(self) -> Option<&'static str> {
+        match self {
+            Op::Register => Some("register"),
+            Op::Referral => Some("referral"),
+            Op::BreakGlass => Some("break-glass"),
+            _ => None,
+        }
+    }
 }
 
 const FAMILIES: &[&str] = &[
@@ -115,8 +133,8 @@ pub fn registration(rng: &mut impl Rng) -> Value {
     })
 }
 
-/// The request for `op` in `trust`, about `patient` where it needs one.
-pub fn request(op: Op, trust: &Trust, patient: &str, rng: &mut impl Rng) -> Request {
+/// The request for `op` in `trust` (named `ods`), about `patient` where it needs one.
+pub fn request(op: Op, ods: &str, trust: &Trust, patient: &str, rng: &mut impl Rng) -> Request {
     let t = &trust.tokens;
     let family = FAMILIES[rng.gen_range(0..FAMILIES.len())];
     let (service, method, path, token, body) = match op {
@@ -192,11 +210,15 @@ pub fn request(op: Op, trust: &Trust, patient: &str, rng: &mut impl Rng) -> Requ
             None,
         ),
     };
+    let key = body.as_ref().map(|_| uuid::Uuid::new_v4().to_string());
     Request {
         service,
         method,
         path,
         token: token.clone(),
         body,
+        trust: ods.to_string(),
+        key,
+        write: op.write_kind(),
     }
 }

@@ -1,0 +1,352 @@
+//! The invariant checker: what must hold after any run of the platform, whatever happened
+//! during it (a load, an upgrade, a fault), read from every service's database, the audit
+//! store and the journal the load kept ([`crate::journal`]):
+//! - every acknowledged write exists (none lost), and no write took effect twice: the rows
+//!   created in the run are at least the acknowledged writes and at most those plus the ones
+//!   whose answer never came (a registration's idempotency key is also unique in the MPI);
+//! - no patient lost: every patient a referral, relationship or break-glass grant names is a
+//!   patient of the same trust's MPI, live or merged into one that is;
+//! - every outbox row published, no message dead-lettered, the audit store holding every
+//!   record the services wrote;
+//! - one audit record per answered request, per service and trust;
+//! - every trust's audit chain verifies.
+use crate::journal::{Journal, Write};
+use crate::platform::Platform;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use tessera_tenancy::TenantId;
+
+/// What the checker found; a clean run has no findings.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub findings: Vec<String>,
+    /// Each check and what it counted.
+    pub checked: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn render(&self) -> String {
+        let mut s = String::from("invariant checker\n");
+        for c in &self.checked {
+            s.push_str(&format!("  ok    {c}\n"));
+        }
+        for f in &self.findings {
+            s.push_str(&format!("  FAIL  {f}\n"));
+        }
+        s.push_str(&format!("{} findings\n", self.findings.len()));
+        s
+    }
+
+    fn verdict(&mut self, ok: bool, what: String) {
+        if ok {
+            self.checked.push(what);
+        } else {
+            self.findings.push(what);
+        }
+    }
+}
+
+/// Rows a service wrote for each kind of write the load sends.
+const WRITES: [(&str, &str, &str, &str); 3] = [
+    ("register", "mpi", "patient", "created_at"),
+    ("referral", "referrals", "referral", "created_at"),
+    ("break-glass", "access", "break_glass", "granted_at"),
+];
+
+/// Where other services name the MPI's patients.
+const REFERENCES: [(&str, &str); 3] = [
+    ("referrals", "referral"),
+    ("access", "relationship"),
+    ("access", "break_glass"),
+];
+
+pub async fn run(
+    platform: &std::path::Path,
+    journal: &std::path::Path,
+) -> Result<CheckReport, String> {
+    let p = Platform::load(platform)?;
+    let j = Journal::load(journal)?;
+    let mut dbs = HashMap::new();
+    for service in p.services.keys() {
+        let url = format!("{}/tessera_{service}?sslmode=disable", p.postgres);
+        dbs.insert(
+            service.clone(),
+            Database::connect(url).await.map_err(|e| e.to_string())?,
+        );
+    }
+    let db = |s: &str| {
+        dbs.get(s)
+            .ok_or_else(|| format!("platform.json names no service {s}"))
+    };
+    let mut r = CheckReport::default();
+    let until = j.ended_at + chrono::Duration::seconds(60);
+    for trust in p.trusts.keys() {
+        let schema = TenantId::parse(trust).map_err(|e| e.to_string())?.schema();
+        for (kind, service, table, at) in WRITES {
+            let writes: Vec<&Write> = j
+                .writes
+                .iter()
+                .filter(|w| w.kind == kind && &w.trust == trust)
+                .collect();
+            check_writes(
+                &mut r,
+                db(service)?,
+                &schema,
+                table,
+                at,
+                &writes,
+                (j.started_at, until),
+                trust,
+                kind,
+            )
+            .await?;
+        }
+        let (live, merged) = patients(db("mpi")?, &schema).await?;
+        for (service, table) in REFERENCES {
+            let named = column(
+                db(service)?,
+                &format!("SELECT DISTINCT patient_id AS v FROM \"{schema}\".{table}"),
+            )
+            .await?;
+            let lost: Vec<&String> = named
+                .iter()
+                .filter(|id| !resolves(id, &live, &merged))
+                .collect();
+            r.verdict(
+                lost.is_empty(),
+                format!("{trust}: {} patients named in {service}.{table} resolve to a live MPI patient ({} do not{})", named.len(), lost.len(),
+                    lost.first().map_or(String::new(), |l| format!(", e.g. {l}"))),
+            );
+        }
+        for service in p.services.keys() {
+            let key = format!("{trust}/{service}");
+            let answered = j.audited.get(&key).copied().unwrap_or(0);
+            let unanswered = j.unanswered.get(&key).copied().unwrap_or(0);
+            let written = count(
+                db(service)?,
+                // The chain verifications the load and this checker make come after the load.
+                &format!(
+                    "SELECT count(*) AS n FROM \"{schema}\".audit_log
+                      WHERE occurred_at BETWEEN $1 AND $2 AND action <> 'audit.verify'"
+                ),
+                vec![j.started_at.into(), until.into()],
+            )
+            .await?;
+            let ok = written >= answered as i64 && written <= (answered + unanswered) as i64;
+            r.verdict(ok, format!("{key}: {written} audit records for {answered} answered requests ({unanswered} unanswered)"));
+        }
+    }
+    backlogs(&mut r, &dbs, &p).await?;
+    chains(&mut r, &p).await;
+    Ok(r)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn check_writes(
+    r: &mut CheckReport,
+    db: &DatabaseConnection,
+    schema: &str,
+    table: &str,
+    at: &str,
+    writes: &[&Write],
+    window: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    trust: &str,
+    kind: &str,
+) -> Result<(), String> {
+    let acked: Vec<uuid::Uuid> = writes
+        .iter()
+        .filter(|w| w.acknowledged())
+        .filter_map(|w| w.id.as_deref().and_then(|i| uuid::Uuid::parse_str(i).ok()))
+        .collect();
+    let ambiguous = writes.iter().filter(|w| w.ambiguous()).count() as i64;
+    let found = if acked.is_empty() {
+        0
+    } else {
+        // Parsed UUIDs only: nothing from outside reaches the statement's text.
+        let list: Vec<String> = acked.iter().map(|u| format!("'{u}'")).collect();
+        count(
+            db,
+            &format!(
+                "SELECT count(*) AS n FROM \"{schema}\".{table} WHERE id IN ({})",
+                list.join(",")
+            ),
+            vec![],
+        )
+        .await?
+    };
+    r.verdict(
+        found == acked.len() as i64,
+        format!(
+            "{trust}: {found} of {} acknowledged {kind} writes exist",
+            acked.len()
+        ),
+    );
+    let created = count(
+        db,
+        &format!("SELECT count(*) AS n FROM \"{schema}\".{table} WHERE {at} BETWEEN $1 AND $2"),
+        vec![window.0.into(), window.1.into()],
+    )
+    .await?;
+    let most = acked.len() as i64 + ambiguous;
+    r.verdict(
+        created >= acked.len() as i64 && created <= most,
+        format!("{trust}: {created} {kind} rows created in the run, for {} acknowledged and {ambiguous} unanswered writes (none doubled)", acked.len()),
+    );
+    Ok(())
+}
+
+/// The trust's live patients, and where each merged-away one went.
+async fn patients(
+    db: &DatabaseConnection,
+    schema: &str,
+) -> Result<(HashSet<String>, HashMap<String, String>), String> {
+    let rows = db
+        .query_all(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT id::text AS id, merged_into::text AS m FROM \"{schema}\".patient"),
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut live, mut merged) = (HashSet::new(), HashMap::new());
+    for row in rows {
+        let id: String = row.try_get("", "id").map_err(|e| e.to_string())?;
+        match row
+            .try_get::<Option<String>>("", "m")
+            .map_err(|e| e.to_string())?
+        {
+            Some(m) => {
+                merged.insert(id, m);
+            }
+            None => {
+                live.insert(id);
+            }
+        }
+    }
+    Ok((live, merged))
+}
+
+/// Whether `id` is a live patient, or merged (over at most ten hops) into one.
+fn resolves(id: &str, live: &HashSet<String>, merged: &HashMap<String, String>) -> bool {
+    let mut at = id.to_string();
+    for _ in 0..10 {
+        if live.contains(&at) {
+            return true;
+        }
+        match merged.get(&at) {
+            Some(next) => at = next.clone(),
+            None => return false,
+        }
+    }
+    false
+}
+
+async fn backlogs(
+    r: &mut CheckReport,
+    dbs: &HashMap<String, DatabaseConnection>,
+    p: &Platform,
+) -> Result<(), String> {
+    // What is still on its way (the load's last audit records) gets a minute to arrive.
+    let observer = crate::observe::Observer::connect(p).await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let s = loop {
+        let s = observer.sample().await?;
+        if (s.outbox_backlog == 0 && s.audit_lag() == 0) || std::time::Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    r.verdict(
+        s.outbox_backlog == 0,
+        format!("{} outbox rows unpublished", s.outbox_backlog),
+    );
+    r.verdict(
+        s.audit_lag() == 0,
+        format!(
+            "the audit store holds {} of the {} audit records the services wrote",
+            s.audit_stored, s.audit_written
+        ),
+    );
+    for (service, db) in dbs {
+        let schemas = column(db, "SELECT table_schema AS v FROM information_schema.tables WHERE table_name = 'inbox_dead_letter'").await?;
+        let mut dead = 0;
+        for schema in schemas {
+            dead += count(
+                db,
+                &format!("SELECT count(*) AS n FROM \"{schema}\".inbox_dead_letter"),
+                vec![],
+            )
+            .await?;
+        }
+        r.verdict(
+            dead == 0,
+            format!("{service}: {dead} dead-lettered messages"),
+        );
+    }
+    Ok(())
+}
+
+async fn chains(r: &mut CheckReport, p: &Platform) {
+    let Ok(base) = p.url("access") else {
+        r.findings
+            .push("platform.json names no access service".into());
+        return;
+    };
+    let client = reqwest::Client::new();
+    for (trust, t) in &p.trusts {
+        let v = client
+            .get(format!("{base}/audit/verify"))
+            .bearer_auth(&t.tokens.privacy_officer)
+            .timeout(Duration::from_secs(300))
+            .send()
+            .await;
+        let intact = match v {
+            Ok(resp) => resp
+                .json::<serde_json::Value>()
+                .await
+                .is_ok_and(|v| v["intact"] == true),
+            Err(_) => false,
+        };
+        r.verdict(intact, format!("{trust}: the audit chain verifies"));
+    }
+}
+
+async fn count(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<i64, String> {
+    let row = db
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?;
+    Ok(row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0))
+}
+
+async fn column(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, String> {
+    let rows = db
+        .query_all(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.try_get::<String>("", "v").ok())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patient_resolves_through_its_merges_and_never_round_a_loop() {
+        let live: HashSet<String> = ["c".to_string()].into();
+        let merged: HashMap<String, String> = [("a", "b"), ("b", "c"), ("x", "y"), ("y", "x")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(resolves("a", &live, &merged) && resolves("c", &live, &merged));
+        assert!(!resolves("x", &live, &merged));
+        assert!(!resolves("nobody", &live, &merged));
+    }
+}
