@@ -110,7 +110,7 @@ pub fn ensure_healthy_broker() -> Result<(), String> {
 }
 
 /// Stops the local broker started by `up` (by its pid file).
-fn stop_broker() {
+pub fn stop_broker() {
     let pid_file = state_dir().join("tansu.pid");
     if let Ok(pid) = std::fs::read_to_string(&pid_file) {
         let pid = pid.trim().to_string();

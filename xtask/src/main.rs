@@ -9,6 +9,8 @@
 //!   services re-create their topics and republish what they had not yet published (ADR 19).
 //! - `soak`: `up --release`, then `tessera-load` for a chosen time and rate, printing
 //!   throughput, latency, errors, broker health, outbox backlog and audit-store lag.
+//! - `fault <mpi|access|referrals|broker>`: `up`, the load, one `kill -9` of the target at a
+//!   random moment and its restart, then the invariant checker (issue 14).
 //! - `test`: the same infrastructure, then formatting, clippy, every test, and the Helm checks.
 //!   `.ci/run` runs exactly this.
 //!
@@ -18,6 +20,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 mod contract;
+mod fault;
 mod infra;
 mod platform;
 mod soak;
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
             .and_then(|()| infra::set_aside_broker_storage())
             .and_then(|()| platform::up(platform::Profile::from_args(&args[1..]))),
         Some("soak") => soak::soak(&args[1..]),
+        Some("fault") => fault::fault(&args[1..]),
         Some("down") => platform::down(),
         Some("test") => test(&args[1..]),
         Some("infra") => infra::ensure_all().map(|_| ()),

@@ -108,38 +108,10 @@ pub fn up(profile: Profile) -> Result<(), String> {
             println!("{} already running on :{}", s.name, s.port);
             continue;
         }
-        let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name)))
-            .map_err(|e| e.to_string())?;
-        let child = Command::new("setsid")
-            .arg(root().join(profile.dir()).join(s.binary))
-            .current_dir(root())
-            .env(
-                "TESSERA_CONFIG",
-                root().join(format!("config/{}.toml", s.name)),
-            )
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("starting {}: {e}", s.name))?;
-        std::fs::write(
-            state_dir().join(format!("{}.pid", s.name)),
-            child.id().to_string(),
-        )
-        .map_err(|e| e.to_string())?;
+        start(s, profile)?;
     }
     for s in SERVICES {
-        wait_for(
-            &format!("{} readiness", s.name),
-            Duration::from_secs(90),
-            || {
-                http_get(s.management_port, "/readyz").is_some_and(|body| {
-                    DEMO_TRUSTS
-                        .iter()
-                        .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
-                })
-            },
-        )?;
+        wait_ready(s)?;
     }
     let mut trusts = serde_json::Map::new();
     for (ods, name) in DEMO_TRUSTS {
@@ -326,4 +298,64 @@ fn mllp_port(ods: &str) -> u16 {
         "RBT" => 2576,
         _ => 2575,
     }
+}
+
+/// Starts one service's binary in its own session, logging to `.tessera/logs/<name>.log`.
+fn start(s: &Service, profile: Profile) -> Result<(), String> {
+    let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name)))
+        .map_err(|e| e.to_string())?;
+    let child = Command::new("setsid")
+        .arg(root().join(profile.dir()).join(s.binary))
+        .current_dir(root())
+        .env(
+            "TESSERA_CONFIG",
+            root().join(format!("config/{}.toml", s.name)),
+        )
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", s.name))?;
+    std::fs::write(
+        state_dir().join(format!("{}.pid", s.name)),
+        child.id().to_string(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Waits until the service says every demo trust is ready.
+fn wait_ready(s: &Service) -> Result<(), String> {
+    wait_for(
+        &format!("{} readiness", s.name),
+        Duration::from_secs(90),
+        || {
+            http_get(s.management_port, "/readyz").is_some_and(|body| {
+                DEMO_TRUSTS
+                    .iter()
+                    .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
+            })
+        },
+    )
+}
+
+/// Kills a service with SIGKILL (no draining: a crash), by its pid file.
+pub fn kill(name: &str) -> Result<(), String> {
+    let pid = std::fs::read_to_string(state_dir().join(format!("{name}.pid")))
+        .map_err(|e| format!("{name}.pid: {e}"))?;
+    let pid = pid.trim().to_string();
+    if !run("kill", &["-KILL", &pid]) {
+        return Err(format!("kill -9 {name} ({pid}) failed"));
+    }
+    wait_for(name, Duration::from_secs(10), || exited(&pid))
+}
+
+/// Starts a service again, as Kubernetes restarts a crashed pod, and waits until it is ready.
+pub fn restart(name: &str, profile: Profile) -> Result<(), String> {
+    let s = SERVICES
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| format!("no service {name}"))?;
+    start(s, profile)?;
+    wait_ready(s)
 }

@@ -123,14 +123,18 @@ pub async fn run(
             let key = format!("{trust}/{service}");
             let answered = j.audited.get(&key).copied().unwrap_or(0);
             let unanswered = j.unanswered.get(&key).copied().unwrap_or(0);
+            // A refusal before the trust is known to the service (a service just restarted,
+            // the tenants topic not read yet) is recorded in the platform schema, under the
+            // caller's organisation.
             let written = count(
                 db(service)?,
-                // The chain verifications the load and this checker make come after the load.
                 &format!(
-                    "SELECT count(*) AS n FROM \"{schema}\".audit_log
-                      WHERE occurred_at BETWEEN $1 AND $2 AND action <> 'audit.verify'"
+                    "SELECT (SELECT count(*) FROM \"{schema}\".audit_log
+                              WHERE occurred_at BETWEEN $1 AND $2 AND action <> 'audit.verify')
+                          + (SELECT count(*) FROM platform.audit_log
+                              WHERE occurred_at BETWEEN $1 AND $2 AND organisation = $3) AS n"
                 ),
-                vec![j.started_at.into(), until.into()],
+                vec![j.started_at.into(), until.into(), trust.clone().into()],
             )
             .await?;
             let ok = written >= answered as i64 && written <= (answered + unanswered) as i64;
