@@ -313,6 +313,21 @@ fn test(filters: &[String]) -> Result<(), String> {
                 "FAILED"
             }
         );
+        // A crash under load: the MPI killed with `kill -9` at a random moment and restarted,
+        // then the invariant checker (issue 14). Gating.
+        let crashed = fault::fault(&[
+            "mpi".into(),
+            "--debug".into(),
+            "--seconds".into(),
+            "30".into(),
+        ]);
+        if let Err(e) = &crashed {
+            eprintln!("{e}");
+        }
+        step(
+            "kill -9 of the MPI under load, restarted: invariant checker clean",
+            crashed.is_ok(),
+        );
         // What must hold whatever the load met: gating (issue 14).
         step(
             "invariant checker after the short soak (nothing acknowledged lost or doubled, no patient lost, outboxes published, one audit record per request, chains intact)",
