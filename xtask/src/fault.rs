@@ -1,18 +1,31 @@
-//! `cargo xtask fault <mpi|access|referrals|broker> [--seconds N] [--connections C] [--debug]`:
-//! the platform of `up` under the clinical load (`tessera-load`), one `kill -9` of the target at
-//! a random moment in the load's second quarter, the target restarted as Kubernetes would
-//! restart a crashed pod (the broker: as `up` restarts it), then the invariant checker on the
-//! load's journal. Reports how long the target took to be ready again, how the requests
+//! `cargo xtask fault <mpi|access|referrals|broker|postgres|redis> [--seconds N]
+//! [--connections C] [--debug]`: the platform of `up` under the clinical load
+//! (`tessera-load`), one fault at a random moment in the load's second quarter — `kill -9` of a
+//! service (restarted as Kubernetes restarts a crashed pod) or of the broker (restarted as
+//! `up` restarts it), or a restart of PostgreSQL (`pg_ctlcluster … restart -m fast`: every
+//! connection cut) or of Redis (nothing kept: rate limits, revocations and idempotency records
+//! lost) — then the invariant checker on the load's journal. Reports how long the target took to be ready again, how the requests
 //! meanwhile were answered, and whether the checker is clean; fails if it is not.
 use crate::platform::{self, Profile};
 use crate::{infra, root, run, state_dir};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+const TARGETS: [&str; 6] = ["mpi", "access", "referrals", "broker", "postgres", "redis"];
+
+/// The machine's own commands (its notes): PostgreSQL 15's cluster, Redis keeping nothing.
+const POSTGRES_RESTART: &str =
+    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart -m fast";
+const REDIS_START: &str = "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
+     --save '' --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log";
+
 pub fn fault(args: &[String]) -> Result<(), String> {
     let target = args.first().cloned().unwrap_or_default();
-    if !["mpi", "access", "referrals", "broker"].contains(&target.as_str()) {
-        return Err("cargo xtask fault <mpi|access|referrals|broker> [--seconds N] [--connections C] [--debug]".into());
+    if !TARGETS.contains(&target.as_str()) {
+        return Err(format!(
+            "cargo xtask fault <{}> [--seconds N] [--connections C] [--debug]",
+            TARGETS.join("|")
+        ));
     }
     let value = |name: &str, default: &str| -> String {
         args.iter()
@@ -75,14 +88,30 @@ pub fn fault(args: &[String]) -> Result<(), String> {
         .map_or(0, |d| d.subsec_nanos());
     let delay = 10 + seconds / 4 + u64::from(nanos) % (seconds / 4).max(1);
     std::thread::sleep(Duration::from_secs(delay));
-    println!("fault: kill -9 {target} at t≈{delay} s");
+    println!("fault: {target} at t≈{delay} s");
     let killed = Instant::now();
-    if target == "broker" {
-        infra::stop_broker();
-        infra::ensure_healthy_broker()?;
-    } else {
-        platform::kill(&target)?;
-        platform::restart(&target, profile)?;
+    match target.as_str() {
+        "broker" => {
+            infra::stop_broker();
+            infra::ensure_healthy_broker()?;
+        }
+        "postgres" => {
+            if !run("sh", &["-c", POSTGRES_RESTART]) {
+                return Err("restarting PostgreSQL failed".into());
+            }
+            platform::wait_all_ready()?;
+        }
+        "redis" => {
+            let _ = run("redis-cli", &["shutdown", "nosave"]);
+            if !run("sh", &["-c", REDIS_START]) {
+                return Err("starting Redis failed".into());
+            }
+            platform::wait_all_ready()?;
+        }
+        service => {
+            platform::kill(service)?;
+            platform::restart(service, profile)?;
+        }
     }
     let ready_after = killed.elapsed();
     println!(

@@ -288,6 +288,17 @@ fn test(filters: &[String]) -> Result<(), String> {
         if let Err(e) = &soaked {
             eprintln!("{e}");
         }
+        // A crash under load: the MPI killed with `kill -9` at a random moment and restarted,
+        // then the invariant checker (issue 14). Gating.
+        let crashed = fault::fault(&[
+            "mpi".into(),
+            "--debug".into(),
+            "--seconds".into(),
+            "30".into(),
+        ]);
+        if let Err(e) = &crashed {
+            eprintln!("{e}");
+        }
         // The contract, by a client nobody here wrote, on the same platform.
         let platform_json = std::fs::read_to_string(root().join(".tessera/platform.json"))
             .ok()
@@ -313,17 +324,6 @@ fn test(filters: &[String]) -> Result<(), String> {
                 "FAILED"
             }
         );
-        // A crash under load: the MPI killed with `kill -9` at a random moment and restarted,
-        // then the invariant checker (issue 14). Gating.
-        let crashed = fault::fault(&[
-            "mpi".into(),
-            "--debug".into(),
-            "--seconds".into(),
-            "30".into(),
-        ]);
-        if let Err(e) = &crashed {
-            eprintln!("{e}");
-        }
         step(
             "kill -9 of the MPI under load, restarted: invariant checker clean",
             crashed.is_ok(),

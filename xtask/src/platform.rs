@@ -339,6 +339,11 @@ fn wait_ready(s: &Service) -> Result<(), String> {
     )
 }
 
+/// Waits until every service is ready for every demo trust.
+pub fn wait_all_ready() -> Result<(), String> {
+    SERVICES.iter().try_for_each(wait_ready)
+}
+
 /// Kills a service with SIGKILL (no draining: a crash), by its pid file.
 pub fn kill(name: &str) -> Result<(), String> {
     let pid = std::fs::read_to_string(state_dir().join(format!("{name}.pid")))
