@@ -65,6 +65,9 @@ error_codes! {
     NOT_FOUND = (404, "not-found");
     INTERNAL = (500, "internal");
     RATE_LIMITED = (429, "rate-limited");
+    /// A store the request needs (Redis: session revocations, idempotency records) did not
+    /// answer: temporary, retry after `Retry-After`.
+    DEPENDENCY_UNAVAILABLE = (503, "dependency.unavailable");
     AUTH_MISSING_TOKEN = (401, "auth.missing-token");
     AUTH_MALFORMED = (401, "auth.malformed");
     AUTH_ALGORITHM = (401, "auth.algorithm");

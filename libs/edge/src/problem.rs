@@ -107,6 +107,22 @@ impl ApiError {
         Self::new(codes::NOT_FOUND, "no such patient")
     }
 
+    /// A database failure: 503 `dependency.unavailable` with `Retry-After` when it is of the
+    /// kind that passes (the server restarting, a connection cut, the pool exhausted), else
+    /// 500. Nothing was committed either way.
+    pub fn database(e: &sea_orm::DbErr) -> Self {
+        if transient(e) {
+            tracing::warn!(error = %e, "database unavailable");
+            Self::new(
+                codes::DEPENDENCY_UNAVAILABLE,
+                "the database is not answering just now; retry shortly",
+            )
+            .retry_after(1)
+        } else {
+            Self::internal(e)
+        }
+    }
+
     pub fn internal(cause: &dyn fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(
@@ -160,6 +176,31 @@ impl From<tessera_patients::Refused> for ApiError {
             Refused::MergedInto(_) => ApiError::new(codes::PATIENT_MERGED, r.to_string()),
             Refused::Db(e) => ApiError::internal(e),
         }
+    }
+}
+
+/// Whether a database failure is of the kind that passes: no connection (the server restarting
+/// or away, the pool exhausted), or a statement cut off with its connection.
+pub fn transient(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::DbErr;
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(_) | DbErr::Query(_) => {
+            let text = e.to_string().to_lowercase();
+            [
+                "terminating connection",
+                "shutting down",
+                "connection refused",
+                "connection reset",
+                "connection closed",
+                "broken pipe",
+                "pool timed out",
+                "the database system is starting up",
+            ]
+            .iter()
+            .any(|k| text.contains(k))
+        }
+        _ => false,
     }
 }
 
@@ -278,5 +319,28 @@ impl ResponseError for ApiError {
                 .content_type("application/fhir+json")
                 .json(self.operation_outcome()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbErr, RuntimeErr};
+
+    #[test]
+    fn a_database_that_is_away_is_a_retryable_answer_and_a_broken_query_is_not() {
+        let away = DbErr::Conn(RuntimeErr::Internal("connection refused".into()));
+        let e = ApiError::database(&away);
+        assert_eq!(
+            (e.status.as_u16(), e.code, e.retry_after),
+            (503, "dependency.unavailable", Some(1))
+        );
+        let cut = DbErr::Query(RuntimeErr::Internal(
+            "error returned from database: terminating connection due to administrator command"
+                .into(),
+        ));
+        assert_eq!(ApiError::database(&cut).status.as_u16(), 503);
+        let broken = DbErr::Query(RuntimeErr::Internal("syntax error at or near".into()));
+        assert_eq!(ApiError::database(&broken).status.as_u16(), 500);
     }
 }

@@ -41,7 +41,8 @@ pub struct Journal {
     /// `<trust>/<service>` → answered requests that leave an audit record (every answer but
     /// a 429: the rate limit refuses before the gate audits).
     pub audited: BTreeMap<String, u64>,
-    /// `<trust>/<service>` → requests that got no answer (each may have left a record).
+    /// `<trust>/<service>` → requests that got no answer, or a 503 (each may have left a
+    /// record, or not).
     #[serde(default)]
     pub unanswered: BTreeMap<String, u64>,
 }
@@ -61,20 +62,13 @@ impl Default for Journal {
 impl Journal {
     /// Counts an answered request to `service` of `trust`.
     pub fn answered(&mut self, trust: &str, service: &str, status: Option<u16>) {
+        let key = format!("{trust}/{service}");
         match status {
             Some(429) => {}
-            Some(_) => {
-                *self
-                    .audited
-                    .entry(format!("{trust}/{service}"))
-                    .or_default() += 1
-            }
-            None => {
-                *self
-                    .unanswered
-                    .entry(format!("{trust}/{service}"))
-                    .or_default() += 1
-            }
+            // A 503 may be a refusal because the database itself was away, which cannot be
+            // recorded in it: audited or not, as an unanswered request may be.
+            Some(503) | None => *self.unanswered.entry(key).or_default() += 1,
+            Some(_) => *self.audited.entry(key).or_default() += 1,
         }
     }
 
@@ -118,7 +112,7 @@ mod tests {
         j.answered("RXR", "mpi", Some(429));
         j.answered("RXR", "mpi", None);
         j.answered("RXR", "mpi", Some(503));
-        assert_eq!(j.audited.get("RXR/mpi"), Some(&2));
-        assert_eq!(j.unanswered.get("RXR/mpi"), Some(&1));
+        assert_eq!(j.audited.get("RXR/mpi"), Some(&1));
+        assert_eq!(j.unanswered.get("RXR/mpi"), Some(&2));
     }
 }

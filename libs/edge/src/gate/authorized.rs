@@ -122,23 +122,25 @@ impl<S: HasGate> Authorized<S> {
     ) -> Result<(), ApiError> {
         tessera_audit::write(txn, &self.record(ending))
             .await
-            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+            .map_err(|e| {
+                match &e {
+                    tessera_audit::AuditError::Db(d) => ApiError::database(d),
+                    other => ApiError::internal(other),
+                }
+                .with_flavour(self.flavour)
+            })?;
         Ok(())
     }
 
     /// Writes the audit record in a transaction of its own, committed before returning.
     pub async fn audit(&self, ending: Ending) -> Result<(), ApiError> {
-        let txn = self
-            .state
-            .gate()
-            .db
-            .begin(&self.tenant)
-            .await
-            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+        let txn = self.state.gate().db.begin(&self.tenant).await.map_err(
+            |tessera_tenancy::DbError::Db(e)| ApiError::database(&e).with_flavour(self.flavour),
+        )?;
         self.audit_in(&txn, ending).await?;
         txn.commit()
             .await
-            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))?;
+            .map_err(|e| ApiError::database(&e).with_flavour(self.flavour))?;
         self.state.gate().relay.notify_one();
         Ok(())
     }
@@ -149,7 +151,9 @@ impl<S: HasGate> Authorized<S> {
             .db
             .begin(&self.tenant)
             .await
-            .map_err(|e| ApiError::internal(&e).with_flavour(self.flavour))
+            .map_err(|tessera_tenancy::DbError::Db(e)| {
+                ApiError::database(&e).with_flavour(self.flavour)
+            })
     }
 
     /// Scope for idempotency keys: the same key from another trust or user is another key.

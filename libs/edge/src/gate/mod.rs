@@ -238,8 +238,20 @@ impl<S: HasGate> Caller<S> {
                 authorized.audit(Ending::from_error(None, &err)).await?;
                 return Err(err);
             }
-            // Fail closed: a session we cannot check is not trusted.
-            Err(e) => return Err(ApiError::internal(&e).with_flavour(flavour)),
+            // Fail closed: a session we cannot check is not trusted. The cause is temporary
+            // (the store of revocations is away), so the answer says when to retry; the
+            // refusal is audited like any other.
+            Err(e) => {
+                tracing::warn!(error = %e, "session revocations could not be read");
+                let err = ApiError::new(
+                    codes::DEPENDENCY_UNAVAILABLE,
+                    "the session could not be checked just now; retry shortly",
+                )
+                .retry_after(1)
+                .with_flavour(flavour);
+                authorized.audit(Ending::from_error(None, &err)).await?;
+                return Err(err);
+            }
         }
         if let Err(t) = authorized
             .state

@@ -15,6 +15,7 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::NotFound => ApiError::new(tessera_edge::codes::NOT_FOUND, "no such record"),
         StoreError::Conflict(code, detail) => ApiError::new(code, detail),
         StoreError::Patient(r) => r.into(),
+        StoreError::Db(e) => ApiError::database(&e),
         other => ApiError::internal(&other),
     }
 }

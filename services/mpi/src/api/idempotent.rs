@@ -76,11 +76,23 @@ where
     let scope = auth.idempotency_scope();
     let hash = Idempotency::hash_body(body);
     let idem = &auth.state.idempotency;
-    match idem
-        .begin(&scope, &key, &hash)
-        .await
-        .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?
-    {
+    let begun = match idem.begin(&scope, &key, &hash).await {
+        Ok(b) => b,
+        // The idempotency records are away (Redis): proceeding could apply a retry twice, so
+        // the write is refused for now, retryably, and audited.
+        Err(e) => {
+            tracing::warn!(error = %e, "idempotency records could not be read");
+            let e = ApiError::new(
+                tessera_edge::codes::DEPENDENCY_UNAVAILABLE,
+                "this request's Idempotency-Key could not be checked just now; retry shortly",
+            )
+            .retry_after(1)
+            .with_flavour(auth.flavour);
+            auth.audit(Ending::from_error(None, &e)).await?;
+            return Err(e);
+        }
+    };
+    match begun {
         Begin::Proceed => match work(Some(key.clone())).await {
             Ok(stored) => {
                 if let Err(e) = idem.complete(&scope, &key, &hash, stored.clone()).await {

@@ -39,7 +39,8 @@ fn store_error(e: StoreError) -> ApiError {
             crate::api::errors::REGISTRATION_RACE,
             "a concurrent registration conflicted; retry",
         ),
-        e @ (StoreError::Db(_) | StoreError::Corrupt(_)) => ApiError::internal(&e),
+        StoreError::Db(e) => ApiError::database(&e),
+        e @ StoreError::Corrupt(_) => ApiError::internal(&e),
     }
 }
 

@@ -22,6 +22,7 @@ pub fn store_error(e: StoreError, flavour: Flavour) -> ApiError {
         StoreError::Conflict(code, detail) => ApiError::new(code, detail),
         StoreError::Domain(d) => domain_error(d),
         StoreError::Patient(r) => r.into(),
+        StoreError::Db(e) => ApiError::database(&e),
         other => ApiError::internal(&other),
     }
     .with_flavour(flavour)
