@@ -123,6 +123,13 @@ impl ApiError {
         }
     }
 
+    /// An event that could not be put in the outbox: a database failure like any other.
+    pub fn outbox(e: &tessera_events::EventError) -> Self {
+        match e {
+            tessera_events::EventError::Db(d) => Self::database(d),
+        }
+    }
+
     pub fn internal(cause: &dyn fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(

@@ -309,11 +309,14 @@ impl<S: HasGate> Caller<S> {
             .db
             .begin_platform()
             .await
-            .map_err(|e| ApiError::internal(&e))?;
+            .map_err(|tessera_tenancy::DbError::Db(e)| ApiError::database(&e))?;
         tessera_audit::write(&txn, &record)
             .await
-            .map_err(|e| ApiError::internal(&e))?;
-        txn.commit().await.map_err(|e| ApiError::internal(&e))?;
+            .map_err(|e| match &e {
+                tessera_audit::AuditError::Db(d) => ApiError::database(d),
+                other => ApiError::internal(other),
+            })?;
+        txn.commit().await.map_err(|e| ApiError::database(&e))?;
         self.state.gate().relay.notify_one();
         Ok(())
     }

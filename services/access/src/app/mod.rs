@@ -51,7 +51,7 @@ where
                 Ending::permit(patient_id.map(|p| p.to_string()), 200, 1),
             )
             .await?;
-            txn.commit().await.map_err(|e| ApiError::internal(&e))?;
+            txn.commit().await.map_err(|e| ApiError::database(&e))?;
             auth.state.gate.relay.notify_one();
             Ok(v)
         }

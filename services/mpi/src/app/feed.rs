@@ -69,7 +69,7 @@ where
                     if any {
                         tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace))
                             .await
-                            .map_err(|e| ApiError::internal(&e))?;
+                            .map_err(|e| ApiError::outbox(&e))?;
                     }
                     let ending = Ending::permit(Some(p.id.to_string()), 200, 1);
                     Ok((Upserted::Updated(p, any), ending))

@@ -81,7 +81,7 @@ pub(super) async fn registered(
     queue_for_review(txn, p.id, possible).await?;
     tessera_events::enqueue(txn, events::registered(tenant, &p, trace))
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ApiError::outbox(&e))?;
     if matching.auto_link {
         p.merged_into = auto_link(txn, tenant, trace, &p, possible).await?;
     }

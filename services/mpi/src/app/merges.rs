@@ -39,7 +39,7 @@ pub(super) async fn merge_in(
         events::merged(tenant, &m, &change.survivor, nhs, trace),
     )
     .await
-    .map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| ApiError::outbox(&e))?;
     survivor_updated(txn, tenant, trace, &change).await?;
     Ok((m, change.survivor))
 }
@@ -58,7 +58,7 @@ pub(super) async fn survivor_updated(
     tessera_events::enqueue(txn, event)
         .await
         .map(|_| ())
-        .map_err(|e| ApiError::internal(&e))
+        .map_err(|e| ApiError::outbox(&e))
 }
 
 /// Undoes a merge; returns the merge, the survivor and the restored record.
@@ -79,7 +79,7 @@ pub async fn unmerge(
                 events::unmerged(&tenant, &m, &change.survivor, &restored, &trace),
             )
             .await
-            .map_err(|e| ApiError::internal(&e))?;
+            .map_err(|e| ApiError::outbox(&e))?;
             survivor_updated(txn, &tenant, &trace, &change).await?;
             let survivor = change.survivor;
             let ending = Ending::permit(Some(restored.id.to_string()), 200, 1);

@@ -35,7 +35,7 @@ pub async fn register(
             } else {
                 projection::load(txn, &who, &ids, now)
                     .await
-                    .map_err(|e| ApiError::internal(&e))?
+                    .map_err(|e| ApiError::database(&e))?
             };
             match store::insert(txn, tenant.ods(), demographics, key, &user)
                 .await
@@ -102,7 +102,7 @@ pub async fn update(
             let pid = id.to_string();
             let view = projection::load(txn, &who, std::slice::from_ref(&pid), now)
                 .await
-                .map_err(|e| ApiError::internal(&e))?;
+                .map_err(|e| ApiError::database(&e))?;
             let viewer = Viewer {
                 who: &who,
                 owner: &owner,
@@ -124,7 +124,7 @@ pub async fn update(
             if !changed.is_empty() {
                 tessera_events::enqueue(txn, events::updated(&tenant, &p, changed, &trace))
                     .await
-                    .map_err(|e| ApiError::internal(&e))?;
+                    .map_err(|e| ApiError::outbox(&e))?;
                 // New details can reveal a duplicate the old ones hid.
                 let possible = possible_duplicates(txn, &model, &p.demographics).await?;
                 queue_for_review(txn, p.id, &possible).await?;

@@ -61,7 +61,7 @@ pub async fn decide_each(
     patients.dedup();
     let view = tessera_access::projection::load(txn, &auth.identity, &patients, now)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ApiError::database(&e))?;
     let mut out = Vec::with_capacity(items.len());
     for (p, contexts) in items {
         let pa = view.patient(p);

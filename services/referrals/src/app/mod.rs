@@ -85,7 +85,7 @@ where
             auth.audit_in(&txn, ending).await?;
             txn.commit()
                 .await
-                .map_err(|e| ApiError::internal(&e).with_flavour(auth.flavour))?;
+                .map_err(|e| ApiError::database(&e).with_flavour(auth.flavour))?;
             auth.state.gate.relay.notify_one();
             Ok(v)
         }
