@@ -39,24 +39,7 @@ pub fn fault(args: &[String]) -> Result<(), String> {
         .parse()
         .map_err(|_| "--seconds: a number")?;
     let connections = value("--connections", "8");
-    let mut build = vec![
-        "build",
-        "--quiet",
-        "-p",
-        "tessera-mpi",
-        "-p",
-        "tessera-access-service",
-        "-p",
-        "tessera-referrals",
-        "-p",
-        "tessera-load",
-    ];
-    if profile == Profile::Release {
-        build.push("--release");
-    }
-    if !run("cargo", &build) {
-        return Err("building the services and tessera-load failed".into());
-    }
+    crate::soak::build_with_load(profile)?;
     platform::up(profile)?;
     let load = root().join(profile.dir()).join("tessera-load");
     let platform_json = state_dir().join("platform.json").display().to_string();

@@ -40,25 +40,7 @@ pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
     } else {
         Profile::Release
     };
-    // One build with the services, so features resolve as for `up` and nothing is rebuilt.
-    let mut build = vec![
-        "build",
-        "--quiet",
-        "-p",
-        "tessera-mpi",
-        "-p",
-        "tessera-access-service",
-        "-p",
-        "tessera-referrals",
-        "-p",
-        "tessera-load",
-    ];
-    if profile == Profile::Release {
-        build.push("--release");
-    }
-    if !run("cargo", &build) {
-        return Err("building the services and tessera-load failed".into());
-    }
+    build_with_load(profile)?;
     platform::up(profile)?;
     let report = state_dir().join("soak-report.json");
     let journal = state_dir().join("soak-journal.json");
@@ -102,4 +84,29 @@ pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
         load_ok: ok,
         checker_clean: clean,
     })
+}
+
+/// One build of the services and `tessera-load`, so features resolve as for `up` and nothing
+/// is rebuilt.
+pub fn build_with_load(profile: Profile) -> Result<(), String> {
+    let mut build = vec![
+        "build",
+        "--quiet",
+        "-p",
+        "tessera-mpi",
+        "-p",
+        "tessera-access-service",
+        "-p",
+        "tessera-referrals",
+        "-p",
+        "tessera-load",
+    ];
+    if profile == Profile::Release {
+        build.push("--release");
+    }
+    if run("cargo", &build) {
+        Ok(())
+    } else {
+        Err("building the services and tessera-load failed".into())
+    }
 }

@@ -9,14 +9,16 @@ pub mod journal;
 pub mod observe;
 pub mod ops;
 pub mod platform;
+pub mod report;
 pub mod stats;
 
-use observe::{Observer, Sample};
+pub use report::{render, Interval, Report};
+
+use observe::Observer;
 use ops::Op;
 use platform::Platform;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
-use stats::{OpSummary, Stats};
+use stats::Stats;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -35,64 +37,6 @@ pub struct LoadConfig {
     pub settle: Duration,
     /// Where to save the journal of writes for the invariant checker.
     pub journal: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Interval {
-    pub at_seconds: u64,
-    pub requests_per_second: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub server_errors: u64,
-    pub unexpected: u64,
-    pub sample: Option<Sample>,
-    /// Percent of one core per process group over the interval.
-    pub cpu: std::collections::BTreeMap<String, f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub seconds: f64,
-    pub connections: usize,
-    pub target_rate: u32,
-    pub requests: u64,
-    pub requests_per_second: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub server_errors: u64,
-    pub unexpected: u64,
-    pub broker_failures: usize,
-    pub max_outbox_backlog: i64,
-    pub max_audit_lag: i64,
-    /// Seconds after the load stopped until outboxes were empty and the audit store held
-    /// every record; `None` if that did not happen within the settle time.
-    pub drained_after_seconds: Option<f64>,
-    pub final_sample: Option<Sample>,
-    /// Each trust's `GET /audit/verify` `intact`.
-    pub chains_intact: Vec<(String, bool)>,
-    pub ops: Vec<OpSummary>,
-    pub timeline: Vec<Interval>,
-}
-
-impl Report {
-    /// What a soak must show (issue 11): no 5xx, no broker failure, the backlog drained, the
-    /// audit store complete, every chain intact.
-    pub fn failures(&self) -> Vec<String> {
-        let mut f = Vec::new();
-        if self.server_errors > 0 {
-            f.push(format!("{} server errors", self.server_errors));
-        }
-        if self.broker_failures > 0 {
-            f.push(format!("{} failed broker probes", self.broker_failures));
-        }
-        if self.drained_after_seconds.is_none() {
-            f.push("backlogs did not drain in the settle time".into());
-        }
-        if self.chains_intact.iter().any(|(_, ok)| !ok) {
-            f.push(format!("audit chains: {:?}", self.chains_intact));
-        }
-        f
-    }
 }
 
 struct Shared {
@@ -183,9 +127,10 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     let load_seconds = started.elapsed().as_secs_f64();
     all.merge(&std::mem::take(&mut *lock(&shared.stats)));
     let stopped = Instant::now();
-    let (drained, final_sample) = settle(&observer, cfg.settle, &mut broker_failures).await;
+    let (drained, final_sample) =
+        observe::settle(&observer, cfg.settle, &mut broker_failures).await;
     let drained_after_seconds = drained.then(|| stopped.elapsed().as_secs_f64());
-    let chains_intact = verify_chains(&shared).await;
+    let chains_intact = check::verify_chains(&shared.client, &shared.platform).await;
     Ok(Report {
         seconds: load_seconds,
         connections: cfg.connections,
@@ -376,109 +321,4 @@ async fn send(
             (None, None, None)
         }
     }
-}
-
-/// Waits until every outbox is empty and the audit store holds every record written, or
-/// `limit` passes. Returns whether it drained, and the last sample.
-async fn settle(
-    observer: &Observer,
-    limit: Duration,
-    broker_failures: &mut usize,
-) -> (bool, Option<Sample>) {
-    let until = Instant::now() + limit;
-    let mut last = None;
-    loop {
-        if let Ok(s) = observer.sample().await {
-            *broker_failures += usize::from(s.broker_error.is_some());
-            let done = s.outbox_backlog == 0 && s.audit_lag() == 0;
-            println!(
-                "settling: outbox {}  audit lag {}",
-                s.outbox_backlog,
-                s.audit_lag()
-            );
-            last = Some(s);
-            if done {
-                return (true, last);
-            }
-        }
-        if Instant::now() >= until {
-            return (false, last);
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-}
-
-async fn verify_chains(shared: &Shared) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    for trust in &shared.trusts {
-        let req = ops::Request {
-            service: "access",
-            method: reqwest::Method::GET,
-            path: "/audit/verify".into(),
-            token: shared.platform.trusts[trust].tokens.privacy_officer.clone(),
-            body: None,
-            trust: trust.clone(),
-            key: None,
-            write: None,
-        };
-        let Ok(base) = shared.platform.url("access") else {
-            out.push((trust.clone(), false));
-            continue;
-        };
-        let intact = match shared
-            .client
-            .get(format!("{base}{}", req.path))
-            .bearer_auth(&req.token)
-            .timeout(Duration::from_secs(300))
-            .send()
-            .await
-        {
-            Ok(r) => r
-                .json::<serde_json::Value>()
-                .await
-                .is_ok_and(|v| v["intact"] == true),
-            Err(_) => false,
-        };
-        out.push((trust.clone(), intact));
-    }
-    out
-}
-
-/// The report as Markdown, for `docs/benchmarks/`.
-pub fn render(r: &Report) -> String {
-    let mut s = format!(
-        "{} requests in {:.0} s over {} connections: **{:.0} req/s**, p50 {:.1} ms, p99 {:.1} ms; \
-         5xx {}, other unexpected {}; broker probe failures {}; max outbox backlog {}, max audit lag {}; \
-         drained {} after the load; audit chains {:?}\n\n\
-         | operation | count | req/s | p50 ms | p95 ms | p99 ms | max ms | 5xx | unexpected |\n|---|---|---|---|---|---|---|---|---|\n",
-        r.requests,
-        r.seconds,
-        r.connections,
-        r.requests_per_second,
-        r.p50_ms,
-        r.p99_ms,
-        r.server_errors,
-        r.unexpected,
-        r.broker_failures,
-        r.max_outbox_backlog,
-        r.max_audit_lag,
-        r.drained_after_seconds
-            .map_or("NOT".to_string(), |d| format!("{d:.1} s")),
-        r.chains_intact,
-    );
-    for o in &r.ops {
-        s.push_str(&format!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:?} |\n",
-            o.op,
-            o.count,
-            o.per_second,
-            o.p50_ms,
-            o.p95_ms,
-            o.p99_ms,
-            o.max_ms,
-            o.server_errors,
-            o.unexpected
-        ));
-    }
-    s
 }

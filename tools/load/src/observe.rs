@@ -4,7 +4,7 @@
 use crate::platform::Platform;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tessera_tenancy::{KafkaSettings, TenantId};
 
 pub struct Observer {
@@ -126,4 +126,34 @@ async fn sum_counts(
         .await
         .map_err(|e| e.to_string())?;
     Ok(row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0))
+}
+
+/// Waits until every outbox is empty and the audit store holds every record written, or
+/// `limit` passes. Returns whether it drained, and the last sample.
+pub async fn settle(
+    observer: &Observer,
+    limit: Duration,
+    broker_failures: &mut usize,
+) -> (bool, Option<Sample>) {
+    let until = Instant::now() + limit;
+    let mut last = None;
+    loop {
+        if let Ok(s) = observer.sample().await {
+            *broker_failures += usize::from(s.broker_error.is_some());
+            let done = s.outbox_backlog == 0 && s.audit_lag() == 0;
+            println!(
+                "settling: outbox {}  audit lag {}",
+                s.outbox_backlog,
+                s.audit_lag()
+            );
+            last = Some(s);
+            if done {
+                return (true, last);
+            }
+        }
+        if Instant::now() >= until {
+            return (false, last);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }

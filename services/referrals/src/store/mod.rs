@@ -5,15 +5,15 @@ mod merges;
 pub mod migration;
 mod pathways;
 mod referrals;
+mod search;
 mod transitions;
 mod waiting;
 
 pub use clock::{record_clock_event, ClockEventRow, NewClockEvent};
 pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
 pub use pathways::{pathway, pathway_id_by_ppid, pathways_of, PathwayRow, PathwayView, PeriodRow};
-pub use referrals::{
-    create_referral, referral, search_referrals, NewPathway, NewReferral, Referral, ReferralSearch,
-};
+pub use referrals::{create_referral, referral, NewPathway, NewReferral, Referral};
+pub use search::{search_referrals, ReferralSearch};
 pub use transitions::{transition, transitions, Transition, TransitionRequest};
 pub use waiting::{
     incomplete, incomplete_page, incomplete_started_on, incomplete_starts, StartRow, WaitingFilter,

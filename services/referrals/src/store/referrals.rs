@@ -44,7 +44,8 @@ pub struct Referral {
     pub updated_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT r.id, r.patient_id, r.ubrn, r.source, r.referrer_code, r.referrer_org,
+pub(super) const SELECT: &str =
+    "SELECT r.id, r.patient_id, r.ubrn, r.source, r.referrer_code, r.referrer_org,
        r.priority, r.specialty, r.treatment_function, r.receiving_service, r.receiving_team,
        r.receiving_clinician, r.received_on, r.attachments, r.pathway_id, p.ppid,
        p.issuer AS ppid_issuer, r.state, r.state_reason, r.version, r.created_by, r.created_at,
@@ -332,49 +333,6 @@ pub async fn create_referral(
     .await?;
     log_transition(txn, tenant, &r, None, &n.created_by, trace).await?;
     Ok(r)
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ReferralSearch {
-    pub patient_id: Option<PatientId>,
-    pub ubrn: Option<String>,
-    pub team: Option<String>,
-    pub state: Option<ReferralState>,
-    pub limit: u64,
-    /// FHIR `_id`: only these referrals (empty: any).
-    pub ids: Vec<String>,
-    /// FHIR `_lastUpdated`: updated within `[from, to)`.
-    pub updated: Option<tessera_fhir::search::Range>,
-}
-
-/// Referrals matching every given criterion, newest first.
-pub async fn search_referrals<C: ConnectionTrait>(
-    db: &C,
-    s: &ReferralSearch,
-) -> Result<Vec<Referral>, StoreError> {
-    let mut sql = format!("{SELECT} WHERE true");
-    let mut v: Vec<Value> = Vec::new();
-    let mut add = |col: &str, val: String, sql: &mut String| {
-        v.push(val.into());
-        sql.push_str(&format!(" AND r.{col} = ${}", v.len()));
-    };
-    if let Some(p) = &s.patient_id {
-        add("patient_id", p.to_string(), &mut sql);
-    }
-    if let Some(u) = &s.ubrn {
-        add("ubrn", u.clone(), &mut sql);
-    }
-    if let Some(t) = &s.team {
-        add("receiving_team", t.clone(), &mut sql);
-    }
-    if let Some(st) = s.state {
-        add("state", st.as_str().to_string(), &mut sql);
-    }
-    sql.push_str(&format!(
-        " ORDER BY r.created_at DESC LIMIT {}",
-        s.limit.max(1)
-    ));
-    Ok(Referral::find_by_statement(stmt(&sql, v)).all(db).await?)
 }
 
 // Debug shows ids, codes and states only: reasons and attachments may carry clinical words.
