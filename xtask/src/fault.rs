@@ -6,6 +6,7 @@
 //! connection cut) or of Redis (nothing kept: rate limits, revocations and idempotency records
 //! lost) — then the invariant checker on the load's journal. Reports how long the target took to be ready again, how the requests
 //! meanwhile were answered, and whether the checker is clean; fails if it is not.
+use crate::instance;
 use crate::platform::{self, Profile};
 use crate::{infra, root, run, state_dir};
 use std::process::{Command, Stdio};
@@ -73,28 +74,12 @@ pub fn fault(args: &[String]) -> Result<(), String> {
     std::thread::sleep(Duration::from_secs(delay));
     println!("fault: {target} at t≈{delay} s");
     let killed = Instant::now();
-    match target.as_str() {
-        "broker" => {
-            infra::stop_broker();
-            infra::ensure_healthy_broker()?;
-        }
-        "postgres" => {
-            if !run("sh", &["-c", POSTGRES_RESTART]) {
-                return Err("restarting PostgreSQL failed".into());
-            }
-            platform::wait_all_ready()?;
-        }
-        "redis" => {
-            let _ = run("redis-cli", &["shutdown", "nosave"]);
-            if !run("sh", &["-c", REDIS_START]) {
-                return Err("starting Redis failed".into());
-            }
-            platform::wait_all_ready()?;
-        }
-        service => {
-            platform::kill(service)?;
-            platform::restart(service, profile)?;
-        }
+    let recovered = inject(&target, profile);
+    if let Err(e) = recovered {
+        // The load would go on reporting a platform that is not coming back.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
     }
     let ready_after = killed.elapsed();
     println!(
@@ -130,5 +115,32 @@ pub fn fault(args: &[String]) -> Result<(), String> {
         Err(format!(
             "after kill -9 {target}, the invariant checker found something"
         ))
+    }
+}
+
+/// The fault itself, and the recovery Kubernetes (or `up`) would make: back when ready.
+fn inject(target: &str, profile: Profile) -> Result<(), String> {
+    match target {
+        "broker" => {
+            infra::stop_broker();
+            infra::ensure_healthy_broker()
+        }
+        "postgres" => {
+            if !run("sh", &["-c", POSTGRES_RESTART]) {
+                return Err("restarting PostgreSQL failed".into());
+            }
+            instance::wait_all_ready()
+        }
+        "redis" => {
+            let _ = run("redis-cli", &["shutdown", "nosave"]);
+            if !run("sh", &["-c", REDIS_START]) {
+                return Err("starting Redis failed".into());
+            }
+            instance::wait_all_ready()
+        }
+        service => {
+            instance::kill(service)?;
+            instance::restart(service, profile)
+        }
     }
 }

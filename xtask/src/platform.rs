@@ -1,7 +1,6 @@
 //! `up` and `down`: the whole platform on this machine, with two demo trusts.
 use crate::infra::{self, BROKER_PORT};
 use crate::{output, port_open, root, run, state_dir, wait_for};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 pub const DEMO_TRUSTS: &[(&str, &str)] = &[
@@ -9,15 +8,15 @@ pub const DEMO_TRUSTS: &[(&str, &str)] = &[
     ("RBT", "Mid Cheshire Hospitals NHS Foundation Trust"),
 ];
 
-struct Service {
-    name: &'static str,
-    binary: &'static str,
-    port: u16,
+pub struct Service {
+    pub name: &'static str,
+    pub binary: &'static str,
+    pub port: u16,
     /// `/metrics` and the detailed `/readyz` (config/<name>.toml).
-    management_port: u16,
+    pub management_port: u16,
 }
 
-const SERVICES: &[Service] = &[
+pub const SERVICES: &[Service] = &[
     Service {
         name: "mpi",
         binary: "tessera-mpi",
@@ -80,6 +79,12 @@ fn onboard_demo_trusts() -> Result<(), String> {
 }
 
 pub fn up(profile: Profile) -> Result<(), String> {
+    up_from(profile, &root().join(profile.dir()))
+}
+
+/// `up`, running the service binaries found in `bin_dir` (an earlier release's, for the
+/// rolling upgrade).
+pub fn up_from(profile: Profile, bin_dir: &std::path::Path) -> Result<(), String> {
     infra::ensure_tools_and_databases()?;
     let mut build = vec![
         "build",
@@ -108,10 +113,10 @@ pub fn up(profile: Profile) -> Result<(), String> {
             println!("{} already running on :{}", s.name, s.port);
             continue;
         }
-        start(s, profile)?;
+        crate::instance::start(s, bin_dir, &s.usual())?;
     }
     for s in SERVICES {
-        wait_ready(s)?;
+        crate::instance::wait_ready(&s.usual())?;
     }
     let mut trusts = serde_json::Map::new();
     for (ods, name) in DEMO_TRUSTS {
@@ -250,12 +255,17 @@ Stop with: cargo xtask down
 }
 
 pub fn down() -> Result<(), String> {
-    for name in SERVICES.iter().map(|s| s.name).chain(["tansu"]) {
+    let instances = SERVICES
+        .iter()
+        .flat_map(|s| [s.usual().name, s.next().name]);
+    for name in instances.chain(["proxy".into(), "tansu".into()]) {
         let pid_file = state_dir().join(format!("{name}.pid"));
         if let Ok(pid) = std::fs::read_to_string(&pid_file) {
             let pid = pid.trim();
             if run("kill", &["-TERM", pid]) {
-                let gone = wait_for(name, Duration::from_secs(35), || exited(pid));
+                let gone = wait_for(&name, Duration::from_secs(35), || {
+                    crate::instance::exited(pid)
+                });
                 if gone.is_err() {
                     run("kill", &["-KILL", pid]);
                 }
@@ -267,100 +277,10 @@ pub fn down() -> Result<(), String> {
     Ok(())
 }
 
-/// Whether process `pid` has exited: gone from `/proc`, or a zombie waiting for its parent to
-/// reap it (when `down` runs in the process that started it, as `soak` and `test` do).
-fn exited(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        // `pid (comm) S ...`: the state follows the command name's closing parenthesis.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state == "Z" || state == "X"),
-    }
-}
-
-/// A plain HTTP/1.0 GET on localhost, so `up` needs no curl: the body when the status is 200.
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    (head.split(' ').nth(1) == Some("200")).then(|| body.to_string())
-}
-
 /// The MLLP port `config/mpi.toml` gives a demo trust.
-fn mllp_port(ods: &str) -> u16 {
+pub fn mllp_port(ods: &str) -> u16 {
     match ods {
         "RBT" => 2576,
         _ => 2575,
     }
-}
-
-/// Starts one service's binary in its own session, logging to `.tessera/logs/<name>.log`.
-fn start(s: &Service, profile: Profile) -> Result<(), String> {
-    let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", s.name)))
-        .map_err(|e| e.to_string())?;
-    let child = Command::new("setsid")
-        .arg(root().join(profile.dir()).join(s.binary))
-        .current_dir(root())
-        .env(
-            "TESSERA_CONFIG",
-            root().join(format!("config/{}.toml", s.name)),
-        )
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log)
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", s.name))?;
-    std::fs::write(
-        state_dir().join(format!("{}.pid", s.name)),
-        child.id().to_string(),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(())
-}
-
-/// Waits until the service says every demo trust is ready.
-fn wait_ready(s: &Service) -> Result<(), String> {
-    wait_for(
-        &format!("{} readiness", s.name),
-        Duration::from_secs(90),
-        || {
-            http_get(s.management_port, "/readyz").is_some_and(|body| {
-                DEMO_TRUSTS
-                    .iter()
-                    .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
-            })
-        },
-    )
-}
-
-/// Waits until every service is ready for every demo trust.
-pub fn wait_all_ready() -> Result<(), String> {
-    SERVICES.iter().try_for_each(wait_ready)
-}
-
-/// Kills a service with SIGKILL (no draining: a crash), by its pid file.
-pub fn kill(name: &str) -> Result<(), String> {
-    let pid = std::fs::read_to_string(state_dir().join(format!("{name}.pid")))
-        .map_err(|e| format!("{name}.pid: {e}"))?;
-    let pid = pid.trim().to_string();
-    if !run("kill", &["-KILL", &pid]) {
-        return Err(format!("kill -9 {name} ({pid}) failed"));
-    }
-    wait_for(name, Duration::from_secs(10), || exited(&pid))
-}
-
-/// Starts a service again, as Kubernetes restarts a crashed pod, and waits until it is ready.
-pub fn restart(name: &str, profile: Profile) -> Result<(), String> {
-    let s = SERVICES
-        .iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| format!("no service {name}"))?;
-    start(s, profile)?;
-    wait_ready(s)
 }

@@ -2,6 +2,7 @@
 //! (database, broker, tenant schemas) passes. Kubernetes routes traffic only to ready pods.
 use futures::future::BoxFuture;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// One thing readiness depends on. `check` returns a detail on failure.
@@ -19,6 +20,8 @@ pub trait ReadinessCheck: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Readiness {
     checks: Vec<Arc<dyn ReadinessCheck>>,
+    /// Set at shutdown: the process still serves, but asks to be taken out of rotation.
+    draining: Arc<AtomicBool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,9 +42,26 @@ impl Readiness {
         self
     }
 
+    /// From now on `/readyz` says "draining": the load balancer (Kubernetes' endpoints, the
+    /// local round-robin) stops sending new requests while in-flight ones finish.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
     pub async fn report(&self) -> ReadinessReport {
         let mut checks = serde_json::Map::new();
         let mut ready = true;
+        if self.is_draining() {
+            ready = false;
+            checks.insert(
+                "shutdown".into(),
+                serde_json::json!({ "ok": false, "required": true, "error": "draining" }),
+            );
+        }
         let mut degraded = false;
         let results = futures::future::join_all(self.checks.iter().map(|c| async move {
             let r = tokio::time::timeout(std::time::Duration::from_secs(2), c.check()).await;
@@ -116,5 +136,16 @@ mod tests {
         let text = serde_json::to_string(&summary).unwrap_or_default();
         assert!(!text.contains("RXR1"), "{text}");
         assert_eq!(summary.checks["tenants"]["ok"], false);
+    }
+
+    #[tokio::test]
+    async fn a_draining_process_is_not_ready_though_every_check_passes() {
+        let readiness = Readiness::new();
+        assert!(readiness.report().await.ready);
+        let clone = readiness.clone();
+        clone.drain();
+        let report = readiness.report().await;
+        assert!(!report.ready, "the flag is shared by every clone");
+        assert_eq!(report.checks["shutdown"]["error"], "draining");
     }
 }

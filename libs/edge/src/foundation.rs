@@ -50,6 +50,10 @@ pub struct HttpConfig {
     /// 0 picks a free port (tests).
     pub management_port: u16,
     pub workers: usize,
+    /// Seconds between SIGTERM and closing the listener: `/readyz` says "draining" and new
+    /// requests are still served while the load balancer takes the instance out of rotation
+    /// (Kubernetes removes the endpoint concurrently with the signal). 0 in tests.
+    pub drain_seconds: u64,
 }
 
 impl HttpConfig {
@@ -70,6 +74,7 @@ impl Default for HttpConfig {
             port: 8080,
             management_port: 9090,
             workers: 2,
+            drain_seconds: 0,
         }
     }
 }
@@ -99,6 +104,7 @@ pub struct Foundation {
     pub registry: Arc<TenantRegistry>,
     pub relay: Relay,
     pub readiness: Readiness,
+    drain_seconds: u64,
     gate: Gate,
 }
 
@@ -143,6 +149,7 @@ impl Foundation {
             registry,
             relay,
             readiness,
+            drain_seconds: s.http.drain_seconds,
             gate,
         })
     }
@@ -205,6 +212,8 @@ impl Foundation {
         Ok(Servers {
             api,
             management: self.management_server()?,
+            readiness: self.readiness.clone(),
+            drain: std::time::Duration::from_secs(self.drain_seconds),
         })
     }
 
@@ -245,6 +254,8 @@ fn bind(host: &str, port: u16) -> Result<(TcpListener, u16), StartupError> {
 pub struct Servers {
     pub api: actix_web::dev::Server,
     pub management: actix_web::dev::Server,
+    readiness: tessera_bootstrap::Readiness,
+    drain: std::time::Duration,
 }
 
 /// What the tenant registry feed needs (`tessera_tenancy::run_registry_feed`).
@@ -265,10 +276,24 @@ pub fn spawn_common(
     feed: RegistryFeed,
     shutdown: &Shutdown,
 ) {
-    sup.spawn("http", serve_until(servers.api, shutdown.clone()));
+    let drain = servers.drain;
+    let readiness = servers.readiness;
+    let draining = shutdown.clone();
+    sup.spawn(
+        "http",
+        serve_until(servers.api, async move {
+            draining.wait().await;
+            readiness.drain();
+            tokio::time::sleep(drain).await;
+        }),
+    );
+    let management = shutdown.clone();
     sup.spawn(
         "management-http",
-        serve_until(servers.management, shutdown.clone()),
+        serve_until(servers.management, async move {
+            management.wait().await;
+            tokio::time::sleep(drain).await;
+        }),
     );
     sup.spawn("outbox-relay", relay.run(shutdown.clone()));
     sup.spawn(
@@ -283,15 +308,15 @@ pub fn spawn_common(
     );
 }
 
-/// Runs `server` until `shutdown`, then stops it gracefully (in-flight requests finish).
+/// Runs `server` until `stop` completes, then stops it gracefully (in-flight requests finish).
 async fn serve_until(
     server: actix_web::dev::Server,
-    shutdown: Shutdown,
+    stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), std::io::Error> {
     let handle = server.handle();
     tokio::select! {
         r = server => r,
-        _ = shutdown.wait() => {
+        _ = stop => {
             handle.stop(true).await;
             Ok(())
         }

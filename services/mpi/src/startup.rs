@@ -116,8 +116,9 @@ impl Application {
     /// Runs until `shutdown` (or until a task fails), then drains: HTTP stops accepting and
     /// finishes in-flight requests, the relay finishes its batch, the feed stops.
     pub async fn run(self, shutdown: Shutdown) -> Result<(), tessera_bootstrap::Stopped> {
-        let mut sup = Supervisor::new(shutdown.clone())
-            .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
+        let mut sup = Supervisor::new(shutdown.clone()).grace(Duration::from_secs(
+            self.config.shutdown_grace_seconds + self.config.http.drain_seconds + 5,
+        ));
         sup.spawn(
             "hl7-ack-retention",
             crate::jobs::retention::Hl7AckRetention {

@@ -90,8 +90,9 @@ impl Application {
 
     /// Runs until `shutdown` (or until a task fails), then drains.
     pub async fn run(self, shutdown: Shutdown) -> Result<(), tessera_bootstrap::Stopped> {
-        let mut sup = Supervisor::new(shutdown.clone())
-            .grace(Duration::from_secs(self.config.shutdown_grace_seconds + 5));
+        let mut sup = Supervisor::new(shutdown.clone()).grace(Duration::from_secs(
+            self.config.shutdown_grace_seconds + self.config.http.drain_seconds + 5,
+        ));
         let gate = &self.state.gate;
         let only = self.provisioner.only_list();
         let run = Consumers {

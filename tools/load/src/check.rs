@@ -61,9 +61,16 @@ const REFERENCES: [(&str, &str); 3] = [
     ("access", "break_glass"),
 ];
 
+///
+/// `resent` counts, per service, the requests a load balancer in front of it sent to a second
+/// instance after the first failed before answering (`tessera-proxy` during a rolling
+/// upgrade): each may have been served — and audited — by both, so each widens that
+/// service's audit allowance by one. Writes are not widened: a resent write carries its
+/// idempotency key and must not take effect twice.
 pub async fn run(
     platform: &std::path::Path,
     journal: &std::path::Path,
+    resent: &HashMap<String, u64>,
 ) -> Result<CheckReport, String> {
     let p = Platform::load(platform)?;
     let j = Journal::load(journal)?;
@@ -137,8 +144,10 @@ pub async fn run(
                 vec![j.started_at.into(), until.into(), trust.clone().into()],
             )
             .await?;
-            let ok = written >= answered as i64 && written <= (answered + unanswered) as i64;
-            r.verdict(ok, format!("{key}: {written} audit records for {answered} answered requests ({unanswered} unanswered)"));
+            let resent = resent.get(service).copied().unwrap_or(0);
+            let ok =
+                written >= answered as i64 && written <= (answered + unanswered + resent) as i64;
+            r.verdict(ok, format!("{key}: {written} audit records for {answered} answered requests ({unanswered} unanswered, {resent} resent by the proxy to {service})"));
         }
     }
     backlogs(&mut r, &dbs, &p).await?;

@@ -35,11 +35,25 @@ struct Cli {
     /// Do not load: run the invariant checker against this journal and the platform.
     #[arg(long)]
     check: Option<std::path::PathBuf>,
+    /// With `--check`: `service=N`, requests a proxy resent to another instance of the service
+    /// (`cargo xtask upgrade` passes what `tessera-proxy` counted).
+    #[arg(long, value_parser = parse_resent)]
+    resent: Vec<(String, u64)>,
+}
+
+fn parse_resent(s: &str) -> Result<(String, u64), String> {
+    let (service, n) = s.split_once('=').ok_or("expected service=N")?;
+    Ok((service.to_string(), n.parse().map_err(|_| "N: a number")?))
 }
 
 /// Runs the invariant checker and prints what it found; fails when it found anything.
-async fn check(platform: &std::path::Path, journal: &std::path::Path) -> ExitCode {
-    match tessera_load::check::run(platform, journal).await {
+async fn check(
+    platform: &std::path::Path,
+    journal: &std::path::Path,
+    resent: &[(String, u64)],
+) -> ExitCode {
+    let resent = resent.iter().cloned().collect();
+    match tessera_load::check::run(platform, journal, &resent).await {
         Ok(report) => {
             println!("{}", report.render());
             if report.findings.is_empty() {
@@ -59,7 +73,7 @@ async fn check(platform: &std::path::Path, journal: &std::path::Path) -> ExitCod
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(journal) = &cli.check {
-        return check(&cli.platform, journal).await;
+        return check(&cli.platform, journal, &cli.resent).await;
     }
     let cfg = tessera_load::LoadConfig {
         platform: cli.platform,
