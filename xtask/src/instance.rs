@@ -117,23 +117,24 @@ fn pid_of(name: &str) -> Result<String, String> {
 /// first — says what its `/readyz` last answered and how its log ends: the cause, not only
 /// the timeout.
 pub fn wait_ready(s: &Instance) -> Result<(), String> {
+    wait_ready_within(s, Duration::from_secs(90))
+}
+
+/// [`wait_ready`] with its own time limit (a service provisioning 200 schemas).
+pub fn wait_ready_within(s: &Instance, limit: Duration) -> Result<(), String> {
     let pid = pid_of(&s.name)?;
     let mut last = None;
     let mut gone = false;
-    let waited = wait_for(
-        &format!("{} readiness", s.name),
-        Duration::from_secs(90),
-        || {
-            last = http_get(s.management_port, "/readyz");
-            gone = exited(&pid);
-            gone || last.as_ref().is_some_and(|(status, body)| {
-                *status == 200
-                    && DEMO_TRUSTS
-                        .iter()
-                        .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
-            })
-        },
-    );
+    let waited = wait_for(&format!("{} readiness", s.name), limit, || {
+        last = http_get(s.management_port, "/readyz");
+        gone = exited(&pid);
+        gone || last.as_ref().is_some_and(|(status, body)| {
+            *status == 200
+                && DEMO_TRUSTS
+                    .iter()
+                    .all(|(t, _)| body.contains(&format!("\"{t}\":{{\"state\":\"ready\"")))
+        })
+    });
     let failed = match (waited, gone) {
         (Ok(()), false) => return Ok(()),
         (_, true) => format!("{} (pid {pid}) exited before it was ready", s.name),

@@ -37,7 +37,7 @@ pub const SERVICES: &[Service] = &[
     },
 ];
 
-fn admin(args: &[&str]) -> Result<String, String> {
+pub fn admin(args: &[&str]) -> Result<String, String> {
     let bin = root()
         .join("target/debug/tessera-admin")
         .display()

@@ -68,12 +68,23 @@ pub fn upgrade(args: &[String]) -> Result<(), String> {
         .stdin(Stdio::null())
         .spawn()
         .map_err(|e| format!("starting tessera-load: {e}"))?;
-    let steps = roll(seconds, &root().join(profile.dir()));
+    let tenants: u32 = value("--tenants")
+        .unwrap_or_else(|| "0".into())
+        .parse()
+        .map_err(|_| "--tenants: a number")?;
+    let steps = roll(seconds, &root().join(profile.dir()), tenants);
     let load_ok = child.wait().map_err(|e| e.to_string())?.success();
     let steps = steps?;
     // The proxy's count of resent requests widens the checker's audit allowance; the checker
     // then reaches the N+1 instances directly.
     let proxied = stop_proxy(proxy);
+    if tenants > 0 {
+        // Suspended, the test trusts stay recorded but are no longer served (nor migrated).
+        let codes: Vec<String> = (1..=tenants).map(|i| format!("Z{i:04}")).collect();
+        let mut args = vec!["suspend"];
+        args.extend(codes.iter().map(String::as_str));
+        platform::admin(&args)?;
+    }
     let mut check = vec!["--platform".to_string()];
     check.push(platform_on(|s| s.next().port, "upgraded-platform.json")?);
     check.extend(["--check".to_string(), display(&journal)]);
@@ -209,23 +220,28 @@ fn prior_build(commit: &str, profile: Profile) -> Result<PathBuf, String> {
 }
 
 /// Every service in turn, spaced over the load's middle: N+1 beside N, then N stopped.
-fn roll(seconds: u64, bin: &Path) -> Result<Vec<Step>, String> {
+fn roll(seconds: u64, bin: &Path, tenants: u32) -> Result<Vec<Step>, String> {
     // The load seeds its patients first (a few seconds); each step takes ~10 s; the steps
     // are spread over the load so that the last ends before it does.
+    let started = Instant::now();
+    if tenants > 0 {
+        std::thread::sleep(Duration::from_secs(5));
+        onboard_under_load(tenants)?;
+    }
     let warmup = Duration::from_secs(10 + seconds / 10);
     let gap = Duration::from_secs(
         (seconds.saturating_sub(10 + seconds / 10) / 3)
             .saturating_sub(12)
             .max(2),
     );
-    std::thread::sleep(warmup);
+    std::thread::sleep(warmup.saturating_sub(started.elapsed()));
     let mut steps = Vec::new();
     for s in SERVICES {
         let next = s.next();
         println!("upgrade: starting {} (N+1) beside {}", next.name, s.name);
         let started = Instant::now();
         instance::start(s, bin, &next)?;
-        instance::wait_ready(&next)?;
+        instance::wait_ready_within(&next, Duration::from_secs(600))?;
         let ready_after = started.elapsed();
         // Both serve for a moment, as during any rollout with maxSurge.
         std::thread::sleep(Duration::from_secs(3));
@@ -253,6 +269,31 @@ fn roll(seconds: u64, bin: &Path) -> Result<Vec<Step>, String> {
         }
     }
     Ok(steps)
+}
+
+/// Onboards `n` more trusts (ODS codes Z0001…) while N serves the load, and reports how long
+/// each service took to provision every schema (all migrations, from nothing) and be ready.
+fn onboard_under_load(n: u32) -> Result<(), String> {
+    let codes: Vec<String> = (1..=n).map(|i| format!("Z{i:04}")).collect();
+    let mut args = vec!["onboard"];
+    args.extend(codes.iter().map(String::as_str));
+    args.extend(["--name", "Upgrade test trust"]);
+    let started = Instant::now();
+    platform::admin(&args)?;
+    println!(
+        "upgrade: {n} trusts onboarded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for s in SERVICES {
+        instance::wait_ready_within(&s.usual(), Duration::from_secs(900))?;
+        println!(
+            "upgrade: {} (N) serves {} trusts, every schema migrated, {:.1} s after the first record",
+            s.name,
+            n + 2,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// The proxy in front of every service: the usual instance and the `-next` one.

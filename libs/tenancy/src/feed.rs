@@ -18,6 +18,11 @@ use tessera_proto::tenancy::v1::{TenantRecord, TenantStatus};
 /// How often the topics of every served tenant are checked (and created if missing).
 const TOPIC_CHECK: Duration = Duration::from_secs(15);
 
+/// Tenants provisioned at once. Each migration holds a connection of its own; a region's
+/// 200 trusts recalled at start must not take more of the database's connections than the
+/// serving pool leaves (the rolling upgrade across 200 schemas, issue 14).
+const PROVISIONING_AT_ONCE: usize = 4;
+
 #[derive(Clone)]
 struct Feed {
     settings: KafkaSettings,
@@ -25,6 +30,7 @@ struct Feed {
     provisioner: Arc<dyn Provisioner>,
     db: TenantDb,
     shutdown: Shutdown,
+    provisioning: Arc<tokio::sync::Semaphore>,
 }
 
 /// Runs the feed until `shutdown`. Never fails for a broker that is down: it waits for it.
@@ -41,6 +47,7 @@ pub async fn run_registry_feed(
         provisioner,
         db,
         shutdown,
+        provisioning: Arc::new(tokio::sync::Semaphore::new(PROVISIONING_AT_ONCE)),
     };
     feed.recall().await;
     tokio::spawn(feed.clone().keep_topics());
@@ -172,7 +179,13 @@ impl Feed {
     async fn provision(self, tenant: TenantId) {
         let mut backoff = Duration::from_millis(250);
         loop {
-            match self.provisioner.provision(&tenant).await {
+            let provisioned = {
+                let Ok(_permit) = self.provisioning.acquire().await else {
+                    return; // closed: never, the feed owns it
+                };
+                self.provisioner.provision(&tenant).await
+            };
+            match provisioned {
                 Ok(()) => {
                     tracing::info!(tenant = %tenant, "tenant provisioned");
                     self.registry.set(tenant.clone(), TenantState::Ready);

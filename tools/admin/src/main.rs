@@ -57,9 +57,10 @@ enum Command {
         #[arg(long, default_value_t = 12 * 3600)]
         ttl: i64,
     },
-    /// Onboard a trust: publish an active tenant record.
+    /// Onboard trusts: publish an active tenant record for each ODS code given.
     Onboard {
-        ods: String,
+        #[arg(required = true, num_args = 1..)]
+        ods: Vec<String>,
         #[arg(long, default_value = "")]
         name: String,
         #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
@@ -99,7 +100,8 @@ enum Command {
     },
     /// Suspend a trust: its schema is kept, its requests refused.
     Suspend {
-        ods: String,
+        #[arg(required = true, num_args = 1..)]
+        ods: Vec<String>,
         #[arg(long, env = "TESSERA_KAFKA__BROKERS", default_value = "127.0.0.1:9092")]
         brokers: String,
     },
@@ -154,10 +156,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", idp.token(&req).map_err(|e| e.to_string())?);
         }
         Command::Onboard { ods, name, brokers } => {
-            publish(&brokers, &ods, &name, TenantStatus::Active).await?
+            for ods in ods {
+                publish(&brokers, &ods, &name, TenantStatus::Active).await?
+            }
         }
         Command::Suspend { ods, brokers } => {
-            publish(&brokers, &ods, "", TenantStatus::Suspended).await?
+            for ods in ods {
+                publish(&brokers, &ods, "", TenantStatus::Suspended).await?
+            }
         }
         Command::BrokerProbe {
             brokers,
