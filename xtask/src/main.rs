@@ -14,6 +14,8 @@
 //! - `upgrade [--from COMMIT]`: the platform at the last release (`release/LAST`) behind the
 //!   local round-robin, the load, each service replaced by this checkout's build as
 //!   Kubernetes rolls a Deployment, then the invariant checker (issue 14, docs/releases.md).
+//! - `floor [--seconds N] [--connections C]`: pgbench doing an audited patient read's
+//!   statements on the same PostgreSQL (`soak --floor` runs it after the soak, as a ratio).
 //! - `test`: the same infrastructure, then formatting, clippy, every test, and the Helm checks.
 //!   `.ci/run` runs exactly this.
 //!
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 
 mod contract;
 mod fault;
+mod floor;
 mod infra;
 mod instance;
 mod platform;
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::soak(&args[1..]),
         Some("fault") => fault::fault(&args[1..]),
         Some("upgrade") => upgrade::upgrade(&args[1..]),
+        Some("floor") => floor::floor(&args[1..]),
         Some("down") => platform::down(),
         Some("test") => test(&args[1..]),
         Some("infra") => infra::ensure_all().map(|_| ()),
@@ -64,7 +68,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | fault <target> | upgrade [--from COMMIT] [--seconds N] | broker-rebuild [--release] | infra | contract"
+                "usage: cargo xtask up [--release] | down | test [nextest filters] | soak [--seconds N] [--connections C] [--rate R] [--debug] | fault <target> | upgrade [--from COMMIT] [--seconds N] [--tenants N] | floor | broker-rebuild [--release] | infra | contract"
             );
             return ExitCode::from(2);
         }

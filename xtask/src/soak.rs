@@ -80,6 +80,31 @@ pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
             &journal.display().to_string(),
         ],
     );
+    if args.iter().any(|a| a == "--floor") {
+        // The database alone doing a patient read's work, same clients, same PostgreSQL,
+        // straight after: the soak as a ratio to it (issue 14).
+        let floor = crate::floor::measure(
+            &seconds
+                .parse::<u64>()
+                .map_or_else(|_| "60".to_string(), |s| s.min(60).to_string()),
+            &connections,
+        )?;
+        let soak: serde_json::Value = std::fs::read_to_string(&report)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let rps = soak["requests_per_second"].as_f64().unwrap_or(0.0);
+        let p99 = soak["p99_ms"].as_f64().unwrap_or(0.0);
+        println!(
+            "floor: pgbench, {connections} clients, an audited patient read's statements: {:.0} tps, p50 {:.1} ms, p99 {:.1} ms
+             soak:  {rps:.0} mixed req/s ({:.0}% of the floor's tps), p99 {p99:.1} ms ({:.1}× the floor's p99)",
+            floor.tps,
+            floor.p50_ms,
+            floor.p99_ms,
+            100.0 * rps / floor.tps.max(1.0),
+            p99 / floor.p99_ms.max(0.001),
+        );
+    }
     Ok(Soaked {
         load_ok: ok,
         checker_clean: clean,

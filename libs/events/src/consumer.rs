@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Metrics, Shutdown, TraceContext};
 use tessera_tenancy::JobError;
-use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry};
+use tessera_tenancy::{KafkaSettings, TenantDb, TenantId, TenantRegistry, TenantState};
 use uuid::Uuid;
 
 /// Whether a receive failed only because a subscribed topic does not exist (yet).
@@ -233,6 +233,9 @@ async fn apply_one(
     count: &impl Fn(&str),
     shutdown: &Shutdown,
 ) -> bool {
+    if !wait_for_provisioning(registry, msg, shutdown).await {
+        return false;
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -262,6 +265,51 @@ async fn apply_one(
             }
         }
     }
+}
+
+/// How long a message waits for its trust to be provisioned here before its attempts begin:
+/// a trust this service is migrating, and a trust it has not heard of yet (its tenant record
+/// is on its way; a topic of no trust at all must not hold the consumer up for long).
+const PROVISIONING_WAIT: Duration = Duration::from_secs(300);
+const UNKNOWN_TRUST_WAIT: Duration = Duration::from_secs(30);
+
+/// A trust onboarded a moment ago: its events can arrive before this service has migrated the
+/// trust's schema (the publisher learnt of the trust from the same tenants topic, a little
+/// earlier). Such a message waits — spending no attempts, so it is not dead-lettered for
+/// arriving early — while the trust is unknown, provisioning or failing to provision, for up
+/// to [`PROVISIONING_WAIT`] ([`UNKNOWN_TRUST_WAIT`] while unknown). Returns `false` if
+/// shutdown came first.
+async fn wait_for_provisioning(
+    registry: &TenantRegistry,
+    msg: &OwnedMessage,
+    shutdown: &Shutdown,
+) -> bool {
+    let Some(tenant) = TenantId::from_topic(msg.topic()) else {
+        return true;
+    };
+    let started = std::time::Instant::now();
+    let pending = || {
+        if registry.is_not_served(&tenant) {
+            return false;
+        }
+        match registry.state(&tenant) {
+            None => started.elapsed() < UNKNOWN_TRUST_WAIT,
+            Some(TenantState::Provisioning | TenantState::Failed(_)) => {
+                started.elapsed() < PROVISIONING_WAIT
+            }
+            Some(_) => false,
+        }
+    };
+    if pending() {
+        tracing::info!(tenant = %tenant, topic = msg.topic(), "event for a trust not provisioned here yet; waiting for it");
+    }
+    while pending() {
+        tokio::select! {
+            _ = shutdown.wait() => return false,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+    true
 }
 
 /// Commits the stored offsets and leaves the group, on a thread of its own, waiting at most

@@ -419,3 +419,98 @@ async fn two_consumers_of_one_topic_in_one_schema_each_apply_every_event_once() 
     );
     shutdown.trigger();
 }
+
+/// A trust onboarded a moment ago: its events reach this service while it is still migrating
+/// the trust's schema. They wait for the schema — spending no attempts — and are applied, not
+/// dead-lettered for arriving early (found onboarding 200 trusts under load, issue 14).
+#[tokio::test]
+async fn events_for_a_trust_still_being_provisioned_wait_and_are_applied() {
+    let url = kit::database("tessera_events_test").await;
+    let kafka = kit::kafka();
+    let tenant = TenantId::parse(&kit::unique_ods()).unwrap();
+    let service = format!(
+        "ep{}",
+        uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase()
+    );
+    let topic = tenant.topic(&service, "things");
+    migrate_tenant::<TestMigrator>(&url, &tenant).await.unwrap();
+    kafka
+        .ensure_topics(std::slice::from_ref(&topic), false)
+        .await
+        .unwrap();
+    let db = TenantDb::connect(&url, 5).await.unwrap();
+    let registry = TenantRegistry::new();
+    registry.set(tenant.clone(), TenantState::Provisioning);
+    let producer: FutureProducer = kafka.producer_config().create().unwrap();
+    for n in 0..5 {
+        let headers = CloudEventHeaders {
+            id: uuid::Uuid::now_v7().to_string(),
+            r#type: "uk.nhs.tessera.test.Thing.v1".into(),
+            source: "/tessera/test".into(),
+            time: chrono::Utc::now().to_rfc3339(),
+            subject: None,
+            traceparent: None,
+        };
+        producer
+            .send(
+                FutureRecord::to(&topic)
+                    .key("k")
+                    .payload(n.to_string().as_bytes())
+                    .headers(headers.to_kafka()),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    let shutdown = Shutdown::new();
+    let spec = ConsumerSpec {
+        group: format!("{service}-test"),
+        service: service.clone(),
+        stream: "things".into(),
+        max_attempts: 2,
+        only: Some(vec![tenant.clone()]),
+    };
+    tokio::spawn(run_consumer(
+        kafka.clone(),
+        spec,
+        db.clone(),
+        registry.clone(),
+        Arc::new(Count),
+        Metrics::new("events-provisioning-test").unwrap(),
+        shutdown.clone(),
+    ));
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        let tenant = tenant.clone();
+        async move {
+            let txn = db.begin(&tenant).await.unwrap();
+            let row = txn
+                .query_one(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            row.and_then(|r| r.try_get::<i64>("", "n").ok())
+                .unwrap_or(0)
+        }
+    };
+    // Two attempts would be spent in well under a second; the schema takes longer.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        count("SELECT count(*)::bigint AS n FROM inbox_dead_letter").await,
+        0,
+        "nothing dead-lettered while the trust is provisioned"
+    );
+    registry.set(tenant.clone(), TenantState::Ready);
+    assert!(
+        kit::wait_until(Duration::from_secs(30), || {
+            count("SELECT count(*)::bigint AS n FROM applied").then(|n| async move { n == 5 })
+        })
+        .await,
+        "every event applied once the trust is ready"
+    );
+    assert_eq!(
+        count("SELECT count(*)::bigint AS n FROM inbox_dead_letter").await,
+        0
+    );
+    shutdown.trigger();
+}
