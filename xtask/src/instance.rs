@@ -157,6 +157,22 @@ pub fn wait_ready_within(s: &Instance, limit: Duration) -> Result<(), String> {
     Err(failed)
 }
 
+/// Waits until the instance has provisioned every trust it knows (readiness no longer says so
+/// once it has served: a trust onboarded later is provisioned while it serves).
+pub fn wait_all_provisioned(s: &Instance, limit: Duration) -> Result<(), String> {
+    wait_for(
+        &format!("{} to provision every trust", s.name),
+        limit,
+        || {
+            http_get(s.management_port, "/readyz").is_some_and(|(status, body)| {
+                status == 200
+                    && !body.contains("\"state\":\"provisioning\"")
+                    && !body.contains("\"state\":\"failed\"")
+            })
+        },
+    )
+}
+
 /// Waits until every service is ready for every demo trust.
 pub fn wait_all_ready() -> Result<(), String> {
     SERVICES.iter().try_for_each(|s| wait_ready(&s.usual()))

@@ -56,6 +56,10 @@ fn main() -> ExitCode {
         Some("fault") => fault::fault(&args[1..]),
         Some("upgrade") => upgrade::upgrade(&args[1..]),
         Some("floor") => floor::floor(&args[1..]),
+        // After an interrupted `upgrade --tenants N`: what the run would have removed.
+        Some("forget-test-trusts") => {
+            platform::down().and_then(|()| upgrade::forget_test_trusts(200))
+        }
         Some("down") => platform::down(),
         Some("test") => test(&args[1..]),
         Some("infra") => infra::ensure_all().map(|_| ()),

@@ -78,13 +78,6 @@ pub fn upgrade(args: &[String]) -> Result<(), String> {
     // The proxy's count of resent requests widens the checker's audit allowance; the checker
     // then reaches the N+1 instances directly.
     let proxied = stop_proxy(proxy);
-    if tenants > 0 {
-        // Suspended, the test trusts stay recorded but are no longer served (nor migrated).
-        let codes: Vec<String> = (1..=tenants).map(|i| format!("Z{i:04}")).collect();
-        let mut args = vec!["suspend"];
-        args.extend(codes.iter().map(String::as_str));
-        platform::admin(&args)?;
-    }
     let mut check = vec!["--platform".to_string()];
     check.push(platform_on(|s| s.next().port, "upgraded-platform.json")?);
     check.extend(["--check".to_string(), display(&journal)]);
@@ -99,6 +92,9 @@ pub fn upgrade(args: &[String]) -> Result<(), String> {
     let check: Vec<&str> = check.iter().map(String::as_str).collect();
     let clean = run(&display(&load), &check);
     platform::down()?;
+    if tenants > 0 {
+        forget_test_trusts(tenants)?;
+    }
     let answers: serde_json::Value = std::fs::read_to_string(&report)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -285,7 +281,7 @@ fn onboard_under_load(n: u32) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     for s in SERVICES {
-        instance::wait_ready_within(&s.usual(), Duration::from_secs(900))?;
+        instance::wait_all_provisioned(&s.usual(), Duration::from_secs(900))?;
         println!(
             "upgrade: {} (N) serves {} trusts, every schema migrated, {:.1} s after the first record",
             s.name,
@@ -294,6 +290,37 @@ fn onboard_under_load(n: u32) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Removes what `--tenants` added, so that later runs of the platform carry none of it: each
+/// service's record of the test trusts and their schemas (events, outboxes, dead letters),
+/// and the broker's storage with their ~1,200 topics (set aside: `up` starts a fresh broker
+/// and the services re-create their topics, ADR 19).
+pub fn forget_test_trusts(n: u32) -> Result<(), String> {
+    // One statement per -c, each its own transaction: 200 schemas' locks at once would
+    // exceed the lock table.
+    let mut statements =
+        vec!["DELETE FROM platform.tenant_registry WHERE ods_code ~ '^Z[0-9]{4}$'".to_string()];
+    let codes: Vec<u32> = (1..=n).collect();
+    for chunk in codes.chunks(10) {
+        let drops: Vec<String> = chunk.iter().map(|i| format!("t_z{i:04}")).collect();
+        statements.push(format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            drops.join(", ")
+        ));
+    }
+    for s in SERVICES {
+        let db = format!("tessera_{}", s.name);
+        let mut args = vec!["-q", "-h", "127.0.0.1", "-U", "postgres", "-d", &db];
+        args.extend(["-v", "ON_ERROR_STOP=1"]);
+        for st in &statements {
+            args.extend(["-c", st.as_str()]);
+        }
+        if !run("psql", &args) {
+            return Err(format!("removing the test trusts from {db} failed"));
+        }
+    }
+    crate::infra::set_aside_broker_storage()
 }
 
 /// The proxy in front of every service: the usual instance and the `-next` one.

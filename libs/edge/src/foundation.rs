@@ -125,7 +125,7 @@ impl Foundation {
             .with(Arc::new(
                 health::Broker::new(s.kafka).map_err(StartupError::Kafka)?,
             ))
-            .with(Arc::new(health::Tenants(registry.clone())));
+            .with(Arc::new(health::Tenants::new(registry.clone())));
         let gate = Gate {
             service: s.service,
             db: db.clone(),

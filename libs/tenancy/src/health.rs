@@ -66,7 +66,24 @@ impl ReadinessCheck for Broker {
     }
 }
 
-pub struct Tenants(pub Arc<TenantRegistry>);
+/// Every tenant recorded here provisioned, once: then the service is ready, and stays ready
+/// while trusts onboarded later are provisioned. Readiness is the pod's, not a trust's: a
+/// trust being migrated must not take every replica out of rotation at once for every other
+/// trust (found onboarding 200 trusts under load, issue 14); its own requests meanwhile get a
+/// retryable 503 `tenant.not-yet-known`. `/readyz` still shows each trust's state.
+pub struct Tenants {
+    registry: Arc<TenantRegistry>,
+    served: std::sync::atomic::AtomicBool,
+}
+
+impl Tenants {
+    pub fn new(registry: Arc<TenantRegistry>) -> Self {
+        Self {
+            registry,
+            served: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
 
 impl ReadinessCheck for Tenants {
     fn name(&self) -> &'static str {
@@ -74,14 +91,14 @@ impl ReadinessCheck for Tenants {
     }
     fn check(&self) -> BoxFuture<'_, Result<serde_json::Value, String>> {
         Box::pin(async move {
-            let snapshot = self.0.snapshot();
+            let snapshot = self.registry.snapshot();
             let detail: serde_json::Map<String, serde_json::Value> = snapshot
                 .iter()
                 .map(|(t, s)| (t.to_string(), serde_json::to_value(s).unwrap_or_default()))
                 .collect();
             // The tenants recorded here are enough to serve (ADR 19); the topic may be
             // unreachable for as long as the broker is.
-            if !self.0.recalled() {
+            if !self.registry.recalled() {
                 return Err("still reading the recorded tenants".into());
             }
             let pending: Vec<String> = snapshot
@@ -89,11 +106,39 @@ impl ReadinessCheck for Tenants {
                 .filter(|(_, s)| !matches!(s, TenantState::Ready | TenantState::Suspended))
                 .map(|(t, _)| t.to_string())
                 .collect();
+            let served = &self.served;
             if pending.is_empty() {
+                served.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            if pending.is_empty() || served.load(std::sync::atomic::Ordering::Relaxed) {
                 Ok(serde_json::Value::Object(detail))
             } else {
                 Err(format!("not yet provisioned: {}", pending.join(", ")))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TenantId;
+
+    #[tokio::test]
+    async fn a_trust_onboarded_later_does_not_take_a_serving_instance_out_of_rotation() {
+        let registry = TenantRegistry::new();
+        let rxr = TenantId::parse("RXR").unwrap();
+        registry.set(rxr.clone(), TenantState::Provisioning);
+        registry.mark_recalled();
+        let check = Tenants::new(registry.clone());
+        assert!(
+            check.check().await.is_err(),
+            "not ready before the recorded trusts are"
+        );
+        registry.set(rxr, TenantState::Ready);
+        assert!(check.check().await.is_ok());
+        registry.set(TenantId::parse("Z0001").unwrap(), TenantState::Provisioning);
+        let detail = check.check().await.unwrap();
+        assert_eq!(detail["Z0001"]["state"], "provisioning", "{detail}");
     }
 }
