@@ -203,9 +203,20 @@ pub async fn run_consumer(
     commit_and_stop(consumer).await
 }
 
-/// Marks `msg` consumed: its offset is committed with the next (auto) commit.
+/// Marks `msg` consumed: its offset is committed with the next (auto) commit. When the
+/// partition was taken from this member while the message was applied (a rebalance: new
+/// trusts' topics matched the subscription, or another replica joined), librdkafka refuses
+/// the offset with `State`; the partition's new owner is redelivered the message and its
+/// inbox drops it as already applied. That is no reason to stop the service (found
+/// onboarding 200 trusts under load: the MPI stopped on it).
 fn store(consumer: &StreamConsumer, msg: &OwnedMessage) -> Result<(), JobError> {
-    Ok(consumer.store_offset(msg.topic(), msg.partition(), msg.offset())?)
+    match consumer.store_offset(msg.topic(), msg.partition(), msg.offset()) {
+        Err(rdkafka::error::KafkaError::StoreOffset(rdkafka::types::RDKafkaErrorCode::State)) => {
+            tracing::info!(topic = msg.topic(), partition = msg.partition(), "partition no longer assigned here; its new owner applies the message (inbox de-duplicates)");
+            Ok(())
+        }
+        r => Ok(r?),
+    }
 }
 
 /// Splits a batch into runs per tenant (in order of first appearance; each tenant's messages
@@ -269,8 +280,9 @@ async fn apply_one(
 
 /// How long a message waits for its trust to be provisioned here before its attempts begin:
 /// a trust this service is migrating, and a trust it has not heard of yet (its tenant record
-/// is on its way; a topic of no trust at all must not hold the consumer up for long).
-const PROVISIONING_WAIT: Duration = Duration::from_secs(300);
+/// is on its way; a topic of no trust at all must not hold the consumer up for long). Well
+/// inside librdkafka's `max.poll.interval.ms` (300 s), past which the member leaves its group.
+const PROVISIONING_WAIT: Duration = Duration::from_secs(120);
 const UNKNOWN_TRUST_WAIT: Duration = Duration::from_secs(30);
 
 /// A trust onboarded a moment ago: its events can arrive before this service has migrated the
