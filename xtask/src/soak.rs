@@ -96,8 +96,7 @@ pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
         let rps = soak["requests_per_second"].as_f64().unwrap_or(0.0);
         let p99 = soak["p99_ms"].as_f64().unwrap_or(0.0);
         println!(
-            "floor: pgbench, {connections} clients, an audited patient read's statements: {:.0} tps, p50 {:.1} ms, p99 {:.1} ms
-             soak:  {rps:.0} mixed req/s ({:.0}% of the floor's tps), p99 {p99:.1} ms ({:.1}× the floor's p99)",
+            "floor: pgbench, {connections} clients, an audited patient read's statements: {:.0} tps, p50 {:.1} ms, p99 {:.1} ms\nsoak:  {rps:.0} mixed req/s ({:.0}% of the floor's tps), p99 {p99:.1} ms ({:.1}× the floor's p99)",
             floor.tps,
             floor.p50_ms,
             floor.p99_ms,
