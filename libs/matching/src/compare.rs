@@ -202,20 +202,32 @@ pub fn compare(a: &Person, b: &Person) -> Comparison {
         deep,
     );
     let f = family_level(&a.family, &b.family, &a.family_phonetic, &b.family_phonetic);
-    // Given and family names swapped on one record (a common data-entry error).
-    let sg = given_level(
-        &a.given_first,
-        &b.family,
-        &a.given_phonetic,
-        &b.family_phonetic,
-        deep,
-    );
-    let sf = family_level(
-        &a.family,
-        &b.given_first,
-        &a.family_phonetic,
-        &b.given_phonetic,
-    );
+    // Given and family names swapped on one record (a common data-entry error). Either
+    // record may be the swapped one: both readings are taken and the better kept, so that
+    // comparing a with b is comparing b with a (found by the symmetry property).
+    let swapped = |x: &Person, y: &Person| {
+        (
+            given_level(
+                &x.given_first,
+                &y.family,
+                &x.given_phonetic,
+                &y.family_phonetic,
+                deep,
+            ),
+            family_level(
+                &x.family,
+                &y.given_first,
+                &x.family_phonetic,
+                &y.given_phonetic,
+            ),
+        )
+    };
+    let (one, other) = (swapped(a, b), swapped(b, a));
+    let (sg, sf) = if (name_quality(other.0, other.1), other) < (name_quality(one.0, one.1), one) {
+        other
+    } else {
+        one
+    };
     let (g, f) = if sg <= 2 && sf <= 1 && name_quality(sg, sf) < name_quality(g, f) {
         (sg, sf)
     } else {
