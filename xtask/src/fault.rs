@@ -29,11 +29,7 @@ pub fn fault(args: &[String]) -> Result<(), String> {
         ));
     }
     let value = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+        crate::arg(args, name).unwrap_or_else(|| default.to_string())
     };
     let profile = Profile::from_args(args);
     let seconds: u64 = value("--seconds", "60")

@@ -3,7 +3,7 @@
 //! — with `pgbench`, on the same PostgreSQL, so a soak's throughput and p99 can be stated as a
 //! ratio to it (`cargo xtask soak --floor` runs both in one go). Works on `bench`, a copy of
 //! the RXR demo trust's MPI schema made for the run and dropped after it.
-use crate::{output, root, run, state_dir};
+use crate::{psql, root, state_dir};
 
 /// What pgbench measured.
 pub struct Floor {
@@ -30,11 +30,7 @@ const DATABASE: &str = "tessera_mpi";
 
 pub fn floor(args: &[String]) -> Result<(), String> {
     let value = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+        crate::arg(args, name).unwrap_or_else(|| default.to_string())
     };
     let f = measure(&value("--seconds", "60"), &value("--connections", "32"))?;
     println!(
@@ -61,23 +57,14 @@ pub fn measure(seconds: &str, connections: &str) -> Result<Floor, String> {
         "CREATE TABLE bench.patient_ids AS SELECT row_number() OVER () AS n, id FROM bench.patient;\n\
          CREATE UNIQUE INDEX ON bench.patient_ids (n); ANALYZE;\n",
     );
-    psql(&setup)?;
-    let ids = output(
-        "psql",
-        &[
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            DATABASE,
-            "-Atc",
-            "SELECT count(*) FROM bench.patient_ids",
-        ],
-    )
-    .map(|s| s.trim().to_string())
-    .filter(|s| s != "0")
-    .ok_or("no patients in t_rxr to read: run a soak (or `cargo xtask up` and the load) first")?;
+    psql(DATABASE, &[&setup])?;
+    let ids = psql(DATABASE, &["SELECT count(*) FROM bench.patient_ids"])
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| s != "0")
+        .ok_or(
+            "no patients in t_rxr to read: run a soak (or `cargo xtask up` and the load) first",
+        )?;
     let logs = state_dir().join("pgbench");
     let _ = std::fs::remove_dir_all(&logs);
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
@@ -97,34 +84,11 @@ pub fn measure(seconds: &str, connections: &str) -> Result<Floor, String> {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    let _ = psql("DROP SCHEMA IF EXISTS bench CASCADE;");
+    let _ = psql(DATABASE, &["DROP SCHEMA IF EXISTS bench CASCADE"]);
     if !ran {
         return Err("pgbench failed".into());
     }
     summarise(&logs, seconds)
-}
-
-fn psql(sql: &str) -> Result<(), String> {
-    if run(
-        "psql",
-        &[
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            DATABASE,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ],
-    ) {
-        Ok(())
-    } else {
-        Err("psql failed".into())
-    }
 }
 
 /// Reads pgbench's per-transaction logs (`client tx latency_us script_no epoch epoch_us`).

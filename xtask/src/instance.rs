@@ -178,6 +178,23 @@ pub fn wait_all_ready() -> Result<(), String> {
     SERVICES.iter().try_for_each(|s| wait_ready(&s.usual()))
 }
 
+/// Sends SIGTERM to the instance named `name` (by its pid file) and waits up to `limit` for
+/// it to exit; the pid file is removed either way. `Ok(false)`: no pid file, nothing to stop.
+pub fn terminate(name: &str, limit: Duration) -> Result<bool, String> {
+    let Ok(pid) = pid_of(name) else {
+        return Ok(false);
+    };
+    let stopped = if run("kill", &["-TERM", &pid]) {
+        wait_for(&format!("{name} to exit"), limit, || exited(&pid))
+    } else {
+        Ok(()) // already gone
+    };
+    let _ = std::fs::remove_file(state_dir().join(format!("{name}.pid")));
+    stopped
+        .map(|()| true)
+        .map_err(|e| format!("{e} (pid {pid})"))
+}
+
 /// Kills a service with SIGKILL (no draining: a crash), by its pid file, and waits until
 /// its ports are free. A killed process that its parent has not reaped shows as a zombie
 /// while another of its threads may still hold its sockets; the next instance binds the

@@ -86,6 +86,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The value after `name` in a task's arguments (`--seconds 60`).
+pub fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// Runs each statement, each in its own transaction, on `database` of the local PostgreSQL,
+/// stopping at the first error; what they printed, unaligned.
+pub fn psql(database: &str, statements: &[&str]) -> Result<String, String> {
+    let mut args = vec!["-qAt", "-h", "127.0.0.1", "-U", "postgres", "-d", database];
+    args.extend(["-v", "ON_ERROR_STOP=1"]);
+    for s in statements {
+        args.extend(["-c", s]);
+    }
+    output("psql", &args).ok_or_else(|| format!("psql on {database} failed"))
+}
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

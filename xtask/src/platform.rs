@@ -1,6 +1,6 @@
 //! `up` and `down`: the whole platform on this machine, with two demo trusts.
 use crate::infra::{self, BROKER_PORT};
-use crate::{output, port_open, root, run, state_dir, wait_for};
+use crate::{output, port_open, root, run, state_dir};
 use std::time::Duration;
 
 pub const DEMO_TRUSTS: &[(&str, &str)] = &[
@@ -70,6 +70,26 @@ impl Profile {
     }
 }
 
+/// The services' packages: what `up` builds and runs.
+pub const SERVICE_PACKAGES: [&str; 3] =
+    ["tessera-mpi", "tessera-access-service", "tessera-referrals"];
+
+/// `cargo build --quiet -p <package>… [--release]`, in one invocation (features resolve once).
+pub fn cargo_build(packages: &[&str], profile: Profile) -> Result<(), String> {
+    let mut args = vec!["build", "--quiet"];
+    for p in packages {
+        args.extend(["-p", p]);
+    }
+    if profile == Profile::Release {
+        args.push("--release");
+    }
+    if run("cargo", &args) {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed", args.join(" ")))
+    }
+}
+
 /// Publishes the demo trusts' tenant records (again: a record is idempotent).
 fn onboard_demo_trusts() -> Result<(), String> {
     for (ods, name) in DEMO_TRUSTS {
@@ -86,22 +106,8 @@ pub fn up(profile: Profile) -> Result<(), String> {
 /// rolling upgrade).
 pub fn up_from(profile: Profile, bin_dir: &std::path::Path) -> Result<(), String> {
     infra::ensure_tools_and_databases()?;
-    let mut build = vec![
-        "build",
-        "--quiet",
-        "-p",
-        "tessera-mpi",
-        "-p",
-        "tessera-access-service",
-        "-p",
-        "tessera-referrals",
-    ];
-    if profile == Profile::Release {
-        build.push("--release");
-    }
-    if !run("cargo", &build) || !run("cargo", &["build", "--quiet", "-p", "tessera-admin"]) {
-        return Err("build failed".into());
-    }
+    cargo_build(&SERVICE_PACKAGES, profile)?;
+    cargo_build(&["tessera-admin"], Profile::Debug)?;
     // The broker is checked by a real round trip, restarted if it does not answer, and
     // reported plainly if its storage cannot be recovered (ADR 19).
     infra::ensure_healthy_broker()?;
@@ -259,19 +265,16 @@ pub fn down() -> Result<(), String> {
         .iter()
         .flat_map(|s| [s.usual().name, s.next().name]);
     for name in instances.chain(["proxy".into(), "tansu".into()]) {
-        let pid_file = state_dir().join(format!("{name}.pid"));
-        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-            let pid = pid.trim();
-            if run("kill", &["-TERM", pid]) {
-                let gone = wait_for(&name, Duration::from_secs(35), || {
-                    crate::instance::exited(pid)
-                });
-                if gone.is_err() {
-                    run("kill", &["-KILL", pid]);
+        let pid = std::fs::read_to_string(state_dir().join(format!("{name}.pid")));
+        match crate::instance::terminate(&name, Duration::from_secs(35)) {
+            Ok(false) => {}
+            Ok(true) => println!("stopped {name}"),
+            Err(e) => {
+                eprintln!("{e}: killing it");
+                if let Ok(pid) = pid {
+                    run("kill", &["-KILL", pid.trim()]);
                 }
             }
-            let _ = std::fs::remove_file(pid_file);
-            println!("stopped {name}");
         }
     }
     Ok(())

@@ -29,11 +29,7 @@ pub fn soak(args: &[String]) -> Result<(), String> {
 /// The soak, then the invariant checker on its journal.
 pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
     let value = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+        crate::arg(args, name).unwrap_or_else(|| default.to_string())
     };
     let profile = if args.iter().any(|a| a == "--debug") {
         Profile::Debug
@@ -113,24 +109,7 @@ pub fn soak_and_check(args: &[String]) -> Result<Soaked, String> {
 /// One build of the services and `tessera-load`, so features resolve as for `up` and nothing
 /// is rebuilt.
 pub fn build_with_load(profile: Profile) -> Result<(), String> {
-    let mut build = vec![
-        "build",
-        "--quiet",
-        "-p",
-        "tessera-mpi",
-        "-p",
-        "tessera-access-service",
-        "-p",
-        "tessera-referrals",
-        "-p",
-        "tessera-load",
-    ];
-    if profile == Profile::Release {
-        build.push("--release");
-    }
-    if run("cargo", &build) {
-        Ok(())
-    } else {
-        Err("building the services and tessera-load failed".into())
-    }
+    let mut packages = platform::SERVICE_PACKAGES.to_vec();
+    packages.push("tessera-load");
+    platform::cargo_build(&packages, profile)
 }

@@ -27,12 +27,7 @@ struct Step {
 }
 
 pub fn upgrade(args: &[String]) -> Result<(), String> {
-    let value = |name: &str| -> Option<String> {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = |name: &str| crate::arg(args, name);
     let profile = Profile::from_args(args);
     let from = match value("--from") {
         Some(c) => c,
@@ -45,12 +40,12 @@ pub fn upgrade(args: &[String]) -> Result<(), String> {
     let connections = value("--connections").unwrap_or_else(|| "8".into());
     let prior = prior_build(&from, profile)?;
     crate::soak::build_with_load(profile)?;
-    build(&["-p", "tessera-proxy"], profile)?;
+    platform::cargo_build(&["tessera-proxy"], profile)?;
     // Whatever ran before, the upgrade starts from N.
     platform::down()?;
     platform::up_from(profile, &prior)?;
     println!("upgrade: running {from} (N); upgrading to this checkout (N+1)");
-    let proxy = start_proxy(profile)?;
+    start_proxy(profile)?;
     let platform_json = platform_on(|s| s.port + PROXY_OFFSET, "upgrade-platform.json")?;
     let journal = state_dir().join("upgrade-journal.json");
     let report = state_dir().join("upgrade-report.json");
@@ -77,7 +72,7 @@ pub fn upgrade(args: &[String]) -> Result<(), String> {
     let steps = steps?;
     // The proxy's count of resent requests widens the checker's audit allowance; the checker
     // then reaches the N+1 instances directly.
-    let proxied = stop_proxy(proxy);
+    let proxied = stop_proxy();
     let mut check = vec!["--platform".to_string()];
     check.push(platform_on(|s| s.next().port, "upgraded-platform.json")?);
     check.extend(["--check".to_string(), display(&journal)]);
@@ -141,19 +136,6 @@ fn last_release() -> Result<String, String> {
         .ok_or_else(|| format!("{} names no commit", path.display()))
 }
 
-fn build(packages: &[&str], profile: Profile) -> Result<(), String> {
-    let mut args = vec!["build", "--quiet"];
-    args.extend_from_slice(packages);
-    if profile == Profile::Release {
-        args.push("--release");
-    }
-    if run("cargo", &args) {
-        Ok(())
-    } else {
-        Err(format!("cargo {} failed", args.join(" ")))
-    }
-}
-
 /// N's service binaries, built once from a worktree at `commit` into the shared target
 /// directory (only the workspace's own crates compile again) and kept.
 fn prior_build(commit: &str, profile: Profile) -> Result<PathBuf, String> {
@@ -186,7 +168,7 @@ fn prior_build(commit: &str, profile: Profile) -> Result<PathBuf, String> {
     let mut args = vec!["build", "--quiet", "--manifest-path"];
     let manifest = display(&tree.join("Cargo.toml"));
     args.push(&manifest);
-    for p in ["tessera-mpi", "tessera-access-service", "tessera-referrals"] {
+    for p in platform::SERVICE_PACKAGES {
         args.extend(["-p", p]);
     }
     if profile == Profile::Release {
@@ -242,19 +224,10 @@ fn roll(seconds: u64, bin: &Path, tenants: u32) -> Result<Vec<Step>, String> {
         // Both serve for a moment, as during any rollout with maxSurge.
         std::thread::sleep(Duration::from_secs(3));
         println!("upgrade: SIGTERM to {} (N)", s.name);
-        let pid_file = state_dir().join(format!("{}.pid", s.name));
-        let pid = std::fs::read_to_string(&pid_file).map_err(|e| e.to_string())?;
-        let pid = pid.trim().to_string();
         let stopping = Instant::now();
-        if !run("kill", &["-TERM", &pid]) {
-            return Err(format!("SIGTERM to {} failed", s.name));
+        if !instance::terminate(s.name, Duration::from_secs(60))? {
+            return Err(format!("{} (N) was not running", s.name));
         }
-        wait_for(
-            &format!("{} to exit", s.name),
-            Duration::from_secs(60),
-            || instance::exited(&pid),
-        )?;
-        let _ = std::fs::remove_file(pid_file);
         steps.push(Step {
             service: s.name,
             ready_after,
@@ -309,22 +282,15 @@ pub fn forget_test_trusts(n: u32) -> Result<(), String> {
             drops.join(", ")
         ));
     }
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
     for s in SERVICES {
-        let db = format!("tessera_{}", s.name);
-        let mut args = vec!["-q", "-h", "127.0.0.1", "-U", "postgres", "-d", &db];
-        args.extend(["-v", "ON_ERROR_STOP=1"]);
-        for st in &statements {
-            args.extend(["-c", st.as_str()]);
-        }
-        if !run("psql", &args) {
-            return Err(format!("removing the test trusts from {db} failed"));
-        }
+        crate::psql(&format!("tessera_{}", s.name), &statements)?;
     }
     crate::infra::set_aside_broker_storage()
 }
 
 /// The proxy in front of every service: the usual instance and the `-next` one.
-fn start_proxy(profile: Profile) -> Result<u32, String> {
+fn start_proxy(profile: Profile) -> Result<(), String> {
     let mut cmd = Command::new(root().join(profile.dir()).join("tessera-proxy"));
     for s in SERVICES {
         let (u, n) = (s.usual(), s.next());
@@ -351,17 +317,12 @@ fn start_proxy(profile: Profile) -> Result<u32, String> {
     wait_for("tessera-proxy", Duration::from_secs(10), || {
         crate::port_open(port)
     })?;
-    Ok(child.id())
+    Ok(())
 }
 
 /// Stops the proxy; what it counted, one JSON object per route.
-fn stop_proxy(pid: u32) -> Vec<serde_json::Value> {
-    let pid = pid.to_string();
-    run("kill", &["-TERM", &pid]);
-    let _ = wait_for("tessera-proxy to exit", Duration::from_secs(10), || {
-        instance::exited(&pid)
-    });
-    let _ = std::fs::remove_file(state_dir().join("proxy.pid"));
+fn stop_proxy() -> Vec<serde_json::Value> {
+    let _ = instance::terminate("proxy", Duration::from_secs(10));
     std::fs::read_to_string(state_dir().join("logs/proxy.log"))
         .unwrap_or_default()
         .lines()
