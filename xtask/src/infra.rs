@@ -285,7 +285,7 @@ fn ensure_venv() -> Result<String, String> {
 fn ensure_postgres() -> Result<(), String> {
     let ready = || output("pg_isready", &["-h", "127.0.0.1", "-p", "5432"]).is_some();
     if ready() {
-        return Ok(());
+        return autovacuum_on();
     }
     let version = std::fs::read_dir("/etc/postgresql")
         .ok()
@@ -297,7 +297,29 @@ fn ensure_postgres() -> Result<(), String> {
         "pg_ctlcluster",
         &["--skip-systemctl-redirect", &version, "main", "start"],
     );
-    wait_for("PostgreSQL", Duration::from_secs(30), ready)
+    wait_for("PostgreSQL", Duration::from_secs(30), ready)?;
+    autovacuum_on()
+}
+
+/// Every production PostgreSQL vacuums and analyses; this machine's ships with autovacuum
+/// off. Without it the outboxes (a queue: every row inserted, then deleted) bloat without
+/// end, index-only scans read the heap, and plans are made from empty tables' statistics, so
+/// a soak measures the missing maintenance rather than the platform (ADR 29).
+fn autovacuum_on() -> Result<(), String> {
+    if crate::psql("postgres", &["SHOW autovacuum"])?.trim() == "on" {
+        return Ok(());
+    }
+    println!(
+        "PostgreSQL: autovacuum was off; turning it on (ALTER SYSTEM, reload), as in production"
+    );
+    crate::psql(
+        "postgres",
+        &[
+            "ALTER SYSTEM SET autovacuum = on",
+            "SELECT pg_reload_conf()",
+        ],
+    )
+    .map(|_| ())
 }
 
 fn ensure_redis() -> Result<(), String> {

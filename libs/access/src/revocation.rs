@@ -36,6 +36,14 @@ impl Revocations {
         Ok(())
     }
 
+    /// The command that asks whether `session_id` is revoked (answers 1 or 0), for a caller
+    /// that sends it in one round trip with others (the gate, with the rate limit).
+    pub fn revoked_cmd(session_id: &str) -> redis::Cmd {
+        let mut c = redis::cmd("EXISTS");
+        c.arg(key(session_id));
+        c
+    }
+
     pub async fn is_revoked(&self, session_id: &str) -> Result<bool, RevocationError> {
         let mut c = self.redis.clone();
         let n: i64 = redis::cmd("EXISTS")

@@ -9,10 +9,10 @@ pub mod chain;
 
 use chrono::{SecondsFormat, Utc};
 use prost::Message as _;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use sea_orm::DatabaseTransaction;
 use sea_orm_migration::prelude::*;
 use tessera_bootstrap::TraceContext;
-use tessera_events::{enqueue, OutgoingEvent};
+use tessera_events::{enqueue_after, Before, OutgoingEvent};
 use tessera_tenancy::TenantId;
 use uuid::Uuid;
 
@@ -76,13 +76,13 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
         .as_ref()
         .map(|t| t.trace_id())
         .unwrap_or_default();
-    txn.execute(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO audit_log (id, occurred_at, service, tenant, user_id, role_code, organisation,
+    // The record and its event go in one statement: one round trip, not two (ADR 29).
+    let before = Before {
+        sql: "INSERT INTO audit_log (id, occurred_at, service, tenant, user_id, role_code, organisation,
                                 patient_id, action, outcome, reason, status, trace_id, result_count,
                                 projection_age_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        [
+        values: vec![
             id.into(),
             now.into(),
             record.service.into(),
@@ -103,8 +103,7 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
             record.result_count.into(),
             record.projection_age_ms.into(),
         ],
-    ))
-    .await?;
+    };
     let wire = tessera_proto::audit::v1::AuditRecord {
         id: id.to_string(),
         service: record.service.into(),
@@ -130,8 +129,9 @@ pub async fn write(txn: &DatabaseTransaction, record: &AuditRecord) -> Result<Uu
         Some(t) => t.topic("audit", "events"),
         None => PLATFORM_TOPIC.to_string(),
     };
-    enqueue(
+    enqueue_after(
         txn,
+        Some(before),
         OutgoingEvent {
             topic,
             key: record
@@ -228,6 +228,38 @@ impl MigrationTrait for AddProjectionAge {
     }
 }
 
+/// Drops `audit_log`'s index by patient: nothing reads a service's own copy by patient ("who
+/// looked" is the audit store's), and every audited request paid for it (ADR 29). The index
+/// by trace id stays, for reconstruction (docs/runbooks/privacy-officer-and-audit.md).
+pub struct DropAuditLogPatientIndex;
+
+impl MigrationName for DropAuditLogPatientIndex {
+    fn name(&self) -> &str {
+        "m20261126_000002_audit_log_without_patient_index"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for DropAuditLogPatientIndex {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX IF EXISTS audit_log_patient")
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS audit_log_patient ON audit_log (patient_id, occurred_at)",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 /// Migrator for the platform schema: the outbox, the audit log of unattributed requests, and
 /// the tenants this service has learnt of (ADR 19).
 pub struct PlatformMigrator;
@@ -240,6 +272,7 @@ impl MigratorTrait for PlatformMigrator {
             Box::new(CreateAuditLog),
             Box::new(AddProjectionAge),
             Box::new(tessera_tenancy::store::CreateTenantRegistry),
+            Box::new(DropAuditLogPatientIndex),
         ]
     }
 }

@@ -208,4 +208,40 @@ mod tests {
         assert!(refused >= 10, "refused {refused}");
         assert!(rl.check("QUIET").await.is_ok());
     }
+
+    /// The gate's one round trip: the revocation answer and the rate verdict both arrive,
+    /// and each is the one for its own question.
+    #[tokio::test]
+    async fn a_revocation_and_the_rate_are_asked_together() {
+        use crate::{RateLimitConfig, RateLimiter};
+        use tessera_access::Revocations;
+        let redis = redis().await;
+        let svc = format!("test-{}", uuid::Uuid::new_v4());
+        let mut cfg = RateLimitConfig::default();
+        cfg.overrides.insert("NOISY".into(), 3);
+        let rl = RateLimiter::new(redis.clone(), &svc, cfg);
+        let revoked = format!("s-{}", uuid::Uuid::new_v4());
+        let live = format!("s-{}", uuid::Uuid::new_v4());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        let expires = i64::try_from(now.unwrap().as_secs()).unwrap() + 60;
+        Revocations::new(redis)
+            .revoke(&revoked, expires)
+            .await
+            .unwrap();
+        let (r, t) = rl
+            .check_after::<bool>("QUIET", Revocations::revoked_cmd(&revoked))
+            .await
+            .unwrap();
+        assert!(r && t.is_ok());
+        let mut refused = 0;
+        for _ in 0..10 {
+            let (r, t) = rl
+                .check_after::<bool>("NOISY", Revocations::revoked_cmd(&live))
+                .await
+                .unwrap();
+            assert!(!r);
+            refused += usize::from(t.is_err());
+        }
+        assert!(refused >= 5, "refused {refused}");
+    }
 }

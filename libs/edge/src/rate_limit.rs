@@ -20,6 +20,10 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// One round trip: count this request in the current one-second window.
+const COUNT_IN_WINDOW: &str =
+    "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n";
+
 /// A refusal: try again after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttled {
@@ -36,10 +40,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(redis: ConnectionManager, service: &str, config: RateLimitConfig) -> Self {
-        // One round trip: count this request in the current one-second window.
-        let script = redis::Script::new(
-            "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n",
-        );
+        let script = redis::Script::new(COUNT_IN_WINDOW);
         Self {
             redis,
             service: service.to_string(),
@@ -56,21 +57,56 @@ impl RateLimiter {
             .unwrap_or(self.config.per_tenant_per_second)
     }
 
-    /// Counts a request for `tenant`. If Redis is unreachable the request is allowed: the
-    /// limiter protects fairness, and must not turn a cache outage into a clinical outage.
-    pub async fn check(&self, tenant: &str) -> Result<(), Throttled> {
+    fn key(&self, tenant: &str) -> String {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let key = format!("tessera:rl:{}:{}:{}", self.service, tenant, now);
-        let mut c = self.redis.clone();
-        match self.script.key(key).invoke_async::<u64>(&mut c).await {
-            Ok(n) if n > u64::from(self.budget(tenant)) => Err(Throttled {
+        format!("tessera:rl:{}:{}:{}", self.service, tenant, now)
+    }
+
+    fn verdict(&self, tenant: &str, n: u64) -> Result<(), Throttled> {
+        if n > u64::from(self.budget(tenant)) {
+            Err(Throttled {
                 retry_after_seconds: 1,
-            }),
-            Ok(_) => Ok(()),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts a request for `tenant`. If Redis is unreachable the request is allowed: the
+    /// limiter protects fairness, and must not turn a cache outage into a clinical outage.
+    pub async fn check(&self, tenant: &str) -> Result<(), Throttled> {
+        let mut c = self.redis.clone();
+        match self
+            .script
+            .key(self.key(tenant))
+            .invoke_async::<u64>(&mut c)
+            .await
+        {
+            Ok(n) => self.verdict(tenant, n),
             Err(_) => Ok(()),
         }
+    }
+
+    /// `first`'s answer and [`check`](Self::check)'s, in one round trip (a pipeline): the
+    /// gate asks whether the session is revoked and counts the request together (ADR 29).
+    /// An unreachable Redis is an error here, for `first`'s sake; the caller decides.
+    pub async fn check_after<T: redis::FromRedisValue>(
+        &self,
+        tenant: &str,
+        first: redis::Cmd,
+    ) -> Result<(T, Result<(), Throttled>), redis::RedisError> {
+        let mut pipe = redis::pipe();
+        pipe.add_command(first);
+        // EVAL, not EVALSHA: a pipeline cannot load a script the server has forgotten.
+        pipe.cmd("EVAL")
+            .arg(COUNT_IN_WINDOW)
+            .arg(1)
+            .arg(self.key(tenant));
+        let mut c = self.redis.clone();
+        let (answer, n): (T, u64) = pipe.query_async(&mut c).await?;
+        Ok((answer, self.verdict(tenant, n)))
     }
 }

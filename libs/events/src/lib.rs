@@ -20,5 +20,5 @@ mod relay;
 pub use consumer::{run_consumer, ConsumerSpec, Handler, InboundEvent};
 pub use handled::HandlerError;
 pub use headers::CloudEventHeaders;
-pub use outbox::{enqueue, EventError, OutgoingEvent};
+pub use outbox::{enqueue, enqueue_after, Before, EventError, OutgoingEvent};
 pub use relay::Relay;

@@ -91,12 +91,17 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     let (mut max_backlog, mut max_lag) = (0, 0);
     let mut ticks = cpu::ticks();
     let mut ticked = Instant::now();
+    let mut taken = Instant::now();
     while Instant::now() < deadline {
         tokio::time::sleep(cfg.report_every.min(deadline - Instant::now())).await;
         let now_ticks = cpu::ticks();
         let cpu_shares = cpu::shares(&ticks, &now_ticks, ticked.elapsed().as_secs_f64());
         (ticks, ticked) = (now_ticks, Instant::now());
         let interval = std::mem::take(&mut *lock(&shared.stats));
+        // The interval ran from the last take to this one — the sleep *and* the last sample,
+        // which takes a moment of its own — so its rate is over that, not over the sleep.
+        let interval_seconds = taken.elapsed().as_secs_f64().max(0.001);
+        taken = Instant::now();
         let sample = observer.sample().await.ok();
         if let Some(s) = &sample {
             max_backlog = max_backlog.max(s.outbox_backlog);
@@ -105,7 +110,7 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
         }
         let row = Interval {
             at_seconds: started.elapsed().as_secs(),
-            requests_per_second: interval.total() as f64 / cfg.report_every.as_secs_f64(),
+            requests_per_second: interval.total() as f64 / interval_seconds,
             p50_ms: interval.overall_percentile(50.0),
             p99_ms: interval.overall_percentile(99.0),
             server_errors: interval.server_errors(),

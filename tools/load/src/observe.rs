@@ -4,8 +4,11 @@
 use crate::platform::Platform;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tessera_tenancy::{KafkaSettings, TenantId};
+use uuid::Uuid;
 
 pub struct Observer {
     /// `(service, connection)` for each service's database.
@@ -13,7 +16,20 @@ pub struct Observer {
     access: DatabaseConnection,
     schemas: Vec<String>,
     kafka: KafkaSettings,
+    /// Per `service/schema`, the audit records counted once and for all (see `audit_written`).
+    settled: Mutex<HashMap<String, Settled>>,
 }
+
+/// The `audit_log` rows with ids below `below` (UUIDv7: time-ordered), counted.
+#[derive(Clone, Copy, Default)]
+struct Settled {
+    below: Uuid,
+    count: i64,
+}
+
+/// A transaction commits well within this of making its record's id; rows with older ids
+/// are all visible, so they are counted once (`audit_written`).
+const SETTLED_AFTER_MS: u64 = 60_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
@@ -59,23 +75,23 @@ impl Observer {
                 idempotence: false,
                 ..KafkaSettings::default()
             },
+            settled: Mutex::new(HashMap::new()),
         })
     }
 
     pub async fn sample(&self) -> Result<Sample, String> {
         let mut outbox = 0;
         let mut written = 0;
-        for (_, db) in &self.dbs {
+        for (service, db) in &self.dbs {
             let schemas = tables(db, "outbox").await?;
             outbox += sum_counts(db, &schemas, "outbox").await?;
-            let mine: Vec<String> = tables(db, "audit_log")
-                .await?
-                .into_iter()
-                .filter(|s| self.schemas.contains(s))
-                .collect();
-            written += sum_counts(db, &mine, "audit_log").await?;
+            for schema in tables(db, "audit_log").await? {
+                if self.schemas.contains(&schema) {
+                    written += self.audit_written(service, db, &schema).await?;
+                }
+            }
         }
-        let stored = sum_counts(&self.access, &self.schemas, "audit_store").await?;
+        let stored = stored_counts(&self.access, &self.schemas).await?;
         let (broker_ms, broker_error) =
             match tessera_tenancy::probe::probe(&self.kafka, Duration::from_secs(5)).await {
                 Ok(d) => (Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)), None),
@@ -89,6 +105,79 @@ impl Observer {
             broker_error,
         })
     }
+}
+
+impl Observer {
+    /// How many audit records `service` has written in `schema`. A `count(*)` of the whole
+    /// table every sample would cost the database more each minute of a long soak (seconds
+    /// per sample after half an hour) and so distort what it measures: rows older than a
+    /// minute are counted once, by their time-ordered ids, and each sample counts the rest.
+    async fn audit_written(
+        &self,
+        service: &str,
+        db: &DatabaseConnection,
+        schema: &str,
+    ) -> Result<i64, String> {
+        let key = format!("{service}/{schema}");
+        let before = self
+            .settled
+            .lock()
+            .map_err(|e| e.to_string())?
+            .get(&key)
+            .copied()
+            .unwrap_or_default();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_millis() as u64;
+        let below = Uuid::from_u128(u128::from(now_ms.saturating_sub(SETTLED_AFTER_MS)) << 80);
+        let row = db
+            .query_one(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT count(*) FILTER (WHERE id < $2) AS settled, count(*) AS recent
+                       FROM \"{}\".audit_log WHERE id >= $1",
+                    schema.replace('"', "")
+                ),
+                [before.below.into(), below.max(before.below).into()],
+            ))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no row")?;
+        let settled: i64 = row.try_get("", "settled").map_err(|e| e.to_string())?;
+        let recent: i64 = row.try_get("", "recent").map_err(|e| e.to_string())?;
+        self.settled.lock().map_err(|e| e.to_string())?.insert(
+            key,
+            Settled {
+                below: below.max(before.below),
+                count: before.count + settled,
+            },
+        );
+        Ok(before.count + recent)
+    }
+}
+
+/// The records in the audit store of `schemas`: each trust's chain is numbered 1, 2, … with
+/// no gap (libs/audit `chain`), so its head is its count — an index look-up, not a scan.
+async fn stored_counts(db: &DatabaseConnection, schemas: &[String]) -> Result<i64, String> {
+    if schemas.is_empty() {
+        return Ok(0);
+    }
+    let parts: Vec<String> = schemas
+        .iter()
+        .map(|s| {
+            format!(
+                "(SELECT coalesce(max(seq), 0) FROM \"{}\".audit_store)",
+                s.replace('"', "")
+            )
+        })
+        .collect();
+    let sql = format!("SELECT ({})::bigint AS n", parts.join(" + "));
+    let row = db
+        .query_one(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0))
 }
 
 /// The schemas holding a table named `table`.

@@ -225,15 +225,19 @@ impl<S: HasGate> Caller<S> {
             action,
             flavour,
         };
-        match authorized
+        // Is the session revoked, and is the trust within its rate: one Redis round trip.
+        let guards = authorized
             .state
             .gate()
-            .revocations
-            .is_revoked(&authorized.identity.session_id)
-            .await
-        {
-            Ok(false) => {}
-            Ok(true) => {
+            .rate_limiter
+            .check_after::<bool>(
+                authorized.tenant.as_str(),
+                Revocations::revoked_cmd(&authorized.identity.session_id),
+            )
+            .await;
+        let throttle = match guards {
+            Ok((false, throttle)) => throttle,
+            Ok((true, _)) => {
                 let err = auth_error(&AuthError::Revoked).with_flavour(flavour);
                 authorized.audit(Ending::from_error(None, &err)).await?;
                 return Err(err);
@@ -252,14 +256,8 @@ impl<S: HasGate> Caller<S> {
                 authorized.audit(Ending::from_error(None, &err)).await?;
                 return Err(err);
             }
-        }
-        if let Err(t) = authorized
-            .state
-            .gate()
-            .rate_limiter
-            .check(authorized.tenant.as_str())
-            .await
-        {
+        };
+        if let Err(t) = throttle {
             authorized
                 .state
                 .gate()

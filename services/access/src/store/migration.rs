@@ -12,6 +12,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_audit::AddProjectionAge),
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreateAccess),
+            Box::new(tessera_audit::DropAuditLogPatientIndex),
         ]
     }
 }

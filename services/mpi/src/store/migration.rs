@@ -14,6 +14,8 @@ impl MigratorTrait for TenantMigrator {
             Box::new(CreateMergesAndReviews),
             Box::new(tessera_audit::AddProjectionAge),
             Box::new(tessera_access::projection::CreateAccessProjection),
+            Box::new(SearchInNameOrder),
+            Box::new(tessera_audit::DropAuditLogPatientIndex),
         ]
     }
 }
@@ -187,6 +189,39 @@ CREATE TABLE match_settings (
                  ALTER TABLE patient DROP COLUMN replaces; ALTER TABLE patient DROP COLUMN merged_into;
                  CREATE UNIQUE INDEX patient_nhs_number ON patient (nhs_number) WHERE nhs_number IS NOT NULL;",
             )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Demographic search walks its matches in the order it answers them (ADR 29): live records
+/// by family name (byte order), birth date and id, so a page is read from the index instead
+/// of sorting every match. Expand only: the version before it searches as it did.
+pub struct SearchInNameOrder;
+
+impl MigrationName for SearchInNameOrder {
+    fn name(&self) -> &str {
+        "m20261126_000100_search_in_name_order"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SearchInNameOrder {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"CREATE INDEX IF NOT EXISTS patient_name_order
+                     ON patient (family_norm COLLATE "C", birth_date, id) WHERE merged_into IS NULL"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX IF EXISTS patient_name_order")
             .await?;
         Ok(())
     }

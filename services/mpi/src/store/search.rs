@@ -32,6 +32,10 @@ impl SearchQuery {
     }
 }
 
+/// The greatest code point: every name that starts with a prefix sorts before the prefix
+/// followed by it (byte order, which is code point order in UTF-8).
+const NAME_ORDER_END: char = '\u{10FFFF}';
+
 /// One page of the matches, and how many match in all. A limit of 0 counts only.
 pub async fn search(
     txn: &DatabaseTransaction,
@@ -44,7 +48,14 @@ pub async fn search(
         clauses.push(clause.replace('?', &format!("${}", values.len())));
     };
     if let Some(f) = &q.family {
-        push("family_norm LIKE ? || '%'", like_escape(&norm(f)).into());
+        // Starts-with as a range in byte order, [prefix, prefix + U+10FFFF): the name-order
+        // index serves it with any plan, and walks the matches already sorted (ADR 29).
+        let prefix = norm(f);
+        push("family_norm COLLATE \"C\" >= ?", prefix.clone().into());
+        push(
+            "family_norm COLLATE \"C\" < ?",
+            format!("{prefix}{NAME_ORDER_END}").into(),
+        );
     }
     if let Some(g) = &q.given {
         push(
@@ -87,7 +98,7 @@ pub async fn search(
     values.push((q.limit.min(100) as i64).into());
     values.push((q.offset.min(i64::MAX as u64) as i64).into());
     let sql = format!(
-        "SELECT {COLUMNS} FROM patient WHERE {filter} ORDER BY family_norm, birth_date, id LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS} FROM patient WHERE {filter} ORDER BY family_norm COLLATE \"C\", birth_date, id LIMIT ${} OFFSET ${}",
         values.len() - 1,
         values.len()
     );

@@ -147,15 +147,20 @@ pub async fn list(
             }
             // The standard over the whole list needs only its clock starts; the page is
             // read in order (earliest start = longest wait).
-            let starts = store::incomplete_starts(txn, census, &filter).await?;
-            let s = standard_of(starts.iter().map(|r| r.start_date), census);
+            let starts = store::incomplete_start_counts(txn, census, &filter).await?;
+            let s = standard_of(
+                starts.iter().flat_map(|c| {
+                    std::iter::repeat_n(c.start_date, usize::try_from(c.pathways).unwrap_or(0))
+                }),
+                census,
+            );
             let page = store::incomplete_page(txn, census, &filter, limit, offset).await?;
             let page: Vec<Entry> = page.into_iter().map(|r| Entry::new(r, census)).collect();
             let n = page.len() as i32;
             Ok((
                 serde_json::json!({
                     "census": census,
-                    "total": starts.len(),
+                    "total": s.incomplete,
                     "breached": s.incomplete - s.within_18_weeks,
                     "standard": s,
                     "offset": offset,

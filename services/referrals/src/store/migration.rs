@@ -14,6 +14,8 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(tessera_access::projection::CreateAccessProjection),
             Box::new(CreateReferrals),
+            Box::new(tessera_audit::DropAuditLogPatientIndex),
+            Box::new(WaitingListInWaitOrder),
         ]
     }
 }
@@ -154,6 +156,38 @@ CREATE TABLE IF NOT EXISTS merge_review (
                 "DROP TABLE IF EXISTS merge_review, merge_repoint, referral_transition, referral,
                  rtt_period, clock_event, pathway CASCADE; DROP SEQUENCE IF EXISTS ppid_seq",
             )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The waiting list's page is read in the order it is shown — longest wait first — from an
+/// index, instead of sorting every incomplete pathway for twenty rows (ADR 29). Expand only.
+pub struct WaitingListInWaitOrder;
+
+impl MigrationName for WaitingListInWaitOrder {
+    fn name(&self) -> &str {
+        "m20261126_000500_waiting_list_in_wait_order"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for WaitingListInWaitOrder {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS rtt_period_wait_order
+                   ON rtt_period (start_date, ppid, issuer) WHERE state <> 'nullified'",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX IF EXISTS rtt_period_wait_order")
             .await?;
         Ok(())
     }

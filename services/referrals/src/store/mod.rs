@@ -16,8 +16,8 @@ pub use referrals::{create_referral, referral, NewPathway, NewReferral, Referral
 pub use search::{search_referrals, ReferralSearch};
 pub use transitions::{transition, transitions, Transition, TransitionRequest};
 pub use waiting::{
-    incomplete, incomplete_page, incomplete_started_on, incomplete_starts, StartRow, WaitingFilter,
-    WaitingRow,
+    incomplete, incomplete_page, incomplete_start_counts, incomplete_started_on, incomplete_starts,
+    StartCount, StartRow, WaitingFilter, WaitingRow,
 };
 
 use crate::domain::DomainError;

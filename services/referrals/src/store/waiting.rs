@@ -108,6 +108,33 @@ pub async fn incomplete_started_on<C: ConnectionTrait>(
     Ok(WaitingRow::find_by_statement(stmt(&sql, v)).all(db).await?)
 }
 
+/// How many incomplete pathways started on each date: all the list's standard needs, in a
+/// few hundred rows rather than one per pathway (ADR 29).
+#[derive(Debug, Clone, Copy)]
+pub struct StartCount {
+    pub start_date: NaiveDate,
+    pub pathways: i64,
+}
+
+impl FromQueryResult for StartCount {
+    fn from_query_result(r: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            start_date: r.try_get_by_index(0)?,
+            pathways: r.try_get_by_index(1)?,
+        })
+    }
+}
+
+pub async fn incomplete_start_counts<C: ConnectionTrait>(
+    db: &C,
+    census: NaiveDate,
+    f: &WaitingFilter,
+) -> Result<Vec<StartCount>, StoreError> {
+    let (mut sql, v) = filtered("start_date, count(*)", census, f);
+    sql.push_str(" GROUP BY start_date");
+    Ok(StartCount::find_by_statement(stmt(&sql, v)).all(db).await?)
+}
+
 /// The clock start, specialty and consultant of every incomplete pathway: what the standard,
 /// its breakdowns and the forecast's arithmetic need, without moving whole rows.
 #[derive(Debug, Clone)]
