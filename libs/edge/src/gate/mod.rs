@@ -5,8 +5,10 @@
 //! [`Caller`] never fails to extract: the handler calls [`Caller::authorize`] with the action
 //! and the activity it needs, so the audit record of a refusal names the action. Order of
 //! checks: token → tenant → revoked session → rate limit → activity.
+mod audited;
 mod authorized;
 
+pub use audited::{audited, refuse, Fail, Work};
 pub use authorized::{Authorized, Ending};
 
 use crate::codes::{self, ErrorCode};

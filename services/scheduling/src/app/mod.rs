@@ -1,0 +1,39 @@
+//! The scheduling service's use cases: what each endpoint does, once — the handlers in
+//! `api/` only parse and answer. Every use case runs in one tenant transaction and leaves
+//! exactly one audit record (`tessera_edge::gate::audited`). By subject: [`clinics`] (clinics,
+//! templates, sessions, bank holidays) and [`booking`] (availability, holds, appointments,
+//! the rebooking worklist).
+pub mod booking;
+pub mod clinics;
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+use tessera_edge::problem::{ApiError, FieldError};
+
+pub use tessera_edge::gate::{audited, refuse, Fail, Work};
+
+pub fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::new(tessera_edge::codes::NOT_FOUND, "no such record"),
+        StoreError::Conflict(code, detail) => ApiError::new(code, detail),
+        StoreError::Domain(d) => domain_error(d),
+        StoreError::Patient(r) => r.into(),
+        StoreError::Db(e) => ApiError::database(&e),
+    }
+}
+
+pub fn domain_error(e: DomainError) -> ApiError {
+    match e {
+        DomainError::Invalid {
+            field,
+            code,
+            message,
+        } => ApiError::validation(vec![FieldError::new(field, code, message)]),
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail::from(store_error(e))
+    }
+}

@@ -1,0 +1,368 @@
+//! Appointments: booked under two locks — the patient's (one booking conversation at a time
+//! per patient in the trust) and then the slot's row — so neither a slot over capacity nor a
+//! patient in two places at once can be committed, whatever the concurrency (ADR 30).
+//! Cancelled by the patient (code 2) or the provider (4); outcomes 3, 5, 6, 7 recorded after.
+use super::slots::{held_by_others, lock};
+use super::{local, stmt, StoreError};
+use crate::api::errors;
+use crate::domain::{AppointmentId, Attendance, CancelledBy, HoldId, SessionId, SlotId};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+pub struct Appointment {
+    pub id: Uuid,
+    pub slot_id: Uuid,
+    pub clinic_id: Uuid,
+    pub patient_id: String,
+    pub referral_id: Option<Uuid>,
+    pub pathway_id: Option<Uuid>,
+    pub start: String,
+    pub end: String,
+    /// `booked`, `cancelled`, `attended`, `not-seen`, `did-not-attend`.
+    pub status: String,
+    /// NHS Data Dictionary "Attended or did not attend": 0 while booked.
+    pub attendance_code: i16,
+    pub cancel_reason: Option<String>,
+    /// Booked beyond the slot's capacity, within its overbooking allowance.
+    pub overbooked: bool,
+    /// The appointment this one replaced, when it was a reschedule.
+    pub rescheduled_from: Option<Uuid>,
+    pub booked_by: String,
+    pub version: i64,
+}
+
+fn columns() -> String {
+    format!(
+        "id, slot_id, clinic_id, patient_id, referral_id, pathway_id, {} AS start, {} AS \"end\",
+         status, attendance_code, cancel_reason, overbooked, rescheduled_from, booked_by, version",
+        local("starts_at"),
+        local("ends_at")
+    )
+}
+
+pub struct NewBooking {
+    pub slot: SlotId,
+    pub patient: tessera_patients::PatientId,
+    pub referral: Option<Uuid>,
+    pub pathway: Option<Uuid>,
+    /// The hold this booking conversation took, if any: its place is the booking's.
+    pub hold: Option<HoldId>,
+    /// Staff booking beyond capacity, within the slot's overbooking allowance.
+    pub overbook: bool,
+    pub by: String,
+}
+
+/// Takes the patient's lock: one booking change at a time per patient in this trust.
+async fn lock_patient(txn: &DatabaseTransaction, patient: &str) -> Result<(), StoreError> {
+    txn.execute(stmt(
+        "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':patient:' || $1, 0))",
+        vec![patient.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct Clash {
+    id: Uuid,
+}
+
+/// Books `b`; `replacing` is an appointment of the same patient that this one replaces (a
+/// reschedule), which does not count as a clash.
+pub async fn book(
+    txn: &DatabaseTransaction,
+    b: &NewBooking,
+    replacing: Option<AppointmentId>,
+) -> Result<Appointment, StoreError> {
+    let patient = b.patient.to_string();
+    lock_patient(txn, &patient).await?;
+    let slot = lock(txn, b.slot).await?;
+    if let Some(h) = b.hold {
+        let live = txn
+            .query_one(stmt(
+                "SELECT 1 AS one FROM slot_hold WHERE id = $1 AND slot_id = $2 AND expires_at > now()",
+                vec![h.as_uuid().into(), b.slot.as_uuid().into()],
+            ))
+            .await?;
+        if live.is_none() {
+            return Err(StoreError::Conflict(
+                errors::HOLD_LAPSED,
+                "the hold has lapsed or is not on this slot; book without it or hold again".into(),
+            ));
+        }
+    }
+    let limit = slot.capacity + if b.overbook { slot.overbook } else { 0 };
+    if slot.booked + held_by_others(txn, b.slot, b.hold).await? >= limit {
+        return Err(StoreError::Conflict(
+            errors::SLOT_FULL,
+            "every place in the slot is booked or held".into(),
+        ));
+    }
+    if let Some(c) = Clash::find_by_statement(stmt(
+        "SELECT id FROM appointment WHERE patient_id = $1 AND status = 'booked'
+            AND starts_at < $3 AND ends_at > $2 AND id IS DISTINCT FROM $4 LIMIT 1",
+        vec![
+            patient.clone().into(),
+            slot.starts_at.into(),
+            slot.ends_at.into(),
+            replacing.map(AppointmentId::as_uuid).into(),
+        ],
+    ))
+    .one(txn)
+    .await?
+    {
+        return Err(StoreError::Conflict(
+            errors::PATIENT_DOUBLE_BOOKED,
+            format!(
+                "the patient has appointment {} at an overlapping time",
+                c.id
+            ),
+        ));
+    }
+    txn.execute(stmt(
+        "UPDATE slot SET booked = booked + 1 WHERE id = $1",
+        vec![b.slot.as_uuid().into()],
+    ))
+    .await?;
+    if let Some(h) = b.hold {
+        txn.execute(stmt(
+            "DELETE FROM slot_hold WHERE id = $1",
+            vec![h.as_uuid().into()],
+        ))
+        .await?;
+    }
+    // A patient on the rebooking worklist who is booked again is off it.
+    txn.execute(stmt(
+        "UPDATE rebook SET done_at = now() WHERE patient_id = $1 AND done_at IS NULL
+            AND ($2::uuid IS NULL OR referral_id IS NULL OR referral_id = $2)",
+        vec![patient.clone().into(), b.referral.into()],
+    ))
+    .await?;
+    let now = Utc::now();
+    Appointment::find_by_statement(stmt(
+        &format!(
+            "INSERT INTO appointment (id, slot_id, clinic_id, patient_id, referral_id, pathway_id, starts_at, ends_at,
+                                      status, attendance_code, overbooked, rescheduled_from, booked_by, booked_at,
+                                      updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', 0, $9, $10, $11, $12, $12, 1)
+             RETURNING {}",
+            columns()
+        ),
+        vec![
+            AppointmentId::new().as_uuid().into(),
+            b.slot.as_uuid().into(),
+            slot.clinic_id.into(),
+            patient.into(),
+            b.referral.into(),
+            b.pathway.into(),
+            slot.starts_at.into(),
+            slot.ends_at.into(),
+            (slot.booked >= slot.capacity).into(),
+            replacing.map(AppointmentId::as_uuid).into(),
+            b.by.clone().into(),
+            now.into(),
+        ],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+pub async fn appointment(
+    txn: &DatabaseTransaction,
+    id: AppointmentId,
+) -> Result<Appointment, StoreError> {
+    Appointment::find_by_statement(stmt(
+        &format!("SELECT {} FROM appointment WHERE id = $1", columns()),
+        vec![id.as_uuid().into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+#[derive(FromQueryResult)]
+struct Booked {
+    slot_id: Uuid,
+    patient_id: String,
+    referral_id: Option<Uuid>,
+    status: String,
+    starts_at: DateTime<Utc>,
+}
+
+/// Locks a booked appointment for a change of state; anything else is a conflict.
+async fn lock_booked(txn: &DatabaseTransaction, id: AppointmentId) -> Result<Booked, StoreError> {
+    let a = Booked::find_by_statement(stmt(
+        "SELECT slot_id, patient_id, referral_id, status, starts_at FROM appointment WHERE id = $1 FOR UPDATE",
+        vec![id.as_uuid().into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    if a.status != "booked" {
+        return Err(StoreError::Conflict(
+            errors::NOT_BOOKED,
+            format!("the appointment is {}, not booked", a.status),
+        ));
+    }
+    Ok(a)
+}
+
+async fn add_to_rebook(
+    txn: &DatabaseTransaction,
+    id: AppointmentId,
+    a: &Booked,
+    reason: &str,
+) -> Result<(), StoreError> {
+    txn.execute(stmt(
+        "INSERT INTO rebook (appointment_id, patient_id, referral_id, reason, since)
+         VALUES ($1, $2, $3, $4, now()) ON CONFLICT (appointment_id) DO NOTHING",
+        vec![
+            id.as_uuid().into(),
+            a.patient_id.clone().into(),
+            a.referral_id.into(),
+            reason.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Cancels a booked appointment and frees its place; a provider cancellation puts the
+/// patient on the rebooking worklist.
+pub async fn cancel(
+    txn: &DatabaseTransaction,
+    id: AppointmentId,
+    by: CancelledBy,
+    reason: &str,
+) -> Result<Appointment, StoreError> {
+    let a = lock_booked(txn, id).await?;
+    txn.execute(stmt(
+        "UPDATE slot SET booked = booked - 1 WHERE id = $1",
+        vec![a.slot_id.into()],
+    ))
+    .await?;
+    txn.execute(stmt(
+        "UPDATE appointment SET status = 'cancelled', attendance_code = $2, cancel_reason = $3,
+                updated_at = now(), version = version + 1 WHERE id = $1",
+        vec![id.as_uuid().into(), by.code().into(), reason.into()],
+    ))
+    .await?;
+    if by == CancelledBy::Provider {
+        add_to_rebook(txn, id, &a, "provider-cancelled").await?;
+    }
+    appointment(txn, id).await
+}
+
+/// Records how a booked appointment went. Not before its day (local time).
+pub async fn record_outcome(
+    txn: &DatabaseTransaction,
+    id: AppointmentId,
+    outcome: Attendance,
+) -> Result<Appointment, StoreError> {
+    let a = lock_booked(txn, id).await?;
+    let not_yet = txn
+        .query_one(stmt(
+            &format!(
+                "SELECT 1 AS one WHERE ($1::timestamptz AT TIME ZONE '{z}')::date > (now() AT TIME ZONE '{z}')::date",
+                z = super::ZONE
+            ),
+            vec![a.starts_at.into()],
+        ))
+        .await?;
+    if not_yet.is_some() {
+        return Err(StoreError::Conflict(
+            errors::NOT_YET,
+            "an outcome is recorded on or after the appointment's day".into(),
+        ));
+    }
+    txn.execute(stmt(
+        "UPDATE appointment SET status = $2, attendance_code = $3, updated_at = now(), version = version + 1
+          WHERE id = $1",
+        vec![
+            id.as_uuid().into(),
+            outcome.status().into(),
+            outcome.code().into(),
+        ],
+    ))
+    .await?;
+    if outcome.needs_rebooking() {
+        add_to_rebook(txn, id, &a, outcome.status()).await?;
+    }
+    appointment(txn, id).await
+}
+
+/// Cancels a whole session (the clinician on leave): its slots blocked first — so a booking
+/// racing it either committed before, and is cancelled here, or is refused after — then
+/// every booked appointment in it cancelled by the provider and put on the rebooking list.
+pub async fn cancel_session(
+    txn: &DatabaseTransaction,
+    session: SessionId,
+    reason: &str,
+) -> Result<Vec<Uuid>, StoreError> {
+    let found = txn
+        .execute(stmt(
+            "UPDATE session SET cancelled_at = coalesce(cancelled_at, now()), cancel_reason = coalesce(cancel_reason, $2)
+              WHERE id = $1",
+            vec![session.as_uuid().into(), reason.into()],
+        ))
+        .await?
+        .rows_affected();
+    if found == 0 {
+        return Err(StoreError::NotFound);
+    }
+    txn.execute(stmt(
+        "UPDATE slot SET blocked = true WHERE session_id = $1",
+        vec![session.as_uuid().into()],
+    ))
+    .await?;
+    let cancelled = Clash::find_by_statement(stmt(
+        "UPDATE appointment SET status = 'cancelled', attendance_code = 4, cancel_reason = $2,
+                updated_at = now(), version = version + 1
+          WHERE status = 'booked' AND slot_id IN (SELECT id FROM slot WHERE session_id = $1)
+          RETURNING id",
+        vec![session.as_uuid().into(), reason.into()],
+    ))
+    .all(txn)
+    .await?;
+    txn.execute(stmt(
+        "INSERT INTO rebook (appointment_id, patient_id, referral_id, reason, since)
+         SELECT id, patient_id, referral_id, 'session-cancelled', now() FROM appointment WHERE id = ANY($1)
+         ON CONFLICT (appointment_id) DO NOTHING",
+        vec![cancelled.iter().map(|c| c.id).collect::<Vec<Uuid>>().into()],
+    ))
+    .await?;
+    txn.execute(stmt(
+        "UPDATE slot SET booked = 0 WHERE session_id = $1",
+        vec![session.as_uuid().into()],
+    ))
+    .await?;
+    Ok(cancelled.into_iter().map(|c| c.id).collect())
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+pub struct RebookItem {
+    pub appointment_id: Uuid,
+    pub patient_id: String,
+    pub referral_id: Option<Uuid>,
+    /// `provider-cancelled`, `session-cancelled`, `did-not-attend`, `not-seen`.
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
+/// Patients to offer another appointment, longest waiting first.
+pub async fn rebook_worklist(
+    txn: &DatabaseTransaction,
+    limit: u64,
+) -> Result<Vec<RebookItem>, StoreError> {
+    Ok(RebookItem::find_by_statement(stmt(
+        "SELECT appointment_id, patient_id, referral_id, reason, since FROM rebook
+          WHERE done_at IS NULL ORDER BY since, appointment_id LIMIT $1",
+        vec![(limit.clamp(1, 1000) as i64).into()],
+    ))
+    .all(txn)
+    .await?)
+}

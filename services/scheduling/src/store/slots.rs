@@ -1,0 +1,204 @@
+//! Slots: the first free ones for a service (availability), and holds — a place kept for a
+//! few minutes during a booking conversation, lapsing by itself when its time is up.
+use super::{local, stmt, StoreError, ZONE};
+use crate::api::errors;
+use crate::domain::{ClinicId, HoldId, SlotId, SlotType};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{DatabaseTransaction, FromQueryResult, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+pub struct Slot {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub clinic_id: Uuid,
+    pub clinic_code: String,
+    /// Local time with the day's offset (`+00:00` or `+01:00`).
+    pub start: String,
+    pub end: String,
+    pub slot_type: String,
+    pub capacity: i32,
+    pub overbook: i32,
+    pub booked: i32,
+    /// Places held by booking conversations that have not lapsed.
+    pub held: i32,
+    /// Places a booking may take now: capacity less booked and held.
+    pub free: i32,
+}
+
+/// What a search for free slots asks.
+#[derive(Debug, Clone)]
+pub struct Availability {
+    /// Local dates, inclusive: slots starting on them (and not yet started).
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub clinic: Option<ClinicId>,
+    pub specialty: Option<String>,
+    pub slot_type: Option<SlotType>,
+    pub site: Option<String>,
+    pub clinician: Option<String>,
+    pub limit: u64,
+}
+
+const HELD: &str =
+    "(SELECT count(*) FROM slot_hold h WHERE h.slot_id = s.id AND h.expires_at > now())::int";
+
+/// The first free slots in the window, earliest first.
+pub async fn availability(
+    txn: &DatabaseTransaction,
+    q: &Availability,
+) -> Result<Vec<Slot>, StoreError> {
+    let mut values: Vec<Value> = vec![q.from.into(), q.to.into()];
+    let mut filter = String::new();
+    let mut add = |sql: &str, v: Value| {
+        values.push(v);
+        filter.push_str(&format!(" AND {sql} ${}", values.len()));
+    };
+    if let Some(c) = q.clinic {
+        add("s.clinic_id =", c.as_uuid().into());
+    }
+    if let Some(s) = &q.specialty {
+        add("c.specialty =", s.clone().into());
+    }
+    if let Some(t) = q.slot_type {
+        add("s.slot_type =", t.as_str().into());
+    }
+    if let Some(s) = &q.site {
+        add("c.site =", s.clone().into());
+    }
+    if let Some(c) = &q.clinician {
+        add("c.clinician =", c.clone().into());
+    }
+    values.push((q.limit.clamp(1, 500) as i64).into());
+    let sql = format!(
+        "SELECT s.id, s.session_id, s.clinic_id, c.code AS clinic_code,
+                {start} AS start, {end} AS \"end\", s.slot_type, s.capacity, s.overbook, s.booked,
+                {HELD} AS held, greatest(s.capacity - s.booked - {HELD}, 0) AS free
+           FROM slot s JOIN clinic c ON c.id = s.clinic_id JOIN session se ON se.id = s.session_id
+          WHERE NOT s.blocked AND se.cancelled_at IS NULL
+            AND s.starts_at >= ($1::date::timestamp AT TIME ZONE '{ZONE}')
+            AND s.starts_at < (($2::date + 1)::timestamp AT TIME ZONE '{ZONE}')
+            AND s.starts_at > now() AND s.booked < s.capacity
+            AND s.booked + {HELD} < s.capacity{filter}
+          ORDER BY s.starts_at, c.code LIMIT ${}",
+        values.len(),
+        start = local("s.starts_at"),
+        end = local("s.ends_at"),
+    );
+    Ok(Slot::find_by_statement(stmt(&sql, values)).all(txn).await?)
+}
+
+/// One slot as it is now.
+pub async fn slot(txn: &DatabaseTransaction, id: SlotId) -> Result<Slot, StoreError> {
+    Slot::find_by_statement(stmt(
+        &format!(
+            "SELECT s.id, s.session_id, s.clinic_id, c.code AS clinic_code,
+                    {start} AS start, {end} AS \"end\", s.slot_type, s.capacity, s.overbook, s.booked,
+                    {HELD} AS held, greatest(s.capacity - s.booked - {HELD}, 0) AS free
+               FROM slot s JOIN clinic c ON c.id = s.clinic_id WHERE s.id = $1",
+            start = local("s.starts_at"),
+            end = local("s.ends_at"),
+        ),
+        vec![id.as_uuid().into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A slot locked for a change of its places, with what decides whether it can take one.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct Locked {
+    pub clinic_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub overbook: i32,
+    pub booked: i32,
+    pub unavailable: bool,
+}
+
+/// Locks the slot's row: every change to its places happens under this lock, so two
+/// bookings of its last place are decided one after the other (the loser sees it taken).
+pub(super) async fn lock(txn: &DatabaseTransaction, id: SlotId) -> Result<Locked, StoreError> {
+    let l = Locked::find_by_statement(stmt(
+        "SELECT s.clinic_id, s.starts_at, s.ends_at, s.capacity, s.overbook, s.booked,
+                (s.blocked OR se.cancelled_at IS NOT NULL) AS unavailable
+           FROM slot s JOIN session se ON se.id = s.session_id
+          WHERE s.id = $1 FOR UPDATE OF s",
+        vec![id.as_uuid().into()],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    if l.unavailable {
+        return Err(StoreError::Conflict(
+            errors::SLOT_UNAVAILABLE,
+            "the slot is blocked or its session cancelled".into(),
+        ));
+    }
+    Ok(l)
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// Places held in `slot` by holds other than `except`, not lapsed.
+pub(super) async fn held_by_others(
+    txn: &DatabaseTransaction,
+    slot: SlotId,
+    except: Option<HoldId>,
+) -> Result<i32, StoreError> {
+    let c = Count::find_by_statement(stmt(
+        "SELECT count(*) AS n FROM slot_hold WHERE slot_id = $1 AND expires_at > now()
+            AND id IS DISTINCT FROM $2",
+        vec![slot.as_uuid().into(), except.map(HoldId::as_uuid).into()],
+    ))
+    .one(txn)
+    .await?
+    .map_or(0, |c| c.n);
+    Ok(i32::try_from(c).unwrap_or(i32::MAX))
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+pub struct Hold {
+    pub id: Uuid,
+    pub slot_id: Uuid,
+    pub expires_at: String,
+}
+
+/// Holds a place in `slot` for `seconds`; refused when no place is free.
+pub async fn hold(
+    txn: &DatabaseTransaction,
+    slot: SlotId,
+    user: &str,
+    seconds: u32,
+) -> Result<Hold, StoreError> {
+    let l = lock(txn, slot).await?;
+    if l.booked + held_by_others(txn, slot, None).await? >= l.capacity {
+        return Err(StoreError::Conflict(
+            errors::SLOT_FULL,
+            "every place in the slot is booked or held".into(),
+        ));
+    }
+    Hold::find_by_statement(stmt(
+        &format!(
+            "INSERT INTO slot_hold (id, slot_id, user_id, expires_at)
+             VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+             RETURNING id, slot_id, {} AS expires_at",
+            local("expires_at")
+        ),
+        vec![
+            HoldId::new().as_uuid().into(),
+            slot.as_uuid().into(),
+            user.into(),
+            f64::from(seconds).into(),
+        ],
+    ))
+    .one(txn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
