@@ -241,6 +241,42 @@ pub struct BookingBody {
     /// Staff booking beyond capacity, within the slot's overbooking allowance.
     #[serde(default)]
     pub overbook: bool,
+    /// The RTT pathway it serves: its PPID and issuer, as the referral shows them.
+    #[serde(default)]
+    pub ppid: Option<String>,
+    #[serde(default)]
+    pub ppid_issuer: Option<String>,
+    /// Clearly communicated to the patient (default true): a DNA of an appointment that was
+    /// not cannot nullify a clock.
+    #[serde(default)]
+    pub communicated: Option<bool>,
+}
+
+/// A PPID (up to 20 letters and digits) and its issuer (an ODS code), both or neither.
+fn ppid(
+    e: &mut Errors,
+    id: Option<&str>,
+    issuer: Option<&str>,
+) -> Option<Option<(String, String)>> {
+    match (id.map(str::trim), issuer.map(str::trim)) {
+        (None, None) => Some(None),
+        (Some(i), Some(o))
+            if (1..=20).contains(&i.len())
+                && i.chars().all(|c| c.is_ascii_alphanumeric())
+                && (3..=6).contains(&o.len())
+                && o.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            Some(Some((i.to_uppercase(), o.to_uppercase())))
+        }
+        _ => {
+            e.add(
+                "ppid",
+                "format",
+                "ppid (up to 20 letters and digits) and ppid_issuer (an ODS code), both or neither",
+            );
+            None
+        }
+    }
 }
 
 pub fn parse_booking(b: BookingBody, by: &str) -> Result<NewBooking, Vec<FieldError>> {
@@ -257,8 +293,9 @@ pub fn parse_booking(b: BookingBody, by: &str) -> Result<NewBooking, Vec<FieldEr
     let referral = opt("referral_id", &b.referral_id);
     let pathway = opt("pathway_id", &b.pathway_id);
     let hold = opt("hold_id", &b.hold_id);
-    match (slot, patient, referral, pathway, hold) {
-        (Some(slot), Some(patient), Some(referral), Some(pathway), Some(hold))
+    let ppid = ppid(&mut e, b.ppid.as_deref(), b.ppid_issuer.as_deref());
+    match (slot, patient, referral, pathway, hold, ppid) {
+        (Some(slot), Some(patient), Some(referral), Some(pathway), Some(hold), Some(ppid))
             if e.0.is_empty() =>
         {
             Ok(NewBooking {
@@ -266,6 +303,8 @@ pub fn parse_booking(b: BookingBody, by: &str) -> Result<NewBooking, Vec<FieldEr
                 patient,
                 referral,
                 pathway,
+                ppid,
+                communicated: b.communicated.unwrap_or(true),
                 hold: hold.map(HoldId::from),
                 overbook: b.overbook,
                 by: by.to_string(),
@@ -301,4 +340,50 @@ pub struct RescheduleBody {
 pub struct OutcomeBody {
     /// `attended` (5), `late-seen` (6), `late-not-seen` (7), `did-not-attend` (3).
     pub outcome: Attendance,
+    /// The RTT status the clinician recorded (docs/contracts/clock-events.md): `20`
+    /// continuing (the default), `30` treated, `31`/`32` active monitoring, `34` not to treat
+    /// or discharged, `35` declined, `36` died, `11`/`12` a new clock, `21` transferred,
+    /// `90`–`92`/`98` not RTT.
+    #[serde(default)]
+    pub rtt_status: Option<String>,
+    /// With `did-not-attend`: discharged under the trust's DNA policy.
+    #[serde(default)]
+    pub discharged: bool,
+}
+
+/// The RTT statuses an outcome may carry (33 is not one: a DNA is sent as the attendance).
+const RTT_STATUSES: &[&str] = &[
+    "20", "30", "31", "32", "34", "35", "36", "11", "12", "21", "90", "91", "92", "98",
+];
+
+pub fn parse_outcome(
+    b: OutcomeBody,
+) -> Result<(Attendance, crate::store::events::Rtt), Vec<FieldError>> {
+    let mut e = Errors::default();
+    let status = b.rtt_status.unwrap_or_default().trim().to_string();
+    if !status.is_empty() && !RTT_STATUSES.contains(&status.as_str()) {
+        e.add(
+            "rtt_status",
+            "code",
+            &format!("one of {}", RTT_STATUSES.join(", ")),
+        );
+    }
+    if b.discharged && b.outcome != Attendance::DidNotAttend {
+        e.add(
+            "discharged",
+            "outcome",
+            "a discharge under the DNA policy goes with did-not-attend",
+        );
+    }
+    if e.0.is_empty() {
+        Ok((
+            b.outcome,
+            crate::store::events::Rtt {
+                status,
+                discharged: b.discharged,
+            },
+        ))
+    } else {
+        Err(e.0)
+    }
 }

@@ -1,7 +1,7 @@
 //! Booking over JSON: free slots, holds, appointments (book, read, cancel, reschedule,
 //! outcome) and the rebooking worklist. The use cases are `app::booking`'.
 use super::bodies::{
-    date, id, parse_booking, BookingBody, CancelBody, OutcomeBody, RescheduleBody,
+    date, id, parse_booking, parse_outcome, BookingBody, CancelBody, OutcomeBody, RescheduleBody,
 };
 use super::Caller;
 use crate::app::booking as app;
@@ -286,7 +286,11 @@ pub async fn outcome(
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    Ok(HttpResponse::Ok().json(app::outcome(&auth, id, body.into_inner().outcome).await?))
+    let (outcome, rtt) = match parse_outcome(body.into_inner()) {
+        Ok(o) => o,
+        Err(errs) => return refuse(&auth, None, ApiError::validation(errs)).await,
+    };
+    Ok(HttpResponse::Ok().json(app::outcome(&auth, id, outcome, rtt).await?))
 }
 
 /// Patients to offer another appointment (after a provider cancellation, a cancelled

@@ -1,9 +1,10 @@
 //! Booking: the first free slots, holds, appointments booked, rescheduled, cancelled and
 //! given their outcome, and the rebooking worklist. A booking names a patient the trust's
 //! MPI has (`tessera_patients`, ADR 21), checked in the booking's own transaction.
-use super::{audited, Fail};
+use super::{audited, publish, Fail};
 use crate::api::Authorized;
 use crate::domain::{AppointmentId, Attendance, CancelledBy, HoldId, SlotId};
+use crate::store::events::{self, Rtt};
 use crate::store::{self, Appointment, Availability, Hold, NewBooking, RebookItem, Slot};
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::ApiError;
@@ -46,12 +47,16 @@ pub async fn hold(auth: &Authorized, id: SlotId) -> Result<Hold, ApiError> {
 /// Books `b` for a patient the trust's MPI has.
 pub async fn book(auth: &Authorized, b: NewBooking) -> Result<Appointment, ApiError> {
     let patient = b.patient.to_string();
+    let p = publish(auth);
     audited(auth, Some(patient.clone()), move |txn| {
         Box::pin(async move {
             tessera_patients::require_known(txn, b.patient.as_uuid(), chrono::Utc::now())
                 .await
                 .map_err(|e| Fail::from(store::StoreError::from(e)))?;
             let a = store::book(txn, &b, None).await.map_err(Fail::from)?;
+            events::booked(txn, &p, AppointmentId::from(a.id))
+                .await
+                .map_err(Fail::from)?;
             Ok((a, Ending::permit(Some(patient), 201, 1)))
         })
     })
@@ -69,6 +74,7 @@ pub async fn reschedule(
     by: CancelledBy,
 ) -> Result<Appointment, ApiError> {
     let user = auth.identity.user_id.clone();
+    let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
             let current = store::appointment(txn, old).await.map_err(Fail::from)?;
@@ -84,12 +90,20 @@ pub async fn reschedule(
                 patient,
                 referral: current.referral_id,
                 pathway: current.pathway_id,
+                ppid: current.ppid.clone().zip(current.ppid_issuer.clone()),
+                communicated: current.communicated,
                 hold,
                 overbook,
                 by: user,
             };
             let a = store::book(txn, &b, Some(old)).await.map_err(fail)?;
             store::cancel(txn, old, by, "rescheduled")
+                .await
+                .map_err(fail)?;
+            events::booked(txn, &p, AppointmentId::from(a.id))
+                .await
+                .map_err(fail)?;
+            events::closed(txn, &p, old.as_uuid(), &Rtt::default())
                 .await
                 .map_err(fail)?;
             Ok((a, Ending::permit(Some(current.patient_id), 201, 1)))
@@ -115,9 +129,13 @@ pub async fn cancel(
     by: CancelledBy,
     reason: String,
 ) -> Result<Appointment, ApiError> {
+    let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
             let a = store::cancel(txn, id, by, &reason)
+                .await
+                .map_err(Fail::from)?;
+            events::closed(txn, &p, a.id, &Rtt::default())
                 .await
                 .map_err(Fail::from)?;
             let p = Some(a.patient_id.clone());
@@ -131,10 +149,15 @@ pub async fn outcome(
     auth: &Authorized,
     id: AppointmentId,
     outcome: Attendance,
+    rtt: Rtt,
 ) -> Result<Appointment, ApiError> {
+    let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
             let a = store::record_outcome(txn, id, outcome)
+                .await
+                .map_err(Fail::from)?;
+            events::closed(txn, &p, a.id, &rtt)
                 .await
                 .map_err(Fail::from)?;
             let p = Some(a.patient_id.clone());

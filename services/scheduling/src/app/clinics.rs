@@ -1,8 +1,9 @@
 //! Setting up a trust's clinics: clinics, session templates, bank holidays, and the sessions
 //! generated from templates (or cancelled). No patient data, but audited like every request.
-use super::{audited, Fail};
+use super::{audited, publish, Fail};
 use crate::api::Authorized;
 use crate::domain::{ClinicId, NewClinic, NewTemplate, SessionId, TemplateId};
+use crate::store::events::{self, Rtt};
 use crate::store::{self, Clinic, Generated, Template};
 use chrono::NaiveDate;
 use tessera_edge::gate::Ending;
@@ -87,11 +88,17 @@ pub async fn cancel_session(
     session: SessionId,
     reason: String,
 ) -> Result<Vec<Uuid>, ApiError> {
+    let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
             let cancelled = store::cancel_session(txn, session, &reason)
                 .await
                 .map_err(Fail::from)?;
+            for id in &cancelled {
+                events::closed(txn, &p, *id, &Rtt::default())
+                    .await
+                    .map_err(Fail::from)?;
+            }
             let n = i32::try_from(cancelled.len()).unwrap_or(i32::MAX);
             Ok((cancelled, Ending::permit(None, 200, n)))
         })

@@ -19,6 +19,7 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::Domain(d) => domain_error(d),
         StoreError::Patient(r) => r.into(),
         StoreError::Db(e) => ApiError::database(&e),
+        other @ StoreError::Outbox(_) => ApiError::internal(&other),
     }
 }
 
@@ -29,6 +30,14 @@ pub fn domain_error(e: DomainError) -> ApiError {
             code,
             message,
         } => ApiError::validation(vec![FieldError::new(field, code, message)]),
+    }
+}
+
+/// Where the use case's events go: the caller's trust, under the request's trace.
+pub fn publish(auth: &crate::api::Authorized) -> crate::store::events::Publish {
+    crate::store::events::Publish {
+        tenant: auth.tenant.clone(),
+        trace: Some(auth.trace.clone()),
     }
 }
 

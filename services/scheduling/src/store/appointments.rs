@@ -32,12 +32,18 @@ pub struct Appointment {
     pub rescheduled_from: Option<Uuid>,
     pub booked_by: String,
     pub version: i64,
+    /// The RTT pathway it serves, as the referral's pathway names it.
+    pub ppid: Option<String>,
+    pub ppid_issuer: Option<String>,
+    /// Clearly communicated to the patient (a DNA of an uncommunicated one cannot nullify).
+    pub communicated: bool,
 }
 
 fn columns() -> String {
     format!(
         "id, slot_id, clinic_id, patient_id, referral_id, pathway_id, {} AS start, {} AS \"end\",
-         status, attendance_code, cancel_reason, overbooked, rescheduled_from, booked_by, version",
+         status, attendance_code, cancel_reason, overbooked, rescheduled_from, booked_by, version,
+         ppid, ppid_issuer, communicated",
         local("starts_at"),
         local("ends_at")
     )
@@ -48,6 +54,9 @@ pub struct NewBooking {
     pub patient: tessera_patients::PatientId,
     pub referral: Option<Uuid>,
     pub pathway: Option<Uuid>,
+    /// The pathway's PPID and its issuer (the clock-event contract's names for it).
+    pub ppid: Option<(String, String)>,
+    pub communicated: bool,
     /// The hold this booking conversation took, if any: its place is the booking's.
     pub hold: Option<HoldId>,
     /// Staff booking beyond capacity, within the slot's overbooking allowance.
@@ -146,8 +155,8 @@ pub async fn book(
         &format!(
             "INSERT INTO appointment (id, slot_id, clinic_id, patient_id, referral_id, pathway_id, starts_at, ends_at,
                                       status, attendance_code, overbooked, rescheduled_from, booked_by, booked_at,
-                                      updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', 0, $9, $10, $11, $12, $12, 1)
+                                      updated_at, version, ppid, ppid_issuer, communicated)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', 0, $9, $10, $11, $12, $12, 1, $13, $14, $15)
              RETURNING {}",
             columns()
         ),
@@ -164,6 +173,9 @@ pub async fn book(
             replacing.map(AppointmentId::as_uuid).into(),
             b.by.clone().into(),
             now.into(),
+            b.ppid.as_ref().map(|p| p.0.clone()).into(),
+            b.ppid.as_ref().map(|p| p.1.clone()).into(),
+            b.communicated.into(),
         ],
     ))
     .one(txn)

@@ -14,6 +14,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_audit::DropAuditLogPatientIndex),
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreateScheduling),
+            Box::new(AppointmentPathway),
         ]
     }
 }
@@ -157,6 +158,47 @@ CREATE INDEX rebook_open ON rebook (since) WHERE done_at IS NULL;
             .execute_unprepared(
                 "DROP TABLE rebook; DROP TABLE appointment; DROP TABLE slot_hold; DROP TABLE slot;
                  DROP TABLE session; DROP TABLE bank_holiday; DROP TABLE session_template; DROP TABLE clinic;",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The RTT pathway an appointment serves (its PPID and issuer, as the referral's pathway has
+/// them: the clock-event contract names pathways so) and whether the appointment was clearly
+/// communicated (without it a DNA cannot nullify a clock). Expand only.
+pub struct AppointmentPathway;
+
+impl MigrationName for AppointmentPathway {
+    fn name(&self) -> &str {
+        "m20261126_000801_appointment_pathway"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AppointmentPathway {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE appointment ADD COLUMN IF NOT EXISTS ppid text;
+                 ALTER TABLE appointment ADD COLUMN IF NOT EXISTS ppid_issuer text;
+                 ALTER TABLE appointment ADD COLUMN IF NOT EXISTS communicated boolean NOT NULL DEFAULT true;
+                 CREATE INDEX IF NOT EXISTS appointment_pathway ON appointment (ppid_issuer, ppid, starts_at)
+                   WHERE ppid IS NOT NULL;",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP INDEX IF EXISTS appointment_pathway;
+                 ALTER TABLE appointment DROP COLUMN IF EXISTS communicated;
+                 ALTER TABLE appointment DROP COLUMN IF EXISTS ppid_issuer;
+                 ALTER TABLE appointment DROP COLUMN IF EXISTS ppid;",
             )
             .await?;
         Ok(())

@@ -3,6 +3,7 @@
 //! `+00:00` in winter and `+01:00` in summer, as UK interfaces expect.
 mod appointments;
 mod clinics;
+pub mod events;
 pub mod migration;
 mod sessions;
 mod slots;
@@ -22,6 +23,8 @@ use sea_orm::DbErr;
 pub enum StoreError {
     #[error("database: {0}")]
     Db(#[from] DbErr),
+    #[error("outbox: {0}")]
+    Outbox(#[from] tessera_events::EventError),
     #[error("not found")]
     NotFound,
     #[error("{1}")]

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub shutdown: Shutdown,
     pub tenants: Vec<String>,
+    pub kafka: tessera_tenancy::KafkaSettings,
 }
 
 impl TestApp {
@@ -38,7 +39,7 @@ impl TestApp {
         config.database_url = kit::database("tessera_scheduling_test").await;
         config.database_max_connections = 40;
         config.redis_url = kit::redis_url();
-        config.kafka = kafka;
+        config.kafka = kafka.clone();
         config.auth = idp.auth_config();
         config.tenancy.only = Some(tenants.clone());
         config.shutdown_grace_seconds = 5;
@@ -71,6 +72,7 @@ impl TestApp {
             db,
             shutdown,
             tenants,
+            kafka,
         }
     }
 
