@@ -13,18 +13,20 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KUBE_VERSION = "1.30.0"
-CHARTS = ["mpi", "access", "referrals", "tessera"]
+CHARTS = ["mpi", "access", "referrals", "scheduling", "tessera"]
 # Each value set: the service charts it applies to (the umbrella gets it under that service's
 # key), and the values.
 VALUE_SETS = {
-    "defaults": (["mpi", "access", "referrals"], None),
-    "autoscaled-with-tracing": (["mpi", "access", "referrals"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
+    "defaults": (["mpi", "access", "referrals", "scheduling"], None),
+    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
                                 "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}}),
     "with-mllp": (["mpi"], {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
                           "allowFromCidrs": ["10.20.0.0/16"]}}),
     "access-policy": (["access"], {"breakGlass": {"minSeconds": 60, "maxSeconds": 7200, "defaultSeconds": 1800},
                                    "roles": {"privacyJobRoles": ["R0001", "R5105", "R5080"]},
                                    "relationships": {"defaultGraceDays": 14}}),
+    "scheduling-booking": (["scheduling"], {"roles": {"bookingActivity": "B1120", "clinicActivity": "B0570"},
+                                             "booking": {"holdSeconds": 120, "maxHorizonWeeks": 26}}),
     "referrals-roles": (["referrals"], {"roles": {"referralActivity": "B1110", "waitingListActivity": "B0570"},
                                         "waitingList": {"maxPage": 5000}}),
 }
@@ -106,6 +108,11 @@ def main():
                 data = cms[0]["data"] if cms else {}
                 check(f"{chart} passes the referral roles and page limits to the service",
                       data.get("TESSERA_ROLES__WAITING_LIST_ACTIVITY") == "B0570" and data.get("TESSERA_WAITING_LIST__MAX_PAGE") == "5000", data)
+            if set_name.startswith("scheduling-booking"):
+                cms = [d for _, d in docs if d["kind"] == "ConfigMap" and "scheduling" in d["metadata"]["name"]]
+                data = cms[0]["data"] if cms else {}
+                check(f"{chart} passes the booking roles and hold time to the service",
+                      data.get("TESSERA_ROLES__CLINIC_ACTIVITY") == "B0570" and data.get("TESSERA_BOOKING__HOLD_SECONDS") == "120", data)
             if set_name.startswith("autoscaled-with-tracing"):
                 check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
 

@@ -15,6 +15,8 @@ pub const DATABASES: &[&str] = &[
     "tessera_access_test",
     "tessera_referrals",
     "tessera_referrals_test",
+    "tessera_scheduling",
+    "tessera_scheduling_test",
 ];
 const TANSU_VERSION: &str = "0.6.0";
 
