@@ -134,6 +134,9 @@ pub async fn migrate_schema<M: MigratorTrait>(url: &str, schema: &str) -> Result
     let result = async {
         conn.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
             .await?;
+        if ahead_of::<M>(&conn, schema).await? {
+            return Ok(());
+        }
         M::up(&conn, None).await
     }
     .await;
@@ -154,4 +157,46 @@ pub async fn migrate_schema<M: MigratorTrait>(url: &str, schema: &str) -> Result
 /// with (ADR 25). Values are always bound, never formatted into the text.
 pub fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
     sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
+/// Whether `schema` holds every migration of `M` and more: a newer version migrated it (its
+/// migrations are expand-only, ADR 28), and this one — an instance of the version before,
+/// restarted during a rollout, or rolled back to — serves it as it is. sea-orm's migrator
+/// would refuse to start ("applied but its file is missing"), which is what a release before
+/// this check does (docs/releases.md).
+async fn ahead_of<M: MigratorTrait>(
+    conn: &DatabaseConnection,
+    schema: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    let table = conn
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT to_regclass($1)::text AS t",
+            [format!("\"{schema}\".seaql_migrations").into()],
+        ))
+        .await?
+        .and_then(|r| r.try_get::<Option<String>>("", "t").ok().flatten());
+    if table.is_none() {
+        return Ok(false);
+    }
+    let applied: std::collections::HashSet<String> = conn
+        .query_all(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT version FROM \"{schema}\".seaql_migrations"),
+        ))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.try_get::<String>("", "version").ok())
+        .collect();
+    let known: Vec<String> = M::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let all_known_applied = known.iter().all(|k| applied.contains(k));
+    let newer: Vec<&String> = applied.iter().filter(|a| !known.contains(a)).collect();
+    if all_known_applied && !newer.is_empty() {
+        tracing::info!(schema, newer = ?newer, "schema migrated by a newer version; serving it as it is");
+        return Ok(true);
+    }
+    Ok(false)
 }
