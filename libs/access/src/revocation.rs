@@ -43,13 +43,4 @@ impl Revocations {
         c.arg(key(session_id));
         c
     }
-
-    pub async fn is_revoked(&self, session_id: &str) -> Result<bool, RevocationError> {
-        let mut c = self.redis.clone();
-        let n: i64 = redis::cmd("EXISTS")
-            .arg(key(session_id))
-            .query_async(&mut c)
-            .await?;
-        Ok(n > 0)
-    }
 }
