@@ -11,6 +11,7 @@ const SERVICES: &[(&str, u16, &str)] = &[
     ("mpi", 8081, "registration_clerk"),
     ("access", 8082, "privacy_officer"),
     ("referrals", 8083, "referrals_gsurg"),
+    ("scheduling", 8084, "booking_clerk"),
 ];
 
 /// Runs schemathesis over each service; `Err` on any finding, or when a run produced no cases.

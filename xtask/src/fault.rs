@@ -1,4 +1,4 @@
-//! `cargo xtask fault <mpi|access|referrals|broker|postgres|redis> [--seconds N]
+//! `cargo xtask fault <mpi|access|referrals|scheduling|broker|postgres|redis> [--seconds N]
 //! [--connections C] [--debug]`: the platform of `up` under the clinical load
 //! (`tessera-load`), one fault at a random moment in the load's second quarter — `kill -9` of a
 //! service (restarted as Kubernetes restarts a crashed pod) or of the broker (restarted as
@@ -12,7 +12,15 @@ use crate::{infra, root, run, state_dir};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TARGETS: [&str; 6] = ["mpi", "access", "referrals", "broker", "postgres", "redis"];
+const TARGETS: [&str; 7] = [
+    "mpi",
+    "access",
+    "referrals",
+    "scheduling",
+    "broker",
+    "postgres",
+    "redis",
+];
 
 /// The machine's own commands (its notes): PostgreSQL 15's cluster, Redis keeping nothing.
 const POSTGRES_RESTART: &str =

@@ -35,6 +35,12 @@ pub const SERVICES: &[Service] = &[
         port: 8083,
         management_port: 9083,
     },
+    Service {
+        name: "scheduling",
+        binary: "tessera-scheduling",
+        port: 8084,
+        management_port: 9084,
+    },
 ];
 
 pub fn admin(args: &[&str]) -> Result<String, String> {
@@ -71,8 +77,12 @@ impl Profile {
 }
 
 /// The services' packages: what `up` builds and runs.
-pub const SERVICE_PACKAGES: [&str; 3] =
-    ["tessera-mpi", "tessera-access-service", "tessera-referrals"];
+pub const SERVICE_PACKAGES: [&str; 4] = [
+    "tessera-mpi",
+    "tessera-access-service",
+    "tessera-referrals",
+    "tessera-scheduling",
+];
 
 /// `cargo build --quiet -p <package>… [--release]`, in one invocation (features resolve once).
 pub fn cargo_build(packages: &[&str], profile: Profile) -> Result<(), String> {
@@ -176,11 +186,21 @@ pub fn up_from(profile: Profile, bin_dir: &std::path::Path) -> Result<(), String
             "--teams",
             "GSURG",
         ])?;
+        // Booking staff (B1120 Manage Inbound Appointments): clinics, sessions, appointments.
+        let booking_clerk = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("booking-{}", ods.to_lowercase()),
+            "--activities",
+            "B1120",
+        ])?;
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer,
                     "privacy_officer": privacy_officer, "emergency_clinician": emergency,
-                    "referrals_gsurg": referrals_clerk },
+                    "referrals_gsurg": referrals_clerk, "booking_clerk": booking_clerk },
                 "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
@@ -223,6 +243,7 @@ Tessera is running.
   MPI           http://127.0.0.1:8081   (OpenAPI: /openapi.json, FHIR: /fhir; management :9081 /readyz /metrics)
   Access        http://127.0.0.1:8082   (relationships, break-glass, alerts, seals, consent, audit store)
   Referrals     http://127.0.0.1:8083   (referrals, RTT pathways, waiting lists; FHIR ServiceRequest)
+  Scheduling    http://127.0.0.1:8084   (clinics, sessions, slots, appointments, worklists)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
   HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
@@ -250,6 +271,11 @@ Try:
     -d '{{"patient_id":"<id>","source":"gp","referrer":{{"code":"G1234567","organisation":"A81001"}},"priority":"routine","specialty":"100","treatment_function":"100","receiving_service":"General Surgery OPD","receiving_team":"GSURG"}}'
   curl -s -X POST http://127.0.0.1:8083/referrals/<referral id>/transitions -H "Authorization: Bearer $R" -H 'Content-Type: application/json' -d '{{"to":"ACCEPTED"}}'
   curl -s "http://127.0.0.1:8083/waiting-list" -H "Authorization: Bearer $R"
+  # The accepted referral waits on scheduling's ready-to-book worklist; a clinic to book it into:
+  B=$(jq -r .trusts.RXR.tokens.booking_clerk {path})
+  curl -s http://127.0.0.1:8084/worklists/ready-to-book -H "Authorization: Bearer $B"
+  curl -s -X POST http://127.0.0.1:8084/clinics -H "Authorization: Bearer $B" -H 'Content-Type: application/json' \
+    -d '{{"code":"GS-MON","name":"General surgery","specialty":"100","treatment_function":"100","site":"Main","services":["new"],"team":"GSURG"}}'
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}

@@ -2,6 +2,30 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The `Idempotency-Key` request header.
+pub const HEADER: &str = "Idempotency-Key";
+
+/// A request's `Idempotency-Key`, if it sent one: 1 to 200 visible ASCII characters, or a
+/// 400 that says so.
+pub fn key_of(req: &actix_web::HttpRequest) -> Result<Option<String>, crate::problem::ApiError> {
+    use crate::problem::ApiError;
+    match req.headers().get(HEADER) {
+        None => Ok(None),
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
+                .trim();
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::bad_request(
+                    "Idempotency-Key must be 1 to 200 characters",
+                ));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
 /// A response as it was first sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredResponse {

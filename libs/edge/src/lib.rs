@@ -29,7 +29,7 @@ pub mod problem;
 mod rate_limit;
 mod serve;
 
-pub use idempotency::{Begin, Idempotency, IdempotencyError, StoredResponse};
+pub use idempotency::{key_of, Begin, Idempotency, IdempotencyError, StoredResponse, HEADER};
 pub use rate_limit::{RateLimitConfig, RateLimiter, Throttled};
 /// Typed record ids (declared in `tessera_tenancy`, where every service and lib can reach it).
 pub use tessera_tenancy::uuid_id;

@@ -1,5 +1,6 @@
 //! Builds the scheduling service from its configuration and runs it: HTTP, outbox relay,
-//! consumers (the MPI's patients, so a booking names a patient the trust has) and the tenant
+//! consumers (the MPI's patients, so a booking names a patient the trust has; the referrals
+//! service's referrals, for the ready-to-book worklist) and the tenant
 //! registry feed, under one supervisor. Tests build it the same way, on port 0.
 use crate::api::{self, AppState};
 use crate::config::Config;
@@ -97,7 +98,11 @@ impl Application {
             metrics: gate.metrics.clone(),
             shutdown: shutdown.clone(),
         };
-        run.spawn_known_patients(&mut sup, &self.config.consumer_group_prefix, only);
+        run.spawn_known_patients(&mut sup, &self.config.consumer_group_prefix, only.clone());
+        for (name, spec, handler) in crate::events::specs(&self.config.consumer_group_prefix, only)
+        {
+            run.spawn(&mut sup, name, spec, handler);
+        }
         spawn_common(
             &mut sup,
             self.server,

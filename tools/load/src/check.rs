@@ -1,6 +1,8 @@
 //! The invariant checker: what must hold after any run of the platform, whatever happened
 //! during it (a load, an upgrade, a fault), read from every service's database, the audit
 //! store and the journal the load kept ([`crate::journal`]):
+//! - no slot over capacity, a slot's count of places its booked appointments, no patient in
+//!   two booked appointments at overlapping times;
 //! - every acknowledged write exists (none lost), and no write took effect twice: the rows
 //!   created in the run are at least the acknowledged writes and at most those plus the ones
 //!   whose answer never came (a registration's idempotency key is also unique in the MPI);
@@ -48,17 +50,39 @@ impl CheckReport {
 }
 
 /// Rows a service wrote for each kind of write the load sends.
-const WRITES: [(&str, &str, &str, &str); 3] = [
+const WRITES: [(&str, &str, &str, &str); 4] = [
     ("register", "mpi", "patient", "created_at"),
     ("referral", "referrals", "referral", "created_at"),
     ("break-glass", "access", "break_glass", "granted_at"),
+    ("booking", "scheduling", "appointment", "booked_at"),
 ];
 
 /// Where other services name the MPI's patients.
-const REFERENCES: [(&str, &str); 3] = [
+const REFERENCES: [(&str, &str); 4] = [
     ("referrals", "referral"),
     ("access", "relationship"),
     ("access", "break_glass"),
+    ("scheduling", "appointment"),
+];
+
+/// What must hold of a trust's appointments, as SQL counting the rows that break it.
+const BOOKING_RULES: [(&str, &str); 3] = [
+    (
+        "slots over capacity",
+        "SELECT count(*) AS n FROM {s}.slot WHERE booked > capacity + overbook",
+    ),
+    (
+        "slots whose booked count is not their booked appointments",
+        "SELECT count(*) AS n FROM {s}.slot s
+          WHERE s.booked <> (SELECT count(*) FROM {s}.appointment a WHERE a.slot_id = s.id AND a.status = 'booked')",
+    ),
+    (
+        "patients booked into two overlapping appointments",
+        "SELECT count(*) AS n FROM {s}.appointment a JOIN {s}.appointment b
+            ON a.patient_id = b.patient_id AND a.id < b.id
+         WHERE a.status = 'booked' AND b.status = 'booked'
+           AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at",
+    ),
 ];
 
 ///
@@ -108,6 +132,17 @@ pub async fn run(
                 kind,
             )
             .await?;
+        }
+        if let Ok(scheduling) = db("scheduling") {
+            for (what, sql) in BOOKING_RULES {
+                let n = count(
+                    scheduling,
+                    &sql.replace("{s}", &format!("\"{schema}\"")),
+                    vec![],
+                )
+                .await?;
+                r.verdict(n == 0, format!("{trust}: {n} {what}"));
+            }
         }
         let (live, merged) = patients(db("mpi")?, &schema).await?;
         for (service, table) in REFERENCES {

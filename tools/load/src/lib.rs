@@ -44,6 +44,8 @@ struct Shared {
     client: reqwest::Client,
     trusts: Vec<String>,
     patients: Vec<RwLock<Vec<String>>>,
+    /// Each trust's load clinic, set up before the load ([`seed_clinic`]).
+    clinics: Vec<Clinic>,
     stats: Mutex<Stats>,
     journal: Mutex<journal::Journal>,
 }
@@ -60,15 +62,21 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
         .build()
         .map_err(|e| e.to_string())?;
     let trusts: Vec<String> = platform.trusts.keys().cloned().collect();
-    let shared = Arc::new(Shared {
+    let mut shared = Shared {
         patients: trusts.iter().map(|_| RwLock::new(Vec::new())).collect(),
+        clinics: Vec::new(),
         trusts,
         platform,
         client,
         stats: Mutex::new(Stats::default()),
         journal: Mutex::new(journal::Journal::default()),
-    });
+    };
     seed(&shared, cfg.seed_patients).await?;
+    for trust in shared.trusts.clone() {
+        let c = seed_clinic(&shared, &trust).await?;
+        shared.clinics.push(c);
+    }
+    let shared = Arc::new(shared);
     println!(
         "load: {} connections, {} for {} s, {} trusts",
         cfg.connections,
@@ -189,7 +197,7 @@ async fn seed(shared: &Shared, n: usize) -> Result<(), String> {
     for (i, trust) in shared.trusts.iter().enumerate() {
         let t = &shared.platform.trusts[trust];
         for _ in 0..n {
-            let req = ops::request(Op::Register, trust, t, "", &mut rng);
+            let req = ops::request(Op::Register, trust, t, ops::Target::default(), &mut rng);
             let (status, body) = send_as_a_client_would(shared, &req).await;
             match (status, body) {
                 (Some(201 | 200), Some(b)) => {
@@ -202,6 +210,84 @@ async fn seed(shared: &Shared, n: usize) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A trust's load clinic: general surgery, every weekday 08:00–18:00 for 26 weeks from
+/// tomorrow, 10-minute slots of two places (7,800 slots, 15,600 places).
+#[derive(Debug, Default)]
+struct Clinic {
+    id: String,
+    slots: Vec<String>,
+}
+
+async fn seed_clinic(shared: &Shared, trust: &str) -> Result<Clinic, String> {
+    use reqwest::Method;
+    use serde_json::json;
+    let token = &shared.platform.trusts[trust].tokens.booking_clerk;
+    if token.is_empty() || shared.platform.url("scheduling").is_err() {
+        return Ok(Clinic::default());
+    }
+    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let req = ops::Request::setup(trust, token, method, path, body);
+        async move {
+            match send_as_a_client_would(shared, &req).await {
+                (Some(200 | 201), Some(b)) => Ok(b),
+                (s, b) => Err(format!(
+                    "setting up {trust}'s load clinic: {} {s:?} {b:?}",
+                    req.path
+                )),
+            }
+        }
+    };
+    let code = format!("LOAD-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let clinic = call(
+        Method::POST,
+        "/clinics".into(),
+        Some(json!({ "code": code, "name": "Load clinic", "specialty": "100", "treatment_function": "100",
+                     "site": "Main", "services": ["new", "follow-up"], "team": "GSURG" })),
+    )
+    .await?;
+    let id = clinic["id"].as_str().unwrap_or_default().to_string();
+    let from = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    for weekday in ["mon", "tue", "wed", "thu", "fri"] {
+        let t = call(
+            Method::POST,
+            format!("/clinics/{id}/templates"),
+            Some(json!({ "pattern": { "every": "week", "weekday": weekday }, "starts": "08:00", "ends": "18:00",
+                         "slot_minutes": 10, "capacity": 2, "slot_type": "new", "valid_from": from.to_string() })),
+        )
+        .await?;
+        let template = t["id"].as_str().unwrap_or_default();
+        call(
+            Method::POST,
+            format!("/templates/{template}/sessions"),
+            Some(json!({ "from": from.to_string(), "weeks": 26 })),
+        )
+        .await?;
+    }
+    let mut slots = Vec::new();
+    for week in 0..26 {
+        let d = from + chrono::Duration::weeks(week);
+        let to = d + chrono::Duration::days(6);
+        let page = call(
+            Method::GET,
+            format!("/slots?clinic={id}&from={d}&to={to}&limit=500"),
+            None,
+        )
+        .await?;
+        slots.extend(
+            page["slots"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["id"].as_str().map(str::to_string)),
+        );
+    }
+    println!(
+        "load: {trust}'s load clinic {code} has {} slots",
+        slots.len()
+    );
+    Ok(Clinic { id, slots })
 }
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
@@ -229,11 +315,21 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
             .clone()
         };
         let op = Op::draw(&mut rng);
+        let clinic = &shared.clinics[i];
+        let slot = clinic
+            .slots
+            .get(rng.gen_range(0..clinic.slots.len().max(1)))
+            .map_or("", String::as_str);
+        let to = ops::Target {
+            patient: &patient,
+            slot,
+            clinic: &clinic.id,
+        };
         let req = ops::request(
             op,
             &shared.trusts[i],
             &shared.platform.trusts[&shared.trusts[i]],
-            &patient,
+            to,
             &mut rng,
         );
         let t0 = Instant::now();
@@ -312,7 +408,7 @@ async fn send(
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            let body = if req.method == reqwest::Method::POST {
+            let body = if req.keep_body {
                 r.json::<serde_json::Value>().await.ok()
             } else {
                 let _ = r.bytes().await;

@@ -16,10 +16,12 @@ pub enum Op {
     WaitingList,
     BreakGlass,
     AccessReport,
+    Book,
+    FreeSlots,
 }
 
 impl Op {
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 11] = [
         Op::Register,
         Op::Read,
         Op::Search,
@@ -29,6 +31,8 @@ impl Op {
         Op::WaitingList,
         Op::BreakGlass,
         Op::AccessReport,
+        Op::Book,
+        Op::FreeSlots,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,8 @@ impl Op {
             Op::WaitingList => "waiting list",
             Op::BreakGlass => "break-glass",
             Op::AccessReport => "who looked",
+            Op::Book => "appointment book",
+            Op::FreeSlots => "first free slots",
         }
     }
 
@@ -49,7 +55,7 @@ impl Op {
     fn weight(self) -> u32 {
         match self {
             Op::Register => 60,
-            Op::Read => 380,
+            Op::Read => 330,
             Op::Search => 200,
             Op::FhirRead => 150,
             Op::Match => 100,
@@ -57,6 +63,8 @@ impl Op {
             Op::WaitingList => 20,
             Op::BreakGlass => 20,
             Op::AccessReport => 20,
+            Op::Book => 30,
+            Op::FreeSlots => 20,
         }
     }
 
@@ -77,6 +85,8 @@ impl Op {
     pub fn expected(self, status: u16) -> bool {
         match self {
             Op::Register | Op::Referral | Op::BreakGlass => matches!(status, 200 | 201),
+            // The slot drawn may be full, or the patient booked at that time already.
+            Op::Book => matches!(status, 201 | 409),
             _ => status == 200,
         }
     }
@@ -95,6 +105,32 @@ pub struct Request {
     pub key: Option<String>,
     /// A write's kind in the journal (`Op::write_kind`).
     pub write: Option<&'static str>,
+    /// Read the answer's body (writes, and the set-up's reads); a load read discards it.
+    pub keep_body: bool,
+}
+
+impl Request {
+    /// A set-up request (the load's clinic, its sessions, its slots): answered and audited
+    /// like any other, journaled as no write.
+    pub fn setup(
+        ods: &str,
+        token: &str,
+        method: Method,
+        path: String,
+        body: Option<Value>,
+    ) -> Self {
+        Self {
+            service: "scheduling",
+            method,
+            path,
+            token: token.to_string(),
+            body,
+            trust: ods.to_string(),
+            key: None,
+            write: None,
+            keep_body: true,
+        }
+    }
 }
 
 impl Op {
@@ -104,6 +140,7 @@ impl Op {
             Op::Register => Some("register"),
             Op::Referral => Some("referral"),
             Op::BreakGlass => Some("break-glass"),
+            Op::Book => Some("booking"),
             _ => None,
         }
     }
@@ -133,9 +170,19 @@ pub fn registration(rng: &mut impl Rng) -> Value {
     })
 }
 
-/// The request for `op` in `trust` (named `ods`), about `patient` where it needs one.
-pub fn request(op: Op, ods: &str, trust: &Trust, patient: &str, rng: &mut impl Rng) -> Request {
+/// What a request is about, where it needs it: a patient of the trust, one of the load's
+/// slots and its clinic (`crate::clinic`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Target<'a> {
+    pub patient: &'a str,
+    pub slot: &'a str,
+    pub clinic: &'a str,
+}
+
+/// The request for `op` in `trust` (named `ods`), about `to` where it needs it.
+pub fn request(op: Op, ods: &str, trust: &Trust, to: Target<'_>, rng: &mut impl Rng) -> Request {
     let t = &trust.tokens;
+    let patient = to.patient;
     let family = FAMILIES[rng.gen_range(0..FAMILIES.len())];
     let (service, method, path, token, body) = match op {
         Op::Register => (
@@ -209,6 +256,24 @@ pub fn request(op: Op, ods: &str, trust: &Trust, patient: &str, rng: &mut impl R
             &t.privacy_officer,
             None,
         ),
+        Op::Book => (
+            "scheduling",
+            Method::POST,
+            "/appointments".to_string(),
+            &t.booking_clerk,
+            Some(json!({ "slot_id": to.slot, "patient_id": patient })),
+        ),
+        Op::FreeSlots => {
+            let from =
+                chrono::Utc::now().date_naive() + chrono::Duration::days(rng.gen_range(1..150));
+            (
+                "scheduling",
+                Method::GET,
+                format!("/slots?clinic={}&from={from}&limit=10", to.clinic),
+                &t.booking_clerk,
+                None,
+            )
+        }
     };
     let key = body.as_ref().map(|_| uuid::Uuid::new_v4().to_string());
     Request {
@@ -218,6 +283,7 @@ pub fn request(op: Op, ods: &str, trust: &Trust, patient: &str, rng: &mut impl R
         token: token.clone(),
         body,
         trust: ods.to_string(),
+        keep_body: key.is_some(),
         key,
         write: op.write_kind(),
     }

@@ -33,6 +33,9 @@ pub struct Tokens {
     pub privacy_officer: String,
     pub emergency_clinician: String,
     pub referrals_gsurg: String,
+    /// Booking staff (B1120); absent from a platform file written before scheduling.
+    #[serde(default)]
+    pub booking_clerk: String,
 }
 
 impl std::fmt::Debug for Trust {

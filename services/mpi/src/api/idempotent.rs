@@ -7,8 +7,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use std::future::Future;
 use tessera_edge::{Begin, Idempotency, StoredResponse};
 
-pub const HEADER: &str = "Idempotency-Key";
-
 /// The start of a registration in either representation: authorise (the route's row of the
 /// operation table), read the
 /// `Idempotency-Key`, parse the body — each refusal audited once.
@@ -20,28 +18,10 @@ pub async fn begin_registration<T>(
     parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
 ) -> Result<(Authorized, Option<String>, T), ApiError> {
     let auth = caller.permit(flavour).await?;
-    let parsed = key(req).and_then(|k| parse(body).map(|input| (k, input)));
+    let parsed = tessera_edge::key_of(req).and_then(|k| parse(body).map(|input| (k, input)));
     match parsed {
         Ok((k, input)) => Ok((auth, k, input)),
         Err(e) => super::usecases::refuse(&auth, None, e).await,
-    }
-}
-
-pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    match req.headers().get(HEADER) {
-        None => Ok(None),
-        Some(v) => {
-            let k = v
-                .to_str()
-                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
-                .trim();
-            if k.is_empty() || k.len() > 200 {
-                return Err(ApiError::bad_request(
-                    "Idempotency-Key must be 1 to 200 characters",
-                ));
-            }
-            Ok(Some(k.to_string()))
-        }
     }
 }
 

@@ -186,6 +186,9 @@ impl Handler for ClockEvents {
         event: &'a InboundEvent,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
+            if event.ce_type == super::bookings::BOOKED {
+                return super::bookings::booked(txn, event).await;
+            }
             let events = match inbound(&event.ce_type, &event.payload, Utc::now()) {
                 Ok(e) => e,
                 Err(e) => {

@@ -5,7 +5,11 @@
 //!   to admit from PAS (`pas.encounter`). Each is recorded once per pathway, named by its
 //!   source (`scheduling:appointment:<id>:…`), so a redelivery changes nothing.
 //!
+//! - bookings from scheduling: the referral an appointment books moves to BOOKED ([`bookings`],
+//!   read by the same consumer as the appointment's clock events).
+//!
 //! [`merges`] follows the MPI; [`clock`] reads the clock events out of the others' events.
+mod bookings;
 mod clock;
 mod merges;
 

@@ -188,3 +188,77 @@ async fn appointment_outcomes_and_admissions_move_the_clock() {
     assert_eq!(v["periods"].as_array().unwrap().len(), 1);
     app.stop().await;
 }
+
+/// A booking naming a referral moves an ACCEPTED referral to BOOKED, once (a redelivery or a
+/// reschedule changes nothing more); a booking naming a referral not yet accepted leaves it.
+#[tokio::test]
+async fn a_booking_moves_its_accepted_referral_to_booked() {
+    let app = TestApp::spawn(1).await;
+    let t = app.team_member(0, "u1", "GSURG");
+    let accepted = app
+        .refer(0, &t, gp_referral(&patient(), "GSURG", "100", 5))
+        .await;
+    let untriaged = app
+        .refer(0, &t, gp_referral(&patient(), "GSURG", "100", 5))
+        .await;
+    let id = accepted["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .move_to(&t, &id, serde_json::json!({ "to": "ACCEPTED" }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let topic = app.topic(0, "scheduling", "appointment");
+    let booked = |r: &serde_json::Value, appt: &str| scheduling::AppointmentBooked {
+        appointment_id: appt.into(),
+        patient_id: r["patient_id"].as_str().unwrap().into(),
+        clinician_user_id: String::new(),
+        team: "GSURG".into(),
+        starts_at: "2026-12-10T09:00:00+00:00".into(),
+        referral_id: r["id"].as_str().unwrap().into(),
+        treatment_function: "100".into(),
+    };
+    for (r, appt) in [(&accepted, "a1"), (&accepted, "a2"), (&untriaged, "a3")] {
+        kit::produce(
+            &app.kafka,
+            &topic,
+            r["patient_id"].as_str().unwrap(),
+            "uk.nhs.tessera.scheduling.AppointmentBooked.v1",
+            booked(r, appt).encode_to_vec(),
+        )
+        .await;
+    }
+    let state = |r: serde_json::Value| {
+        let (app, t) = (&app, t.clone());
+        async move {
+            let id = r["id"].as_str().unwrap().to_string();
+            app.get(&format!("/referrals/{id}"), &t).await.1["state"].clone()
+        }
+    };
+    let moved = kit::wait_until(Duration::from_secs(30), || async {
+        state(accepted.clone()).await == "BOOKED"
+    })
+    .await;
+    assert!(moved, "{}", state(accepted.clone()).await);
+    // The third booking was consumed after the first two (one partition per patient key is
+    // not one partition overall): wait for the inbox to hold all three before judging it.
+    let consumed = kit::wait_until(Duration::from_secs(30), || async {
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {}.inbox WHERE consumer LIKE '%appointment-clock'",
+            app.schema(0)
+        ))
+        .await
+            >= 3
+    })
+    .await;
+    assert!(consumed);
+    assert_eq!(state(untriaged.clone()).await, "AWAITING_TRIAGE");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {}.referral_transition WHERE referral_id = '{id}' AND to_state = 'BOOKED'",
+            app.schema(0)
+        ))
+        .await,
+        1,
+        "booked once, whatever the redeliveries"
+    );
+    app.stop().await;
+}

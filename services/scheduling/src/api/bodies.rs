@@ -299,6 +299,7 @@ pub fn parse_booking(b: BookingBody, by: &str) -> Result<NewBooking, Vec<FieldEr
             if e.0.is_empty() =>
         {
             Ok(NewBooking {
+                key: None,
                 slot,
                 patient,
                 referral,

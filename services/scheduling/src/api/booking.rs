@@ -7,8 +7,8 @@ use super::Caller;
 use crate::app::booking as app;
 use crate::app::{domain_error, refuse};
 use crate::domain::{AppointmentId, ClinicId, HoldId, SlotId, SlotType};
-use crate::store::{Appointment, Availability, Hold, RebookItem, Slot};
-use actix_web::{get, http::header, post, web, HttpResponse};
+use crate::store::{Appointment, Availability, Booking, Hold, RebookItem, Slot};
+use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -175,19 +175,40 @@ fn created(a: Appointment) -> HttpResponse {
 }
 
 /// Books a place: 201, or 409 `slot.full` / `appointment.patient-clash` — never both the
-/// booking and the conflict, whatever the concurrency.
+/// booking and the conflict, whatever the concurrency. With an `Idempotency-Key`, a retry
+/// gets the first booking again (201, `Idempotent-Replayed: true`); the key reused for
+/// another booking is 422 `idempotency.mismatch`.
 #[utoipa::path(
     tag = "booking",
     responses((status = 201, description = "The appointment", body = Appointment, headers(("Location" = String, description = "The appointment's URL"))))
 )]
 #[post("/appointments")]
-pub async fn book(caller: Caller, body: web::Json<BookingBody>) -> Result<HttpResponse, ApiError> {
+pub async fn book(
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<BookingBody>,
+) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(JSON).await?;
-    let b = match parse_booking(body.into_inner(), &auth.identity.user_id) {
+    let key = match tessera_edge::key_of(&req) {
+        Ok(k) => k,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let mut b = match parse_booking(body.into_inner(), &auth.identity.user_id) {
         Ok(b) => b,
         Err(errs) => return refuse(&auth, None, ApiError::validation(errs)).await,
     };
-    Ok(created(app::book(&auth, b).await?))
+    b.key = key;
+    Ok(match app::book(&auth, b).await? {
+        Booking::New(a) => created(a),
+        Booking::Replayed(a) => {
+            let mut r = created(a);
+            r.headers_mut().insert(
+                header::HeaderName::from_static("idempotent-replayed"),
+                header::HeaderValue::from_static("true"),
+            );
+            r
+        }
+    })
 }
 
 #[utoipa::path(

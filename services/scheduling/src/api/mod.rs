@@ -1,10 +1,11 @@
 //! The scheduling service's HTTP API (JSON): clinics and their templates, sessions, slots
-//! and holds, appointments and the rebooking worklist. Handlers parse, authorise, run one
+//! and holds, appointments, the rebooking, ready-to-book and slot-issue worklists. Handlers parse, authorise, run one
 //! use case of `app`, and answer.
 mod bodies;
 mod booking;
 mod clinics;
 pub mod errors;
+mod worklists;
 
 use actix_web::http::Method;
 use tessera_edge::gate::{Gate, HasGate};
@@ -74,6 +75,13 @@ pub fn operations(config: &crate::Config) -> Operations {
             book,
         )
         .activity(GET, "/worklists/rebook", "worklist.rebook", book)
+        .activity(
+            GET,
+            "/worklists/ready-to-book",
+            "worklist.ready-to-book",
+            book,
+        )
+        .activity(GET, "/worklists/slot-issues", "worklist.slot-issues", book)
 }
 
 /// Mounts every handler; each carries its `#[utoipa::path]`, so mounting it documents it.
@@ -92,7 +100,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::cancel)
         .service(booking::reschedule)
         .service(booking::outcome)
-        .service(booking::rebook_worklist);
+        .service(booking::rebook_worklist)
+        .service(worklists::ready_to_book)
+        .service(worklists::slot_issues);
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::{audited, publish, Fail};
 use crate::api::Authorized;
 use crate::domain::{AppointmentId, Attendance, CancelledBy, HoldId, SlotId};
 use crate::store::events::{self, Rtt};
-use crate::store::{self, Appointment, Availability, Hold, NewBooking, RebookItem, Slot};
+use crate::store::{self, Appointment, Availability, Booking, Hold, NewBooking, RebookItem, Slot};
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::ApiError;
 
@@ -44,8 +44,9 @@ pub async fn hold(auth: &Authorized, id: SlotId) -> Result<Hold, ApiError> {
     .await
 }
 
-/// Books `b` for a patient the trust's MPI has.
-pub async fn book(auth: &Authorized, b: NewBooking) -> Result<Appointment, ApiError> {
+/// Books `b` for a patient the trust's MPI has; a retry under the same `Idempotency-Key`
+/// answers with what the first booked (`Booking::Replayed`) and changes nothing.
+pub async fn book(auth: &Authorized, b: NewBooking) -> Result<Booking, ApiError> {
     let patient = b.patient.to_string();
     let p = publish(auth);
     audited(auth, Some(patient.clone()), move |txn| {
@@ -53,11 +54,20 @@ pub async fn book(auth: &Authorized, b: NewBooking) -> Result<Appointment, ApiEr
             tessera_patients::require_known(txn, b.patient.as_uuid(), chrono::Utc::now())
                 .await
                 .map_err(|e| Fail::from(store::StoreError::from(e)))?;
-            let a = store::book(txn, &b, None).await.map_err(Fail::from)?;
-            events::booked(txn, &p, AppointmentId::from(a.id))
-                .await
-                .map_err(Fail::from)?;
-            Ok((a, Ending::permit(Some(patient), 201, 1)))
+            let done = store::book(txn, &b, None).await.map_err(Fail::from)?;
+            let ending = match &done {
+                Booking::New(a) => {
+                    events::booked(txn, &p, AppointmentId::from(a.id))
+                        .await
+                        .map_err(Fail::from)?;
+                    Ending::permit(Some(patient), 201, 1)
+                }
+                Booking::Replayed(_) => Ending {
+                    reason: "idempotent-replay".into(),
+                    ..Ending::permit(Some(patient), 201, 1)
+                },
+            };
+            Ok((done, ending))
         })
     })
     .await
@@ -95,8 +105,10 @@ pub async fn reschedule(
                 hold,
                 overbook,
                 by: user,
+                key: None,
             };
-            let a = store::book(txn, &b, Some(old)).await.map_err(fail)?;
+            let (Booking::New(a) | Booking::Replayed(a)) =
+                store::book(txn, &b, Some(old)).await.map_err(fail)?;
             store::cancel(txn, old, by, "rescheduled")
                 .await
                 .map_err(fail)?;

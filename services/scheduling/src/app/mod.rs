@@ -2,9 +2,10 @@
 //! `api/` only parse and answer. Every use case runs in one tenant transaction and leaves
 //! exactly one audit record (`tessera_edge::gate::audited`). By subject: [`clinics`] (clinics,
 //! templates, sessions, bank holidays) and [`booking`] (availability, holds, appointments,
-//! the rebooking worklist).
+//! the rebooking worklist) and [`worklists`] (referrals ready to book, slot issues).
 pub mod booking;
 pub mod clinics;
+pub mod worklists;
 
 use crate::domain::DomainError;
 use crate::store::StoreError;

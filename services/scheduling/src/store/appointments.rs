@@ -62,6 +62,45 @@ pub struct NewBooking {
     /// Staff booking beyond capacity, within the slot's overbooking allowance.
     pub overbook: bool,
     pub by: String,
+    /// The request's `Idempotency-Key`: a retry with it gets the appointment it booked.
+    pub key: Option<String>,
+}
+
+/// What a booking did.
+pub enum Booking {
+    New(Appointment),
+    /// The `Idempotency-Key` had booked this already: nothing changed.
+    Replayed(Appointment),
+}
+
+/// A booking already made under `b.key`, if any: the same booking is a replay; another
+/// booking under the same key is refused. Called under the patient's lock, so a retry
+/// racing its first attempt waits for it.
+async fn earlier(
+    txn: &DatabaseTransaction,
+    b: &NewBooking,
+) -> Result<Option<Appointment>, StoreError> {
+    let Some(key) = &b.key else { return Ok(None) };
+    let found = Appointment::find_by_statement(stmt(
+        &format!(
+            "SELECT {} FROM appointment WHERE idempotency_key = $1",
+            columns()
+        ),
+        vec![key.clone().into()],
+    ))
+    .one(txn)
+    .await?;
+    match found {
+        Some(a) if a.slot_id == b.slot.as_uuid() && a.patient_id == b.patient.to_string() => {
+            Ok(Some(a))
+        }
+        Some(_) => Err(StoreError::Conflict(
+            tessera_edge::codes::IDEMPOTENCY_MISMATCH,
+            "this Idempotency-Key booked another slot or patient: use a new key for a new booking"
+                .into(),
+        )),
+        None => Ok(None),
+    }
 }
 
 /// Takes the patient's lock: one booking change at a time per patient in this trust.
@@ -85,9 +124,12 @@ pub async fn book(
     txn: &DatabaseTransaction,
     b: &NewBooking,
     replacing: Option<AppointmentId>,
-) -> Result<Appointment, StoreError> {
+) -> Result<Booking, StoreError> {
     let patient = b.patient.to_string();
     lock_patient(txn, &patient).await?;
+    if let Some(a) = earlier(txn, b).await? {
+        return Ok(Booking::Replayed(a));
+    }
     let slot = lock(txn, b.slot).await?;
     if let Some(h) = b.hold {
         let live = txn
@@ -155,8 +197,8 @@ pub async fn book(
         &format!(
             "INSERT INTO appointment (id, slot_id, clinic_id, patient_id, referral_id, pathway_id, starts_at, ends_at,
                                       status, attendance_code, overbooked, rescheduled_from, booked_by, booked_at,
-                                      updated_at, version, ppid, ppid_issuer, communicated)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', 0, $9, $10, $11, $12, $12, 1, $13, $14, $15)
+                                      updated_at, version, ppid, ppid_issuer, communicated, idempotency_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', 0, $9, $10, $11, $12, $12, 1, $13, $14, $15, $16)
              RETURNING {}",
             columns()
         ),
@@ -176,10 +218,12 @@ pub async fn book(
             b.ppid.as_ref().map(|p| p.0.clone()).into(),
             b.ppid.as_ref().map(|p| p.1.clone()).into(),
             b.communicated.into(),
+            b.key.clone().into(),
         ],
     ))
     .one(txn)
     .await?
+    .map(Booking::New)
     .ok_or(StoreError::NotFound)
 }
 

@@ -50,6 +50,8 @@ struct BookedRow {
     clinician: Option<String>,
     team: Option<String>,
     start: String,
+    referral_id: Option<Uuid>,
+    treatment_function: String,
 }
 
 pub async fn booked(
@@ -59,7 +61,7 @@ pub async fn booked(
 ) -> Result<(), StoreError> {
     let r = BookedRow::find_by_statement(stmt(
         &format!(
-            "SELECT a.patient_id, c.clinician, c.team, {} AS start
+            "SELECT a.patient_id, c.clinician, c.team, {} AS start, a.referral_id, c.treatment_function
                FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
             local("a.starts_at")
         ),
@@ -74,6 +76,8 @@ pub async fn booked(
         clinician_user_id: r.clinician.unwrap_or_default(),
         team: r.team.unwrap_or_default(),
         starts_at: r.start,
+        referral_id: r.referral_id.map(|u| u.to_string()).unwrap_or_default(),
+        treatment_function: r.treatment_function,
     };
     enqueue(
         txn,

@@ -15,6 +15,8 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreateScheduling),
             Box::new(AppointmentPathway),
+            Box::new(ReferralsSeen),
+            Box::new(BookingKeys),
         ]
     }
 }
@@ -199,6 +201,93 @@ impl MigrationTrait for AppointmentPathway {
                  ALTER TABLE appointment DROP COLUMN IF EXISTS communicated;
                  ALTER TABLE appointment DROP COLUMN IF EXISTS ppid_issuer;
                  ALTER TABLE appointment DROP COLUMN IF EXISTS ppid;",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The trust's referrals as the referrals service publishes them: the ready-to-book and
+/// appointment-slot-issue worklists read them. Expand only.
+pub struct ReferralsSeen;
+
+impl MigrationName for ReferralsSeen {
+    fn name(&self) -> &str {
+        "m20261206_000800_referrals_seen"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ReferralsSeen {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE TABLE IF NOT EXISTS referral_seen (
+                     referral_id        uuid PRIMARY KEY,
+                     patient_id         text NOT NULL,
+                     state              text NOT NULL,
+                     priority           text,
+                     specialty          text,
+                     treatment_function text,
+                     team               text,
+                     ppid               text,
+                     ppid_issuer        text,
+                     received_on        date,
+                     ubrn               text,
+                     changed_at         timestamptz NOT NULL
+                 );
+                 CREATE INDEX IF NOT EXISTS referral_seen_ready ON referral_seen (received_on)
+                   WHERE state = 'ACCEPTED';
+                 CREATE INDEX IF NOT EXISTS referral_seen_patient ON referral_seen (patient_id);
+                 CREATE INDEX IF NOT EXISTS appointment_referral ON appointment (referral_id)
+                   WHERE referral_id IS NOT NULL AND status = 'booked';",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP INDEX IF EXISTS appointment_referral; DROP TABLE IF EXISTS referral_seen;",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// A booking's `Idempotency-Key`, unique in the trust: a retried booking finds its first
+/// answer instead of booking twice (ADR 30). Expand only.
+pub struct BookingKeys;
+
+impl MigrationName for BookingKeys {
+    fn name(&self) -> &str {
+        "m20261206_000801_booking_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for BookingKeys {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE appointment ADD COLUMN IF NOT EXISTS idempotency_key text;
+                 CREATE UNIQUE INDEX IF NOT EXISTS appointment_idempotency_key
+                   ON appointment (idempotency_key) WHERE idempotency_key IS NOT NULL;",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP INDEX IF EXISTS appointment_idempotency_key;
+                 ALTER TABLE appointment DROP COLUMN IF EXISTS idempotency_key;",
             )
             .await?;
         Ok(())

@@ -5,14 +5,18 @@ mod appointments;
 mod clinics;
 pub mod events;
 pub mod migration;
+mod ready;
 mod sessions;
 mod slots;
 
 pub use appointments::{
     appointment, book, cancel, cancel_session, rebook_worklist, record_outcome, Appointment,
-    NewBooking, RebookItem,
+    Booking, NewBooking, RebookItem,
 };
 pub use clinics::{clinics, create_clinic, create_template, set_bank_holiday, Clinic, Template};
+pub use ready::{
+    ready_to_book, referral_seen, slot_issues, ReadyFilter, ReadyItem, Received, ReferralSeen,
+};
 pub use sessions::{generate, Generated};
 pub use slots::{availability, hold, slot, Availability, Hold, Slot};
 

@@ -308,3 +308,76 @@ async fn a_patient_the_trust_does_not_have_is_refused_and_nothing_is_booked() {
     assert_eq!(n, 0);
     app.stop().await;
 }
+
+/// A booking retried with its `Idempotency-Key` (the answer was lost) gets the first booking
+/// back and books nothing more; the key reused for another booking is refused.
+#[tokio::test]
+async fn a_retried_booking_is_answered_with_the_first_and_books_once() {
+    let app = TestApp::spawn(1).await;
+    let (_, slots) = clinic_tomorrow(&app, "IDEM", 2, 3).await;
+    let p = app.patient(0).await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let send = |slot: String| {
+        let (app, key, p) = (&app, key.clone(), p.clone());
+        async move {
+            let r = app
+                .client
+                .post(format!("{}/appointments", app.base))
+                .bearer_auth(app.clerk(0))
+                .header("Idempotency-Key", key)
+                .json(&json!({ "slot_id": slot, "patient_id": p }))
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (
+                r.status().as_u16(),
+                replayed,
+                r.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (s1, r1, first) = send(slots[0].clone()).await;
+    let (s2, r2, again) = send(slots[0].clone()).await;
+    assert_eq!((s1, r1, s2, r2), (201, false, 201, true), "{again}");
+    assert_eq!(first["id"], again["id"]);
+    let (s3, _, other) = send(slots[1].clone()).await;
+    assert_eq!(
+        (s3, other["code"].as_str()),
+        (422, Some("idempotency.mismatch")),
+        "{other}"
+    );
+    let schema = app.schema(0);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {schema}.appointment WHERE patient_id = '{p}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT booked::bigint AS n FROM {schema}.slot WHERE id = '{}'",
+            slots[0]
+        ))
+        .await,
+        1
+    );
+    // One booking, one event: once the outbox is empty, the topic holds exactly one.
+    let published = tessera_testkit::wait_until(std::time::Duration::from_secs(30), || async {
+        app.scalar(&format!("SELECT count(*) AS n FROM {schema}.outbox"))
+            .await
+            == 0
+    })
+    .await;
+    assert!(published);
+    let topic = format!(
+        "tessera.{}.scheduling.appointment",
+        app.tenants[0].to_lowercase()
+    );
+    let events =
+        tessera_testkit::read_events(&app.kafka, &topic, 2, std::time::Duration::from_secs(5))
+            .await;
+    assert_eq!(events.len(), 1, "one booking, one event");
+    app.stop().await;
+}

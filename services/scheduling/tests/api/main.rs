@@ -5,3 +5,4 @@ mod events;
 mod helpers;
 mod race;
 mod sessions;
+mod worklists;

@@ -1,0 +1,33 @@
+//! The worklists read from the referrals the trust holds: ready to book, and
+//! appointment-slot issues. Both are reads of the caller's trust, audited like any other.
+use super::{audited, Fail};
+use crate::api::Authorized;
+use crate::store::{self, ReadyFilter, ReadyItem};
+use tessera_edge::gate::Ending;
+use tessera_edge::problem::ApiError;
+
+/// Which list.
+#[derive(Debug, Clone, Copy)]
+pub enum Worklist {
+    ReadyToBook,
+    SlotIssues,
+}
+
+pub async fn referrals(
+    auth: &Authorized,
+    list: Worklist,
+    f: ReadyFilter,
+) -> Result<Vec<ReadyItem>, ApiError> {
+    audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let items = match list {
+                Worklist::ReadyToBook => store::ready_to_book(txn, &f).await,
+                Worklist::SlotIssues => store::slot_issues(txn, &f).await,
+            }
+            .map_err(Fail::from)?;
+            let n = i32::try_from(items.len()).unwrap_or(i32::MAX);
+            Ok((items, Ending::permit(None, 200, n)))
+        })
+    })
+    .await
+}
