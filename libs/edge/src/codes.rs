@@ -99,6 +99,8 @@ error_codes! {
     SEARCH_INVALID = (400, "search.invalid");
     SEARCH_SORT = (400, "search.sort");
     SEARCH_DATE = (400, "search.date");
+    /// More match a search than it will look through: narrow it (no silent truncation).
+    SEARCH_TOO_MANY = (400, "search.too-many");
     PATIENT_UNKNOWN = (422, "patient.unknown");
     PATIENT_NOT_YET_KNOWN = (503, "patient.not-yet-known");
     PATIENT_MERGED = (409, "patient.merged");

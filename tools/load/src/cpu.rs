@@ -8,6 +8,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("tessera-mpi", "mpi"),
     ("tessera-access", "access"),
     ("tessera-referra", "referrals"),
+    ("tessera-schedul", "scheduling"),
     ("postgres", "postgres"),
     ("tessera-load", "load generator"),
     ("redis-server", "redis"),

@@ -1,5 +1,7 @@
 //! The referrals service's error codes, beyond the edge's ([`tessera_edge::codes::EDGE`]).
 //! `docs/contracts/api-errors.md` lists each one; the test below checks.
+pub use tessera_edge::codes::SEARCH_TOO_MANY;
+
 tessera_edge::error_codes! {
     /// The referrals service's own codes.
     pub CATALOGUE;
@@ -13,7 +15,6 @@ tessera_edge::error_codes! {
     PATHWAY_OTHER_PATIENT = (409, "pathway.other-patient");
     /// A new pathway whose PPID and issuer another pathway already has.
     PATHWAY_EXISTS = (409, "pathway.exists");
-    SEARCH_TOO_MANY = (400, "search.too-many");
     /// A stored referral whose state this version cannot read (a newer version wrote it).
     STATE_UNREADABLE = (500, "referral.state-unreadable");
 }

@@ -53,6 +53,7 @@ fn parse_availability(q: &HashMap<String, String>) -> Result<Availability, ApiEr
         site: None,
         clinician: None,
         limit: 20,
+        statuses: None,
     };
     for (k, v) in q {
         match k.as_str() {
@@ -254,7 +255,7 @@ pub async fn cancel(
         Ok(i) => i,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    Ok(HttpResponse::Ok().json(app::cancel(&auth, id, b.by, reason).await?))
+    Ok(HttpResponse::Ok().json(app::cancel(&auth, id, b.by, reason, None).await?))
 }
 
 /// Moves the appointment to another slot: the new one booked first and the old cancelled
@@ -311,7 +312,7 @@ pub async fn outcome(
         Ok(o) => o,
         Err(errs) => return refuse(&auth, None, ApiError::validation(errs)).await,
     };
-    Ok(HttpResponse::Ok().json(app::outcome(&auth, id, outcome, rtt).await?))
+    Ok(HttpResponse::Ok().json(app::outcome(&auth, id, outcome, rtt, None).await?))
 }
 
 /// Patients to offer another appointment (after a provider cancellation, a cancelled

@@ -14,6 +14,10 @@ tessera_edge::error_codes! {
     NOT_BOOKED = (409, "appointment.not-booked");
     /// An outcome before the appointment's day.
     NOT_YET = (409, "appointment.not-yet");
+    /// `If-Match` names a version that is no longer the appointment's.
+    VERSION_CONFLICT = (412, "appointment.version-conflict");
+    /// A FHIR `Appointment` update that changes more than its status.
+    NOT_A_STATUS_CHANGE = (422, "appointment.not-a-status-change");
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod bodies;
 mod booking;
 mod clinics;
 pub mod errors;
+mod fhir;
 mod worklists;
 
 use actix_web::http::Method;
@@ -82,6 +83,20 @@ pub fn operations(config: &crate::Config) -> Operations {
             book,
         )
         .activity(GET, "/worklists/slot-issues", "worklist.slot-issues", book)
+        .public(GET, "/fhir/metadata")
+        .activity(GET, "/fhir/Schedule", "fhir.schedule.search", book)
+        .activity(GET, "/fhir/Schedule/{id}", "fhir.schedule.read", book)
+        .activity(GET, "/fhir/Slot", "fhir.slot.search", book)
+        .activity(GET, "/fhir/Slot/{id}", "fhir.slot.read", book)
+        .activity(GET, "/fhir/Appointment", "fhir.appointment.search", book)
+        .activity(GET, "/fhir/Appointment/{id}", "fhir.appointment.read", book)
+        .activity(POST, "/fhir/Appointment", "fhir.appointment.create", book)
+        .activity(
+            PUT,
+            "/fhir/Appointment/{id}",
+            "fhir.appointment.update",
+            book,
+        )
 }
 
 /// Mounts every handler; each carries its `#[utoipa::path]`, so mounting it documents it.
@@ -102,7 +117,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::outcome)
         .service(booking::rebook_worklist)
         .service(worklists::ready_to_book)
-        .service(worklists::slot_issues);
+        .service(worklists::slot_issues)
+        .service(fhir::capability_statement)
+        .service(fhir::search_schedules)
+        .service(fhir::read_schedule)
+        .service(fhir::search_slots)
+        .service(fhir::read_slot)
+        .service(fhir::search_appointments)
+        .service(fhir::create_appointment)
+        .service(fhir::read_appointment)
+        .service(fhir::update_appointment);
 }
 
 #[cfg(test)]

@@ -135,15 +135,20 @@ pub async fn appointment(auth: &Authorized, id: AppointmentId) -> Result<Appoint
     .await
 }
 
+/// Cancels `id` as `by`'s; `expected`: the version the caller read (FHIR `If-Match`).
 pub async fn cancel(
     auth: &Authorized,
     id: AppointmentId,
     by: CancelledBy,
     reason: String,
+    expected: Option<i64>,
 ) -> Result<Appointment, ApiError> {
     let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
+            store::expect_version(txn, id, expected)
+                .await
+                .map_err(Fail::from)?;
             let a = store::cancel(txn, id, by, &reason)
                 .await
                 .map_err(Fail::from)?;
@@ -157,15 +162,20 @@ pub async fn cancel(
     .await
 }
 
+/// Records the outcome of `id`; `expected` as for [`cancel`].
 pub async fn outcome(
     auth: &Authorized,
     id: AppointmentId,
     outcome: Attendance,
     rtt: Rtt,
+    expected: Option<i64>,
 ) -> Result<Appointment, ApiError> {
     let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
+            store::expect_version(txn, id, expected)
+                .await
+                .map_err(Fail::from)?;
             let a = store::record_outcome(txn, id, outcome)
                 .await
                 .map_err(Fail::from)?;
@@ -174,6 +184,23 @@ pub async fn outcome(
                 .map_err(Fail::from)?;
             let p = Some(a.patient_id.clone());
             Ok((a, Ending::permit(p, 200, 1)))
+        })
+    })
+    .await
+}
+
+/// Appointments by patient, date and status, earliest first.
+pub async fn search(
+    auth: &Authorized,
+    q: store::AppointmentSearch,
+) -> Result<Vec<Appointment>, ApiError> {
+    audited(auth, q.patient.clone(), move |txn| {
+        Box::pin(async move {
+            let found = store::search_appointments(txn, &q)
+                .await
+                .map_err(Fail::from)?;
+            let n = i32::try_from(found.len()).unwrap_or(i32::MAX);
+            Ok((found, Ending::permit(q.patient, 200, n)))
         })
     })
     .await

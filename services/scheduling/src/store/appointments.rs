@@ -37,13 +37,39 @@ pub struct Appointment {
     pub ppid_issuer: Option<String>,
     /// Clearly communicated to the patient (a DNA of an uncommunicated one cannot nullify).
     pub communicated: bool,
+    pub updated_at: DateTime<Utc>,
 }
 
-fn columns() -> String {
+/// Locks the appointment's row and checks it is still at `expected` (a FHIR `If-Match`).
+pub async fn expect_version(
+    txn: &DatabaseTransaction,
+    id: AppointmentId,
+    expected: Option<i64>,
+) -> Result<(), StoreError> {
+    let Some(v) = expected else { return Ok(()) };
+    let row = txn
+        .query_one(stmt(
+            "SELECT version FROM appointment WHERE id = $1 FOR UPDATE",
+            vec![id.as_uuid().into()],
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let now: i64 = row.try_get("", "version")?;
+    if now == v {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            errors::VERSION_CONFLICT,
+            format!("the appointment is at version {now}, not {v}: read it again"),
+        ))
+    }
+}
+
+pub(super) fn columns() -> String {
     format!(
         "id, slot_id, clinic_id, patient_id, referral_id, pathway_id, {} AS start, {} AS \"end\",
          status, attendance_code, cancel_reason, overbooked, rescheduled_from, booked_by, version,
-         ppid, ppid_issuer, communicated",
+         ppid, ppid_issuer, communicated, updated_at",
         local("starts_at"),
         local("ends_at")
     )

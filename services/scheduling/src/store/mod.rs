@@ -6,17 +6,19 @@ mod clinics;
 pub mod events;
 pub mod migration;
 mod ready;
+mod search;
 mod sessions;
 mod slots;
 
 pub use appointments::{
-    appointment, book, cancel, cancel_session, rebook_worklist, record_outcome, Appointment,
-    Booking, NewBooking, RebookItem,
+    appointment, book, cancel, cancel_session, expect_version, rebook_worklist, record_outcome,
+    Appointment, Booking, NewBooking, RebookItem,
 };
 pub use clinics::{clinics, create_clinic, create_template, set_bank_holiday, Clinic, Template};
 pub use ready::{
     ready_to_book, referral_seen, slot_issues, ReadyFilter, ReadyItem, Received, ReferralSeen,
 };
+pub use search::{search_appointments, AppointmentSearch};
 pub use sessions::{generate, Generated};
 pub use slots::{availability, hold, slot, Availability, Hold, Slot};
 

@@ -25,6 +25,9 @@ pub struct Slot {
     pub held: i32,
     /// Places a booking may take now: capacity less booked and held.
     pub free: i32,
+    /// FHIR's `Slot.status`: `free`, `busy` (every place booked or held) or
+    /// `busy-unavailable` (blocked, or its session cancelled).
+    pub status: String,
 }
 
 /// What a search for free slots asks.
@@ -39,10 +42,21 @@ pub struct Availability {
     pub site: Option<String>,
     pub clinician: Option<String>,
     pub limit: u64,
+    /// `None`: free slots only (the booking search). Otherwise slots in any of these FHIR
+    /// statuses (`free`, `busy`, `busy-unavailable`), as FHIR's `Slot` search asks.
+    pub statuses: Option<Vec<String>>,
 }
 
 const HELD: &str =
     "(SELECT count(*) FROM slot_hold h WHERE h.slot_id = s.id AND h.expires_at > now())::int";
+
+/// A slot's FHIR status, as SQL over `s` (slot) and `se` (its session).
+fn status() -> String {
+    format!(
+        "CASE WHEN s.blocked OR se.cancelled_at IS NOT NULL THEN 'busy-unavailable'
+              WHEN s.booked + {HELD} >= s.capacity THEN 'busy' ELSE 'free' END"
+    )
+}
 
 /// The first free slots in the window, earliest first.
 pub async fn availability(
@@ -70,21 +84,30 @@ pub async fn availability(
     if let Some(c) = &q.clinician {
         add("c.clinician =", c.clone().into());
     }
-    values.push((q.limit.clamp(1, 500) as i64).into());
+    match &q.statuses {
+        None => filter.push_str(&format!(
+            " AND NOT s.blocked AND se.cancelled_at IS NULL AND s.booked < s.capacity
+              AND s.booked + {HELD} < s.capacity"
+        )),
+        Some(list) => {
+            values.push(list.clone().into());
+            filter.push_str(&format!(" AND ({}) = ANY(${})", status(), values.len()));
+        }
+    }
+    values.push((q.limit.clamp(1, 1001) as i64).into());
     let sql = format!(
         "SELECT s.id, s.session_id, s.clinic_id, c.code AS clinic_code,
                 {start} AS start, {end} AS \"end\", s.slot_type, s.capacity, s.overbook, s.booked,
-                {HELD} AS held, greatest(s.capacity - s.booked - {HELD}, 0) AS free
+                {HELD} AS held, greatest(s.capacity - s.booked - {HELD}, 0) AS free, {status} AS status
            FROM slot s JOIN clinic c ON c.id = s.clinic_id JOIN session se ON se.id = s.session_id
-          WHERE NOT s.blocked AND se.cancelled_at IS NULL
-            AND s.starts_at >= ($1::date::timestamp AT TIME ZONE '{ZONE}')
+          WHERE s.starts_at >= ($1::date::timestamp AT TIME ZONE '{ZONE}')
             AND s.starts_at < (($2::date + 1)::timestamp AT TIME ZONE '{ZONE}')
-            AND s.starts_at > now() AND s.booked < s.capacity
-            AND s.booked + {HELD} < s.capacity{filter}
+            AND s.starts_at > now(){filter}
           ORDER BY s.starts_at, c.code LIMIT ${}",
         values.len(),
         start = local("s.starts_at"),
         end = local("s.ends_at"),
+        status = status(),
     );
     Ok(Slot::find_by_statement(stmt(&sql, values)).all(txn).await?)
 }
@@ -95,10 +118,12 @@ pub async fn slot(txn: &DatabaseTransaction, id: SlotId) -> Result<Slot, StoreEr
         &format!(
             "SELECT s.id, s.session_id, s.clinic_id, c.code AS clinic_code,
                     {start} AS start, {end} AS \"end\", s.slot_type, s.capacity, s.overbook, s.booked,
-                    {HELD} AS held, greatest(s.capacity - s.booked - {HELD}, 0) AS free
-               FROM slot s JOIN clinic c ON c.id = s.clinic_id WHERE s.id = $1",
+                    {HELD} AS held, greatest(s.capacity - s.booked - {HELD}, 0) AS free, {status} AS status
+               FROM slot s JOIN clinic c ON c.id = s.clinic_id JOIN session se ON se.id = s.session_id
+              WHERE s.id = $1",
             start = local("s.starts_at"),
             end = local("s.ends_at"),
+            status = status(),
         ),
         vec![id.as_uuid().into()],
     ))

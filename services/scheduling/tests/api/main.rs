@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod booking;
 mod events;
+mod fhir;
 mod helpers;
 mod race;
 mod sessions;
