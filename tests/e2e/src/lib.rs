@@ -1,4 +1,4 @@
-//! A platform for end-to-end tests: the MPI, the access service and referrals, in-process on free
+//! A platform for end-to-end tests: the MPI, the access service, referrals and scheduling, in-process on free
 //! ports, serving the same fresh trusts, trusting the same test identity provider, talking
 //! through the real broker, PostgreSQL and Redis. Services never depend on each other; this
 //! test crate is the only place both are built together.
@@ -17,6 +17,8 @@ pub struct Platform {
     pub access: String,
     /// Empty unless started with referrals.
     pub referrals: String,
+    /// Empty unless started with referrals (scheduling comes with them).
+    pub scheduling: String,
     /// Each service's management port (`/metrics`, the detailed `/readyz`), by API base.
     pub management: std::collections::HashMap<String, String>,
     pub client: Client,
@@ -25,6 +27,7 @@ pub struct Platform {
     pub mpi_db: DatabaseConnection,
     pub access_db: DatabaseConnection,
     pub referrals_db: DatabaseConnection,
+    pub scheduling_db: DatabaseConnection,
     pub tenants: Vec<String>,
     shutdown: Shutdown,
     mpi_config: tessera_mpi::Config,
@@ -47,7 +50,7 @@ impl Platform {
         Self::start_with(n, false).await
     }
 
-    /// The MPI, the access service and referrals for `n` fresh trusts.
+    /// The MPI, the access service, referrals and scheduling for `n` fresh trusts.
     pub async fn start_with_referrals(n: usize) -> Self {
         Self::start_with(n, true).await
     }
@@ -141,6 +144,35 @@ impl Platform {
         } else {
             String::new()
         };
+        let mut sc = tessera_scheduling::Config::default();
+        sc.http.port = 0;
+        sc.http.management_port = 0;
+        sc.database_url = kit::database("tessera_scheduling_test").await;
+        sc.database_max_connections = 10;
+        sc.redis_url = kit::redis_url();
+        sc.kafka = kafka.clone();
+        sc.auth = idp.auth_config();
+        sc.tenancy.only = Some(tenants.clone());
+        sc.shutdown_grace_seconds = 5;
+        sc.consumer_group_prefix = format!("scheduling-e2e-{}", uuid::Uuid::new_v4());
+        sc.rate_limit.per_tenant_per_second = 100_000;
+        let scheduling = if with_referrals {
+            let app = tessera_scheduling::Application::build(sc.clone())
+                .await
+                .expect("scheduling builds");
+            let base = format!("http://127.0.0.1:{}", app.port());
+            management.insert(
+                base.clone(),
+                format!("http://127.0.0.1:{}", app.management_port()),
+            );
+            let s4 = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = app.run(s4).await;
+            });
+            base
+        } else {
+            String::new()
+        };
         let (mpi_stop, access_stop) = (shutdown.child(), shutdown.child());
         let (s1, s2) = (mpi_stop.clone(), access_stop.clone());
         let mpi_task = tokio::spawn(async move { mpi_app.run(s1).await });
@@ -149,6 +181,7 @@ impl Platform {
             mpi,
             access,
             referrals,
+            scheduling,
             management,
             // A request that hangs fails at its own line, not as a whole-test timeout.
             client: Client::builder()
@@ -160,6 +193,7 @@ impl Platform {
             mpi_db: Database::connect(m.database_url.clone()).await.unwrap(),
             access_db: Database::connect(a.database_url.clone()).await.unwrap(),
             referrals_db: Database::connect(r.database_url.clone()).await.unwrap(),
+            scheduling_db: Database::connect(sc.database_url.clone()).await.unwrap(),
             tenants,
             shutdown,
             mpi_config: m,
@@ -169,7 +203,12 @@ impl Platform {
             access_stop,
             access_task: Some(access_task),
         };
-        for base in [me.mpi.clone(), me.access.clone(), me.referrals.clone()] {
+        for base in [
+            me.mpi.clone(),
+            me.access.clone(),
+            me.referrals.clone(),
+            me.scheduling.clone(),
+        ] {
             if base.is_empty() {
                 continue;
             }
@@ -343,6 +382,23 @@ impl Platform {
         self.call(
             method,
             format!("{}{path}", self.referrals),
+            token,
+            body,
+            None,
+        )
+        .await
+    }
+
+    pub async fn scheduling(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(
+            method,
+            format!("{}{path}", self.scheduling),
             token,
             body,
             None,

@@ -65,17 +65,16 @@ impl Ppid {
                 "a PPID is 1–20 letters and digits",
             ));
         }
-        let issuer = issuer.trim().to_ascii_uppercase();
-        if !(3..=8).contains(&issuer.len()) || !issuer.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(DomainError::invalid(
+        let issuer = tessera_nhs::OdsCode::parse(issuer).map_err(|e| {
+            DomainError::invalid(
                 "ppid_issuer",
                 "format",
-                "the issuer is an ORG code (3–8 letters and digits; X09 for UBRNs)",
-            ));
-        }
+                format!("the issuer is an ORG code, X09 for UBRNs: {e}"),
+            )
+        })?;
         Ok(Self {
             id: id.to_ascii_uppercase(),
-            issuer,
+            issuer: issuer.as_str().to_string(),
         })
     }
 }

@@ -4,9 +4,13 @@
 //! left as it is and the refusal logged — retrying cannot change it. A cancelled or missed
 //! appointment does not move the referral back: the rebooking worklist holds the patient and
 //! a new booking names the same referral (ADR 30).
-use crate::domain::{ReferralId, ReferralState};
-use crate::store::{self, StoreError, TransitionRequest};
-use chrono::Utc;
+//!
+//! A booking scheduling marks as the rebooking after a first-appointment DNA starts the
+//! pathway's new clock on the day it was booked (`rebooked`, NHS_RULES: the patient's contact
+//! date), once per appointment.
+use crate::domain::{ClockFlags, EventKind, Ppid, ReferralId, ReferralState};
+use crate::store::{self, NewClockEvent, StoreError, TransitionRequest};
+use chrono::{NaiveDate, Utc};
 use prost::Message as _;
 use sea_orm::DatabaseTransaction;
 use tessera_events::{HandlerError, InboundEvent};
@@ -17,6 +21,53 @@ pub const BOOKED: &str = "uk.nhs.tessera.scheduling.AppointmentBooked.v1";
 pub async fn booked(txn: &DatabaseTransaction, event: &InboundEvent) -> Result<(), HandlerError> {
     let m = scheduling::v1::AppointmentBooked::decode(event.payload.as_slice())
         .map_err(|e| HandlerError::undecodable(BOOKED, e))?;
+    move_referral(txn, event, &m).await?;
+    if m.rebooking_after_first_dna {
+        new_clock(txn, event, &m).await?;
+    }
+    Ok(())
+}
+
+async fn new_clock(
+    txn: &DatabaseTransaction,
+    event: &InboundEvent,
+    m: &scheduling::v1::AppointmentBooked,
+) -> Result<(), HandlerError> {
+    let Ok(ppid) = Ppid::parse(&m.ppid, &m.ppid_issuer) else {
+        tracing::warn!(event_id = %event.event_id, "rebooking names no valid PPID");
+        return Ok(());
+    };
+    let Some(pathway) = store::pathway_id_by_ppid(txn, &ppid)
+        .await
+        .map_err(HandlerError::store)?
+    else {
+        return Ok(());
+    };
+    let on_date = NaiveDate::parse_from_str(&m.booked_on, "%Y-%m-%d")
+        .unwrap_or_else(|_| Utc::now().date_naive());
+    let kind = EventKind::parse("rebooked", ClockFlags::default())
+        .map_err(|e| HandlerError::refused("event.clock-kind", e.to_string()))?;
+    store::record_clock_event(
+        txn,
+        &event.tenant,
+        NewClockEvent {
+            pathway_id: pathway,
+            on_date,
+            kind,
+            source: format!("scheduling:appointment:{}:rebooked", m.appointment_id),
+        },
+        event.trace.as_ref(),
+    )
+    .await
+    .map_err(HandlerError::store)?;
+    Ok(())
+}
+
+async fn move_referral(
+    txn: &DatabaseTransaction,
+    event: &InboundEvent,
+    m: &scheduling::v1::AppointmentBooked,
+) -> Result<(), HandlerError> {
     if m.referral_id.is_empty() {
         return Ok(());
     }

@@ -215,6 +215,7 @@ async fn a_booking_moves_its_accepted_referral_to_booked() {
         starts_at: "2026-12-10T09:00:00+00:00".into(),
         referral_id: r["id"].as_str().unwrap().into(),
         treatment_function: "100".into(),
+        ..Default::default()
     };
     for (r, appt) in [(&accepted, "a1"), (&accepted, "a2"), (&untriaged, "a3")] {
         kit::produce(

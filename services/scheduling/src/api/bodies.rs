@@ -261,12 +261,15 @@ fn ppid(
     match (id.map(str::trim), issuer.map(str::trim)) {
         (None, None) => Some(None),
         (Some(i), Some(o))
-            if (1..=20).contains(&i.len())
-                && i.chars().all(|c| c.is_ascii_alphanumeric())
-                && (3..=6).contains(&o.len())
-                && o.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            if (1..=20).contains(&i.len()) && i.chars().all(|c| c.is_ascii_alphanumeric()) =>
         {
-            Some(Some((i.to_uppercase(), o.to_uppercase())))
+            match tessera_nhs::OdsCode::parse(o) {
+                Ok(o) => Some(Some((i.to_uppercase(), o.as_str().to_string()))),
+                Err(err) => {
+                    e.add("ppid_issuer", "format", &err.to_string());
+                    None
+                }
+            }
         }
         _ => {
             e.add(

@@ -2,7 +2,9 @@
 //! change (`tessera.<ods>.scheduling.appointment`, keyed by patient id; Protobuf in
 //! `proto/tessera/scheduling/v1/appointment.proto`):
 //! - `AppointmentBooked` — the access service gives the clinic's clinician and team a
-//!   legitimate relationship with the patient;
+//!   legitimate relationship with the patient; the referrals service moves the referral it
+//!   names to BOOKED and, for a rebooking after a first-appointment DNA (derived here), starts
+//!   the new clock;
 //! - `AppointmentClosed` — cancelled (2, 4) or given its outcome (5, 6, 7, 3), with the RTT
 //!   part of `docs/contracts/clock-events.md`: the referrals service records the clock event
 //!   (a DNA of the period's first appointment nullifies it). Whether it is the first is
@@ -52,6 +54,10 @@ struct BookedRow {
     start: String,
     referral_id: Option<Uuid>,
     treatment_function: String,
+    ppid: String,
+    ppid_issuer: String,
+    booked_on: String,
+    after_first_dna: bool,
 }
 
 pub async fn booked(
@@ -61,7 +67,14 @@ pub async fn booked(
 ) -> Result<(), StoreError> {
     let r = BookedRow::find_by_statement(stmt(
         &format!(
-            "SELECT a.patient_id, c.clinician, c.team, {} AS start, a.referral_id, c.treatment_function
+            "SELECT a.patient_id, c.clinician, c.team, {} AS start, a.referral_id, c.treatment_function,
+                    coalesce(a.ppid, '') AS ppid, coalesce(a.ppid_issuer, '') AS ppid_issuer,
+                    to_char(a.booked_at AT TIME ZONE '{ZONE}', 'YYYY-MM-DD') AS booked_on,
+                    (a.ppid IS NOT NULL
+                     AND EXISTS (SELECT 1 FROM appointment e WHERE e.ppid = a.ppid AND e.ppid_issuer = a.ppid_issuer
+                                    AND e.id <> a.id AND e.attendance_code IN (3, 7))
+                     AND NOT EXISTS (SELECT 1 FROM appointment e WHERE e.ppid = a.ppid AND e.ppid_issuer = a.ppid_issuer
+                                    AND e.attendance_code IN (5, 6))) AS after_first_dna
                FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
             local("a.starts_at")
         ),
@@ -78,6 +91,10 @@ pub async fn booked(
         starts_at: r.start,
         referral_id: r.referral_id.map(|u| u.to_string()).unwrap_or_default(),
         treatment_function: r.treatment_function,
+        ppid: r.ppid,
+        ppid_issuer: r.ppid_issuer,
+        booked_on: r.booked_on,
+        rebooking_after_first_dna: r.after_first_dna,
     };
     enqueue(
         txn,
