@@ -83,6 +83,12 @@ pub fn operations(config: &crate::Config) -> Operations {
             book,
         )
         .activity(GET, "/worklists/slot-issues", "worklist.slot-issues", book)
+        .activity(
+            GET,
+            "/worklists/merge-reviews",
+            "worklist.merge-reviews",
+            book,
+        )
         .public(GET, "/fhir/metadata")
         .activity(GET, "/fhir/Schedule", "fhir.schedule.search", book)
         .activity(GET, "/fhir/Schedule/{id}", "fhir.schedule.read", book)
@@ -118,6 +124,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::rebook_worklist)
         .service(worklists::ready_to_book)
         .service(worklists::slot_issues)
+        .service(worklists::merge_reviews)
         .service(fhir::capability_statement)
         .service(fhir::search_schedules)
         .service(fhir::read_schedule)

@@ -3,7 +3,7 @@
 use super::Caller;
 use crate::app::refuse;
 use crate::app::worklists::{self as app, Worklist};
-use crate::store::{ReadyFilter, ReadyItem};
+use crate::store::{MergeReview, ReadyFilter, ReadyItem};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -13,6 +13,11 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct ReferralList {
     items: Vec<ReadyItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MergeReviewList {
+    items: Vec<MergeReview>,
 }
 
 fn filter(q: &HashMap<String, String>) -> Result<ReadyFilter, ApiError> {
@@ -108,4 +113,34 @@ pub async fn slot_issues(
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
     answer(caller, q, Worklist::SlotIssues).await
+}
+
+/// What the MPI's merges left for a person: the survivor booked into two appointments at
+/// overlapping times (docs/contracts/merge.md). Resolved by the merge's undoing, or by staff
+/// cancelling one.
+#[utoipa::path(
+    tag = "worklists",
+    params(("limit" = Option<u64>, Query, description = "1 to 1000 (100)")),
+    responses((status = 200, description = "Open merge reviews, oldest first", body = MergeReviewList))
+)]
+#[get("/worklists/merge-reviews")]
+pub async fn merge_reviews(
+    caller: Caller,
+    q: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(Flavour::Json).await?;
+    let f = match filter(&q) {
+        Ok(f) if f.treatment_function.is_none() && f.priority.is_none() => f,
+        Ok(_) => {
+            let e = ApiError::validation(vec![FieldError::new(
+                "limit",
+                "unknown",
+                "this list takes limit only",
+            )]);
+            return refuse(&auth, None, e).await;
+        }
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let items = app::merge_reviews(&auth, f.limit).await?;
+    Ok(HttpResponse::Ok().json(MergeReviewList { items }))
 }

@@ -1,8 +1,9 @@
 //! The worklists read from the referrals the trust holds: ready to book, and
-//! appointment-slot issues. Both are reads of the caller's trust, audited like any other.
+//! appointment-slot issues; and the merge reviews. Reads of the caller's trust, audited like
+//! any other.
 use super::{audited, Fail};
 use crate::api::Authorized;
-use crate::store::{self, ReadyFilter, ReadyItem};
+use crate::store::{self, MergeReview, ReadyFilter, ReadyItem};
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::ApiError;
 
@@ -25,6 +26,18 @@ pub async fn referrals(
                 Worklist::SlotIssues => store::slot_issues(txn, &f).await,
             }
             .map_err(Fail::from)?;
+            let n = i32::try_from(items.len()).unwrap_or(i32::MAX);
+            Ok((items, Ending::permit(None, 200, n)))
+        })
+    })
+    .await
+}
+
+/// Open merge reviews: what a merge left for a person (two booked appointments at once).
+pub async fn merge_reviews(auth: &Authorized, limit: u64) -> Result<Vec<MergeReview>, ApiError> {
+    audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let items = store::merge_reviews(txn, limit).await.map_err(Fail::from)?;
             let n = i32::try_from(items.len()).unwrap_or(i32::MAX);
             Ok((items, Ending::permit(None, 200, n)))
         })

@@ -1,6 +1,8 @@
 //! What the scheduling service consumes, beside the MPI's patients (`tessera_patients`):
 //! the referrals service's referrals (`referrals.referral`), to keep the ready-to-book
-//! worklist — the trust's referrals in state ACCEPTED ([`referrals`]).
+//! worklist — the trust's referrals in state ACCEPTED ([`referrals`]); and the MPI's merges
+//! and unmerges, which appointments follow (docs/contracts/merge.md, [`merges`]).
+mod merges;
 mod referrals;
 
 use std::sync::Arc;
@@ -10,15 +12,23 @@ pub fn specs(
     prefix: &str,
     only: Option<Vec<tessera_tenancy::TenantId>>,
 ) -> Vec<(&'static str, ConsumerSpec, Arc<dyn Handler>)> {
-    vec![(
-        "referral-follower",
-        ConsumerSpec {
-            group: format!("{prefix}.referrals"),
-            service: "referrals".into(),
-            stream: "referral".into(),
-            max_attempts: 10,
-            only,
-        },
-        Arc::new(referrals::Referrals),
-    )]
+    let spec = |purpose: &str, service: &str, stream: &str| ConsumerSpec {
+        group: format!("{prefix}.{purpose}"),
+        service: service.into(),
+        stream: stream.into(),
+        max_attempts: 10,
+        only: only.clone(),
+    };
+    vec![
+        (
+            "referral-follower",
+            spec("referrals", "referrals", "referral"),
+            Arc::new(referrals::Referrals),
+        ),
+        (
+            "merge-follower",
+            spec("merges", "mpi", "patient"),
+            Arc::new(merges::Merges),
+        ),
+    ]
 }

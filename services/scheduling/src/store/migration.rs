@@ -17,6 +17,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(AppointmentPathway),
             Box::new(ReferralsSeen),
             Box::new(BookingKeys),
+            Box::new(FollowMerges),
         ]
     }
 }
@@ -288,6 +289,57 @@ impl MigrationTrait for BookingKeys {
             .execute_unprepared(
                 "DROP INDEX IF EXISTS appointment_idempotency_key;
                  ALTER TABLE appointment DROP COLUMN IF EXISTS idempotency_key;",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// What a merge re-pointed (so its unmerge puts back exactly that) and the reviews it raised
+/// (docs/contracts/merge.md). Expand only.
+pub struct FollowMerges;
+
+impl MigrationName for FollowMerges {
+    fn name(&self) -> &str {
+        "m20261206_000802_follow_merges"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FollowMerges {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE TABLE IF NOT EXISTS merge_repoint (
+                     merge_id   text NOT NULL,
+                     table_name text NOT NULL,
+                     row_id     uuid NOT NULL,
+                     PRIMARY KEY (merge_id, table_name, row_id)
+                 );
+                 CREATE TABLE IF NOT EXISTS merge_review (
+                     id          uuid PRIMARY KEY,
+                     merge_id    text NOT NULL,
+                     patient_id  text NOT NULL,
+                     kind        text NOT NULL,
+                     detail      jsonb NOT NULL,
+                     raised_at   timestamptz NOT NULL,
+                     resolved_at timestamptz
+                 );
+                 CREATE INDEX IF NOT EXISTS merge_review_open ON merge_review (raised_at)
+                   WHERE resolved_at IS NULL;
+                 CREATE INDEX IF NOT EXISTS rebook_patient ON rebook (patient_id);",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP INDEX IF EXISTS rebook_patient; DROP TABLE IF EXISTS merge_review;
+                 DROP TABLE IF EXISTS merge_repoint;",
             )
             .await?;
         Ok(())

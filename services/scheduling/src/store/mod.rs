@@ -4,6 +4,7 @@
 mod appointments;
 mod clinics;
 pub mod events;
+mod merges;
 pub mod migration;
 mod ready;
 mod search;
@@ -15,6 +16,7 @@ pub use appointments::{
     Appointment, Booking, NewBooking, RebookItem,
 };
 pub use clinics::{clinics, create_clinic, create_template, set_bank_holiday, Clinic, Template};
+pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
 pub use ready::{
     ready_to_book, referral_seen, slot_issues, ReadyFilter, ReadyItem, Received, ReferralSeen,
 };

@@ -4,6 +4,7 @@ mod booking;
 mod events;
 mod fhir;
 mod helpers;
+mod merges;
 mod race;
 mod sessions;
 mod worklists;
