@@ -6,6 +6,7 @@ mod booking;
 mod clinics;
 pub mod errors;
 mod fhir;
+mod reports;
 mod worklists;
 
 use actix_web::http::Method;
@@ -89,6 +90,8 @@ pub fn operations(config: &crate::Config) -> Operations {
             "worklist.merge-reviews",
             book,
         )
+        .activity(GET, "/reports/utilisation", "report.utilisation", clinic)
+        .activity(GET, "/reports/capacity", "report.capacity", book)
         .public(GET, "/fhir/metadata")
         .activity(GET, "/fhir/Schedule", "fhir.schedule.search", book)
         .activity(GET, "/fhir/Schedule/{id}", "fhir.schedule.read", book)
@@ -125,6 +128,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(worklists::ready_to_book)
         .service(worklists::slot_issues)
         .service(worklists::merge_reviews)
+        .service(reports::utilisation)
+        .service(reports::capacity)
         .service(fhir::capability_statement)
         .service(fhir::search_schedules)
         .service(fhir::read_schedule)

@@ -5,6 +5,7 @@
 //! the rebooking worklist) and [`worklists`] (referrals ready to book, slot issues).
 pub mod booking;
 pub mod clinics;
+pub mod reports;
 pub mod worklists;
 
 use crate::domain::DomainError;

@@ -7,6 +7,7 @@ pub mod events;
 mod merges;
 pub mod migration;
 mod ready;
+mod reports;
 mod search;
 mod sessions;
 mod slots;
@@ -20,6 +21,7 @@ pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
 pub use ready::{
     ready_to_book, referral_seen, slot_issues, ReadyFilter, ReadyItem, Received, ReferralSeen,
 };
+pub use reports::{capacity, utilisation, Capacity, Utilisation};
 pub use search::{search_appointments, AppointmentSearch};
 pub use sessions::{generate, Generated};
 pub use slots::{availability, hold, slot, Availability, Hold, Slot};

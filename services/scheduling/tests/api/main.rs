@@ -6,5 +6,6 @@ mod fhir;
 mod helpers;
 mod merges;
 mod race;
+mod reports;
 mod sessions;
 mod worklists;
