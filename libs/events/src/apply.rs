@@ -215,8 +215,26 @@ pub(crate) async fn dead_letter(
     msg: &OwnedMessage,
     error: &str,
 ) -> Result<(), String> {
-    let tenant = TenantId::from_topic(msg.topic()).ok_or("topic names no tenant")?;
-    let txn = db.begin(&tenant).await.map_err(|e| e.to_string())?;
+    // The trust's own schema; a message for a trust this deployment never provisioned (an
+    // unknown trust's topic matched the pattern) has none, and goes to the platform schema's
+    // dead letters instead — kept for replay, and no longer blocking the topic behind it.
+    if let Some(tenant) = TenantId::from_topic(msg.topic()) {
+        match write_dead_letter(db.begin(&tenant).await, consumer, msg, error).await {
+            Ok(()) => return Ok(()),
+            Err(e) => tracing::warn!(tenant = %tenant, error = %e,
+                "no dead-letter table for the trust here; dead-lettering in the platform schema"),
+        }
+    }
+    write_dead_letter(db.begin_platform().await, consumer, msg, error).await
+}
+
+async fn write_dead_letter(
+    txn: Result<sea_orm::DatabaseTransaction, tessera_tenancy::DbError>,
+    consumer: &str,
+    msg: &OwnedMessage,
+    error: &str,
+) -> Result<(), String> {
+    let txn = txn.map_err(|e| e.to_string())?;
     let ce_id = msg
         .headers()
         .and_then(CloudEventHeaders::from_kafka)

@@ -10,6 +10,7 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use sea_orm::DatabaseTransaction;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_bootstrap::{Metrics, Shutdown, TraceContext};
@@ -118,6 +119,8 @@ pub async fn run_consumer(
             .inc();
     };
     let mut waiting_for_topics = false;
+    // Trusts whose messages waited once and whose tenant record never came (`apply_one`).
+    let mut given_up: HashSet<TenantId> = HashSet::new();
     loop {
         let first = tokio::select! {
             _ = shutdown.wait() => break,
@@ -175,17 +178,13 @@ pub async fn run_consumer(
                 }
             }
             for msg in &group {
-                if !apply_one(
-                    &db,
-                    &registry,
-                    handler.as_ref(),
-                    msg,
-                    &spec,
-                    &count,
-                    &shutdown,
-                )
-                .await
-                {
+                let on = Where {
+                    db: &db,
+                    registry: &registry,
+                    handler: handler.as_ref(),
+                    spec: &spec,
+                };
+                if !apply_one(on, msg, &count, &shutdown, &mut given_up).await {
                     stopping = true;
                     break;
                 }
@@ -233,19 +232,51 @@ fn by_tenant(batch: Vec<OwnedMessage>) -> Vec<(Option<TenantId>, Vec<OwnedMessag
     groups
 }
 
+/// Where a consumer applies its messages.
+#[derive(Clone, Copy)]
+struct Where<'a> {
+    db: &'a TenantDb,
+    registry: &'a TenantRegistry,
+    handler: &'a dyn Handler,
+    spec: &'a ConsumerSpec,
+}
+
 /// Applies one message, retrying until `spec.max_attempts`, then dead-letters it. Returns
 /// `false` if shutdown came first (the message is then neither applied nor stored).
 async fn apply_one(
-    db: &TenantDb,
-    registry: &TenantRegistry,
-    handler: &dyn Handler,
+    on: Where<'_>,
     msg: &OwnedMessage,
-    spec: &ConsumerSpec,
     count: &impl Fn(&str),
     shutdown: &Shutdown,
+    given_up: &mut HashSet<TenantId>,
 ) -> bool {
+    let Where {
+        db,
+        registry,
+        handler,
+        spec,
+    } = on;
+    let tenant = TenantId::from_topic(msg.topic());
+    let unknown = |t: &TenantId| registry.state(t).is_none() && !registry.is_not_served(t);
+    if let Some(t) = &tenant {
+        if given_up.contains(t) && unknown(t) {
+            // A trust waited for once and still unknown here: its later messages are kept
+            // aside at once, not waited for one by one (each would hold the topics behind it).
+            count("dead_letter");
+            let why = "the trust is not known to this deployment";
+            if apply::dead_letter(db, &spec.group, msg, why).await.is_ok() {
+                return true;
+            }
+        } else {
+            given_up.remove(t);
+        }
+    }
     if !wait_for_provisioning(registry, msg, shutdown).await {
         return false;
+    }
+    if let Some(t) = tenant.filter(|t| unknown(t)) {
+        tracing::warn!(tenant = %t, topic = msg.topic(), "a trust this deployment does not know: its messages go to the platform's dead letters");
+        given_up.insert(t);
     }
     let mut attempt = 0;
     loop {

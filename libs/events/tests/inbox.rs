@@ -514,3 +514,117 @@ async fn events_for_a_trust_still_being_provisioned_wait_and_are_applied() {
     );
     shutdown.trigger();
 }
+
+/// A trust this deployment never provisions (its topic matched the pattern: a trust onboarded
+/// elsewhere on the same broker): after the wait for an unknown trust, its message is
+/// dead-lettered in the platform schema — kept, and no longer holding back the topics behind
+/// it. Found when a test trust's events stalled a platform's audit store for minutes.
+#[tokio::test]
+async fn a_message_for_a_trust_never_provisioned_here_is_kept_aside_and_blocks_nothing() {
+    let url = kit::database("tessera_events_test").await;
+    let kafka = kit::kafka();
+    let (known, ghost) = (
+        TenantId::parse(&kit::unique_ods()).unwrap(),
+        TenantId::parse(&kit::unique_ods()).unwrap(),
+    );
+    let service = format!(
+        "eg{}",
+        uuid::Uuid::new_v4().simple().to_string()[..8].to_lowercase()
+    );
+    migrate_tenant::<TestMigrator>(&url, &known).await.unwrap();
+    tessera_tenancy::migrate_schema::<TestMigrator>(&url, tessera_tenancy::PLATFORM_SCHEMA)
+        .await
+        .unwrap();
+    let topics = [
+        known.topic(&service, "things"),
+        ghost.topic(&service, "things"),
+    ];
+    kafka.ensure_topics(&topics, false).await.unwrap();
+    let db = TenantDb::connect(&url, 5).await.unwrap();
+    let registry = TenantRegistry::new();
+    registry.set(known.clone(), TenantState::Ready);
+    let producer: FutureProducer = kafka.producer_config().create().unwrap();
+    let send = |topic: String, n: i32| {
+        let producer = producer.clone();
+        async move {
+            let headers = CloudEventHeaders {
+                id: uuid::Uuid::now_v7().to_string(),
+                r#type: "uk.nhs.tessera.test.Thing.v1".into(),
+                source: "/tessera/test".into(),
+                time: chrono::Utc::now().to_rfc3339(),
+                subject: None,
+                traceparent: None,
+            };
+            producer
+                .send(
+                    FutureRecord::to(&topic)
+                        .key("k")
+                        .payload(n.to_string().as_bytes())
+                        .headers(headers.to_kafka()),
+                    Duration::from_secs(10),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    for n in [97, 98, 99] {
+        send(topics[1].clone(), n).await;
+    }
+    for n in 0..3 {
+        send(topics[0].clone(), n).await;
+    }
+    let shutdown = Shutdown::new();
+    let spec = ConsumerSpec {
+        group: format!("{service}-test"),
+        service: service.clone(),
+        stream: "things".into(),
+        max_attempts: 2,
+        only: Some(vec![known.clone(), ghost.clone()]),
+    };
+    tokio::spawn(run_consumer(
+        kafka.clone(),
+        spec,
+        db.clone(),
+        registry.clone(),
+        Arc::new(Count),
+        Metrics::new("events-ghost-test").unwrap(),
+        shutdown.clone(),
+    ));
+    let count = |platform: bool, sql: String| {
+        let (db, known) = (db.clone(), known.clone());
+        async move {
+            let txn = if platform {
+                db.begin_platform().await.unwrap()
+            } else {
+                db.begin(&known).await.unwrap()
+            };
+            let row = txn
+                .query_one(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            row.and_then(|r| r.try_get::<i64>("", "n").ok())
+                .unwrap_or(0)
+        }
+    };
+    // One wait for the unknown trust (30 s), not one per message.
+    let applied = kit::wait_until(Duration::from_secs(50), || {
+        count(false, "SELECT count(*)::bigint AS n FROM applied".into())
+            .then(|n| async move { n == 3 })
+    })
+    .await;
+    assert!(applied, "the known trust's events were applied");
+    let sql = format!(
+        "SELECT count(*)::bigint AS n FROM inbox_dead_letter WHERE topic = '{}'",
+        topics[1]
+    );
+    let kept = kit::wait_until(Duration::from_secs(50), || {
+        count(true, sql.clone()).then(|n| async move { n == 3 })
+    })
+    .await;
+    assert!(
+        kept,
+        "the unknown trust's messages are kept in the platform schema, waited for once"
+    );
+    shutdown.trigger();
+}

@@ -3,7 +3,7 @@
 //! booked against it, shows BOOKED, and the clinic's team gains the relationship the MPI
 //! enforces; the patient does not attend that first appointment and the RTT period is
 //! nullified within 2 s; rebooked, the new clock starts and runs on through an attended
-//! appointment; none of it is visible to RBT.
+//! appointment; none of it is visible to RBT. And a cancelled session of twenty stops no clock.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reqwest::Method;
@@ -353,5 +353,144 @@ async fn a_referral_is_booked_from_the_worklist_a_first_dna_nullifies_and_the_re
         )
         .await;
     assert_eq!(a.status, 404, "{}", a.body);
+    p.stop().await;
+}
+
+/// A clinician's leave: a session of 20 booked first appointments, each on its own RTT
+/// pathway, is cancelled. 20 provider cancellations reach the referrals service as clock
+/// events, 20 patients wait on the rebooking worklist, and no clock stops: every period is
+/// still open.
+#[tokio::test]
+async fn a_cancelled_session_of_twenty_cancels_every_booking_and_stops_no_clock() {
+    let p = Platform::start_with_referrals(1).await;
+    let rxr = 0;
+    let surgeon = p.token(
+        rxr,
+        "mr-cutter",
+        "R8000",
+        &[VIEW, INBOUND_REFERRALS],
+        &["GSURG"],
+    );
+    let clerk = p.token(rxr, "booker", "R8000", &[APPOINTMENTS], &[]);
+    let c = p
+        .scheduling(
+            Method::POST,
+            "/clinics",
+            &clerk,
+            Some(json!({ "code": "GS-LEAVE", "name": "General surgery", "specialty": "100",
+                         "treatment_function": "100", "site": "Main", "services": ["new"], "team": "GSOPD" })),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let clinic = c.body["id"].as_str().unwrap().to_string();
+    let on = day(7);
+    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        [chrono::Datelike::weekday(&on).num_days_from_monday() as usize];
+    let t = p
+        .scheduling(
+            Method::POST,
+            &format!("/clinics/{clinic}/templates"),
+            &clerk,
+            Some(json!({ "pattern": { "every": "week", "weekday": weekday }, "starts": "09:00",
+                         "ends": "12:20", "slot_minutes": 10, "slot_type": "new", "valid_from": on.to_string() })),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let g = p
+        .scheduling(
+            Method::POST,
+            &format!("/templates/{}/sessions", t.body["id"].as_str().unwrap()),
+            &clerk,
+            Some(json!({ "from": on.to_string(), "weeks": 1 })),
+        )
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    let free = p
+        .scheduling(
+            Method::GET,
+            &format!("/slots?clinic={clinic}&limit=20"),
+            &clerk,
+            None,
+        )
+        .await;
+    let slots: Vec<Value> = free.body["slots"].as_array().unwrap().clone();
+    assert_eq!(slots.len(), 20);
+
+    // Twenty patients, each referred, accepted and booked from the worklist.
+    let mut pathways = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        let patient = p.register_known(rxr, &format!("Leave{i}")).await;
+        let referral = refer_and_accept(&p, &surgeon, &patient).await;
+        let item = ready(&p, &clerk, &referral, Duration::from_secs(30))
+            .await
+            .expect("the accepted referral reaches the worklist");
+        book(&p, &clerk, slot["id"].as_str().unwrap(), &patient, &item).await;
+        let r = p
+            .referrals(
+                Method::GET,
+                &format!("/referrals/{referral}"),
+                &surgeon,
+                None,
+            )
+            .await;
+        pathways.push(r.body["pathway_id"].as_str().unwrap().to_string());
+    }
+
+    let cancel = p
+        .scheduling(
+            Method::POST,
+            &format!(
+                "/sessions/{}/cancel",
+                slots[0]["session_id"].as_str().unwrap()
+            ),
+            &clerk,
+            Some(json!({ "reason": "clinician on leave" })),
+        )
+        .await;
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    assert_eq!(cancel.body["cancelled"].as_array().map(Vec::len), Some(20));
+    let rebook = p
+        .scheduling(Method::GET, "/worklists/rebook", &clerk, None)
+        .await;
+    let listed = rebook.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reason"] == "session-cancelled")
+        .count();
+    assert_eq!(listed, 20);
+
+    // Every pathway has its cancellation recorded, and every period is still open.
+    let cancelled = |pathway: String| {
+        let (p, surgeon) = (&p, surgeon.clone());
+        async move {
+            let a = p
+                .referrals(Method::GET, &format!("/pathways/{pathway}"), &surgeon, None)
+                .await;
+            a.body["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|x| x["event"] == "cancelled"))
+        }
+    };
+    let recorded = kit::wait_until(Duration::from_secs(20), || async {
+        for pathway in &pathways {
+            if !cancelled(pathway.clone()).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert!(
+        recorded,
+        "every provider cancellation reached the referrals service"
+    );
+    for pathway in &pathways {
+        assert_eq!(
+            periods(&p, &surgeon, pathway).await,
+            ["open"],
+            "no clock stopped"
+        );
+    }
     p.stop().await;
 }
