@@ -58,6 +58,7 @@ struct BookedRow {
     ppid_issuer: String,
     booked_on: String,
     after_first_dna: bool,
+    rescheduled_from: Option<Uuid>,
 }
 
 pub async fn booked(
@@ -74,7 +75,8 @@ pub async fn booked(
                      AND EXISTS (SELECT 1 FROM appointment e WHERE e.ppid = a.ppid AND e.ppid_issuer = a.ppid_issuer
                                     AND e.id <> a.id AND e.attendance_code IN (3, 7))
                      AND NOT EXISTS (SELECT 1 FROM appointment e WHERE e.ppid = a.ppid AND e.ppid_issuer = a.ppid_issuer
-                                    AND e.attendance_code IN (5, 6))) AS after_first_dna
+                                    AND e.attendance_code IN (5, 6))) AS after_first_dna,
+                    a.rescheduled_from
                FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
             local("a.starts_at")
         ),
@@ -95,6 +97,10 @@ pub async fn booked(
         ppid_issuer: r.ppid_issuer,
         booked_on: r.booked_on,
         rebooking_after_first_dna: r.after_first_dna,
+        rescheduled_from: r
+            .rescheduled_from
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
     };
     enqueue(
         txn,

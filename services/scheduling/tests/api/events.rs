@@ -20,7 +20,7 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
             0,
             &clinic,
             json!({ "pattern": { "every": "week", "weekday": weekday(day) }, "starts": "08:00",
-                    "ends": "10:00", "slot_minutes": 30, "slot_type": "new", "valid_from": day.to_string() }),
+                    "ends": "10:30", "slot_minutes": 30, "slot_type": "new", "valid_from": day.to_string() }),
         )
         .await;
     app.generate(0, &template, day, 1).await;
@@ -66,10 +66,21 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
     outcome(a2.clone(), "attended").await;
     let a3 = book(slots[2].clone()).await;
     outcome(a3.clone(), "attended").await;
+    // 09:30 booked, then moved by the patient to 10:00 (a reschedule), which the provider
+    // cancels.
     let a4 = book(slots[3].clone()).await;
+    let (s, moved) = app
+        .post(
+            &format!("/appointments/{a4}/reschedule"),
+            &clerk,
+            json!({ "slot_id": slots[4], "by": "patient" }),
+        )
+        .await;
+    assert_eq!(s, 201, "{moved}");
+    let a5 = moved["id"].as_str().unwrap().to_string();
     let (s, _) = app
         .post(
-            &format!("/appointments/{a4}/cancel"),
+            &format!("/appointments/{a5}/cancel"),
             &clerk,
             json!({ "by": "provider", "reason": "theatre overrun" }),
         )
@@ -79,7 +90,7 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
         "tessera.{}.scheduling.appointment",
         app.tenants[0].to_lowercase()
     );
-    let events = kit::read_events(&app.kafka, &topic, 8, StdDuration::from_secs(30)).await;
+    let events = kit::read_events(&app.kafka, &topic, 10, StdDuration::from_secs(30)).await;
     let booked: Vec<AppointmentBooked> = events
         .iter()
         .filter(|e| {
@@ -88,7 +99,14 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
         })
         .map(|e| AppointmentBooked::decode(e.payload.as_slice()).unwrap())
         .collect();
-    assert_eq!(booked.len(), 4, "{events:?}");
+    assert_eq!(booked.len(), 5, "{events:?}");
+    // The booking after the first appointment's DNA is the rebooking that restarts the
+    // clock; none other is. The reschedule names the appointment it replaced.
+    let rebooking: Vec<bool> = booked.iter().map(|b| b.rebooking_after_first_dna).collect();
+    assert_eq!(rebooking, [false, true, false, false, false]);
+    assert_eq!(booked[4].appointment_id, a5);
+    assert_eq!(booked[4].rescheduled_from, a4);
+    assert_eq!(booked[0].rescheduled_from, "");
     assert!(booked
         .iter()
         .all(|b| b.patient_id == p && b.team == "GSURG"));
@@ -111,7 +129,7 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
             .cloned()
             .unwrap()
     };
-    let (c1, c2, c3, c4) = (by_id(&a1), by_id(&a2), by_id(&a3), by_id(&a4));
+    let (c1, c2, c3, c4, c5) = (by_id(&a1), by_id(&a2), by_id(&a3), by_id(&a4), by_id(&a5));
     assert_eq!(
         (
             c1.attendance.as_str(),
@@ -129,6 +147,11 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
     assert_eq!((c3.attendance.as_str(), c3.first_appointment), ("5", false));
     assert_eq!(
         (c4.attendance.as_str(), c4.outcome.as_str()),
+        ("2", "cancelled"),
+        "a reschedule cancels the old appointment as the asker's"
+    );
+    assert_eq!(
+        (c5.attendance.as_str(), c5.outcome.as_str()),
         ("4", "cancelled")
     );
     // Keyed by patient, so one patient's events keep their order.
@@ -136,7 +159,7 @@ async fn bookings_and_closes_reach_the_broker_with_the_first_appointment_derived
     // A bad RTT status or a discharge without a DNA is refused, and nothing is told.
     let (s, e) = app
         .post(
-            &format!("/appointments/{a4}/outcome"),
+            &format!("/appointments/{a5}/outcome"),
             &clerk,
             json!({ "outcome": "attended", "rtt_status": "33" }),
         )
