@@ -13,6 +13,7 @@ mod consumer;
 mod handled;
 mod headers;
 pub mod migration;
+mod one;
 mod outbox;
 pub mod pack;
 mod relay;

@@ -91,6 +91,28 @@ impl Handler for Count {
     }
 }
 
+/// Publishes a test event carrying `n`, with CloudEvents headers, as a relay would.
+async fn send_thing(producer: &FutureProducer, topic: &str, n: i32) {
+    let headers = CloudEventHeaders {
+        id: uuid::Uuid::now_v7().to_string(),
+        r#type: "uk.nhs.tessera.test.Thing.v1".into(),
+        source: "/tessera/test".into(),
+        time: chrono::Utc::now().to_rfc3339(),
+        subject: None,
+        traceparent: None,
+    };
+    producer
+        .send(
+            FutureRecord::to(topic)
+                .key("k")
+                .payload(n.to_string().as_bytes())
+                .headers(headers.to_kafka()),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn committed_events_are_relayed_and_a_redelivered_event_is_applied_once() {
     let url = kit::database("tessera_events_test").await;
@@ -443,24 +465,7 @@ async fn events_for_a_trust_still_being_provisioned_wait_and_are_applied() {
     registry.set(tenant.clone(), TenantState::Provisioning);
     let producer: FutureProducer = kafka.producer_config().create().unwrap();
     for n in 0..5 {
-        let headers = CloudEventHeaders {
-            id: uuid::Uuid::now_v7().to_string(),
-            r#type: "uk.nhs.tessera.test.Thing.v1".into(),
-            source: "/tessera/test".into(),
-            time: chrono::Utc::now().to_rfc3339(),
-            subject: None,
-            traceparent: None,
-        };
-        producer
-            .send(
-                FutureRecord::to(&topic)
-                    .key("k")
-                    .payload(n.to_string().as_bytes())
-                    .headers(headers.to_kafka()),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
+        send_thing(&producer, &topic, n).await;
     }
     let shutdown = Shutdown::new();
     let spec = ConsumerSpec {
@@ -544,34 +549,11 @@ async fn a_message_for_a_trust_never_provisioned_here_is_kept_aside_and_blocks_n
     let registry = TenantRegistry::new();
     registry.set(known.clone(), TenantState::Ready);
     let producer: FutureProducer = kafka.producer_config().create().unwrap();
-    let send = |topic: String, n: i32| {
-        let producer = producer.clone();
-        async move {
-            let headers = CloudEventHeaders {
-                id: uuid::Uuid::now_v7().to_string(),
-                r#type: "uk.nhs.tessera.test.Thing.v1".into(),
-                source: "/tessera/test".into(),
-                time: chrono::Utc::now().to_rfc3339(),
-                subject: None,
-                traceparent: None,
-            };
-            producer
-                .send(
-                    FutureRecord::to(&topic)
-                        .key("k")
-                        .payload(n.to_string().as_bytes())
-                        .headers(headers.to_kafka()),
-                    Duration::from_secs(10),
-                )
-                .await
-                .unwrap();
-        }
-    };
     for n in [97, 98, 99] {
-        send(topics[1].clone(), n).await;
+        send_thing(&producer, &topics[1], n).await;
     }
     for n in 0..3 {
-        send(topics[0].clone(), n).await;
+        send_thing(&producer, &topics[0], n).await;
     }
     let shutdown = Shutdown::new();
     let spec = ConsumerSpec {
