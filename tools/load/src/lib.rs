@@ -10,6 +10,7 @@ pub mod observe;
 pub mod ops;
 pub mod platform;
 pub mod report;
+mod seed;
 pub mod stats;
 
 pub use report::{render, Interval, Report};
@@ -18,6 +19,7 @@ use observe::Observer;
 use ops::Op;
 use platform::Platform;
 use rand::{Rng, SeedableRng};
+use seed::{seed, seed_clinic, Clinic};
 use stats::Stats;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -189,105 +191,6 @@ fn print_interval(r: &Interval) {
         }),
         cpu.join(", "),
     );
-}
-
-/// Registers `n` patients in each trust, so reads have someone to read.
-async fn seed(shared: &Shared, n: usize) -> Result<(), String> {
-    let mut rng = rand::rngs::StdRng::from_entropy();
-    for (i, trust) in shared.trusts.iter().enumerate() {
-        let t = &shared.platform.trusts[trust];
-        for _ in 0..n {
-            let req = ops::request(Op::Register, trust, t, ops::Target::default(), &mut rng);
-            let (status, body) = send_as_a_client_would(shared, &req).await;
-            match (status, body) {
-                (Some(201 | 200), Some(b)) => {
-                    if let Some(id) = b["id"].as_str() {
-                        write(&shared.patients[i]).push(id.to_string());
-                    }
-                }
-                (s, b) => return Err(format!("seeding {trust}: {s:?} {b:?}")),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A trust's load clinic: general surgery, every weekday 08:00–18:00 for 26 weeks from
-/// tomorrow, 10-minute slots of two places (7,800 slots, 15,600 places).
-#[derive(Debug, Default)]
-struct Clinic {
-    id: String,
-    slots: Vec<String>,
-}
-
-async fn seed_clinic(shared: &Shared, trust: &str) -> Result<Clinic, String> {
-    use reqwest::Method;
-    use serde_json::json;
-    let token = &shared.platform.trusts[trust].tokens.booking_clerk;
-    if token.is_empty() || shared.platform.url("scheduling").is_err() {
-        return Ok(Clinic::default());
-    }
-    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
-        let req = ops::Request::setup(trust, token, method, path, body);
-        async move {
-            match send_as_a_client_would(shared, &req).await {
-                (Some(200 | 201), Some(b)) => Ok(b),
-                (s, b) => Err(format!(
-                    "setting up {trust}'s load clinic: {} {s:?} {b:?}",
-                    req.path
-                )),
-            }
-        }
-    };
-    let code = format!("LOAD-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let clinic = call(
-        Method::POST,
-        "/clinics".into(),
-        Some(json!({ "code": code, "name": "Load clinic", "specialty": "100", "treatment_function": "100",
-                     "site": "Main", "services": ["new", "follow-up"], "team": "GSURG" })),
-    )
-    .await?;
-    let id = clinic["id"].as_str().unwrap_or_default().to_string();
-    let from = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
-    for weekday in ["mon", "tue", "wed", "thu", "fri"] {
-        let t = call(
-            Method::POST,
-            format!("/clinics/{id}/templates"),
-            Some(json!({ "pattern": { "every": "week", "weekday": weekday }, "starts": "08:00", "ends": "18:00",
-                         "slot_minutes": 10, "capacity": 2, "slot_type": "new", "valid_from": from.to_string() })),
-        )
-        .await?;
-        let template = t["id"].as_str().unwrap_or_default();
-        call(
-            Method::POST,
-            format!("/templates/{template}/sessions"),
-            Some(json!({ "from": from.to_string(), "weeks": 26 })),
-        )
-        .await?;
-    }
-    let mut slots = Vec::new();
-    for week in 0..26 {
-        let d = from + chrono::Duration::weeks(week);
-        let to = d + chrono::Duration::days(6);
-        let page = call(
-            Method::GET,
-            format!("/slots?clinic={id}&from={d}&to={to}&limit=500"),
-            None,
-        )
-        .await?;
-        slots.extend(
-            page["slots"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["id"].as_str().map(str::to_string)),
-        );
-    }
-    println!(
-        "load: {trust}'s load clinic {code} has {} slots",
-        slots.len()
-    );
-    Ok(Clinic { id, slots })
 }
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
