@@ -57,23 +57,13 @@ pub struct Ppid {
 
 impl Ppid {
     pub fn parse(id: &str, issuer: &str) -> Result<Self, DomainError> {
-        let id = id.trim();
-        if id.is_empty() || id.len() > 20 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(DomainError::invalid(
-                "ppid",
-                "format",
-                "a PPID is 1–20 letters and digits",
-            ));
-        }
-        let issuer = tessera_nhs::OdsCode::parse(issuer).map_err(|e| {
-            DomainError::invalid(
-                "ppid_issuer",
-                "format",
-                format!("the issuer is an ORG code, X09 for UBRNs: {e}"),
-            )
+        use tessera_nhs::PpidError;
+        let (id, issuer) = tessera_nhs::parse_ppid(id, issuer).map_err(|e| match e {
+            PpidError::Id => DomainError::invalid("ppid", "format", e.to_string()),
+            PpidError::Issuer(_) => DomainError::invalid("ppid_issuer", "format", e.to_string()),
         })?;
         Ok(Self {
-            id: id.to_ascii_uppercase(),
+            id,
             issuer: issuer.as_str().to_string(),
         })
     }

@@ -258,19 +258,19 @@ fn ppid(
     id: Option<&str>,
     issuer: Option<&str>,
 ) -> Option<Option<(String, String)>> {
-    match (id.map(str::trim), issuer.map(str::trim)) {
+    match (id, issuer) {
         (None, None) => Some(None),
-        (Some(i), Some(o))
-            if (1..=20).contains(&i.len()) && i.chars().all(|c| c.is_ascii_alphanumeric()) =>
-        {
-            match tessera_nhs::OdsCode::parse(o) {
-                Ok(o) => Some(Some((i.to_uppercase(), o.as_str().to_string()))),
-                Err(err) => {
-                    e.add("ppid_issuer", "format", &err.to_string());
-                    None
-                }
+        (Some(i), Some(o)) => match tessera_nhs::parse_ppid(i, o) {
+            Ok((i, o)) => Some(Some((i, o.as_str().to_string()))),
+            Err(err) => {
+                let field = match err {
+                    tessera_nhs::PpidError::Id => "ppid",
+                    tessera_nhs::PpidError::Issuer(_) => "ppid_issuer",
+                };
+                e.add(field, "format", &err.to_string());
+                None
             }
-        }
+        },
         _ => {
             e.add(
                 "ppid",
