@@ -1,5 +1,5 @@
 //! Booking over JSON: free slots, holds, appointments (book, read, cancel, reschedule,
-//! outcome) and the rebooking worklist. The use cases are `app::booking`'.
+//! outcome). The use cases are `app::booking`'.
 use super::bodies::{
     date, id, parse_booking, parse_outcome, BookingBody, CancelBody, OutcomeBody, RescheduleBody,
 };
@@ -7,7 +7,7 @@ use super::Caller;
 use crate::app::booking as app;
 use crate::app::{domain_error, refuse};
 use crate::domain::{AppointmentId, ClinicId, HoldId, SlotId, SlotType};
-use crate::store::{Appointment, Availability, Booking, Hold, RebookItem, Slot};
+use crate::store::{Appointment, Availability, Booking, Hold, Slot};
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
 use serde::Serialize;
@@ -20,11 +20,6 @@ const JSON: Flavour = Flavour::Json;
 #[derive(Serialize, ToSchema)]
 pub struct SlotList {
     slots: Vec<Slot>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RebookList {
-    items: Vec<RebookItem>,
 }
 
 fn invalid(f: &str, code: &str, message: &str) -> ApiError {
@@ -313,32 +308,4 @@ pub async fn outcome(
         Err(errs) => return refuse(&auth, None, ApiError::validation(errs)).await,
     };
     Ok(HttpResponse::Ok().json(app::outcome(&auth, id, outcome, rtt, None).await?))
-}
-
-/// Patients to offer another appointment (after a provider cancellation, a cancelled
-/// session, a DNA or not being seen), longest waiting first.
-#[utoipa::path(
-    tag = "booking",
-    params(("limit" = Option<u64>, Query, description = "1 to 1000 (100)")),
-    responses((status = 200, description = "The worklist", body = RebookList))
-)]
-#[get("/worklists/rebook")]
-pub async fn rebook_worklist(
-    caller: Caller,
-    q: web::Query<HashMap<String, String>>,
-) -> Result<HttpResponse, ApiError> {
-    let auth = caller.permit(JSON).await?;
-    let mut limit = 100;
-    for (k, v) in q.iter() {
-        let parsed = match k.as_str() {
-            "limit" => v.parse().ok().filter(|n| (1..=1000).contains(n)),
-            _ => None,
-        };
-        match parsed {
-            Some(n) => limit = n,
-            None => return refuse(&auth, None, invalid(k, "range", "limit: 1 to 1000")).await,
-        }
-    }
-    let items = app::rebook_worklist(&auth, limit).await?;
-    Ok(HttpResponse::Ok().json(RebookList { items }))
 }

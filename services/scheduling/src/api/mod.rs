@@ -124,21 +124,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::cancel)
         .service(booking::reschedule)
         .service(booking::outcome)
-        .service(booking::rebook_worklist)
+        .service(worklists::rebook_worklist)
         .service(worklists::ready_to_book)
         .service(worklists::slot_issues)
         .service(worklists::merge_reviews)
         .service(reports::utilisation)
         .service(reports::capacity)
         .service(fhir::capability_statement)
-        .service(fhir::search_schedules)
-        .service(fhir::read_schedule)
-        .service(fhir::search_slots)
-        .service(fhir::read_slot)
-        .service(fhir::search_appointments)
-        .service(fhir::create_appointment)
-        .service(fhir::read_appointment)
-        .service(fhir::update_appointment);
+        .service(fhir::schedules::search_schedules)
+        .service(fhir::schedules::read_schedule)
+        .service(fhir::schedules::search_slots)
+        .service(fhir::schedules::read_slot)
+        .service(fhir::appointments::search_appointments)
+        .service(fhir::appointments::create_appointment)
+        .service(fhir::appointments::read_appointment)
+        .service(fhir::appointments::update_appointment);
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! The referral worklists over JSON: ready to book (accepted, no booked appointment) and
-//! appointment-slot issues (ready, with no free slot before the priority's target date).
+//! The worklists over JSON: ready to book (accepted, no booked appointment), appointment-slot
+//! issues (ready, with no free slot before the priority's target date), merge reviews, and
+//! the patients to rebook.
 use super::Caller;
+use crate::app::booking::rebook_worklist as rebook_list;
 use crate::app::refuse;
 use crate::app::worklists::{self as app, Worklist};
-use crate::store::{MergeReview, ReadyFilter, ReadyItem};
+use crate::store::{MergeReview, ReadyFilter, ReadyItem, RebookItem};
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -20,6 +22,32 @@ pub struct MergeReviewList {
     items: Vec<MergeReview>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct RebookList {
+    items: Vec<RebookItem>,
+}
+
+/// A list's `limit`: 1 to 1000.
+fn limit(k: &str, v: &str) -> Result<u64, FieldError> {
+    v.parse()
+        .ok()
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| FieldError::new(k, "range", "limit: 1 to 1000"))
+}
+
+/// The `limit` (100 unless given) of a list that takes nothing else.
+fn limit_only(q: &HashMap<String, String>) -> Result<u64, ApiError> {
+    let mut n = 100;
+    for (k, v) in q {
+        n = match k.as_str() {
+            "limit" => limit(k, v),
+            _ => Err(FieldError::new(k, "unknown", "this list takes limit only")),
+        }
+        .map_err(|e| ApiError::validation(vec![e]))?;
+    }
+    Ok(n)
+}
+
 fn filter(q: &HashMap<String, String>) -> Result<ReadyFilter, ApiError> {
     let mut f = ReadyFilter {
         limit: 100,
@@ -34,9 +62,9 @@ fn filter(q: &HashMap<String, String>) -> Result<ReadyFilter, ApiError> {
             "priority" if ["two-week-wait", "urgent", "routine"].contains(&v.as_str()) => {
                 f.priority = Some(v.clone())
             }
-            "limit" => match v.parse::<u64>().ok().filter(|n| (1..=1000).contains(n)) {
-                Some(n) => f.limit = n,
-                None => errors.push(FieldError::new(k, "range", "limit: 1 to 1000")),
+            "limit" => match limit(k, v) {
+                Ok(n) => f.limit = n,
+                Err(e) => errors.push(e),
             },
             "treatment_function" => errors.push(FieldError::new(
                 k,
@@ -129,18 +157,31 @@ pub async fn merge_reviews(
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(Flavour::Json).await?;
-    let f = match filter(&q) {
-        Ok(f) if f.treatment_function.is_none() && f.priority.is_none() => f,
-        Ok(_) => {
-            let e = ApiError::validation(vec![FieldError::new(
-                "limit",
-                "unknown",
-                "this list takes limit only",
-            )]);
-            return refuse(&auth, None, e).await;
-        }
+    let n = match limit_only(&q) {
+        Ok(n) => n,
         Err(e) => return refuse(&auth, None, e).await,
     };
-    let items = app::merge_reviews(&auth, f.limit).await?;
+    let items = app::merge_reviews(&auth, n).await?;
     Ok(HttpResponse::Ok().json(MergeReviewList { items }))
+}
+
+/// Patients to offer another appointment (after a provider cancellation, a cancelled
+/// session, a DNA or not being seen), longest waiting first.
+#[utoipa::path(
+    tag = "booking",
+    params(("limit" = Option<u64>, Query, description = "1 to 1000 (100)")),
+    responses((status = 200, description = "The worklist", body = RebookList))
+)]
+#[get("/worklists/rebook")]
+pub async fn rebook_worklist(
+    caller: Caller,
+    q: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(Flavour::Json).await?;
+    let n = match limit_only(&q) {
+        Ok(n) => n,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let items = rebook_list(&auth, n).await?;
+    Ok(HttpResponse::Ok().json(RebookList { items }))
 }

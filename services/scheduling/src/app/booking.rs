@@ -1,7 +1,7 @@
 //! Booking: the first free slots, holds, appointments booked, rescheduled, cancelled and
 //! given their outcome, and the rebooking worklist. A booking names a patient the trust's
 //! MPI has (`tessera_patients`, ADR 21), checked in the booking's own transaction.
-use super::{audited, publish, Fail};
+use super::{audited, listed, publish, Fail};
 use crate::api::Authorized;
 use crate::domain::{AppointmentId, Attendance, CancelledBy, HoldId, SlotId};
 use crate::store::events::{self, Rtt};
@@ -10,12 +10,8 @@ use tessera_edge::gate::Ending;
 use tessera_edge::problem::ApiError;
 
 pub async fn availability(auth: &Authorized, q: Availability) -> Result<Vec<Slot>, ApiError> {
-    audited(auth, None, move |txn| {
-        Box::pin(async move {
-            let slots = store::availability(txn, &q).await.map_err(Fail::from)?;
-            let n = i32::try_from(slots.len()).unwrap_or(i32::MAX);
-            Ok((slots, Ending::permit(None, 200, n)))
-        })
+    listed(auth, None, move |txn| {
+        Box::pin(async move { store::availability(txn, &q).await })
     })
     .await
 }
@@ -109,7 +105,7 @@ pub async fn reschedule(
             };
             let (Booking::New(a) | Booking::Replayed(a)) =
                 store::book(txn, &b, Some(old)).await.map_err(fail)?;
-            store::cancel(txn, old, by, "rescheduled")
+            store::cancel(txn, old, by, "rescheduled", None)
                 .await
                 .map_err(fail)?;
             events::booked(txn, &p, AppointmentId::from(a.id))
@@ -146,10 +142,7 @@ pub async fn cancel(
     let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
-            store::expect_version(txn, id, expected)
-                .await
-                .map_err(Fail::from)?;
-            let a = store::cancel(txn, id, by, &reason)
+            let a = store::cancel(txn, id, by, &reason, expected)
                 .await
                 .map_err(Fail::from)?;
             events::closed(txn, &p, a.id, &Rtt::default())
@@ -173,10 +166,7 @@ pub async fn outcome(
     let p = publish(auth);
     audited(auth, None, move |txn| {
         Box::pin(async move {
-            store::expect_version(txn, id, expected)
-                .await
-                .map_err(Fail::from)?;
-            let a = store::record_outcome(txn, id, outcome)
+            let a = store::record_outcome(txn, id, outcome, expected)
                 .await
                 .map_err(Fail::from)?;
             events::closed(txn, &p, a.id, &rtt)
@@ -194,27 +184,15 @@ pub async fn search(
     auth: &Authorized,
     q: store::AppointmentSearch,
 ) -> Result<Vec<Appointment>, ApiError> {
-    audited(auth, q.patient.clone(), move |txn| {
-        Box::pin(async move {
-            let found = store::search_appointments(txn, &q)
-                .await
-                .map_err(Fail::from)?;
-            let n = i32::try_from(found.len()).unwrap_or(i32::MAX);
-            Ok((found, Ending::permit(q.patient, 200, n)))
-        })
+    listed(auth, q.patient.clone(), move |txn| {
+        Box::pin(async move { store::search_appointments(txn, &q).await })
     })
     .await
 }
 
 pub async fn rebook_worklist(auth: &Authorized, limit: u64) -> Result<Vec<RebookItem>, ApiError> {
-    audited(auth, None, move |txn| {
-        Box::pin(async move {
-            let items = store::rebook_worklist(txn, limit)
-                .await
-                .map_err(Fail::from)?;
-            let n = i32::try_from(items.len()).unwrap_or(i32::MAX);
-            Ok((items, Ending::permit(None, 200, n)))
-        })
+    listed(auth, None, move |txn| {
+        Box::pin(store::rebook_worklist(txn, limit))
     })
     .await
 }

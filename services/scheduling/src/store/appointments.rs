@@ -1,11 +1,11 @@
 //! Appointments: booked under two locks — the patient's (one booking conversation at a time
 //! per patient in the trust) and then the slot's row — so neither a slot over capacity nor a
 //! patient in two places at once can be committed, whatever the concurrency (ADR 30).
-//! Cancelled by the patient (code 2) or the provider (4); outcomes 3, 5, 6, 7 recorded after.
+//! What happens to a booked appointment after is in [`super::closing`].
 use super::slots::{held_by_others, lock};
 use super::{local, stmt, StoreError};
 use crate::api::errors;
-use crate::domain::{AppointmentId, Attendance, CancelledBy, HoldId, SessionId, SlotId};
+use crate::domain::{AppointmentId, HoldId, SlotId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
@@ -38,31 +38,6 @@ pub struct Appointment {
     /// Clearly communicated to the patient (a DNA of an uncommunicated one cannot nullify).
     pub communicated: bool,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Locks the appointment's row and checks it is still at `expected` (a FHIR `If-Match`).
-pub async fn expect_version(
-    txn: &DatabaseTransaction,
-    id: AppointmentId,
-    expected: Option<i64>,
-) -> Result<(), StoreError> {
-    let Some(v) = expected else { return Ok(()) };
-    let row = txn
-        .query_one(stmt(
-            "SELECT version FROM appointment WHERE id = $1 FOR UPDATE",
-            vec![id.as_uuid().into()],
-        ))
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let now: i64 = row.try_get("", "version")?;
-    if now == v {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(
-            errors::VERSION_CONFLICT,
-            format!("the appointment is at version {now}, not {v}: read it again"),
-        ))
-    }
 }
 
 pub(super) fn columns() -> String {
@@ -264,187 +239,4 @@ pub async fn appointment(
     .one(txn)
     .await?
     .ok_or(StoreError::NotFound)
-}
-
-#[derive(FromQueryResult)]
-struct Booked {
-    slot_id: Uuid,
-    patient_id: String,
-    referral_id: Option<Uuid>,
-    status: String,
-    starts_at: DateTime<Utc>,
-}
-
-/// Locks a booked appointment for a change of state; anything else is a conflict.
-async fn lock_booked(txn: &DatabaseTransaction, id: AppointmentId) -> Result<Booked, StoreError> {
-    let a = Booked::find_by_statement(stmt(
-        "SELECT slot_id, patient_id, referral_id, status, starts_at FROM appointment WHERE id = $1 FOR UPDATE",
-        vec![id.as_uuid().into()],
-    ))
-    .one(txn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    if a.status != "booked" {
-        return Err(StoreError::Conflict(
-            errors::NOT_BOOKED,
-            format!("the appointment is {}, not booked", a.status),
-        ));
-    }
-    Ok(a)
-}
-
-async fn add_to_rebook(
-    txn: &DatabaseTransaction,
-    id: AppointmentId,
-    a: &Booked,
-    reason: &str,
-) -> Result<(), StoreError> {
-    txn.execute(stmt(
-        "INSERT INTO rebook (appointment_id, patient_id, referral_id, reason, since)
-         VALUES ($1, $2, $3, $4, now()) ON CONFLICT (appointment_id) DO NOTHING",
-        vec![
-            id.as_uuid().into(),
-            a.patient_id.clone().into(),
-            a.referral_id.into(),
-            reason.into(),
-        ],
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Cancels a booked appointment and frees its place; a provider cancellation puts the
-/// patient on the rebooking worklist.
-pub async fn cancel(
-    txn: &DatabaseTransaction,
-    id: AppointmentId,
-    by: CancelledBy,
-    reason: &str,
-) -> Result<Appointment, StoreError> {
-    let a = lock_booked(txn, id).await?;
-    txn.execute(stmt(
-        "UPDATE slot SET booked = booked - 1 WHERE id = $1",
-        vec![a.slot_id.into()],
-    ))
-    .await?;
-    txn.execute(stmt(
-        "UPDATE appointment SET status = 'cancelled', attendance_code = $2, cancel_reason = $3,
-                updated_at = now(), version = version + 1 WHERE id = $1",
-        vec![id.as_uuid().into(), by.code().into(), reason.into()],
-    ))
-    .await?;
-    if by == CancelledBy::Provider {
-        add_to_rebook(txn, id, &a, "provider-cancelled").await?;
-    }
-    appointment(txn, id).await
-}
-
-/// Records how a booked appointment went. Not before its day (local time).
-pub async fn record_outcome(
-    txn: &DatabaseTransaction,
-    id: AppointmentId,
-    outcome: Attendance,
-) -> Result<Appointment, StoreError> {
-    let a = lock_booked(txn, id).await?;
-    let not_yet = txn
-        .query_one(stmt(
-            &format!(
-                "SELECT 1 AS one WHERE ($1::timestamptz AT TIME ZONE '{z}')::date > (now() AT TIME ZONE '{z}')::date",
-                z = super::ZONE
-            ),
-            vec![a.starts_at.into()],
-        ))
-        .await?;
-    if not_yet.is_some() {
-        return Err(StoreError::Conflict(
-            errors::NOT_YET,
-            "an outcome is recorded on or after the appointment's day".into(),
-        ));
-    }
-    txn.execute(stmt(
-        "UPDATE appointment SET status = $2, attendance_code = $3, updated_at = now(), version = version + 1
-          WHERE id = $1",
-        vec![
-            id.as_uuid().into(),
-            outcome.status().into(),
-            outcome.code().into(),
-        ],
-    ))
-    .await?;
-    if outcome.needs_rebooking() {
-        add_to_rebook(txn, id, &a, outcome.status()).await?;
-    }
-    appointment(txn, id).await
-}
-
-/// Cancels a whole session (the clinician on leave): its slots blocked first — so a booking
-/// racing it either committed before, and is cancelled here, or is refused after — then
-/// every booked appointment in it cancelled by the provider and put on the rebooking list.
-pub async fn cancel_session(
-    txn: &DatabaseTransaction,
-    session: SessionId,
-    reason: &str,
-) -> Result<Vec<Uuid>, StoreError> {
-    let found = txn
-        .execute(stmt(
-            "UPDATE session SET cancelled_at = coalesce(cancelled_at, now()), cancel_reason = coalesce(cancel_reason, $2)
-              WHERE id = $1",
-            vec![session.as_uuid().into(), reason.into()],
-        ))
-        .await?
-        .rows_affected();
-    if found == 0 {
-        return Err(StoreError::NotFound);
-    }
-    txn.execute(stmt(
-        "UPDATE slot SET blocked = true WHERE session_id = $1",
-        vec![session.as_uuid().into()],
-    ))
-    .await?;
-    let cancelled = Clash::find_by_statement(stmt(
-        "UPDATE appointment SET status = 'cancelled', attendance_code = 4, cancel_reason = $2,
-                updated_at = now(), version = version + 1
-          WHERE status = 'booked' AND slot_id IN (SELECT id FROM slot WHERE session_id = $1)
-          RETURNING id",
-        vec![session.as_uuid().into(), reason.into()],
-    ))
-    .all(txn)
-    .await?;
-    txn.execute(stmt(
-        "INSERT INTO rebook (appointment_id, patient_id, referral_id, reason, since)
-         SELECT id, patient_id, referral_id, 'session-cancelled', now() FROM appointment WHERE id = ANY($1)
-         ON CONFLICT (appointment_id) DO NOTHING",
-        vec![cancelled.iter().map(|c| c.id).collect::<Vec<Uuid>>().into()],
-    ))
-    .await?;
-    txn.execute(stmt(
-        "UPDATE slot SET booked = 0 WHERE session_id = $1",
-        vec![session.as_uuid().into()],
-    ))
-    .await?;
-    Ok(cancelled.into_iter().map(|c| c.id).collect())
-}
-
-#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
-pub struct RebookItem {
-    pub appointment_id: Uuid,
-    pub patient_id: String,
-    pub referral_id: Option<Uuid>,
-    /// `provider-cancelled`, `session-cancelled`, `did-not-attend`, `not-seen`.
-    pub reason: String,
-    pub since: DateTime<Utc>,
-}
-
-/// Patients to offer another appointment, longest waiting first.
-pub async fn rebook_worklist(
-    txn: &DatabaseTransaction,
-    limit: u64,
-) -> Result<Vec<RebookItem>, StoreError> {
-    Ok(RebookItem::find_by_statement(stmt(
-        "SELECT appointment_id, patient_id, referral_id, reason, since FROM rebook
-          WHERE done_at IS NULL ORDER BY since, appointment_id LIMIT $1",
-        vec![(limit.clamp(1, 1000) as i64).into()],
-    ))
-    .all(txn)
-    .await?)
 }

@@ -3,6 +3,7 @@
 //! `+00:00` in winter and `+01:00` in summer, as UK interfaces expect.
 mod appointments;
 mod clinics;
+mod closing;
 pub mod events;
 mod merges;
 pub mod migration;
@@ -12,11 +13,9 @@ mod search;
 mod sessions;
 mod slots;
 
-pub use appointments::{
-    appointment, book, cancel, cancel_session, expect_version, rebook_worklist, record_outcome,
-    Appointment, Booking, NewBooking, RebookItem,
-};
+pub use appointments::{appointment, book, Appointment, Booking, NewBooking};
 pub use clinics::{clinics, create_clinic, create_template, set_bank_holiday, Clinic, Template};
+pub use closing::{cancel, cancel_session, rebook_worklist, record_outcome, RebookItem};
 pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
 pub use ready::{
     ready_to_book, referral_seen, slot_issues, ReadyFilter, ReadyItem, Received, ReferralSeen,

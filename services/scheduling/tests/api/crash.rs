@@ -30,32 +30,7 @@ async fn a_service_killed_mid_race_and_restarted_keeps_every_booking_it_answered
     // The clinics and patients are set up through an in-process instance; the race runs
     // against a separate process of the same build, which is the one killed.
     let app = TestApp::spawn(1).await;
-    let day = tomorrow();
-    let mut clinics = Vec::new();
-    for code in ["CRASH-A", "CRASH-B"] {
-        let clinic = app.clinic(0, code).await;
-        let template = app
-            .template(
-                0,
-                &clinic,
-                json!({ "pattern": { "every": "week", "weekday": weekday(day) }, "starts": "09:00",
-                        "ends": "11:05", "slot_minutes": 5, "slot_type": "new",
-                        "valid_from": day.to_string() }),
-            )
-            .await;
-        app.generate(0, &template, day, 1).await;
-        let slots: Vec<String> = app
-            .slots(0, &clinic)
-            .await
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        clinics.push(slots);
-    }
-    let mut patients = Vec::new();
-    for _ in 0..100 {
-        patients.push(app.patient(0).await);
-    }
+    let (clinics, patients) = race_ground(&app, ["CRASH-A", "CRASH-B"]).await;
 
     let mut config = tessera_scheduling::Config::default();
     config.http.port = free_port();

@@ -216,6 +216,40 @@ impl TestApp {
     }
 }
 
+/// The race's ground in trust 0: two clinics (`codes`), each one session tomorrow of 25
+/// five-minute slots at the same times, capacity 1, and 100 patients. Returns each clinic's
+/// slots in time order, and the patients.
+pub async fn race_ground(app: &TestApp, codes: [&str; 2]) -> (Vec<Vec<String>>, Vec<String>) {
+    let day = tomorrow();
+    let mut clinics = Vec::new();
+    for code in codes {
+        let clinic = app.clinic(0, code).await;
+        let template = app
+            .template(
+                0,
+                &clinic,
+                serde_json::json!({ "pattern": { "every": "week", "weekday": weekday(day) }, "starts": "09:00",
+                        "ends": "11:05", "slot_minutes": 5, "slot_type": "new",
+                        "valid_from": day.to_string() }),
+            )
+            .await;
+        app.generate(0, &template, day, 1).await;
+        let slots: Vec<String> = app
+            .slots(0, &clinic)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(slots.len(), 25);
+        clinics.push(slots);
+    }
+    let mut patients = Vec::new();
+    for _ in 0..100 {
+        patients.push(app.patient(0).await);
+    }
+    (clinics, patients)
+}
+
 /// The weekday `d` falls on, as the API names it.
 pub fn weekday(d: NaiveDate) -> &'static str {
     use chrono::Datelike;

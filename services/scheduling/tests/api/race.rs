@@ -7,34 +7,7 @@ use std::sync::Arc;
 #[tokio::test]
 async fn two_hundred_clients_racing_for_fifty_slots_overfill_none_and_double_book_no_patient() {
     let app = Arc::new(TestApp::spawn(1).await);
-    let day = tomorrow();
-    // Two clinics, each one session of 25 five-minute slots at the same times, capacity 1.
-    let mut clinics = Vec::new();
-    for code in ["RACE-A", "RACE-B"] {
-        let clinic = app.clinic(0, code).await;
-        let template = app
-            .template(
-                0,
-                &clinic,
-                json!({ "pattern": { "every": "week", "weekday": weekday(day) }, "starts": "09:00",
-                        "ends": "11:05", "slot_minutes": 5, "slot_type": "new",
-                        "valid_from": day.to_string() }),
-            )
-            .await;
-        app.generate(0, &template, day, 1).await;
-        let slots: Vec<String> = app
-            .slots(0, &clinic)
-            .await
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        assert_eq!(slots.len(), 25);
-        clinics.push(slots);
-    }
-    let mut patients = Vec::new();
-    for _ in 0..100 {
-        patients.push(app.patient(0).await);
-    }
+    let (clinics, patients) = race_ground(&app, ["RACE-A", "RACE-B"]).await;
     // Client i: patient i % 100; clinic A for the first hundred, B for the rest; slot i % 25.
     // So each slot has four patients racing for its one place, and each patient races for
     // slot k in A and slot k in B — the same time — at once.
