@@ -377,3 +377,39 @@ pub async fn wait_ready(client: &reqwest::Client, base: &str, tenants: &[String]
     })
     .await
 }
+
+/// Publishes the MPI's `PatientMerged` (or, with `unmerge`, `PatientUnmerged`) of `merged`
+/// into `survivor` in trust `ods`, as the MPI does (docs/contracts/merge.md: keyed by the
+/// merged-away id), for a service's merge follower to act on.
+pub async fn publish_merge(
+    kafka: &KafkaSettings,
+    ods: &str,
+    merge_id: &str,
+    survivor: &str,
+    merged: &str,
+    unmerge: bool,
+) {
+    use prost::Message as _;
+    use tessera_proto::mpi::v1 as mpi;
+    let topic = format!("tessera.{}.mpi.patient", ods.to_lowercase());
+    let (ce_type, payload) = if unmerge {
+        let m = mpi::PatientUnmerged {
+            merge_id: merge_id.into(),
+            tenant: ods.into(),
+            survivor_patient_id: survivor.into(),
+            merged_patient_id: merged.into(),
+            ..Default::default()
+        };
+        ("uk.nhs.tessera.mpi.PatientUnmerged.v1", m.encode_to_vec())
+    } else {
+        let m = mpi::PatientMerged {
+            merge_id: merge_id.into(),
+            tenant: ods.into(),
+            survivor_patient_id: survivor.into(),
+            merged_patient_id: merged.into(),
+            ..Default::default()
+        };
+        ("uk.nhs.tessera.mpi.PatientMerged.v1", m.encode_to_vec())
+    };
+    produce(kafka, &topic, merged, ce_type, payload).await;
+}

@@ -12,6 +12,25 @@ use tessera_bootstrap::Shutdown;
 use tessera_tenancy::KafkaSettings;
 use tessera_testkit as kit;
 
+/// A service's configuration for these tests: free ports, its test database, the shared
+/// broker, identity provider and trusts, a consumer group prefix of its own.
+macro_rules! service_config {
+    ($ty:ty, $db:literal, $prefix:literal, $kafka:expr, $idp:expr, $tenants:expr) => {{
+        let mut c = <$ty>::default();
+        c.http.port = 0;
+        c.http.management_port = 0;
+        c.database_url = kit::database($db).await;
+        c.database_max_connections = 10;
+        c.redis_url = kit::redis_url();
+        c.kafka = $kafka.clone();
+        c.auth = $idp.auth_config();
+        c.tenancy.only = Some($tenants.clone());
+        c.shutdown_grace_seconds = 5;
+        c.consumer_group_prefix = format!("{}-{}", $prefix, uuid::Uuid::new_v4());
+        c
+    }};
+}
+
 pub struct Platform {
     pub mpi: String,
     pub access: String,
@@ -70,17 +89,14 @@ impl Platform {
         let idp = kit::TestIdp::new();
         let shutdown = Shutdown::new();
 
-        let mut m = tessera_mpi::Config::default();
-        m.http.port = 0;
-        m.http.management_port = 0;
-        m.database_url = kit::database("tessera_mpi_test").await;
-        m.database_max_connections = 10;
-        m.redis_url = kit::redis_url();
-        m.kafka = kafka.clone();
-        m.auth = idp.auth_config();
-        m.tenancy.only = Some(tenants.clone());
-        m.shutdown_grace_seconds = 5;
-        m.consumer_group_prefix = format!("mpi-e2e-{}", uuid::Uuid::new_v4());
+        let mut m = service_config!(
+            tessera_mpi::Config,
+            "tessera_mpi_test",
+            "mpi-e2e",
+            kafka,
+            idp,
+            tenants
+        );
         m.rate_limit.per_tenant_per_second = 100_000;
         let mpi_app = tessera_mpi::Application::build(m.clone())
             .await
@@ -92,17 +108,14 @@ impl Platform {
             format!("http://127.0.0.1:{}", mpi_app.management_port()),
         );
 
-        let mut a = tessera_access_service::Config::default();
-        a.http.port = 0;
-        a.http.management_port = 0;
-        a.database_url = kit::database("tessera_access_test").await;
-        a.database_max_connections = 10;
-        a.redis_url = kit::redis_url();
-        a.kafka = kafka.clone();
-        a.auth = idp.auth_config();
-        a.tenancy.only = Some(tenants.clone());
-        a.shutdown_grace_seconds = 5;
-        a.consumer_group_prefix = format!("access-e2e-{}", uuid::Uuid::new_v4());
+        let mut a = service_config!(
+            tessera_access_service::Config,
+            "tessera_access_test",
+            "access-e2e",
+            kafka,
+            idp,
+            tenants
+        );
         a.heartbeat_seconds = 1;
         a.audit_head_seconds = 1;
         a.break_glass.min_seconds = 1;
@@ -115,17 +128,14 @@ impl Platform {
             format!("http://127.0.0.1:{}", access_app.management_port()),
         );
 
-        let mut r = tessera_referrals::Config::default();
-        r.http.port = 0;
-        r.http.management_port = 0;
-        r.database_url = kit::database("tessera_referrals_test").await;
-        r.database_max_connections = 10;
-        r.redis_url = kit::redis_url();
-        r.kafka = kafka.clone();
-        r.auth = idp.auth_config();
-        r.tenancy.only = Some(tenants.clone());
-        r.shutdown_grace_seconds = 5;
-        r.consumer_group_prefix = format!("referrals-e2e-{}", uuid::Uuid::new_v4());
+        let mut r = service_config!(
+            tessera_referrals::Config,
+            "tessera_referrals_test",
+            "referrals-e2e",
+            kafka,
+            idp,
+            tenants
+        );
         r.rate_limit.per_tenant_per_second = 100_000;
         let referrals = if with_referrals {
             let referrals_app = tessera_referrals::Application::build(r.clone())
@@ -144,17 +154,14 @@ impl Platform {
         } else {
             String::new()
         };
-        let mut sc = tessera_scheduling::Config::default();
-        sc.http.port = 0;
-        sc.http.management_port = 0;
-        sc.database_url = kit::database("tessera_scheduling_test").await;
-        sc.database_max_connections = 10;
-        sc.redis_url = kit::redis_url();
-        sc.kafka = kafka.clone();
-        sc.auth = idp.auth_config();
-        sc.tenancy.only = Some(tenants.clone());
-        sc.shutdown_grace_seconds = 5;
-        sc.consumer_group_prefix = format!("scheduling-e2e-{}", uuid::Uuid::new_v4());
+        let mut sc = service_config!(
+            tessera_scheduling::Config,
+            "tessera_scheduling_test",
+            "scheduling-e2e",
+            kafka,
+            idp,
+            tenants
+        );
         sc.rate_limit.per_tenant_per_second = 100_000;
         let scheduling = if with_referrals {
             let app = tessera_scheduling::Application::build(sc.clone())

@@ -74,6 +74,51 @@ async fn ready(p: &Platform, clerk: &str, referral: &str, limit: Duration) -> Op
     }
 }
 
+/// A general surgery outpatient clinic of team GSOPD (`code`) with one session on `on`, from
+/// 09:00 to `ends`, of ten-minute new-patient slots; returns the clinic's id.
+async fn clinic_on(
+    p: &Platform,
+    clerk: &str,
+    code: &str,
+    on: chrono::NaiveDate,
+    ends: &str,
+) -> String {
+    let c = p
+        .scheduling(
+            Method::POST,
+            "/clinics",
+            clerk,
+            Some(json!({ "code": code, "name": "General surgery OPD", "specialty": "100",
+                         "treatment_function": "100", "site": "Main", "services": ["new", "follow-up"],
+                         "team": "GSOPD" })),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let clinic = c.body["id"].as_str().unwrap().to_string();
+    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        [chrono::Datelike::weekday(&on).num_days_from_monday() as usize];
+    let t = p
+        .scheduling(
+            Method::POST,
+            &format!("/clinics/{clinic}/templates"),
+            clerk,
+            Some(json!({ "pattern": { "every": "week", "weekday": weekday }, "starts": "09:00",
+                         "ends": ends, "slot_minutes": 10, "slot_type": "new", "valid_from": on.to_string() })),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let g = p
+        .scheduling(
+            Method::POST,
+            &format!("/templates/{}/sessions", t.body["id"].as_str().unwrap()),
+            clerk,
+            Some(json!({ "from": on.to_string(), "weeks": 1 })),
+        )
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    clinic
+}
+
 async fn book(p: &Platform, clerk: &str, slot: &str, patient: &str, item: &Value) -> String {
     let a = p
         .scheduling(
@@ -120,43 +165,8 @@ async fn a_referral_is_booked_from_the_worklist_a_first_dna_nullifies_and_the_re
     let clinic_doctor = p.token(rxr, "dr-opd", "R8000", &[VIEW], &["GSOPD"]);
 
     // The clinic, with yesterday's session (outcomes are recorded on or after the day).
-    let c = p
-        .scheduling(
-            Method::POST,
-            "/clinics",
-            &clerk,
-            Some(json!({ "code": "GS-OPD", "name": "General surgery OPD", "specialty": "100",
-                         "treatment_function": "100", "site": "Main", "services": ["new", "follow-up"],
-                         "team": "GSOPD" })),
-        )
-        .await;
-    assert_eq!(c.status, 201, "{}", c.body);
-    let clinic = c.body["id"].as_str().unwrap().to_string();
     let yesterday = day(-1);
-    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        [chrono::Datelike::weekday(&yesterday).num_days_from_monday() as usize];
-    let t = p
-        .scheduling(
-            Method::POST,
-            &format!("/clinics/{clinic}/templates"),
-            &clerk,
-            Some(
-                json!({ "pattern": { "every": "week", "weekday": weekday }, "starts": "09:00",
-                         "ends": "09:40", "slot_minutes": 10, "slot_type": "new",
-                         "valid_from": yesterday.to_string() }),
-            ),
-        )
-        .await;
-    assert_eq!(t.status, 201, "{}", t.body);
-    let g = p
-        .scheduling(
-            Method::POST,
-            &format!("/templates/{}/sessions", t.body["id"].as_str().unwrap()),
-            &clerk,
-            Some(json!({ "from": yesterday.to_string(), "weeks": 1 })),
-        )
-        .await;
-    assert_eq!(g.status, 200, "{}", g.body);
+    let clinic = clinic_on(&p, &clerk, "GS-OPD", yesterday, "09:40").await;
     let slots = p
         .scheduling(
             Method::GET,
@@ -372,39 +382,7 @@ async fn a_cancelled_session_of_twenty_cancels_every_booking_and_stops_no_clock(
         &["GSURG"],
     );
     let clerk = p.token(rxr, "booker", "R8000", &[APPOINTMENTS], &[]);
-    let c = p
-        .scheduling(
-            Method::POST,
-            "/clinics",
-            &clerk,
-            Some(json!({ "code": "GS-LEAVE", "name": "General surgery", "specialty": "100",
-                         "treatment_function": "100", "site": "Main", "services": ["new"], "team": "GSOPD" })),
-        )
-        .await;
-    assert_eq!(c.status, 201, "{}", c.body);
-    let clinic = c.body["id"].as_str().unwrap().to_string();
-    let on = day(7);
-    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        [chrono::Datelike::weekday(&on).num_days_from_monday() as usize];
-    let t = p
-        .scheduling(
-            Method::POST,
-            &format!("/clinics/{clinic}/templates"),
-            &clerk,
-            Some(json!({ "pattern": { "every": "week", "weekday": weekday }, "starts": "09:00",
-                         "ends": "12:20", "slot_minutes": 10, "slot_type": "new", "valid_from": on.to_string() })),
-        )
-        .await;
-    assert_eq!(t.status, 201, "{}", t.body);
-    let g = p
-        .scheduling(
-            Method::POST,
-            &format!("/templates/{}/sessions", t.body["id"].as_str().unwrap()),
-            &clerk,
-            Some(json!({ "from": on.to_string(), "weeks": 1 })),
-        )
-        .await;
-    assert_eq!(g.status, 200, "{}", g.body);
+    let clinic = clinic_on(&p, &clerk, "GS-LEAVE", day(7), "12:20").await;
     let free = p
         .scheduling(
             Method::GET,

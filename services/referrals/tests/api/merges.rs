@@ -1,7 +1,5 @@
 use crate::helpers::*;
-use prost::Message as _;
 use std::time::Duration;
-use tessera_proto::mpi::v1 as mpi;
 use tessera_testkit as kit;
 
 #[tokio::test]
@@ -31,20 +29,13 @@ async fn referrals_and_pathways_follow_a_merge_and_its_unmerge() {
         }
     };
     let merge_id = uuid::Uuid::now_v7().to_string();
-    let merged_ev = mpi::PatientMerged {
-        merge_id: merge_id.clone(),
-        tenant: app.tenant(0).into(),
-        survivor_patient_id: survivor.clone(),
-        merged_patient_id: merged.clone(),
-        ..Default::default()
-    };
-    let topic = app.topic(0, "mpi", "patient");
-    kit::produce(
+    kit::publish_merge(
         &app.kafka,
-        &topic,
+        app.tenant(0),
+        &merge_id,
+        &survivor,
         &merged,
-        "uk.nhs.tessera.mpi.PatientMerged.v1",
-        merged_ev.encode_to_vec(),
+        false,
     )
     .await;
     assert!(
@@ -76,27 +67,22 @@ async fn referrals_and_pathways_follow_a_merge_and_its_unmerge() {
         .refer(0, &t, gp_referral(&survivor, "GSURG", "120", 1))
         .await;
     // Delivered twice: the second changes nothing.
-    kit::produce(
+    kit::publish_merge(
         &app.kafka,
-        &topic,
+        app.tenant(0),
+        &merge_id,
+        &survivor,
         &merged,
-        "uk.nhs.tessera.mpi.PatientMerged.v1",
-        merged_ev.encode_to_vec(),
+        false,
     )
     .await;
-    let unmerged = mpi::PatientUnmerged {
-        merge_id: merge_id.clone(),
-        tenant: app.tenant(0).into(),
-        survivor_patient_id: survivor.clone(),
-        merged_patient_id: merged.clone(),
-        ..Default::default()
-    };
-    kit::produce(
+    kit::publish_merge(
         &app.kafka,
-        &topic,
+        app.tenant(0),
+        &merge_id,
+        &survivor,
         &merged,
-        "uk.nhs.tessera.mpi.PatientUnmerged.v1",
-        unmerged.encode_to_vec(),
+        true,
     )
     .await;
     assert!(

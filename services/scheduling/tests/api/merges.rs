@@ -2,10 +2,8 @@
 //! (docs/contracts/merge.md), with the events as the MPI publishes them; two bookings of one
 //! person at once are left for a person, on the merge-review worklist.
 use crate::helpers::*;
-use prost::Message as _;
 use serde_json::json;
 use std::time::Duration;
-use tessera_proto::mpi::v1 as mpi;
 use tessera_testkit as kit;
 
 #[tokio::test]
@@ -48,20 +46,13 @@ async fn appointments_follow_a_merge_and_its_unmerge_and_a_double_booking_is_rai
         }
     };
     let merge_id = uuid::Uuid::now_v7().to_string();
-    let topic = format!("tessera.{}.mpi.patient", app.tenants[0].to_lowercase());
-    let merged_ev = mpi::PatientMerged {
-        merge_id: merge_id.clone(),
-        tenant: app.tenants[0].clone(),
-        survivor_patient_id: survivor.clone(),
-        merged_patient_id: merged.clone(),
-        ..Default::default()
-    };
-    kit::produce(
+    kit::publish_merge(
         &app.kafka,
-        &topic,
+        &app.tenants[0],
+        &merge_id,
+        &survivor,
         &merged,
-        "uk.nhs.tessera.mpi.PatientMerged.v1",
-        merged_ev.encode_to_vec(),
+        false,
     )
     .await;
     assert!(
@@ -86,19 +77,13 @@ async fn appointments_follow_a_merge_and_its_unmerge_and_a_double_booking_is_rai
         2
     );
 
-    let unmerged = mpi::PatientUnmerged {
-        merge_id: merge_id.clone(),
-        tenant: app.tenants[0].clone(),
-        survivor_patient_id: survivor.clone(),
-        merged_patient_id: merged.clone(),
-        ..Default::default()
-    };
-    kit::produce(
+    kit::publish_merge(
         &app.kafka,
-        &topic,
+        &app.tenants[0],
+        &merge_id,
+        &survivor,
         &merged,
-        "uk.nhs.tessera.mpi.PatientUnmerged.v1",
-        unmerged.encode_to_vec(),
+        true,
     )
     .await;
     assert!(
