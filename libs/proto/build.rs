@@ -13,6 +13,7 @@ fn main() -> std::io::Result<()> {
         "tessera/referrals/v1/referral.proto",
         "tessera/referrals/v1/rtt.proto",
         "tessera/pas/v1/encounter.proto",
+        "tessera/pas/v1/activity.proto",
         "tessera/scheduling/v1/appointment.proto",
         "tessera/events/v1/batch.proto",
     ];

@@ -17,6 +17,8 @@ pub const DATABASES: &[&str] = &[
     "tessera_referrals_test",
     "tessera_scheduling",
     "tessera_scheduling_test",
+    "tessera_pas",
+    "tessera_pas_test",
 ];
 const TANSU_VERSION: &str = "0.6.0";
 

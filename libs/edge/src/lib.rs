@@ -28,6 +28,7 @@ pub mod operations;
 pub mod problem;
 mod rate_limit;
 mod serve;
+pub mod tabular;
 
 pub use idempotency::{key_of, Begin, Idempotency, IdempotencyError, StoredResponse, HEADER};
 pub use rate_limit::{RateLimitConfig, RateLimiter, Throttled};

@@ -248,6 +248,7 @@ mod tests {
             rtt_status: status.into(),
             appointment_date: "2026-03-03".into(),
             discharged: false,
+            ..Default::default()
         }
         .encode_to_vec()
     }

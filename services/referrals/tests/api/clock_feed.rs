@@ -38,6 +38,7 @@ async fn appointment_outcomes_and_admissions_move_the_clock() {
         rtt_status: "20".into(),
         appointment_date: days_ago(60).to_string(),
         discharged: false,
+        ..Default::default()
     };
     let appt_topic = app.topic(0, "scheduling", "appointment");
     kit::produce(

@@ -120,6 +120,9 @@ struct ClosedRow {
     communicated: bool,
     day: String,
     first: bool,
+    treatment_function: String,
+    clinician: String,
+    slot_type: String,
 }
 
 /// What the clinician recorded with an outcome, for the RTT clock.
@@ -145,8 +148,10 @@ pub async fn closed(
                     to_char(a.starts_at AT TIME ZONE '{ZONE}', 'YYYY-MM-DD') AS day,
                     NOT EXISTS (SELECT 1 FROM appointment e
                                  WHERE e.ppid = a.ppid AND e.ppid_issuer = a.ppid_issuer AND e.id <> a.id
-                                   AND e.starts_at < a.starts_at AND e.attendance_code IN (5, 6)) AS first
-               FROM appointment a WHERE a.id = $1"
+                                   AND e.starts_at < a.starts_at AND e.attendance_code IN (5, 6)) AS first,
+                    c.treatment_function, coalesce(c.clinician, '') AS clinician, s.slot_type
+               FROM appointment a JOIN clinic c ON c.id = a.clinic_id JOIN slot s ON s.id = a.slot_id
+              WHERE a.id = $1"
         ),
         vec![id.into()],
     ))
@@ -166,6 +171,9 @@ pub async fn closed(
         rtt_status: rtt.status.clone(),
         appointment_date: r.day,
         discharged: rtt.discharged,
+        treatment_function: r.treatment_function,
+        clinician_user_id: r.clinician,
+        slot_type: r.slot_type,
     };
     enqueue(
         txn,

@@ -1,0 +1,74 @@
+//! The PAS service's use cases: what each endpoint does, once — the handlers in `api/` only
+//! parse and answer. Every use case runs in one tenant transaction and leaves exactly one
+//! audit record (`tessera_edge::gate::audited`). By subject: [`wards`] (wards, beds, the bed
+//! board), [`spells`] (admissions, transfers, consultant changes, discharges,
+//! cancellations) and [`activity`] (coding, the extract, reconciliation).
+pub mod activity;
+pub mod spells;
+pub mod wards;
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+use tessera_edge::problem::{ApiError, FieldError};
+
+pub use tessera_edge::gate::{audited, refuse, Fail, Work};
+
+/// One audited read of a list in the caller's trust (about `patient`, if one): its record
+/// counts the rows it returned.
+pub async fn listed<T, F>(
+    auth: &crate::api::Authorized,
+    patient: Option<String>,
+    read: F,
+) -> Result<Vec<T>, ApiError>
+where
+    T: Send + 'static,
+    F: for<'t> FnOnce(
+            &'t sea_orm::DatabaseTransaction,
+        ) -> futures::future::BoxFuture<'t, Result<Vec<T>, StoreError>>
+        + Send
+        + 'static,
+{
+    audited(auth, patient.clone(), move |txn| {
+        Box::pin(async move {
+            let rows = read(txn).await.map_err(Fail::from)?;
+            let n = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+            Ok((rows, tessera_edge::gate::Ending::permit(patient, 200, n)))
+        })
+    })
+    .await
+}
+
+pub fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::new(tessera_edge::codes::NOT_FOUND, "no such record"),
+        StoreError::Conflict(code, detail) => ApiError::new(code, detail),
+        StoreError::Domain(d) => domain_error(d),
+        StoreError::Patient(r) => r.into(),
+        StoreError::Db(e) => ApiError::database(&e),
+        other @ StoreError::Outbox(_) => ApiError::internal(&other),
+    }
+}
+
+pub fn domain_error(e: DomainError) -> ApiError {
+    match e {
+        DomainError::Invalid {
+            field,
+            code,
+            message,
+        } => ApiError::validation(vec![FieldError::new(field, code, message)]),
+    }
+}
+
+/// Where the use case's events go: the caller's trust, under the request's trace.
+pub fn publish(auth: &crate::api::Authorized) -> crate::store::events::Publish {
+    crate::store::events::Publish {
+        tenant: auth.tenant.clone(),
+        trace: Some(auth.trace.clone()),
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail::from(store_error(e))
+    }
+}

@@ -1,0 +1,10 @@
+//! The PAS service over HTTP, against real PostgreSQL, Redis and the broker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod activity;
+mod beds;
+mod cancel;
+mod crash;
+mod events;
+mod helpers;
+mod race;
+mod spells;
