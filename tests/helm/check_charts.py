@@ -13,12 +13,12 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KUBE_VERSION = "1.30.0"
-CHARTS = ["mpi", "access", "referrals", "scheduling", "tessera"]
+CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "tessera"]
 # Each value set: the service charts it applies to (the umbrella gets it under that service's
 # key), and the values.
 VALUE_SETS = {
-    "defaults": (["mpi", "access", "referrals", "scheduling"], None),
-    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
+    "defaults": (["mpi", "access", "referrals", "scheduling", "pas"], None),
+    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling", "pas"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
                                 "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}}),
     "with-mllp": (["mpi"], {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
                           "allowFromCidrs": ["10.20.0.0/16"]}}),
@@ -27,6 +27,8 @@ VALUE_SETS = {
                                    "relationships": {"defaultGraceDays": 14}}),
     "scheduling-booking": (["scheduling"], {"roles": {"bookingActivity": "B1120", "clinicActivity": "B0570"},
                                              "booking": {"holdSeconds": 120, "maxHorizonWeeks": 26}}),
+    "pas-wards": (["pas"], {"roles": {"wardActivity": "B0264", "codingActivity": "B0371"},
+                            "beds": {"cleanAfterDischarge": False}}),
     "referrals-roles": (["referrals"], {"roles": {"referralActivity": "B1110", "waitingListActivity": "B0570"},
                                         "waitingList": {"maxPage": 5000}}),
 }
@@ -56,6 +58,8 @@ def value_sets(chart):
 
 
 def main():
+    # The lock is generated: a stale one (a chart added since) would refuse to build.
+    (ROOT / "helm/tessera/Chart.lock").unlink(missing_ok=True)
     helm.dependency_build(str(ROOT / "helm/tessera")) if hasattr(helm, "dependency_build") else None
     for chart in CHARTS:
         path = ROOT / "helm" / chart
@@ -113,6 +117,11 @@ def main():
                 data = cms[0]["data"] if cms else {}
                 check(f"{chart} passes the booking roles and hold time to the service",
                       data.get("TESSERA_ROLES__CLINIC_ACTIVITY") == "B0570" and data.get("TESSERA_BOOKING__HOLD_SECONDS") == "120", data)
+            if set_name.startswith("pas-wards"):
+                cms = [d for _, d in docs if d["kind"] == "ConfigMap" and "pas" in d["metadata"]["name"]]
+                data = cms[0]["data"] if cms else {}
+                check(f"{chart} passes the ward and coding roles and the beds' cleaning to the service",
+                      data.get("TESSERA_ROLES__CODING_ACTIVITY") == "B0371" and data.get("TESSERA_BEDS__CLEAN_AFTER_DISCHARGE") == "false", data)
             if set_name.startswith("autoscaled-with-tracing"):
                 check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
 

@@ -12,6 +12,7 @@ const SERVICES: &[(&str, u16, &str)] = &[
     ("access", 8082, "privacy_officer"),
     ("referrals", 8083, "referrals_gsurg"),
     ("scheduling", 8084, "booking_clerk"),
+    ("pas", 8085, "pas_admin"),
 ];
 
 /// Runs schemathesis over each service; `Err` on any finding, or when a run produced no cases.

@@ -85,8 +85,17 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 pub fn start(s: &Service, bin_dir: &std::path::Path, instance: &Instance) -> Result<(), String> {
     let log = std::fs::File::create(state_dir().join(format!("logs/{}.log", instance.name)))
         .map_err(|e| e.to_string())?;
+    // A service an earlier release did not have runs from this checkout's build (of the
+    // same profile: `target/releases/<commit>-release` pairs with `target/release`).
+    let bin = match bin_dir.join(s.binary) {
+        b if b.exists() => b,
+        _ if bin_dir.to_string_lossy().ends_with("release") => {
+            crate::root().join("target/release").join(s.binary)
+        }
+        _ => crate::root().join("target/debug").join(s.binary),
+    };
     let child = Command::new("setsid")
-        .arg(bin_dir.join(s.binary))
+        .arg(bin)
         .envs(instance.env.iter().map(|(k, v)| (k, v)))
         .current_dir(root())
         .env(

@@ -9,7 +9,7 @@
 //!   services re-create their topics and republish what they had not yet published (ADR 19).
 //! - `soak`: `up --release`, then `tessera-load` for a chosen time and rate, printing
 //!   throughput, latency, errors, broker health, outbox backlog and audit-store lag.
-//! - `fault <mpi|access|referrals|scheduling|broker>`: `up`, the load, one `kill -9` of the target at a
+//! - `fault <mpi|access|referrals|scheduling|pas|broker>`: `up`, the load, one `kill -9` of the target at a
 //!   random moment and its restart, then the invariant checker (issue 14).
 //! - `upgrade [--from COMMIT]`: the platform at the last release (`release/LAST`) behind the
 //!   local round-robin, the load, each service replaced by this checkout's build as
@@ -216,6 +216,8 @@ fn test(filters: &[String]) -> Result<(), String> {
                 "tessera-referrals",
                 "-p",
                 "tessera-scheduling",
+                "-p",
+                "tessera-pas",
                 "-e",
                 "normal",
                 "-i",

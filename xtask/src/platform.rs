@@ -41,6 +41,12 @@ pub const SERVICES: &[Service] = &[
         port: 8084,
         management_port: 9084,
     },
+    Service {
+        name: "pas",
+        binary: "tessera-pas",
+        port: 8085,
+        management_port: 9085,
+    },
 ];
 
 pub fn admin(args: &[&str]) -> Result<String, String> {
@@ -77,11 +83,12 @@ impl Profile {
 }
 
 /// The services' packages: what `up` builds and runs.
-pub const SERVICE_PACKAGES: [&str; 4] = [
+pub const SERVICE_PACKAGES: [&str; 5] = [
     "tessera-mpi",
     "tessera-access-service",
     "tessera-referrals",
     "tessera-scheduling",
+    "tessera-pas",
 ];
 
 /// `cargo build --quiet -p <package>… [--release]`, in one invocation (features resolve once).
@@ -196,11 +203,30 @@ pub fn up_from(profile: Profile, bin_dir: &std::path::Path) -> Result<(), String
             "--activities",
             "B1120",
         ])?;
+        // Ward staff and the admissions office (B0264 Manage Inpatient Records), a clinical
+        // coder (B0370), and one holding both (the contract check reaches every route).
+        let pas = |user: &str, activities: &str| {
+            admin(&[
+                "token",
+                "--ods",
+                ods,
+                "--user",
+                &format!("{user}-{}", ods.to_lowercase()),
+                "--activities",
+                activities,
+            ])
+        };
+        let (ward_staff, coder, pas_admin) = (
+            pas("ward", "B0264")?,
+            pas("coder", "B0370")?,
+            pas("pas-admin", "B0264,B0370")?,
+        );
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer,
                     "privacy_officer": privacy_officer, "emergency_clinician": emergency,
-                    "referrals_gsurg": referrals_clerk, "booking_clerk": booking_clerk },
+                    "referrals_gsurg": referrals_clerk, "booking_clerk": booking_clerk,
+                    "ward_staff": ward_staff, "coder": coder, "pas_admin": pas_admin },
                 "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
@@ -244,6 +270,7 @@ Tessera is running.
   Access        http://127.0.0.1:8082   (relationships, break-glass, alerts, seals, consent, audit store)
   Referrals     http://127.0.0.1:8083   (referrals, RTT pathways, waiting lists; FHIR ServiceRequest)
   Scheduling    http://127.0.0.1:8084   (clinics, sessions, slots, appointments, worklists)
+  PAS           http://127.0.0.1:8085   (wards, beds, admissions, discharges, activity for billing)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
   HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
@@ -276,6 +303,12 @@ Try:
   curl -s http://127.0.0.1:8084/worklists/ready-to-book -H "Authorization: Bearer $B"
   curl -s -X POST http://127.0.0.1:8084/clinics -H "Authorization: Bearer $B" -H 'Content-Type: application/json' \
     -d '{{"code":"GS-MON","name":"General surgery","specialty":"100","treatment_function":"100","site":"Main","services":["new"],"team":"GSURG"}}'
+  # A ward with two beds, and an admission into one (the ward's team gains a relationship):
+  W=$(jq -r .trusts.RXR.tokens.ward_staff {path})
+  curl -s -X POST http://127.0.0.1:8085/wards -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
+    -d '{{"code":"WARD7","name":"Ward 7","site":"Main","team":"WARD7","beds":[{{"code":"B1"}},{{"code":"B2"}}]}}'
+  curl -s -X POST http://127.0.0.1:8085/admissions -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
+    -d '{{"patient_id":"<id>","bed_id":"<bed id from /wards/<ward id>/board>","admission_method":"21","admission_source":"19","consultant":"C1234567","treatment_function":"300"}}'
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}

@@ -153,7 +153,17 @@ fn prior_build(commit: &str, profile: Profile) -> Result<PathBuf, String> {
         Profile::Release => "release",
     };
     let kept = root().join(format!("target/releases/{full}-{name}"));
-    if SERVICES.iter().all(|s| kept.join(s.binary).exists()) {
+    // A service new since N has no N: it starts as N+1 (instance::start falls back to this
+    // checkout's build), as a new Deployment would be installed, and rolls N+1 to N+1.
+    let at_n: Vec<_> = SERVICES
+        .iter()
+        .zip(platform::SERVICE_PACKAGES)
+        .filter(|(s, _)| {
+            let path = format!("{full}:services/{}/Cargo.toml", s.name);
+            output("git", &["cat-file", "-e", &path]).is_some()
+        })
+        .collect();
+    if at_n.iter().all(|(s, _)| kept.join(s.binary).exists()) {
         return Ok(kept);
     }
     let tree = root().join(format!("target/worktrees/{full}"));
@@ -168,7 +178,7 @@ fn prior_build(commit: &str, profile: Profile) -> Result<PathBuf, String> {
     let mut args = vec!["build", "--quiet", "--manifest-path"];
     let manifest = display(&tree.join("Cargo.toml"));
     args.push(&manifest);
-    for p in platform::SERVICE_PACKAGES {
+    for (_, p) in &at_n {
         args.extend(["-p", p]);
     }
     if profile == Profile::Release {
@@ -186,7 +196,7 @@ fn prior_build(commit: &str, profile: Profile) -> Result<PathBuf, String> {
         return Err(format!("building {full} failed"));
     }
     std::fs::create_dir_all(&kept).map_err(|e| e.to_string())?;
-    for s in SERVICES {
+    for (s, _) in &at_n {
         std::fs::copy(
             root().join(profile.dir()).join(s.binary),
             kept.join(s.binary),

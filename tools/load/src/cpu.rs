@@ -9,6 +9,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("tessera-access", "access"),
     ("tessera-referra", "referrals"),
     ("tessera-schedul", "scheduling"),
+    ("tessera-pas", "pas"),
     ("postgres", "postgres"),
     ("tessera-load", "load generator"),
     ("redis-server", "redis"),

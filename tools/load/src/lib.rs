@@ -19,7 +19,7 @@ use observe::Observer;
 use ops::Op;
 use platform::Platform;
 use rand::{Rng, SeedableRng};
-use seed::{seed, seed_clinic, Clinic};
+use seed::{seed, seed_clinic, seed_ward, Clinic, Ward};
 use stats::Stats;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -48,6 +48,10 @@ struct Shared {
     patients: Vec<RwLock<Vec<String>>>,
     /// Each trust's load clinic, set up before the load ([`seed_clinic`]).
     clinics: Vec<Clinic>,
+    /// Each trust's load ward ([`seed_ward`]), and the spells the load admitted into it and
+    /// has not discharged yet.
+    wards: Vec<Ward>,
+    in_beds: Vec<Mutex<Vec<String>>>,
     stats: Mutex<Stats>,
     journal: Mutex<journal::Journal>,
 }
@@ -67,6 +71,8 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     let mut shared = Shared {
         patients: trusts.iter().map(|_| RwLock::new(Vec::new())).collect(),
         clinics: Vec::new(),
+        wards: Vec::new(),
+        in_beds: trusts.iter().map(|_| Mutex::new(Vec::new())).collect(),
         trusts,
         platform,
         client,
@@ -77,6 +83,8 @@ pub async fn run(cfg: LoadConfig) -> Result<Report, String> {
     for trust in shared.trusts.clone() {
         let c = seed_clinic(&shared, &trust).await?;
         shared.clinics.push(c);
+        let w = seed_ward(&shared, &trust).await?;
+        shared.wards.push(w);
     }
     let shared = Arc::new(shared);
     println!(
@@ -217,16 +225,36 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
                 .min(pool.len().saturating_sub(1))]
             .clone()
         };
-        let op = Op::draw(&mut rng);
+        let mut op = Op::draw(&mut rng);
         let clinic = &shared.clinics[i];
         let slot = clinic
             .slots
             .get(rng.gen_range(0..clinic.slots.len().max(1)))
             .map_or("", String::as_str);
+        let ward = &shared.wards[i];
+        let bed = ward
+            .beds
+            .get(rng.gen_range(0..ward.beds.len().max(1)))
+            .map_or("", String::as_str);
+        // A discharge takes a spell the load admitted; with none in, the board is read.
+        let spell = match op {
+            Op::Discharge => {
+                let mut spells = lock(&shared.in_beds[i]);
+                let n = spells.len();
+                (n > 0).then(|| spells.swap_remove(rng.gen_range(0..n)))
+            }
+            _ => None,
+        };
+        if op == Op::Discharge && spell.is_none() {
+            op = Op::BedBoard;
+        }
         let to = ops::Target {
             patient: &patient,
             slot,
             clinic: &clinic.id,
+            ward: &ward.id,
+            bed,
+            spell: spell.as_deref().unwrap_or_default(),
         };
         let req = ops::request(
             op,
@@ -238,6 +266,34 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
         let t0 = Instant::now();
         let (status, body) = send_as_a_client_would(&shared, &req).await;
         lock(&shared.stats).record(op, status, t0.elapsed());
+        match (op, status, body.as_ref()) {
+            (Op::Admit, Some(201), Some(b)) => {
+                if let Some(id) = b["id"].as_str() {
+                    lock(&shared.in_beds[i]).push(id.to_string());
+                }
+            }
+            // The bed goes to cleaning; housekeeping makes it ready again.
+            (Op::Discharge, Some(200), Some(b)) => {
+                if let Some(bed) = b["stays"]
+                    .as_array()
+                    .and_then(|s| s.last())
+                    .and_then(|s| s["bed_id"].as_str())
+                {
+                    let ready = ops::Request::setup(
+                        "pas",
+                        &shared.trusts[i],
+                        &shared.platform.trusts[&shared.trusts[i]].tokens.ward_staff,
+                        reqwest::Method::PUT,
+                        format!("/beds/{bed}/state"),
+                        Some(serde_json::json!({ "state": "available" })),
+                    );
+                    let t0 = Instant::now();
+                    let (status, _) = send_as_a_client_would(&shared, &ready).await;
+                    lock(&shared.stats).record(Op::BedReady, status, t0.elapsed());
+                }
+            }
+            _ => {}
+        }
         if op == Op::Register {
             if let Some(id) = body.as_ref().and_then(|b| b["id"].as_str()) {
                 let mut pool = write(&shared.patients[i]);

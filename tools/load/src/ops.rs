@@ -18,10 +18,15 @@ pub enum Op {
     AccessReport,
     Book,
     FreeSlots,
+    Admit,
+    Discharge,
+    BedBoard,
+    /// A bed made available after a discharge (sent after each one, never drawn).
+    BedReady,
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 15] = [
         Op::Register,
         Op::Read,
         Op::Search,
@@ -33,6 +38,10 @@ impl Op {
         Op::AccessReport,
         Op::Book,
         Op::FreeSlots,
+        Op::Admit,
+        Op::Discharge,
+        Op::BedBoard,
+        Op::BedReady,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +57,10 @@ impl Op {
             Op::AccessReport => "who looked",
             Op::Book => "appointment book",
             Op::FreeSlots => "first free slots",
+            Op::Admit => "admission",
+            Op::Discharge => "discharge",
+            Op::BedBoard => "bed board",
+            Op::BedReady => "bed made ready",
         }
     }
 
@@ -55,7 +68,7 @@ impl Op {
     fn weight(self) -> u32 {
         match self {
             Op::Register => 60,
-            Op::Read => 330,
+            Op::Read => 290,
             Op::Search => 200,
             Op::FhirRead => 150,
             Op::Match => 100,
@@ -65,6 +78,10 @@ impl Op {
             Op::AccessReport => 20,
             Op::Book => 30,
             Op::FreeSlots => 20,
+            Op::Admit => 15,
+            Op::Discharge => 10,
+            Op::BedBoard => 15,
+            Op::BedReady => 0,
         }
     }
 
@@ -87,6 +104,8 @@ impl Op {
             Op::Register | Op::Referral | Op::BreakGlass => matches!(status, 200 | 201),
             // The slot drawn may be full, or the patient booked at that time already.
             Op::Book => matches!(status, 201 | 409),
+            // The bed drawn may be taken, or the patient in hospital already.
+            Op::Admit => matches!(status, 201 | 409),
             _ => status == 200,
         }
     }
@@ -110,9 +129,10 @@ pub struct Request {
 }
 
 impl Request {
-    /// A set-up request (the load's clinic, its sessions, its slots): answered and audited
-    /// like any other, journaled as no write.
+    /// A set-up request (the load's clinic, its sessions, its slots; its ward; a bed made
+    /// ready after a discharge): answered and audited like any other, journaled as no write.
     pub fn setup(
+        service: &'static str,
         ods: &str,
         token: &str,
         method: Method,
@@ -120,7 +140,7 @@ impl Request {
         body: Option<Value>,
     ) -> Self {
         Self {
-            service: "scheduling",
+            service,
             method,
             path,
             token: token.to_string(),
@@ -141,6 +161,7 @@ impl Op {
             Op::Referral => Some("referral"),
             Op::BreakGlass => Some("break-glass"),
             Op::Book => Some("booking"),
+            Op::Admit => Some("admission"),
             _ => None,
         }
     }
@@ -171,12 +192,15 @@ pub fn registration(rng: &mut impl Rng) -> Value {
 }
 
 /// What a request is about, where it needs it: a patient of the trust, one of the load's
-/// slots and its clinic (`crate::clinic`).
+/// slots and its clinic, one of the load ward's beds and the ward, a spell to discharge.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Target<'a> {
     pub patient: &'a str,
     pub slot: &'a str,
     pub clinic: &'a str,
+    pub ward: &'a str,
+    pub bed: &'a str,
+    pub spell: &'a str,
 }
 
 /// The request for `op` in `trust` (named `ods`), about `to` where it needs it.
@@ -274,6 +298,37 @@ pub fn request(op: Op, ods: &str, trust: &Trust, to: Target<'_>, rng: &mut impl 
                 None,
             )
         }
+        Op::Admit => (
+            "pas",
+            Method::POST,
+            "/admissions".to_string(),
+            &t.ward_staff,
+            Some(json!({
+                "patient_id": patient, "bed_id": to.bed, "admission_method": "21",
+                "admission_source": "19", "consultant": "C1234567", "treatment_function": "300",
+            })),
+        ),
+        Op::Discharge => (
+            "pas",
+            Method::POST,
+            format!("/spells/{}/discharge", to.spell),
+            &t.ward_staff,
+            Some(json!({ "discharge_method": "1", "discharge_destination": "19" })),
+        ),
+        Op::BedBoard => (
+            "pas",
+            Method::GET,
+            format!("/wards/{}/board", to.ward),
+            &t.ward_staff,
+            None,
+        ),
+        Op::BedReady => (
+            "pas",
+            Method::PUT,
+            format!("/beds/{}/state", to.bed),
+            &t.ward_staff,
+            Some(json!({ "state": "available" })),
+        ),
     };
     let key = body.as_ref().map(|_| uuid::Uuid::new_v4().to_string());
     Request {

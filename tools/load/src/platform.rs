@@ -36,6 +36,9 @@ pub struct Tokens {
     /// Booking staff (B1120); absent from a platform file written before scheduling.
     #[serde(default)]
     pub booking_clerk: String,
+    /// Ward staff (B0264); absent from a platform file written before PAS.
+    #[serde(default)]
+    pub ward_staff: String,
 }
 
 impl std::fmt::Debug for Trust {

@@ -1,6 +1,7 @@
-//! What the load needs before it starts: patients registered in each trust, and each
-//! trust's load clinic with 26 weeks of slots — made through the API like any other request,
-//! so they are answered, audited and journaled as the checker expects.
+//! What the load needs before it starts: patients registered in each trust, each trust's
+//! load clinic with 26 weeks of slots, and its load ward of 200 beds — made through the API
+//! like any other request, so they are answered, audited and journaled as the checker
+//! expects.
 use crate::ops::{self, Op};
 use crate::{send_as_a_client_would, write, Shared};
 use rand::SeedableRng;
@@ -42,7 +43,7 @@ pub(crate) async fn seed_clinic(shared: &Shared, trust: &str) -> Result<Clinic, 
         return Ok(Clinic::default());
     }
     let call = |method: Method, path: String, body: Option<serde_json::Value>| {
-        let req = ops::Request::setup(trust, token, method, path, body);
+        let req = ops::Request::setup("scheduling", trust, token, method, path, body);
         async move {
             match send_as_a_client_would(shared, &req).await {
                 (Some(200 | 201), Some(b)) => Ok(b),
@@ -102,4 +103,47 @@ pub(crate) async fn seed_clinic(shared: &Shared, trust: &str) -> Result<Clinic, 
         slots.len()
     );
     Ok(Clinic { id, slots })
+}
+
+/// A trust's load ward: 200 beds.
+#[derive(Debug, Default)]
+pub(crate) struct Ward {
+    pub id: String,
+    pub beds: Vec<String>,
+}
+
+pub(crate) async fn seed_ward(shared: &Shared, trust: &str) -> Result<Ward, String> {
+    use reqwest::Method;
+    let token = &shared.platform.trusts[trust].tokens.ward_staff;
+    if token.is_empty() || shared.platform.url("pas").is_err() {
+        return Ok(Ward::default());
+    }
+    let code = format!("LOAD-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let beds: Vec<serde_json::Value> = (1..=200)
+        .map(|n| serde_json::json!({ "code": format!("B{n:03}") }))
+        .collect();
+    let body = serde_json::json!({ "code": code, "name": "Load ward", "site": "Main", "team": "LOADWARD", "beds": beds });
+    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let req = ops::Request::setup("pas", trust, token, method, path, body);
+        async move {
+            match send_as_a_client_would(shared, &req).await {
+                (Some(200 | 201), Some(b)) => Ok(b),
+                (s, b) => Err(format!(
+                    "setting up {trust}'s load ward: {} {s:?} {b:?}",
+                    req.path
+                )),
+            }
+        }
+    };
+    let ward = call(Method::POST, "/wards".into(), Some(body)).await?;
+    let id = ward["id"].as_str().unwrap_or_default().to_string();
+    let board = call(Method::GET, format!("/wards/{id}/board"), None).await?;
+    let beds = board["beds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect::<Vec<_>>();
+    println!("load: {trust}'s load ward {code} has {} beds", beds.len());
+    Ok(Ward { id, beds })
 }

@@ -92,6 +92,31 @@ pub fn trigger(
                 reason: "discharged".into(),
             }
         }
+        "uk.nhs.tessera.pas.PatientTransferred.v1" => {
+            let m = pas::v1::PatientTransferred::decode(payload).map_err(bad)?;
+            Trigger::Open {
+                origin: "admission",
+                source: format!("encounter:{}", m.encounter_id),
+                patient_id: m.patient_id,
+                users: Vec::new(),
+                teams: some(&m.ward_team),
+                at: when(&m.transferred_at, now),
+            }
+        }
+        // A cancelled admission (A11) ends what it opened, as a discharge would; other
+        // cancellations leave the relationships as they stand.
+        "uk.nhs.tessera.pas.EncounterActionCancelled.v1" => {
+            let m = pas::v1::EncounterActionCancelled::decode(payload).map_err(bad)?;
+            if m.cancelled != "admission" {
+                return Ok(None);
+            }
+            Trigger::Close {
+                origin: "admission",
+                source: format!("encounter:{}", m.encounter_id),
+                at: when(&m.cancelled_at, now),
+                reason: format!("admission cancelled: {}", m.reason),
+            }
+        }
         "uk.nhs.tessera.scheduling.AppointmentBooked.v1" => {
             let m = scheduling::v1::AppointmentBooked::decode(payload).map_err(bad)?;
             Trigger::Open {
@@ -275,5 +300,51 @@ mod tests {
             None
         );
         assert!(trigger("uk.nhs.tessera.pas.PatientAdmitted.v1", b"\xff\xff", now).is_err());
+    }
+
+    #[test]
+    fn a_transfer_adds_the_new_wards_team_and_only_a_cancelled_admission_ends_the_stay() {
+        let now = Utc::now();
+        let moved = pas::v1::PatientTransferred {
+            encounter_id: "e1".into(),
+            patient_id: "p1".into(),
+            ward_team: "ward-9".into(),
+            transferred_at: "2026-11-02T10:00:00Z".into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        match trigger("uk.nhs.tessera.pas.PatientTransferred.v1", &moved, now).unwrap() {
+            Some(Trigger::Open {
+                source,
+                teams,
+                users,
+                ..
+            }) => {
+                assert_eq!(
+                    source, "encounter:e1",
+                    "the discharge ends it with the rest"
+                );
+                assert_eq!(teams, vec!["ward-9".to_string()]);
+                assert!(users.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        let cancelled = |what: &str| {
+            pas::v1::EncounterActionCancelled {
+                encounter_id: "e1".into(),
+                patient_id: "p1".into(),
+                cancelled: what.into(),
+                cancelled_at: "2026-11-02T11:00:00Z".into(),
+                reason: "entered in error".into(),
+            }
+            .encode_to_vec()
+        };
+        let t = "uk.nhs.tessera.pas.EncounterActionCancelled.v1";
+        assert!(matches!(
+            trigger(t, &cancelled("admission"), now).unwrap(),
+            Some(Trigger::Close { ref source, .. }) if source == "encounter:e1"
+        ));
+        assert_eq!(trigger(t, &cancelled("transfer"), now).unwrap(), None);
+        assert_eq!(trigger(t, &cancelled("discharge"), now).unwrap(), None);
     }
 }

@@ -53,38 +53,77 @@ impl CheckReport {
 }
 
 /// Rows a service wrote for each kind of write the load sends.
-const WRITES: [(&str, &str, &str, &str); 4] = [
+const WRITES: [(&str, &str, &str, &str); 5] = [
     ("register", "mpi", "patient", "created_at"),
     ("referral", "referrals", "referral", "created_at"),
     ("break-glass", "access", "break_glass", "granted_at"),
     ("booking", "scheduling", "appointment", "booked_at"),
+    ("admission", "pas", "spell", "admitted_at"),
 ];
 
 /// Where other services name the MPI's patients.
-const REFERENCES: [(&str, &str); 4] = [
+const REFERENCES: [(&str, &str); 6] = [
     ("referrals", "referral"),
     ("access", "relationship"),
     ("access", "break_glass"),
     ("scheduling", "appointment"),
+    ("pas", "spell"),
+    ("pas", "activity"),
 ];
 
-/// What must hold of a trust's appointments, as SQL counting the rows that break it.
-const BOOKING_RULES: [(&str, &str); 3] = [
+/// What must hold of a trust's appointments, beds, spells and activity, as SQL (run in the
+/// service's database) counting the rows that break it.
+const RULES: [(&str, &str, &str); 7] = [
     (
+        "scheduling",
         "slots over capacity",
         "SELECT count(*) AS n FROM {s}.slot WHERE booked > capacity + overbook",
     ),
     (
+        "scheduling",
         "slots whose booked count is not their booked appointments",
         "SELECT count(*) AS n FROM {s}.slot s
           WHERE s.booked <> (SELECT count(*) FROM {s}.appointment a WHERE a.slot_id = s.id AND a.status = 'booked')",
     ),
     (
+        "scheduling",
         "patients booked into two overlapping appointments",
         "SELECT count(*) AS n FROM {s}.appointment a JOIN {s}.appointment b
             ON a.patient_id = b.patient_id AND a.id < b.id
          WHERE a.status = 'booked' AND b.status = 'booked'
            AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at",
+    ),
+    (
+        "pas",
+        "beds given to two patients for overlapping times",
+        "SELECT count(*) AS n FROM {s}.bed_stay a JOIN {s}.bed_stay b
+            ON a.bed_id = b.bed_id AND a.id < b.id
+         WHERE a.cancelled_at IS NULL AND b.cancelled_at IS NULL
+           AND a.from_at < coalesce(b.to_at, 'infinity') AND b.from_at < coalesce(a.to_at, 'infinity')",
+    ),
+    (
+        "pas",
+        "spells whose consultant episodes overlap",
+        "SELECT count(*) AS n FROM {s}.episode a JOIN {s}.episode b
+            ON a.spell_id = b.spell_id AND a.id < b.id
+         WHERE a.cancelled_at IS NULL AND b.cancelled_at IS NULL
+           AND a.started_at < coalesce(b.ended_at, 'infinity') AND b.started_at < coalesce(a.ended_at, 'infinity')",
+    ),
+    (
+        "pas",
+        "finished consultant episodes without exactly one live activity record",
+        "SELECT count(*) AS n FROM {s}.episode e
+          WHERE e.ended_at IS NOT NULL AND e.cancelled_at IS NULL
+            AND (SELECT count(*) FROM {s}.activity x WHERE x.kind = 'apc-episode' AND x.source_id = e.id
+                    AND x.withdrawn_at IS NULL) <> 1",
+    ),
+    (
+        "pas",
+        "attended appointments without exactly one live activity record",
+        "SELECT count(*) AS n FROM {s}.attendance a
+          WHERE a.attendance_code IN ('5', '6')
+            AND (SELECT count(*) FROM {s}.activity x WHERE x.kind = 'outpatient' AND x.source_id = a.appointment_id
+                    AND x.withdrawn_at IS NULL) <> 1",
     ),
 ];
 
@@ -136,14 +175,9 @@ pub async fn run(
             )
             .await?;
         }
-        if let Ok(scheduling) = db("scheduling") {
-            for (what, sql) in BOOKING_RULES {
-                let n = count(
-                    scheduling,
-                    &sql.replace("{s}", &format!("\"{schema}\"")),
-                    vec![],
-                )
-                .await?;
+        for (service, what, sql) in RULES {
+            if let Ok(conn) = db(service) {
+                let n = count(conn, &sql.replace("{s}", &format!("\"{schema}\"")), vec![]).await?;
                 r.verdict(n == 0, format!("{trust}: {n} {what}"));
             }
         }
