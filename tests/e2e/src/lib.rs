@@ -1,4 +1,4 @@
-//! A platform for end-to-end tests: the MPI, the access service, referrals and scheduling, in-process on free
+//! A platform for end-to-end tests: the MPI, the access service, referrals, scheduling and PAS, in-process on free
 //! ports, serving the same fresh trusts, trusting the same test identity provider, talking
 //! through the real broker, PostgreSQL and Redis. Services never depend on each other; this
 //! test crate is the only place both are built together.
@@ -31,13 +31,34 @@ macro_rules! service_config {
     }};
 }
 
+/// Builds a service from its configuration, records its management port against its API
+/// base, runs it until `shutdown`, and answers its API base.
+macro_rules! spawn_app {
+    ($app:ty, $config:expr, $shutdown:expr, $management:expr) => {{
+        let app = <$app>::build($config.clone())
+            .await
+            .expect(concat!(stringify!($app), " builds"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        $management.insert(
+            base.clone(),
+            format!("http://127.0.0.1:{}", app.management_port()),
+        );
+        let s = $shutdown.clone();
+        tokio::spawn(async move {
+            let _ = app.run(s).await;
+        });
+        base
+    }};
+}
+
 pub struct Platform {
     pub mpi: String,
     pub access: String,
     /// Empty unless started with referrals.
     pub referrals: String,
-    /// Empty unless started with referrals (scheduling comes with them).
+    /// Empty unless started with referrals (scheduling and PAS come with them).
     pub scheduling: String,
+    pub pas: String,
     /// Each service's management port (`/metrics`, the detailed `/readyz`), by API base.
     pub management: std::collections::HashMap<String, String>,
     pub client: Client,
@@ -47,6 +68,7 @@ pub struct Platform {
     pub access_db: DatabaseConnection,
     pub referrals_db: DatabaseConnection,
     pub scheduling_db: DatabaseConnection,
+    pub pas_db: DatabaseConnection,
     pub tenants: Vec<String>,
     shutdown: Shutdown,
     mpi_config: tessera_mpi::Config,
@@ -138,19 +160,7 @@ impl Platform {
         );
         r.rate_limit.per_tenant_per_second = 100_000;
         let referrals = if with_referrals {
-            let referrals_app = tessera_referrals::Application::build(r.clone())
-                .await
-                .expect("referrals builds");
-            let base = format!("http://127.0.0.1:{}", referrals_app.port());
-            management.insert(
-                base.clone(),
-                format!("http://127.0.0.1:{}", referrals_app.management_port()),
-            );
-            let s3 = shutdown.clone();
-            tokio::spawn(async move {
-                let _ = referrals_app.run(s3).await;
-            });
-            base
+            spawn_app!(tessera_referrals::Application, r, shutdown, management)
         } else {
             String::new()
         };
@@ -164,19 +174,21 @@ impl Platform {
         );
         sc.rate_limit.per_tenant_per_second = 100_000;
         let scheduling = if with_referrals {
-            let app = tessera_scheduling::Application::build(sc.clone())
-                .await
-                .expect("scheduling builds");
-            let base = format!("http://127.0.0.1:{}", app.port());
-            management.insert(
-                base.clone(),
-                format!("http://127.0.0.1:{}", app.management_port()),
-            );
-            let s4 = shutdown.clone();
-            tokio::spawn(async move {
-                let _ = app.run(s4).await;
-            });
-            base
+            spawn_app!(tessera_scheduling::Application, sc, shutdown, management)
+        } else {
+            String::new()
+        };
+        let mut pc = service_config!(
+            tessera_pas::Config,
+            "tessera_pas_test",
+            "pas-e2e",
+            kafka,
+            idp,
+            tenants
+        );
+        pc.rate_limit.per_tenant_per_second = 100_000;
+        let pas = if with_referrals {
+            spawn_app!(tessera_pas::Application, pc, shutdown, management)
         } else {
             String::new()
         };
@@ -189,6 +201,7 @@ impl Platform {
             access,
             referrals,
             scheduling,
+            pas,
             management,
             // A request that hangs fails at its own line, not as a whole-test timeout.
             client: Client::builder()
@@ -201,6 +214,7 @@ impl Platform {
             access_db: Database::connect(a.database_url.clone()).await.unwrap(),
             referrals_db: Database::connect(r.database_url.clone()).await.unwrap(),
             scheduling_db: Database::connect(sc.database_url.clone()).await.unwrap(),
+            pas_db: Database::connect(pc.database_url.clone()).await.unwrap(),
             tenants,
             shutdown,
             mpi_config: m,
@@ -215,6 +229,7 @@ impl Platform {
             me.access.clone(),
             me.referrals.clone(),
             me.scheduling.clone(),
+            me.pas.clone(),
         ] {
             if base.is_empty() {
                 continue;
@@ -396,6 +411,17 @@ impl Platform {
         .await
     }
 
+    pub async fn pas(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(method, format!("{}{path}", self.pas), token, body, None)
+            .await
+    }
+
     pub async fn scheduling(
         &self,
         method: Method,
@@ -411,6 +437,38 @@ impl Platform {
             None,
         )
         .await
+    }
+
+    /// Refers `patient` to general surgery (team GSURG) of the trust `surgeon`'s token is
+    /// for, received twenty days ago, urgent, and accepts it; returns the referral's id.
+    pub async fn refer_and_accept(&self, surgeon: &str, patient: &str) -> String {
+        let received = chrono::Utc::now().date_naive() - chrono::Duration::days(20);
+        let r = self
+            .referrals(
+                Method::POST,
+                "/referrals",
+                surgeon,
+                Some(json!({
+                    "patient_id": patient, "source": "gp",
+                    "referrer": { "code": "G1234567", "organisation": "A81001" },
+                    "priority": "urgent", "specialty": "100", "treatment_function": "100",
+                    "receiving_service": "General Surgery Outpatients", "receiving_team": "GSURG",
+                    "received_on": received.to_string(),
+                })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_string();
+        let a = self
+            .referrals(
+                Method::POST,
+                &format!("/referrals/{id}/transitions"),
+                surgeon,
+                Some(json!({ "to": "ACCEPTED" })),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        id
     }
 
     /// Registers a patient in trust `i` with an address, telecom and GP; returns its id.

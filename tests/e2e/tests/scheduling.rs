@@ -27,36 +27,6 @@ async fn contact_shown(p: &Platform, patient: &str, token: &str) -> bool {
     a.status == 200 && shows_contact(&a.body)
 }
 
-/// Refers `patient` to RXR general surgery and accepts it; returns the referral's id.
-async fn refer_and_accept(p: &Platform, surgeon: &str, patient: &str) -> String {
-    let r = p
-        .referrals(
-            Method::POST,
-            "/referrals",
-            surgeon,
-            Some(json!({
-                "patient_id": patient, "source": "gp",
-                "referrer": { "code": "G1234567", "organisation": "A81001" },
-                "priority": "urgent", "specialty": "100", "treatment_function": "100",
-                "receiving_service": "General Surgery Outpatients", "receiving_team": "GSURG",
-                "received_on": day(-20).to_string(),
-            })),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let a = p
-        .referrals(
-            Method::POST,
-            &format!("/referrals/{id}/transitions"),
-            surgeon,
-            Some(json!({ "to": "ACCEPTED" })),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    id
-}
-
 /// The referral's entry on the ready-to-book worklist, once it is there.
 async fn ready(p: &Platform, clerk: &str, referral: &str, limit: Duration) -> Option<Value> {
     let deadline = Instant::now() + limit;
@@ -199,7 +169,7 @@ async fn a_referral_is_booked_from_the_worklist_a_first_dna_nullifies_and_the_re
     // Warm-up: every consumer has found its topics once a first accepted referral reaches
     // the worklist and a first booking's relationship reaches the MPI.
     let warm = p.register_known(rxr, "Warmup").await;
-    let warm_referral = refer_and_accept(&p, &surgeon, &warm).await;
+    let warm_referral = p.refer_and_accept(&surgeon, &warm).await;
     let item = ready(&p, &clerk, &warm_referral, Duration::from_secs(30))
         .await
         .expect("the warm-up referral never reached the worklist");
@@ -216,7 +186,7 @@ async fn a_referral_is_booked_from_the_worklist_a_first_dna_nullifies_and_the_re
 
     // The referral, accepted: on the ready-to-book worklist within seconds.
     let patient = p.register_known(rxr, "Booked").await;
-    let referral = refer_and_accept(&p, &surgeon, &patient).await;
+    let referral = p.refer_and_accept(&surgeon, &patient).await;
     let item = ready(&p, &clerk, &referral, Duration::from_secs(10))
         .await
         .expect("the accepted referral never reached the ready-to-book worklist");
@@ -398,7 +368,7 @@ async fn a_cancelled_session_of_twenty_cancels_every_booking_and_stops_no_clock(
     let mut pathways = Vec::new();
     for (i, slot) in slots.iter().enumerate() {
         let patient = p.register_known(rxr, &format!("Leave{i}")).await;
-        let referral = refer_and_accept(&p, &surgeon, &patient).await;
+        let referral = p.refer_and_accept(&surgeon, &patient).await;
         let item = ready(&p, &clerk, &referral, Duration::from_secs(30))
             .await
             .expect("the accepted referral reaches the worklist");
