@@ -52,6 +52,9 @@ pub struct RolesConfig {
     pub ward_activity: String,
     /// Set up wards and beds, change a bed's state.
     pub bed_activity: String,
+    /// Keep the admitted waiting list: decisions to admit, offers, suspensions, removals,
+    /// the census.
+    pub waiting_list_activity: String,
     /// Read and code activity, take the extract and the reconciliation report
     /// (B0370 Clinical Coding, or the trust's equivalent).
     pub coding_activity: String,
@@ -62,6 +65,7 @@ impl Default for RolesConfig {
         Self {
             ward_activity: "B0264".into(),
             bed_activity: "B0264".into(),
+            waiting_list_activity: "B0264".into(),
             coding_activity: "B0370".into(),
         }
     }

@@ -1,10 +1,10 @@
-//! Issue 16's end to end so far, across the MPI, access, referrals and PAS through the
-//! broker: a referral accepted in RXR (the clock starts); the patient admitted for treatment
-//! on its pathway — the RTT period stops with code 30, and the ward's team sees the
-//! patient's contact details in the MPI while they are in; discharged — one activity record
-//! carries the RTT group, and the ward team's relationship ends after the trust's grace days
-//! for admissions; none of it visible to RBT. (The decision to admit and the admitted
-//! waiting list before the admission are the next part of the issue.)
+//! Issue 16's end to end, across the MPI, access, referrals and PAS through the broker: a
+//! referral accepted in RXR (the clock starts); a decision to admit puts the patient on the
+//! admitted waiting list (the pathway records the decision to treat; the clock runs on); a
+//! to-come-in date is offered and accepted; the admission from the list stops the RTT period
+//! with code 30, and the ward's team sees the patient's contact details in the MPI while they
+//! are in; discharged — one activity record carries the RTT group, and the ward team's
+//! relationship ends after the trust's grace days for admissions; none of it visible to RBT.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{Duration as Days, Utc};
@@ -27,7 +27,7 @@ async fn contact_shown(p: &Platform, patient: &str, token: &str) -> bool {
 }
 
 #[tokio::test]
-async fn an_admission_for_treatment_stops_the_clock_opens_the_ward_and_its_discharge_is_billed_once(
+async fn a_decision_to_admit_waits_then_the_admission_stops_the_clock_opens_the_ward_and_is_billed_once(
 ) {
     let p = Platform::start_with_referrals(2).await;
     let (rxr, rbt) = (0, 1);
@@ -93,7 +93,47 @@ async fn an_admission_for_treatment_stops_the_clock_opens_the_ward_and_its_disch
         .await;
     let bed = board.body["beds"][0]["id"].as_str().unwrap().to_string();
 
-    // Admitted three days ago for treatment on the referral's pathway.
+    // The surgeon decides to admit: the patient joins the admitted waiting list on the
+    // referral's pathway, is offered a date and accepts it.
+    let today = Utc::now().date_naive();
+    let e = p
+        .pas(
+            Method::POST,
+            "/waiting-list",
+            &office,
+            Some(json!({ "patient_id": patient, "referral_id": referral, "ppid": ppid, "ppid_issuer": issuer,
+                         "decided_on": (today - Days::days(10)).to_string(), "priority": "urgent",
+                         "treatment_function": "100", "consultant": "mr-cutter", "procedure": "Hernia repair" })),
+        )
+        .await;
+    assert_eq!(e.status, 201, "{}", e.body);
+    let entry = e.body["id"].as_str().unwrap().to_string();
+    let o = p
+        .pas(
+            Method::POST,
+            &format!("/waiting-list/{entry}/offers"),
+            &office,
+            Some(json!({ "tci_date": today.to_string(), "accepted": true })),
+        )
+        .await;
+    assert_eq!(o.status, 200, "{}", o.body);
+    let decided = kit::wait_until(Duration::from_secs(30), || async {
+        let v = p
+            .referrals(Method::GET, &format!("/pathways/{pathway}"), &surgeon, None)
+            .await;
+        v.body["events"]
+            .as_array()
+            .is_some_and(|es| es.iter().any(|e| e["event"] == "decision-to-treat"))
+            && v.body["clock"] == "running"
+    })
+    .await;
+    assert!(
+        decided,
+        "the decision to admit was not recorded on the pathway, or stopped its clock"
+    );
+
+    // Admitted from the list (three days ago, after downtime): the entry's pathway is the
+    // admission's, for treatment.
     let admitted_at = Utc::now() - Days::days(3);
     let a = p
         .pas(
@@ -102,8 +142,7 @@ async fn an_admission_for_treatment_stops_the_clock_opens_the_ward_and_its_disch
             &office,
             Some(json!({ "patient_id": patient, "bed_id": bed, "admission_method": "11",
                          "admission_source": "19", "consultant": "mr-cutter", "treatment_function": "100",
-                         "referral_id": referral, "ppid": ppid, "ppid_issuer": issuer,
-                         "admission_purpose": "treatment", "admitted_at": admitted_at.to_rfc3339() })),
+                         "waiting_list_entry_id": entry, "admitted_at": admitted_at.to_rfc3339() })),
         )
         .await;
     assert_eq!(a.status, 201, "{}", a.body);

@@ -28,12 +28,12 @@ impl Errors {
         .ok()
     }
 
-    fn add(&mut self, f: &str, code: &str, message: &str) {
+    pub(super) fn add(&mut self, f: &str, code: &str, message: &str) {
         self.0.push(FieldError::new(f, code, message));
     }
 
     /// The value, when every field parsed.
-    fn done<T>(self, v: Option<T>) -> Result<T, Vec<FieldError>> {
+    pub(super) fn done<T>(self, v: Option<T>) -> Result<T, Vec<FieldError>> {
         match v {
             Some(v) if self.0.is_empty() => Ok(v),
             _ => Err(self.0),
@@ -61,7 +61,7 @@ pub fn instant(f: &'static str, s: Option<&str>) -> Result<DateTime<Utc>, Domain
     }
 }
 
-fn optional<T>(
+pub(super) fn optional<T>(
     e: &mut Errors,
     v: Option<&str>,
     parse: impl FnOnce(&str) -> Result<T, DomainError>,
@@ -159,9 +159,13 @@ pub struct AdmissionBody {
     /// When, RFC 3339 (now): earlier for an admission recorded after downtime.
     #[serde(default)]
     pub admitted_at: Option<String>,
+    /// The admitted waiting list entry this (elective) admission closes: its RTT pathway and
+    /// referral are the admission's unless given, for treatment.
+    #[serde(default)]
+    pub waiting_list_entry_id: Option<String>,
 }
 
-fn ppid(
+pub(super) fn ppid(
     e: &mut Errors,
     id: Option<&str>,
     issuer: Option<&str>,
@@ -228,6 +232,9 @@ pub fn parse_admission(b: AdmissionBody, by: &str) -> Result<Admission, Vec<Fiel
             .map_err(|err| DomainError::invalid("commissioner", "format", err.to_string()))
     });
     let at = e.take(instant("admitted_at", b.admitted_at.as_deref()));
+    let entry = optional(&mut e, b.waiting_list_entry_id.as_deref(), |s| {
+        id("waiting_list_entry_id", s)
+    });
     let admission = (|| {
         Some(Admission {
             patient: patient?,
@@ -245,6 +252,7 @@ pub fn parse_admission(b: AdmissionBody, by: &str) -> Result<Admission, Vec<Fiel
             at: at?,
             by: by.to_string(),
             key: None,
+            waiting_list_entry: entry?,
         })
     })();
     e.done(admission)

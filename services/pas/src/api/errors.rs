@@ -16,6 +16,8 @@ tessera_edge::error_codes! {
     OUT_OF_ORDER = (409, "spell.out-of-order");
     /// The spell has no admission, transfer or discharge left to cancel.
     NOTHING_TO_CANCEL = (409, "spell.nothing-to-cancel");
+    /// The waiting list entry was admitted or removed: nothing more happens to it.
+    WAITING_LIST_CLOSED = (409, "waiting-list.closed");
     /// A withdrawn activity record cannot be coded.
     ACTIVITY_WITHDRAWN = (409, "activity.withdrawn");
 }

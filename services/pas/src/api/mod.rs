@@ -6,6 +6,7 @@ mod activity;
 mod bodies;
 pub mod errors;
 mod spells;
+mod waiting;
 mod wards;
 
 use actix_web::http::Method;
@@ -43,6 +44,7 @@ pub const INFO: ApiInfo = ApiInfo {
 pub fn operations(config: &crate::Config) -> Operations {
     let r = &config.roles;
     let (ward, bed, coding) = (&r.ward_activity, &r.bed_activity, &r.coding_activity);
+    let list = &r.waiting_list_activity;
     Operations::new()
         .activity(POST, "/wards", "ward.create", bed)
         .activity(GET, "/wards", "ward.list", ward)
@@ -55,6 +57,28 @@ pub fn operations(config: &crate::Config) -> Operations {
         .activity(POST, "/spells/{id}/consultant", "spell.consultant", ward)
         .activity(POST, "/spells/{id}/discharge", "spell.discharge", ward)
         .activity(POST, "/spells/{id}/cancel", "spell.cancel", ward)
+        .activity(POST, "/waiting-list", "waiting-list.add", list)
+        .activity(GET, "/waiting-list", "waiting-list.list", list)
+        .activity(GET, "/waiting-list/census", "waiting-list.census", list)
+        .activity(GET, "/waiting-list/{id}", "waiting-list.read", list)
+        .activity(
+            POST,
+            "/waiting-list/{id}/offers",
+            "waiting-list.offer",
+            list,
+        )
+        .activity(
+            PUT,
+            "/waiting-list/{id}/suspension",
+            "waiting-list.suspend",
+            list,
+        )
+        .activity(
+            POST,
+            "/waiting-list/{id}/remove",
+            "waiting-list.remove",
+            list,
+        )
         .activity(GET, "/activity/extract", "activity.extract", coding)
         .activity(GET, "/activity/{id}", "activity.read", coding)
         .activity(PUT, "/activity/{id}/coding", "activity.code", coding)
@@ -79,6 +103,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(spells::consultant)
         .service(spells::discharge)
         .service(spells::cancel)
+        .service(waiting::add)
+        .service(waiting::list)
+        .service(waiting::census)
+        .service(waiting::read)
+        .service(waiting::offer)
+        .service(waiting::suspend)
+        .service(waiting::remove)
         .service(activity::extract)
         .service(activity::read)
         .service(activity::set_coding)

@@ -5,6 +5,7 @@
 //! cancellations) and [`activity`] (coding, the extract, reconciliation).
 pub mod activity;
 pub mod spells;
+pub mod waiting;
 pub mod wards;
 
 use crate::domain::DomainError;

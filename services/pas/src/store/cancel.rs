@@ -134,6 +134,7 @@ pub async fn cancel_last(
                 vec![s.id.into()],
             ))
             .await?;
+            super::waiting::reopen(txn, s.id).await?;
         }
         "transfer" => {
             cancel_stay(txn, uuid_at(d, "stay_id")).await?;

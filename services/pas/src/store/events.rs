@@ -5,7 +5,9 @@
 //!   admission for treatment), `PatientTransferred` (the new ward's team too),
 //!   `EpisodeChanged`, `PatientDischarged` (relationships end after the trust's grace
 //!   period), `EncounterActionCancelled`. A cancelled discharge publishes `PatientAdmitted`
-//!   again: the patient is in hospital, and the relationships with them stand again.
+//!   again: the patient is in hospital, and the relationships with them stand again;
+//!   `DecisionToAdmit` when a patient on an RTT pathway joins the admitted waiting list (the
+//!   referrals service records the decision to treat; the clock runs on).
 //! - `tessera.<ods>.pas.activity`: `ActivityRecorded`, `ActivityCoded`, `ActivityWithdrawn`.
 use super::activity::Activity;
 use super::{stmt, StoreError};
@@ -25,6 +27,7 @@ pub mod types {
     pub const EPISODE_CHANGED: &str = "uk.nhs.tessera.pas.EpisodeChanged.v1";
     pub const DISCHARGED: &str = "uk.nhs.tessera.pas.PatientDischarged.v1";
     pub const CANCELLED: &str = "uk.nhs.tessera.pas.EncounterActionCancelled.v1";
+    pub const DECISION_TO_ADMIT: &str = "uk.nhs.tessera.pas.DecisionToAdmit.v1";
     pub const RECORDED: &str = "uk.nhs.tessera.pas.ActivityRecorded.v1";
     pub const CODED: &str = "uk.nhs.tessera.pas.ActivityCoded.v1";
     pub const WITHDRAWN: &str = "uk.nhs.tessera.pas.ActivityWithdrawn.v1";
@@ -300,6 +303,28 @@ pub async fn withdrawn(
         "activity",
         types::WITHDRAWN,
         &a.patient_id,
+        m.encode_to_vec(),
+    )
+    .await
+}
+
+pub async fn decision_to_admit(
+    txn: &DatabaseTransaction,
+    p: &Publish,
+    e: &super::waiting::Entry,
+) -> Result<(), StoreError> {
+    let m = pb::DecisionToAdmit {
+        waiting_list_entry_id: e.id.to_string(),
+        patient_id: e.patient_id.clone(),
+        ppid: e.ppid.clone().unwrap_or_default(),
+        ppid_issuer: e.ppid_issuer.clone().unwrap_or_default(),
+        decided_on: e.decided_on.to_string(),
+    };
+    p.send(
+        txn,
+        "encounter",
+        types::DECISION_TO_ADMIT,
+        &e.patient_id,
         m.encode_to_vec(),
     )
     .await

@@ -14,6 +14,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_audit::DropAuditLogPatientIndex),
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreatePas),
+            Box::new(AdmittedWaitingList),
         ]
     }
 }
@@ -194,6 +195,81 @@ CREATE INDEX activity_patient ON activity (patient_id);
                 "DROP TABLE activity; DROP TABLE attendance; DROP TABLE encounter_action;
                  DROP TABLE bed_stay; DROP TABLE episode; DROP TABLE spell; DROP TABLE bed;
                  DROP TABLE ward;",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The admitted (elective) waiting list: decisions to admit, offers of a to-come-in date,
+/// suspensions, removals. Expand only: new tables, and a nullable column on `spell`.
+pub struct AdmittedWaitingList;
+
+impl MigrationName for AdmittedWaitingList {
+    fn name(&self) -> &str {
+        "m20261207_001000_admitted_waiting_list"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AdmittedWaitingList {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+CREATE TABLE waiting_list_entry (
+    id                  uuid PRIMARY KEY,
+    patient_id          text NOT NULL,
+    referral_id         uuid,
+    ppid                text,
+    ppid_issuer         text,
+    decided_on          date NOT NULL,
+    intended_management text NOT NULL,
+    priority            text NOT NULL CHECK (priority IN ('routine', 'urgent', 'two-week-wait')),
+    treatment_function  text NOT NULL,
+    consultant          text NOT NULL,
+    procedure_note      text,
+    status              text NOT NULL CHECK (status IN ('waiting', 'admitted', 'removed')),
+    closed_at           timestamptz,
+    tci_date            date,
+    suspended_until     date,
+    suspend_reason      text,
+    removal_reason      text,
+    spell_id            uuid REFERENCES spell (id),
+    version             bigint NOT NULL DEFAULT 1,
+    created_by          text NOT NULL,
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL
+);
+CREATE INDEX waiting_list_open ON waiting_list_entry (treatment_function, decided_on) WHERE status = 'waiting';
+CREATE INDEX waiting_list_patient ON waiting_list_entry (patient_id);
+
+-- Every offer of a to-come-in date and what the patient said: reasonable offers declined
+-- are what a trust may act on, so they are kept.
+CREATE TABLE tci_offer (
+    id          uuid PRIMARY KEY,
+    entry_id    uuid NOT NULL REFERENCES waiting_list_entry (id),
+    tci_date    date NOT NULL,
+    accepted    boolean NOT NULL,
+    offered_by  text NOT NULL,
+    offered_at  timestamptz NOT NULL
+);
+CREATE INDEX tci_offer_entry ON tci_offer (entry_id);
+
+ALTER TABLE spell ADD COLUMN waiting_list_entry_id uuid;
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE spell DROP COLUMN waiting_list_entry_id;
+                 DROP TABLE tci_offer; DROP TABLE waiting_list_entry;",
             )
             .await?;
         Ok(())

@@ -7,6 +7,7 @@ mod cancel;
 pub mod events;
 pub mod migration;
 mod spells;
+pub mod waiting;
 mod wards;
 
 pub use activity::{Activity, Coding, Reconciliation};

@@ -106,6 +106,9 @@ pub struct Admission {
     pub by: String,
     /// The request's `Idempotency-Key`.
     pub key: Option<String>,
+    /// The admitted waiting list entry this admission closes: its RTT group and referral
+    /// are the admission's unless given.
+    pub waiting_list_entry: Option<Uuid>,
 }
 
 /// Where a transfer goes: a bed, or a ward without a bed yet.
@@ -349,30 +352,52 @@ pub async fn admit(
             )))
         }
     };
+    let (mut referral, mut ppid, mut purpose) = (a.referral, a.ppid.clone(), a.purpose);
+    if let Some(w) = a.waiting_list_entry {
+        if !a.method.elective() {
+            return Err(StoreError::Domain(crate::domain::DomainError::invalid(
+                "admission_method",
+                "not-elective",
+                "an admission from the waiting list is elective (11, 12 or 13)",
+            )));
+        }
+        let e = super::waiting::entry(txn, w).await?;
+        referral = referral.or(e.referral_id);
+        if ppid.is_none() {
+            ppid = e.ppid.zip(e.ppid_issuer);
+            // A decision to admit is a decision to treat: admitted from the list, treated.
+            purpose = purpose.or(ppid.as_ref().map(|_| AdmissionPurpose::Treatment));
+        }
+    }
     let id = SpellId::new().as_uuid();
     txn.execute(stmt(
         "INSERT INTO spell (id, patient_id, status, ward_id, admission_method, admission_source,
                             intended_management, admission_purpose, referral_id, ppid, ppid_issuer,
-                            commissioner, admitted_at, idempotency_key, created_by, updated_at)
-         VALUES ($1, $2, 'admitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())",
+                            commissioner, admitted_at, idempotency_key, created_by, updated_at,
+                            waiting_list_entry_id)
+         VALUES ($1, $2, 'admitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15)",
         vec![
             id.into(),
-            patient.into(),
+            patient.clone().into(),
             ward.into(),
             a.method.as_str().into(),
             a.source.as_str().into(),
             a.management.as_str().into(),
-            a.purpose.map(|p| p.name().to_string()).into(),
-            a.referral.into(),
-            a.ppid.as_ref().map(|p| p.0.clone()).into(),
-            a.ppid.as_ref().map(|p| p.1.clone()).into(),
+            purpose.map(|p| p.name().to_string()).into(),
+            referral.into(),
+            ppid.as_ref().map(|p| p.0.clone()).into(),
+            ppid.as_ref().map(|p| p.1.clone()).into(),
             a.commissioner.clone().into(),
             a.at.into(),
             a.key.clone().into(),
             a.by.clone().into(),
+            a.waiting_list_entry.into(),
         ],
     ))
     .await?;
+    if let Some(w) = a.waiting_list_entry {
+        super::waiting::admitted(txn, w, &patient, id).await?;
+    }
     let episode = Uuid::now_v7();
     txn.execute(stmt(
         "INSERT INTO episode (id, spell_id, seq, consultant, treatment_function, started_at)

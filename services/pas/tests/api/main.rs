@@ -8,3 +8,4 @@ mod events;
 mod helpers;
 mod race;
 mod spells;
+mod waiting;
