@@ -10,6 +10,7 @@
 //!   `history` Bundle;
 //! - [`capability`]: the `CapabilityStatement`, from what each service declares;
 //! - [`refs`]: references, identifiers and `system|value` tokens;
+//! - [`respond`]: a resource, a FHIR 404 or 422, a search checked, a page as a searchset;
 //! - [`base_url`]: the absolute base a response's links are built on.
 //!
 //! `OperationOutcome` answers are `tessera_edge::problem::ApiError`'s FHIR flavour; the edge
@@ -19,6 +20,7 @@ pub mod capability;
 pub mod date;
 pub mod prune;
 pub mod refs;
+pub mod respond;
 pub mod search;
 pub mod version;
 

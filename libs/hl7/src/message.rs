@@ -290,6 +290,29 @@ impl Message {
         }
     }
 
+    /// ER7 of only the segments named in `keep`, in their order, CR-terminated: what another
+    /// system may be given of a message without the rest (the patient's demographics, say).
+    /// Fields are copied raw, still escaped under the same delimiters.
+    pub fn render_only(&self, keep: &[&str]) -> String {
+        let sep = self.delimiters.field.to_string();
+        let mut out = String::new();
+        for s in self
+            .segments
+            .iter()
+            .filter(|s| keep.contains(&s.name.as_str()))
+        {
+            // MSH-1 is the separator itself: the line is `MSH` + separator + MSH-2 onwards.
+            let skip = if s.name == "MSH" { 2 } else { 1 };
+            out.push_str(&s.name);
+            for f in s.fields.iter().skip(skip) {
+                out.push_str(&sep);
+                out.push_str(&f.raw);
+            }
+            out.push('\r');
+        }
+        out
+    }
+
     pub fn segment(&self, name: &str) -> Option<&Segment> {
         self.segments.iter().find(|s| s.name == name)
     }

@@ -96,3 +96,24 @@ proptest::proptest! {
         proptest::prop_assert_eq!(d.unescape(&d.escape(&s)), s);
     }
 }
+
+#[test]
+fn render_only_keeps_the_named_segments_raw_and_nothing_else() {
+    let m = Message::parse(
+        "MSH|^~\\&|PAS|RXR01|ROUTE|RXR01|20250314093012||ADT^A02^ADT_A02|MSG7|P|2.4\r\
+         EVN|A02|20250314093012\r\
+         PID|1||9990000018^^^NHS^NH||TESTPATIENT^JANE||19700101|F|||1 HIGH ST^^LEEDS\r\
+         PV1|1|I|WARD7^^BED12||||C1234567^CONSULTANT\\T\\CO^ALAN|||300\r",
+    )
+    .unwrap();
+    let kept = m.render_only(&["MSH", "EVN", "PV1"]);
+    assert!(!kept.contains("TESTPATIENT") && !kept.contains("HIGH ST"));
+    let again = Message::parse(&kept).unwrap();
+    let names: Vec<&str> = again.segments.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["MSH", "EVN", "PV1"]);
+    assert_eq!(again.message_type(), ("ADT".into(), "A02".into()));
+    assert_eq!(again.control_id(), "MSG7");
+    assert_eq!(again.value("PV1", 3, 0, 3), "BED12");
+    assert_eq!(again.value("PV1", 7, 0, 2), "CONSULTANT&CO");
+    assert_eq!(again.value("PV1", 10, 0, 1), "300");
+}

@@ -44,7 +44,7 @@ impl Application {
         let provisioner = Arc::new(SchemaAndTopics::<TenantMigrator> {
             database_url: config.database_url.clone(),
             only,
-            topics: vec![("mpi", "patient"), ("audit", "events")],
+            topics: vec![("mpi", "patient"), ("mpi", "adt"), ("audit", "events")],
             platform_topics: vec![tessera_audit::PLATFORM_TOPIC.to_string()],
             migrator: std::marker::PhantomData,
         });

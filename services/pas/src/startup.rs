@@ -103,7 +103,8 @@ impl Application {
             shutdown: shutdown.clone(),
         };
         run.spawn_known_patients(&mut sup, &self.config.consumer_group_prefix, only.clone());
-        for (name, spec, handler) in crate::events::specs(&self.config.consumer_group_prefix, only)
+        for (name, spec, handler) in
+            crate::events::specs(&self.config.consumer_group_prefix, only, &self.config)
         {
             run.spawn(&mut sup, name, spec, handler);
         }

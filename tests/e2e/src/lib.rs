@@ -59,6 +59,8 @@ pub struct Platform {
     /// Empty unless started with referrals (scheduling and PAS come with them).
     pub scheduling: String,
     pub pas: String,
+    /// Each trust's MLLP port on the MPI: (ODS code, port).
+    pub mllp: Vec<(String, u16)>,
     /// Each service's management port (`/metrics`, the detailed `/readyz`), by API base.
     pub management: std::collections::HashMap<String, String>,
     pub client: Client,
@@ -120,10 +122,19 @@ impl Platform {
             tenants
         );
         m.rate_limit.per_tenant_per_second = 100_000;
+        // An MLLP listener per trust, on a free port (the trust's ADT feed, ADR 11 and 33).
+        for t in &tenants {
+            m.hl7.listeners.push(tessera_mpi::config::MllpListener {
+                tenant: t.clone(),
+                host: "127.0.0.1".into(),
+                port: 0,
+            });
+        }
         let mpi_app = tessera_mpi::Application::build(m.clone())
             .await
             .expect("mpi builds");
         let mpi = format!("http://127.0.0.1:{}", mpi_app.port());
+        let mllp = mpi_app.mllp_ports();
         let mut management = std::collections::HashMap::new();
         management.insert(
             mpi.clone(),
@@ -202,6 +213,7 @@ impl Platform {
             referrals,
             scheduling,
             pas,
+            mllp,
             management,
             // A request that hangs fails at its own line, not as a whole-test timeout.
             client: Client::builder()
@@ -500,6 +512,7 @@ impl Platform {
         let known = kit::wait_until(Duration::from_secs(20), || async {
             Self::scalar(&self.access_db, &q).await == 1
                 && (self.referrals.is_empty() || Self::scalar(&self.referrals_db, &q).await == 1)
+                && (self.pas.is_empty() || Self::scalar(&self.pas_db, &q).await == 1)
         })
         .await;
         assert!(

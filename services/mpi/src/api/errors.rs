@@ -29,6 +29,7 @@ tessera_edge::error_codes! {
     HL7_MESSAGE_TYPE = (400, "hl7.message-type");
     HL7_MRG = (400, "hl7.mrg");
     HL7_NO_PID = (400, "hl7.no-pid");
+    HL7_NO_PV1 = (400, "hl7.no-pv1");
     HL7_VERSION = (400, "hl7.version");
     HL7_WRONG_TRUST = (400, "hl7.wrong-trust");
 }

@@ -14,6 +14,26 @@ pub const PATIENT_REGISTERED: &str = "uk.nhs.tessera.mpi.PatientRegistered.v1";
 pub const PATIENT_UPDATED: &str = "uk.nhs.tessera.mpi.PatientUpdated.v1";
 pub const PATIENT_MERGED: &str = "uk.nhs.tessera.mpi.PatientMerged.v1";
 pub const PATIENT_UNMERGED: &str = "uk.nhs.tessera.mpi.PatientUnmerged.v1";
+pub const ADT_FORWARDED: &str = "uk.nhs.tessera.mpi.AdtForwarded.v1";
+
+/// An ADT encounter message's encounter part, for the PAS service
+/// (`tessera.<ods>.mpi.adt`, keyed by the patient).
+pub fn adt_forwarded(
+    tenant: &TenantId,
+    m: wire::AdtForwarded,
+    trace: &TraceContext,
+) -> OutgoingEvent {
+    let key = m.patient_id.clone();
+    OutgoingEvent {
+        topic: tenant.topic("mpi", "adt"),
+        key: key.clone(),
+        ce_type: ADT_FORWARDED.into(),
+        source: SOURCE.into(),
+        subject: Some(key),
+        payload: m.encode_to_vec(),
+        trace: Some(trace.clone()),
+    }
+}
 
 /// The demographics as published. A restricted (S-flagged) patient's address, telecom and GP
 /// are never published: consumers have no role to permit them.

@@ -320,7 +320,7 @@ async fn errors_are_ae_with_err_and_rejections_ar_and_neither_changes_anything()
         ),
         (
             "unsupported event",
-            adt(&ods, "A02", "R2", "9434765919", "", "X", "1"),
+            adt(&ods, "A17", "R2", "9434765919", "", "X", "1"),
             "201",
         ),
         (
@@ -485,5 +485,76 @@ async fn stored_acks_are_purged_after_their_retention_period() {
     .await;
     assert!(gone, "the 31-day-old ACK was not purged");
     assert_eq!(count("KEEP").await, 1, "a recent ACK is kept");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn encounter_events_apply_the_person_and_forward_the_visit_without_demographics() {
+    let app = TestApp::spawn_with(1, with_mllp).await;
+    let ods = app.tenant(0).to_string();
+    let mut c = Mllp::connect(app.mllp_port(0)).await;
+    let pv1 = "PV1|1|I|WARD7^^BED12|21|||C1234567^CONSULTANT|||300||||19|||||V100^^^RXR^VN\r";
+    let admit = format!(
+        "{}{pv1}",
+        adt(&ods, "A01", "V1", "9434765919", "K9", "INPATIENT", "0113")
+    );
+    assert_eq!(msa(&c.send(&admit).await), ("AA".into(), "V1".into()));
+    let transfer = format!(
+        "{}{}",
+        adt(&ods, "A02", "V2", "9434765919", "K9", "INPATIENT", "0113"),
+        pv1.replace("WARD7^^BED12", "WARD8^^BED1")
+    );
+    assert_eq!(msa(&c.send(&transfer).await), ("AA".into(), "V2".into()));
+    // Resent: the same ACK, not forwarded twice.
+    assert_eq!(msa(&c.send(&transfer).await), ("AA".into(), "V2".into()));
+    // A visit event without its visit is rejected; an A01 without one stays a person event.
+    let bare = adt(&ods, "A12", "V3", "9434765919", "K9", "INPATIENT", "0113");
+    let ack = c.send(&bare).await;
+    assert_eq!(
+        (msa(&ack).0.as_str(), ack.value("ERR", 2, 0, 1).as_str()),
+        ("AR", "PV1")
+    );
+    let person = adt(&ods, "A01", "V4", "9434765919", "K9", "INPATIENT", "0113");
+    assert_eq!(msa(&c.send(&person).await).0, "AA");
+
+    let patient = find(&app, "nhs_number=9434765919").await["patients"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let topic = format!("tessera.{}.mpi.adt", ods.to_lowercase());
+    // Waits for a third that must not come: the resend is not forwarded again.
+    let events = tessera_testkit::read_events(&app.kafka, &topic, 3, Duration::from_secs(10)).await;
+    assert_eq!(events.len(), 2, "the two visit messages, once each");
+    use prost::Message as _;
+    let forwarded: Vec<_> = events
+        .iter()
+        .map(|e| tessera_proto::mpi::v1::AdtForwarded::decode(e.payload.as_slice()).unwrap())
+        .collect();
+    assert_eq!(
+        forwarded
+            .iter()
+            .map(|f| (f.trigger.as_str(), f.control_id.as_str()))
+            .collect::<Vec<_>>(),
+        [("A01", "V1"), ("A02", "V2")]
+    );
+    for (e, f) in events.iter().zip(&forwarded) {
+        assert_eq!(
+            (e.key.as_deref(), f.patient_id.as_str()),
+            (Some(patient.as_str()), patient.as_str())
+        );
+        assert!(
+            !f.er7.contains("INPATIENT")
+                && !f.er7.contains("HIGH STREET")
+                && !f.er7.contains("PID|")
+        );
+        let m = Message::parse(&f.er7).unwrap();
+        assert_eq!(m.value("PV1", 19, 0, 1), "V100");
+    }
+    assert_eq!(
+        Message::parse(&forwarded[1].er7)
+            .unwrap()
+            .value("PV1", 3, 0, 1),
+        "WARD8"
+    );
     app.stop().await;
 }

@@ -253,6 +253,7 @@ pub fn parse_admission(b: AdmissionBody, by: &str) -> Result<Admission, Vec<Fiel
             by: by.to_string(),
             key: None,
             waiting_list_entry: entry?,
+            visit: None,
         })
     })();
     e.done(admission)

@@ -1,10 +1,12 @@
 //! The PAS service's HTTP API (JSON): wards, beds and the bed board; admissions, transfers,
 //! consultant changes, discharges and their cancellation; activity records, their coding,
-//! the monthly extract and the reconciliation report. Handlers parse, authorise, run one
-//! use case of `app`, and answer.
+//! the monthly extract and the reconciliation report; FHIR `Encounter` and `Location`.
+//! Handlers parse, authorise, run one use case of `app`, and answer.
 mod activity;
+mod adt;
 mod bodies;
 pub mod errors;
+mod fhir;
 mod spells;
 mod waiting;
 mod wards;
@@ -79,6 +81,13 @@ pub fn operations(config: &crate::Config) -> Operations {
             "waiting-list.remove",
             list,
         )
+        .activity(GET, "/adt/exceptions", "adt.exceptions", ward)
+        .activity(POST, "/adt/exceptions/{id}/resolve", "adt.resolve", ward)
+        .public(GET, "/fhir/metadata")
+        .activity(GET, "/fhir/Encounter", "fhir.encounter.search", ward)
+        .activity(GET, "/fhir/Encounter/{id}", "fhir.encounter.read", ward)
+        .activity(GET, "/fhir/Location", "fhir.location.search", ward)
+        .activity(GET, "/fhir/Location/{id}", "fhir.location.read", ward)
         .activity(GET, "/activity/extract", "activity.extract", coding)
         .activity(GET, "/activity/{id}", "activity.read", coding)
         .activity(PUT, "/activity/{id}/coding", "activity.code", coding)
@@ -110,6 +119,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(waiting::offer)
         .service(waiting::suspend)
         .service(waiting::remove)
+        .service(adt::exceptions)
+        .service(adt::resolve)
+        .service(fhir::capability_statement)
+        .service(fhir::search_encounters)
+        .service(fhir::read_encounter)
+        .service(fhir::search_locations)
+        .service(fhir::read_location)
         .service(activity::extract)
         .service(activity::read)
         .service(activity::set_coding)

@@ -4,6 +4,7 @@
 //! board), [`spells`] (admissions, transfers, consultant changes, discharges,
 //! cancellations) and [`activity`] (coding, the extract, reconciliation).
 pub mod activity;
+pub mod adt;
 pub mod spells;
 pub mod waiting;
 pub mod wards;

@@ -26,6 +26,61 @@ pub(crate) async fn episode_finished(
     Ok(())
 }
 
+/// Admits, and tells the others (not on a replay). The use cases below, without their
+/// audit record, are also what the ADT feed applies (`events::adt`).
+pub(crate) async fn admit_in(
+    txn: &DatabaseTransaction,
+    p: &Publish,
+    a: &Admission,
+) -> Result<(SpellView, bool), StoreError> {
+    let (s, replayed) = store::admit(txn, a).await?;
+    if !replayed {
+        events::admitted(txn, p, SpellId::from(s.spell.id)).await?;
+    }
+    Ok((s, replayed))
+}
+
+pub(crate) async fn transfer_in(
+    txn: &DatabaseTransaction,
+    p: &Publish,
+    id: SpellId,
+    to: Destination,
+    c: &Change,
+) -> Result<SpellView, StoreError> {
+    let before = store::spell(txn, id).await?.spell.version;
+    let v = store::transfer(txn, id, to, c).await?;
+    if v.spell.version != before {
+        events::transferred(txn, p, id, c.at).await?;
+    }
+    Ok(v)
+}
+
+pub(crate) async fn discharge_in(
+    txn: &DatabaseTransaction,
+    p: &Publish,
+    id: SpellId,
+    d: &Discharge,
+    c: &Change,
+) -> Result<SpellView, StoreError> {
+    let (v, ended) = store::discharge(txn, id, d, c).await?;
+    episode_finished(txn, p, ended).await?;
+    events::discharged(txn, p, &v.spell).await?;
+    Ok(v)
+}
+
+pub(crate) async fn cancel_in(
+    txn: &DatabaseTransaction,
+    p: &Publish,
+    id: SpellId,
+    expected: Option<&str>,
+    by: &str,
+    reason: &str,
+) -> Result<SpellView, StoreError> {
+    let undone = store::cancel_last(txn, id, expected, by, reason).await?;
+    undo_followers(txn, p, id, &undone, reason).await?;
+    store::spell(txn, id).await
+}
+
 /// Admits; a retry under the same `Idempotency-Key` answers what the first admitted
 /// (`true`: replayed) and changes nothing.
 pub async fn admit(auth: &Authorized, a: Admission) -> Result<(SpellView, bool), ApiError> {
@@ -36,14 +91,10 @@ pub async fn admit(auth: &Authorized, a: Admission) -> Result<(SpellView, bool),
             tessera_patients::require_known(txn, a.patient.as_uuid(), chrono::Utc::now())
                 .await
                 .map_err(|e| Fail::from(StoreError::from(e)))?;
-            let (s, replayed) = store::admit(txn, &a).await.map_err(Fail::from)?;
+            let (s, replayed) = admit_in(txn, &p, &a).await.map_err(Fail::from)?;
             let mut ending = Ending::permit(Some(patient), 201, 1);
             if replayed {
                 ending.reason = "idempotent-replay".into();
-            } else {
-                events::admitted(txn, &p, SpellId::from(s.spell.id))
-                    .await
-                    .map_err(Fail::from)?;
             }
             Ok(((s, replayed), ending))
         })
@@ -79,14 +130,7 @@ pub async fn transfer(
     c: Change,
 ) -> Result<SpellView, ApiError> {
     changing(auth, move |txn, p| {
-        Box::pin(async move {
-            let before = store::spell(txn, id).await?.spell.version;
-            let v = store::transfer(txn, id, to, &c).await?;
-            if v.spell.version != before {
-                events::transferred(txn, &p, id, c.at).await?;
-            }
-            Ok(v)
-        })
+        Box::pin(async move { transfer_in(txn, &p, id, to, &c).await })
     })
     .await
 }
@@ -117,12 +161,7 @@ pub async fn discharge(
     c: Change,
 ) -> Result<SpellView, ApiError> {
     changing(auth, move |txn, p| {
-        Box::pin(async move {
-            let (v, ended) = store::discharge(txn, id, &d, &c).await?;
-            episode_finished(txn, &p, ended).await?;
-            events::discharged(txn, &p, &v.spell).await?;
-            Ok(v)
-        })
+        Box::pin(async move { discharge_in(txn, &p, id, &d, &c).await })
     })
     .await
 }
@@ -136,18 +175,14 @@ pub async fn cancel(
 ) -> Result<SpellView, ApiError> {
     let by = auth.identity.user_id.clone();
     changing(auth, move |txn, p| {
-        Box::pin(async move {
-            let undone = store::cancel_last(txn, id, expected.as_deref(), &by, &reason).await?;
-            undo_followers(txn, &p, id, &undone, &reason).await?;
-            store::spell(txn, id).await
-        })
+        Box::pin(async move { cancel_in(txn, &p, id, expected.as_deref(), &by, &reason).await })
     })
     .await
 }
 
 /// What follows a cancellation: the reopened episode's record withdrawn, the event, and
 /// for a cancelled discharge the admission again (the patient is in hospital).
-pub(crate) async fn undo_followers(
+async fn undo_followers(
     txn: &DatabaseTransaction,
     p: &Publish,
     id: SpellId,
@@ -186,6 +221,35 @@ pub async fn spells(
 ) -> Result<Vec<Spell>, ApiError> {
     listed(auth, patient.clone(), move |txn| {
         Box::pin(store::spells(txn, patient, status, limit))
+    })
+    .await
+}
+
+/// One page of spells (with their episodes and stays) by patient and status, and how many
+/// match in all (up to `limit`): one audited read, as a FHIR search is.
+pub async fn page_of_spells(
+    auth: &Authorized,
+    patient: Option<String>,
+    status: Option<String>,
+    limit: u64,
+    (offset, count): (usize, usize),
+) -> Result<(usize, Vec<SpellView>), ApiError> {
+    audited(auth, patient.clone(), move |txn| {
+        Box::pin(async move {
+            let all = store::spells(txn, patient.clone(), status, limit)
+                .await
+                .map_err(Fail::from)?;
+            let mut views = Vec::new();
+            for s in all.iter().skip(offset).take(count) {
+                views.push(
+                    store::spell(txn, SpellId::from(s.id))
+                        .await
+                        .map_err(Fail::from)?,
+                );
+            }
+            let n = i32::try_from(views.len()).unwrap_or(i32::MAX);
+            Ok(((all.len(), views), Ending::permit(patient, 200, n)))
+        })
     })
     .await
 }

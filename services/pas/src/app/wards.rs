@@ -41,3 +41,26 @@ pub async fn set_bed_state(
     })
     .await
 }
+
+pub async fn ward(auth: &Authorized, id: WardId) -> Result<Ward, ApiError> {
+    audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let w = store::ward(txn, id).await.map_err(Fail::from)?;
+            Ok((w, Ending::permit(None, 200, 1)))
+        })
+    })
+    .await
+}
+
+pub async fn bed(auth: &Authorized, id: BedId) -> Result<(BoardBed, Ward), ApiError> {
+    audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let b = store::bed(txn, id).await.map_err(Fail::from)?;
+            let w = store::ward(txn, WardId::from(b.ward_id))
+                .await
+                .map_err(Fail::from)?;
+            Ok(((b, w), Ending::permit(None, 200, 1)))
+        })
+    })
+    .await
+}

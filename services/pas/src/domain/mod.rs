@@ -1,6 +1,7 @@
 //! Parsed domain types, no I/O: the Data Dictionary's codes for admissions and discharges
-//! ([`codes`]), clinical coding formats ([`coding`]), wards and beds ([`ward`]), and this
+//! ([`codes`]), an HL7 v2 ADT encounter message ([`adt`]), clinical coding formats ([`coding`]), wards and beds ([`ward`]), and this
 //! service's typed ids. Parsing happens once at the edge; everything behind it holds these.
+pub mod adt;
 mod codes;
 mod coding;
 mod ward;

@@ -1,6 +1,8 @@
 //! What the PAS service consumes, beside the MPI's patients (`tessera_patients`):
 //! scheduling's appointments (`scheduling.appointment`), whose attended outcomes become
-//! outpatient activity ([`appointments`]).
+//! outpatient activity ([`appointments`]); the trust's ADT feed as the MPI forwards it
+//! (`mpi.adt`, [`adt`]).
+mod adt;
 mod appointments;
 
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use tessera_events::{ConsumerSpec, Handler};
 pub fn specs(
     prefix: &str,
     only: Option<Vec<tessera_tenancy::TenantId>>,
+    config: &crate::Config,
 ) -> Vec<(&'static str, ConsumerSpec, Arc<dyn Handler>)> {
     let spec = |purpose: &str, service: &str, stream: &str| ConsumerSpec {
         group: format!("{prefix}.{purpose}"),
@@ -17,9 +20,18 @@ pub fn specs(
         max_attempts: 10,
         only: only.clone(),
     };
-    vec![(
-        "outpatient-activity",
-        spec("appointments", "scheduling", "appointment"),
-        Arc::new(appointments::Appointments),
-    )]
+    vec![
+        (
+            "outpatient-activity",
+            spec("appointments", "scheduling", "appointment"),
+            Arc::new(appointments::Appointments),
+        ),
+        (
+            "adt-feed",
+            spec("adt", "mpi", "adt"),
+            Arc::new(adt::Adt {
+                clean: config.beds.clean_after_discharge,
+            }),
+        ),
+    ]
 }

@@ -15,6 +15,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreatePas),
             Box::new(AdmittedWaitingList),
+            Box::new(AdtFeed),
         ]
     }
 }
@@ -270,6 +271,62 @@ ALTER TABLE spell ADD COLUMN waiting_list_entry_id uuid;
             .execute_unprepared(
                 "ALTER TABLE spell DROP COLUMN waiting_list_entry_id;
                  DROP TABLE tci_offer; DROP TABLE waiting_list_entry;",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The trust's old PAS feeding encounters through the MPI (ADR 33): the sending PAS's visit
+/// number on the spell, and the exception list for messages that cannot be applied.
+pub struct AdtFeed;
+
+impl MigrationName for AdtFeed {
+    fn name(&self) -> &str {
+        "m20261207_001100_adt_feed"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AdtFeed {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+ALTER TABLE spell ADD COLUMN visit_number text;
+CREATE UNIQUE INDEX spell_visit_number ON spell (visit_number)
+    WHERE visit_number IS NOT NULL AND status <> 'cancelled';
+
+-- Messages the feed delivered that could not be applied (an unknown ward, an occupied bed,
+-- an out-of-order time): the MPI answered AA for the feed, so a person resolves them here.
+CREATE TABLE adt_exception (
+    id          uuid PRIMARY KEY,
+    sender      text NOT NULL,
+    control_id  text NOT NULL,
+    trigger     text NOT NULL,
+    patient_id  text NOT NULL,
+    visit       text,
+    code        text NOT NULL,
+    detail      text NOT NULL,
+    er7         text NOT NULL,
+    received_at timestamptz NOT NULL,
+    resolved_at timestamptz,
+    resolved_by text,
+    UNIQUE (sender, control_id)
+);
+CREATE INDEX adt_exception_open ON adt_exception (received_at) WHERE resolved_at IS NULL;
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP TABLE adt_exception; ALTER TABLE spell DROP COLUMN visit_number;",
             )
             .await?;
         Ok(())

@@ -2,6 +2,7 @@
 //! (RFC 3339, UTC); the dates activity records carry are the trust's local dates
 //! (Europe/London), as the CDS wants them.
 pub mod activity;
+pub mod adt;
 pub mod attendances;
 mod cancel;
 pub mod events;
@@ -16,7 +17,7 @@ pub use spells::{
     admit, change_consultant, discharge, spell, spells, transfer, Action, Admission, Change,
     Destination, Discharge, Episode, Spell, SpellView, Stay,
 };
-pub use wards::{board, create_ward, set_bed_state, wards, BoardBed, Ward};
+pub use wards::{bed, board, create_ward, set_bed_state, ward, wards, BoardBed, Ward};
 
 use crate::domain::DomainError;
 use sea_orm::DbErr;

@@ -109,6 +109,8 @@ pub struct Admission {
     /// The admitted waiting list entry this admission closes: its RTT group and referral
     /// are the admission's unless given.
     pub waiting_list_entry: Option<Uuid>,
+    /// The sending PAS's visit number (PV1-19), for a feed's admission.
+    pub visit: Option<String>,
 }
 
 /// Where a transfer goes: a bed, or a ward without a bed yet.
@@ -374,8 +376,8 @@ pub async fn admit(
         "INSERT INTO spell (id, patient_id, status, ward_id, admission_method, admission_source,
                             intended_management, admission_purpose, referral_id, ppid, ppid_issuer,
                             commissioner, admitted_at, idempotency_key, created_by, updated_at,
-                            waiting_list_entry_id)
-         VALUES ($1, $2, 'admitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15)",
+                            waiting_list_entry_id, visit_number)
+         VALUES ($1, $2, 'admitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15, $16)",
         vec![
             id.into(),
             patient.clone().into(),
@@ -392,6 +394,7 @@ pub async fn admit(
             a.key.clone().into(),
             a.by.clone().into(),
             a.waiting_list_entry.into(),
+            a.visit.clone().into(),
         ],
     ))
     .await?;

@@ -24,6 +24,7 @@ pub struct Ward {
 #[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct BoardBed {
     pub id: Uuid,
+    pub ward_id: Uuid,
     pub code: String,
     pub bay: Option<String>,
     /// `available`, `occupied`, `closed` or `cleaning`.
@@ -34,7 +35,7 @@ pub struct BoardBed {
 }
 
 /// Each bed with its state: its own, or `occupied` while a stay in it is open.
-const BOARD: &str = "SELECT b.id, b.code, b.bay,
+const BOARD: &str = "SELECT b.id, b.ward_id, b.code, b.bay,
         CASE WHEN s.id IS NOT NULL THEN 'occupied' ELSE b.state END AS state,
         p.patient_id, s.spell_id, s.from_at AS since
    FROM bed b
@@ -137,14 +138,14 @@ async fn ward_exists(txn: &DatabaseTransaction, ward: WardId) -> Result<(), Stor
 /// Sets a bed's own state; an occupied bed cannot be closed or put to cleaning.
 pub async fn set_bed_state(
     txn: &DatabaseTransaction,
-    bed: BedId,
+    id: BedId,
     state: BedState,
 ) -> Result<BoardBed, StoreError> {
-    super::spells::lock_bed(txn, bed).await?;
+    super::spells::lock_bed(txn, id).await?;
     let occupied = txn
         .query_one(stmt(
             "SELECT 1 AS one FROM bed_stay WHERE bed_id = $1 AND to_at IS NULL AND cancelled_at IS NULL",
-            vec![bed.as_uuid().into()],
+            vec![id.as_uuid().into()],
         ))
         .await?
         .is_some();
@@ -156,12 +157,17 @@ pub async fn set_bed_state(
     }
     txn.execute(stmt(
         "UPDATE bed SET state = $2 WHERE id = $1",
-        vec![bed.as_uuid().into(), state.name().into()],
+        vec![id.as_uuid().into(), state.name().into()],
     ))
     .await?;
+    bed(txn, id).await
+}
+
+/// One bed with its state and patient.
+pub async fn bed(txn: &DatabaseTransaction, id: BedId) -> Result<BoardBed, StoreError> {
     BoardBed::find_by_statement(stmt(
         &format!("{BOARD} WHERE b.id = $1"),
-        vec![bed.as_uuid().into()],
+        vec![id.as_uuid().into()],
     ))
     .one(txn)
     .await?

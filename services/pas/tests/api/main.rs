@@ -1,10 +1,12 @@
 //! The PAS service over HTTP, against real PostgreSQL, Redis and the broker.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod activity;
+mod adt;
 mod beds;
 mod cancel;
 mod crash;
 mod events;
+mod fhir;
 mod helpers;
 mod race;
 mod spells;

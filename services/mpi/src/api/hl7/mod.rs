@@ -1,7 +1,11 @@
 //! HL7 v2 ADT in: A01, A03, A04, A08, A28, A31 (register or update the patient PID names) and
-//! A40 (merge; the prior identifier in MRG-1). Every message gets an ACK: AA applied, AE not
-//! applied (an application error, with ERR), AR rejected (malformed, unsupported, or not for
-//! this trust). A message whose MSH-10 was seen before from the same sender gets the same ACK
+//! A40 (merge; the prior identifier in MRG-1); and the encounter events A01, A02, A03, A05,
+//! A11, A12, A13, A21, A22, A38, whose person part (the PID) is applied here and whose
+//! encounter part (MSH, EVN, PV1, PV2 — no demographics) is forwarded to the PAS service on
+//! `tessera.<ods>.mpi.adt` in the transaction that records the ACK (ADR 33): one feed per
+//! trust, both effects. Every message gets an ACK: AA applied, AE not applied (an
+//! application error, with ERR), AR rejected (malformed, unsupported, or not for this
+//! trust). A message whose MSH-10 was seen before from the same sender gets the same ACK
 //! again and is not applied twice. Used by the MLLP listener and by `POST /hl7/v2`.
 use super::auth::{Authorized, Caller, Ending};
 use super::errors;
@@ -18,6 +22,12 @@ use tessera_hl7::{Ack, ErrorCode, Message};
 pub const ER7: &str = "x-application/hl7-v2+er7";
 const APPLICATION: &str = "TESSERA";
 const REGISTER_OR_UPDATE: &[&str] = &["A01", "A03", "A04", "A08", "A28", "A31"];
+/// Encounter events: their person part is applied here, their encounter part forwarded.
+const ENCOUNTER: &[&str] = &[
+    "A01", "A02", "A03", "A05", "A11", "A12", "A13", "A21", "A22", "A38",
+];
+/// What of an encounter message is forwarded: no PID, PD1, NK1 (demographics stay here).
+const FORWARDED: &[&str] = &["MSH", "EVN", "PV1", "PV2"];
 const VERSIONS: &[&str] = &["2.3", "2.3.1", "2.4", "2.5", "2.5.1"];
 
 /// Answers one message for the trust `auth` acts for: the ACK, as ER7 text.
@@ -108,17 +118,37 @@ async fn answer(auth: &Authorized, raw: &[u8]) -> String {
         Ok(None) => {}
         Err(_) => return render(internal()),
     }
-    let ack = render(apply(auth, &msg).await);
+    let (applied, patient) = apply(auth, &msg).await;
+    let accepted = matches!(applied.code, tessera_hl7::AckCode::Accept);
+    let ack = render(applied);
+    let trigger = msg.message_type().1;
+    let encounter = ENCOUNTER.contains(&trigger.as_str()) && msg.segment("PV1").is_some();
+    if let (true, true, Some(patient)) = (accepted, encounter, patient) {
+        let forward = tessera_proto::mpi::v1::AdtForwarded {
+            patient_id: patient,
+            sender: sender.clone(),
+            control_id: control.clone(),
+            trigger,
+            er7: msg.render_only(FORWARDED),
+            received_at: chrono::Utc::now().to_rfc3339(),
+        };
+        let event = crate::events::adt_forwarded(&auth.tenant, forward, &auth.trace);
+        if tessera_events::enqueue(&txn, event).await.is_err() {
+            return render(internal());
+        }
+    }
+    // The ACK is answered only once it (and a forwarded encounter part) is committed: a
+    // sender never hears AA for what a crash could lose.
     let recorded = txn
         .execute(stmt(
             "INSERT INTO hl7_message (sender, control_id, ack, received_at) VALUES ($1, $2, $3, now())",
             vec![sender.into(), control.into(), ack.clone().into()],
         ))
         .await;
-    if recorded.is_ok() {
-        let _ = txn.commit().await;
+    match recorded {
+        Ok(_) if txn.commit().await.is_ok() => ack,
+        _ => render(internal()),
     }
-    ack
 }
 
 use tessera_tenancy::stmt;
@@ -184,7 +214,10 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, ErrorCodeOf)> {
             errors::HL7_MESSAGE_TYPE,
         );
     }
-    if trigger != "A40" && !REGISTER_OR_UPDATE.contains(&trigger.as_str()) {
+    if trigger != "A40"
+        && !REGISTER_OR_UPDATE.contains(&trigger.as_str())
+        && !ENCOUNTER.contains(&trigger.as_str())
+    {
         return reject(
             ErrorCode::UnsupportedEventCode,
             format!("event {trigger:?} is not supported"),
@@ -213,6 +246,17 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, ErrorCodeOf)> {
             errors::HL7_NO_PID,
         );
     }
+    // A01 and A03 without a visit are person events, as before; the others are about a visit.
+    let visit_only =
+        ENCOUNTER.contains(&trigger.as_str()) && !REGISTER_OR_UPDATE.contains(&trigger.as_str());
+    if visit_only && m.segment("PV1").is_none() {
+        return reject(
+            ErrorCode::SegmentSequence,
+            format!("{trigger} needs a PV1 segment (the visit)"),
+            "PV1",
+            errors::HL7_NO_PV1,
+        );
+    }
     if trigger == "A40" && m.segments_named("MRG").count() != 1 {
         return reject(
             ErrorCode::SegmentSequence,
@@ -224,27 +268,29 @@ fn check(m: &Message, auth: &Authorized) -> Result<(), (Ack, ErrorCodeOf)> {
     Ok(())
 }
 
-/// Applies a checked message: AA or AE.
-async fn apply(auth: &Authorized, m: &Message) -> Ack {
+/// Applies a checked message: AA or AE, and the patient it applied to (for a forward).
+async fn apply(auth: &Authorized, m: &Message) -> (Ack, Option<String>) {
     let trigger = m.message_type().1;
     let survivor = identifiers(m, "PID", 3, auth.tenant.ods());
     if survivor.is_empty() {
-        return Ack::error(
+        let ack = Ack::error(
             ErrorCode::RequiredFieldMissing,
             "PID-3 has no NHS number (NHS^NH) or local number (MR)",
         )
         .at("PID^1^3");
+        return (ack, None);
     }
     if trigger == "A40" {
         let prior = identifiers(m, "MRG", 1, auth.tenant.ods());
         if prior.is_empty() {
-            return Ack::error(
+            let ack = Ack::error(
                 ErrorCode::RequiredFieldMissing,
                 "MRG-1 has no prior identifier",
             )
             .at("MRG^1^1");
+            return (ack, None);
         }
-        return match usecases::merge_by_identifiers(auth, survivor, prior).await {
+        let ack = match usecases::merge_by_identifiers(auth, survivor, prior).await {
             Ok(MergedByIdentifiers::Merged(m)) => {
                 tracing::info!(merge = %m.id, survivor = %m.survivor_id, merged = %m.merged_id, "hl7 A40 applied");
                 Ack::accept()
@@ -252,6 +298,7 @@ async fn apply(auth: &Authorized, m: &Message) -> Ack {
             Ok(MergedByIdentifiers::AlreadyMerged) => Ack::accept(),
             Err(e) => application_error(&e),
         };
+        return (ack, None);
     }
     let pid = Pid::read(m);
     let tenant = auth.tenant.ods().clone();
@@ -259,13 +306,16 @@ async fn apply(auth: &Authorized, m: &Message) -> Ack {
     match result {
         Ok(Upserted::Registered(p)) => {
             tracing::info!(patient = %p.id, event = %trigger, "hl7 registered a patient");
-            Ack::accept()
+            (
+                Ack::accept(),
+                Some(p.merged_into.unwrap_or(p.id).to_string()),
+            )
         }
         Ok(Upserted::Updated(p, changed)) => {
             tracing::info!(patient = %p.id, event = %trigger, changed, "hl7 updated a patient");
-            Ack::accept()
+            (Ack::accept(), Some(p.id.to_string()))
         }
-        Err(e) => application_error(&e),
+        Err(e) => (application_error(&e), None),
     }
 }
 

@@ -7,31 +7,18 @@ pub(super) mod appointments;
 mod map;
 pub(super) mod schedules;
 
-use actix_web::{get, HttpRequest, HttpResponse};
+use actix_web::{get, HttpResponse};
 use chrono::{Duration, NaiveDate};
 use map::{APPOINTMENT_PROFILE, SCHEDULE_PROFILE, SLOT_PROFILE};
-use serde_json::Value;
-use tessera_edge::codes::{NOT_FOUND, SEARCH_TOO_MANY};
-use tessera_edge::problem::{ApiError, FieldError, Flavour};
-use tessera_fhir::{DateParam, Search};
+use tessera_edge::codes::SEARCH_TOO_MANY;
+use tessera_edge::problem::{ApiError, Flavour};
+use tessera_fhir::DateParam;
 
 pub(super) const FHIR: Flavour = Flavour::Fhir;
 /// The most a `Slot` or `Appointment` search looks through (its total is exact up to here).
 pub(super) const MAX_MATCHES: u64 = 1000;
 
-pub(super) fn fhir(v: &Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(tessera_fhir::FHIR_JSON)
-        .json(v)
-}
-
-pub(super) fn invalid(field: &str, code: &str, message: &str) -> ApiError {
-    ApiError::validation(vec![FieldError::new(field, code, message)]).with_flavour(FHIR)
-}
-
-pub(super) fn not_found(kind: &str) -> ApiError {
-    ApiError::new(NOT_FOUND, format!("no such {kind}")).with_flavour(FHIR)
-}
+pub(super) use tessera_fhir::respond::{invalid, not_found, ok as fhir, page, search};
 
 pub(super) fn too_many(kind: &str) -> ApiError {
     ApiError::new(
@@ -39,36 +26,6 @@ pub(super) fn too_many(kind: &str) -> ApiError {
         format!("more than {MAX_MATCHES} {kind}s match: narrow the search"),
     )
     .with_flavour(FHIR)
-}
-
-pub(super) fn search(req: &HttpRequest, supported: &[&str]) -> Result<Search, ApiError> {
-    let prefer = req.headers().get("Prefer").and_then(|v| v.to_str().ok());
-    Search::parse(req.query_string(), prefer, supported)
-}
-
-/// One page of `found` as a searchset Bundle of `kind`.
-pub(super) fn page<T>(
-    req: &HttpRequest,
-    kind: &str,
-    s: &Search,
-    found: &[T],
-    id: impl Fn(&T) -> String,
-    to: impl Fn(&T) -> Value,
-) -> HttpResponse {
-    let base = tessera_fhir::base_url(req, None);
-    let entries = found
-        .iter()
-        .skip(s.offset)
-        .take(s.count)
-        .map(|x| tessera_fhir::bundle::matched(&base, kind, &id(x), to(x)))
-        .collect();
-    fhir(&tessera_fhir::searchset(
-        &base,
-        kind,
-        s,
-        found.len(),
-        entries,
-    ))
 }
 
 /// A date parameter's days as an inclusive local range, within `(from, to)`.
