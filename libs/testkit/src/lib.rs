@@ -331,33 +331,56 @@ pub async fn produce(
     ce_type: &str,
     payload: Vec<u8>,
 ) -> String {
+    produce_many(
+        kafka,
+        topic,
+        vec![(key.to_string(), ce_type.to_string(), payload)],
+    )
+    .await
+    .remove(0)
+}
+
+/// As [`produce`], for many events through one producer, in order: `(key, type, payload)`
+/// each. Returns the events' ids.
+pub async fn produce_many(
+    kafka: &KafkaSettings,
+    topic: &str,
+    events: Vec<(String, String, Vec<u8>)>,
+) -> Vec<String> {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     kafka
         .ensure_topics(&[topic.to_string()], false)
         .await
         .unwrap();
     let producer: FutureProducer = kafka.producer_config().create().unwrap();
-    let id = uuid::Uuid::now_v7().to_string();
-    let headers = tessera_events::CloudEventHeaders {
-        id: id.clone(),
-        r#type: ce_type.into(),
-        source: "/tessera/test".into(),
-        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        subject: Some(key.into()),
-        traceparent: None,
-    };
-    producer
-        .send(
-            FutureRecord::to(topic)
-                .key(key)
-                .payload(&payload)
-                .headers(headers.to_kafka()),
-            Duration::from_secs(10),
-        )
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
-    id
+    let (mut ids, mut pending) = (Vec::new(), Vec::new());
+    for (key, ce_type, payload) in events {
+        let id = uuid::Uuid::now_v7().to_string();
+        let headers = tessera_events::CloudEventHeaders {
+            id: id.clone(),
+            r#type: ce_type,
+            source: "/tessera/test".into(),
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            subject: Some(key.clone()),
+            traceparent: None,
+        };
+        // Queued in order, delivered together: a per-message wait would take minutes.
+        let delivery = producer
+            .send_result(
+                FutureRecord::to(topic)
+                    .key(&key)
+                    .payload(&payload)
+                    .headers(headers.to_kafka()),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap();
+        pending.push(delivery);
+        ids.push(id);
+    }
+    for d in pending {
+        d.await.unwrap().map_err(|(e, _)| e).unwrap();
+    }
+    ids
 }
 
 /// Waits until the service at `base` is ready and reports every one of `tenants` ready.

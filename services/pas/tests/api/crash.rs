@@ -6,57 +6,19 @@
 //! and every admission or transfer answered exists, once.
 use crate::helpers::*;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tessera_testkit as kit;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-fn start(config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tessera-pas"))
-        .env("TESSERA_CONFIG", config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn pas_killed_mid_race_and_restarted_keeps_every_admission_it_answered_and_no_bed_twice() {
     let app = TestApp::spawn(1).await;
     let (beds, held, new) = race_ground(&app, "CRASH").await;
 
-    let mut config = tessera_pas::Config::default();
-    config.http.port = free_port();
-    config.http.management_port = free_port();
-    config.database_url = kit::database("tessera_pas_test").await;
-    config.redis_url = kit::redis_url();
-    config.kafka = app.kafka.clone();
-    config.auth = app.idp.auth_config();
-    config.tenancy.only = Some(app.tenants.clone());
-    config.consumer_group_prefix = format!("pas-crash-{}", uuid::Uuid::new_v4());
-    config.rate_limit.per_tenant_per_second = 100_000;
-    config.telemetry.log_level = "error".into();
-    let dir = std::env::temp_dir().join(format!("tessera-pas-crash-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("pas.toml");
-    std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
-    let base = format!("http://127.0.0.1:{}", config.http.port);
-    let management = format!("http://127.0.0.1:{}", config.http.management_port);
+    let mut pas = Process::start(&app, |_| {}).await;
+    let base = pas.base.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let mut child = start(&file);
-    assert!(
-        kit::wait_ready(&client, &management, &app.tenants).await,
-        "the process never became ready"
-    );
 
     let staff = app.staff(0);
     let started = Instant::now();
@@ -102,9 +64,7 @@ async fn pas_killed_mid_race_and_restarted_keeps_every_admission_it_answered_and
         }));
     }
     tokio::time::sleep(Duration::from_millis(700).saturating_sub(started.elapsed())).await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let mut child = start(&file);
+    pas.kill_and_restart();
     let (mut won, mut refused, mut retried) = (Vec::new(), 0, 0);
     for t in tasks {
         let (i, bed, status, v, attempts) = t.await.unwrap();
@@ -115,8 +75,7 @@ async fn pas_killed_mid_race_and_restarted_keeps_every_admission_it_answered_and
             other => panic!("client {i}: 201, 200 or 409 bed.occupied, not {other:?}"),
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    pas.stop();
     assert!(
         retried > 0,
         "the kill came during the race: some clients had to resend"

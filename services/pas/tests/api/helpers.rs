@@ -263,3 +263,72 @@ pub async fn race_invariants(app: &TestApp) -> (i64, i64) {
         .await;
     (beds, episodes)
 }
+
+/// The service as its own process of this build (what a test kills with SIGKILL), serving
+/// `app`'s trusts from a configuration file, as Kubernetes would run it.
+pub struct Process {
+    child: std::process::Child,
+    file: std::path::PathBuf,
+    pub base: String,
+    pub management: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+fn spawn(file: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tessera-pas"))
+        .env("TESSERA_CONFIG", file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+impl Process {
+    pub async fn start(app: &TestApp, tune: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::default();
+        config.http.port = free_port();
+        config.http.management_port = free_port();
+        config.database_url = kit::database("tessera_pas_test").await;
+        config.redis_url = kit::redis_url();
+        config.kafka = app.kafka.clone();
+        config.auth = app.idp.auth_config();
+        config.tenancy.only = Some(app.tenants.clone());
+        config.consumer_group_prefix = format!("pas-process-{}", uuid::Uuid::new_v4());
+        config.rate_limit.per_tenant_per_second = 100_000;
+        config.telemetry.log_level = "error".into();
+        tune(&mut config);
+        let dir = std::env::temp_dir().join(format!("tessera-pas-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pas.toml");
+        std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
+        let p = Self {
+            child: spawn(&file),
+            file,
+            base: format!("http://127.0.0.1:{}", config.http.port),
+            management: format!("http://127.0.0.1:{}", config.http.management_port),
+        };
+        assert!(
+            kit::wait_ready(&app.client, &p.management, &app.tenants).await,
+            "the process never became ready"
+        );
+        p
+    }
+
+    /// SIGKILL, then started again at once (as a crashed pod is).
+    pub fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = spawn(&self.file);
+    }
+
+    pub fn stop(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}

@@ -5,6 +5,7 @@ mod adt;
 mod beds;
 mod cancel;
 mod crash;
+mod day;
 mod events;
 mod fhir;
 mod helpers;
