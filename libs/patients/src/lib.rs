@@ -10,10 +10,12 @@
 mod handler;
 mod id;
 mod migration;
+pub mod repoint;
 
 pub use handler::{consumer_spec, KnownPatients};
 pub use id::PatientId;
 pub use migration::CreateKnownPatients;
+pub use repoint::CreateMergeFollowing;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};

@@ -249,3 +249,22 @@ pub async fn cancel(
     };
     Ok(HttpResponse::Ok().json(app::cancel(&auth, id, kind, reason).await?))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct MergeReviews {
+    reviews: Vec<tessera_patients::repoint::MergeReview>,
+}
+
+/// After the MPI merged two records of one person who both had an open spell: the merged
+/// record's spell stays on it, and here a person decides which is wrong (cancel or
+/// discharge it). Resolved by the unmerge, or by the person.
+#[utoipa::path(
+    tag = "spells",
+    responses((status = 200, description = "Open merge reviews, oldest first", body = MergeReviews))
+)]
+#[get("/merge-reviews")]
+pub async fn merge_reviews(caller: Caller) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
+    let reviews = app::merge_reviews(&auth, 200).await?;
+    Ok(HttpResponse::Ok().json(MergeReviews { reviews }))
+}

@@ -253,3 +253,18 @@ pub async fn page_of_spells(
     })
     .await
 }
+
+/// After the MPI's merges: what a person must decide (two open spells of one person).
+pub async fn merge_reviews(
+    auth: &Authorized,
+    limit: u64,
+) -> Result<Vec<tessera_patients::repoint::MergeReview>, ApiError> {
+    listed(auth, None, move |txn| {
+        Box::pin(async move {
+            tessera_patients::repoint::reviews(txn, limit)
+                .await
+                .map_err(StoreError::from)
+        })
+    })
+    .await
+}

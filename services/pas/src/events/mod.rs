@@ -1,9 +1,11 @@
 //! What the PAS service consumes, beside the MPI's patients (`tessera_patients`):
 //! scheduling's appointments (`scheduling.appointment`), whose attended outcomes become
 //! outpatient activity ([`appointments`]); the trust's ADT feed as the MPI forwards it
-//! (`mpi.adt`, [`adt`]).
+//! (`mpi.adt`, [`adt`]); the MPI's merges and unmerges, which spells, waiting list entries,
+//! attendances and activity follow ([`merges`]).
 mod adt;
 mod appointments;
+mod merges;
 
 use std::sync::Arc;
 use tessera_events::{ConsumerSpec, Handler};
@@ -25,6 +27,11 @@ pub fn specs(
             "outpatient-activity",
             spec("appointments", "scheduling", "appointment"),
             Arc::new(appointments::Appointments),
+        ),
+        (
+            "merge-follower",
+            spec("merges", "mpi", "patient"),
+            Arc::new(tessera_patients::repoint::MergeFollower(merges::Merges)),
         ),
         (
             "adt-feed",

@@ -16,6 +16,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(CreatePas),
             Box::new(AdmittedWaitingList),
             Box::new(AdtFeed),
+            Box::new(tessera_patients::CreateMergeFollowing),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod day;
 mod events;
 mod fhir;
 mod helpers;
+mod merges;
 mod race;
 mod spells;
 mod waiting;

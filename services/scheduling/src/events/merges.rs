@@ -1,43 +1,26 @@
 //! The MPI's merges and unmerges (docs/contracts/merge.md): a merged-away patient's
-//! appointments follow the survivor, and come back on an unmerge.
+//! appointments, rebooking entries and referrals seen follow the survivor, and come back on
+//! an unmerge (`tessera_patients::repoint`); two booked appointments of the survivor at once
+//! are left for a person as a merge review.
 use crate::store;
 use futures::future::BoxFuture;
-use prost::Message as _;
-use sea_orm::DatabaseTransaction;
-use tessera_events::{Handler, HandlerError, InboundEvent};
-use tessera_proto::mpi;
+use sea_orm::{DatabaseTransaction, DbErr};
+use tessera_patients::repoint::{FollowMerges, Follows};
 
 pub struct Merges;
 
-impl Handler for Merges {
-    fn handle<'a>(
+impl FollowMerges for Merges {
+    fn tables(&self) -> &'static [Follows] {
+        &store::MERGE_TABLES
+    }
+
+    fn after_merge<'a>(
         &'a self,
         txn: &'a DatabaseTransaction,
-        event: &'a InboundEvent,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            match event.ce_type.as_str() {
-                "uk.nhs.tessera.mpi.PatientMerged.v1" => {
-                    let m = mpi::v1::PatientMerged::decode(event.payload.as_slice())
-                        .map_err(|e| HandlerError::undecodable("PatientMerged", e))?;
-                    store::follow_merge(
-                        txn,
-                        &m.merge_id,
-                        &m.merged_patient_id,
-                        &m.survivor_patient_id,
-                    )
-                    .await
-                    .map_err(HandlerError::store)
-                }
-                "uk.nhs.tessera.mpi.PatientUnmerged.v1" => {
-                    let m = mpi::v1::PatientUnmerged::decode(event.payload.as_slice())
-                        .map_err(|e| HandlerError::undecodable("PatientUnmerged", e))?;
-                    store::undo_merge(txn, &m.merge_id, &m.merged_patient_id)
-                        .await
-                        .map_err(HandlerError::store)
-                }
-                _ => Ok(()),
-            }
-        })
+        merge_id: &'a str,
+        _merged: &'a str,
+        survivor: &'a str,
+    ) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(store::review_clashes(txn, merge_id, survivor))
     }
 }

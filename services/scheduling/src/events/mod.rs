@@ -28,7 +28,7 @@ pub fn specs(
         (
             "merge-follower",
             spec("merges", "mpi", "patient"),
-            Arc::new(merges::Merges),
+            Arc::new(tessera_patients::repoint::MergeFollower(merges::Merges)),
         ),
     ]
 }

@@ -16,7 +16,7 @@ mod slots;
 pub use appointments::{appointment, book, Appointment, Booking, NewBooking};
 pub use clinics::{clinics, create_clinic, create_template, set_bank_holiday, Clinic, Template};
 pub use closing::{cancel, cancel_session, rebook_worklist, record_outcome, RebookItem};
-pub use merges::{follow_merge, merge_reviews, undo_merge, MergeReview};
+pub use merges::{merge_reviews, review_clashes, MergeReview, MERGE_TABLES};
 pub use ready::{
     ready_to_book, referral_seen, slot_issues, ReadyFilter, ReadyItem, Received, ReferralSeen,
 };
