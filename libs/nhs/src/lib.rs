@@ -16,6 +16,6 @@ pub use masked::Masked;
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use ods::{OdsCode, OdsCodeError};
 pub use postcode::{Postcode, PostcodeError};
-pub use ppid::{parse_ppid, PpidError};
+pub use ppid::{parse_ppid, parse_ppid_fields, PpidError};
 pub use sex::{AdministrativeSex, AdministrativeSexError};
 pub use verification::{VerificationStatus, VerificationStatusError};

@@ -58,6 +58,31 @@ where
     }
 }
 
+/// One audited read of a list (about `patient`, if one): its record counts the rows it
+/// returned. `read`'s error is the service's store error, turned into the answer by its
+/// `Into<Fail>`.
+pub async fn listed<S: HasGate, T, E, F>(
+    auth: &Authorized<S>,
+    patient: Option<String>,
+    read: F,
+) -> Result<Vec<T>, ApiError>
+where
+    T: Send + 'static,
+    E: Into<Fail>,
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, Result<Vec<T>, E>>
+        + Send
+        + 'static,
+{
+    audited(auth, patient.clone(), move |txn| {
+        Box::pin(async move {
+            let rows = read(txn).await.map_err(Into::into)?;
+            let n = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+            Ok((rows, Ending::permit(patient, 200, n)))
+        })
+    })
+    .await
+}
+
 /// Audits a request refused before any work (bad input).
 pub async fn refuse<S: HasGate, T>(
     auth: &Authorized<S>,

@@ -8,7 +8,7 @@
 mod audited;
 mod authorized;
 
-pub use audited::{audited, refuse, Fail, Work};
+pub use audited::{audited, listed, refuse, Fail, Work};
 pub use authorized::{Authorized, Ending};
 
 use crate::codes::{self, ErrorCode};

@@ -13,32 +13,7 @@ use crate::domain::DomainError;
 use crate::store::StoreError;
 use tessera_edge::problem::{ApiError, FieldError};
 
-pub use tessera_edge::gate::{audited, refuse, Fail, Work};
-
-/// One audited read of a list in the caller's trust (about `patient`, if one): its record
-/// counts the rows it returned.
-pub async fn listed<T, F>(
-    auth: &crate::api::Authorized,
-    patient: Option<String>,
-    read: F,
-) -> Result<Vec<T>, ApiError>
-where
-    T: Send + 'static,
-    F: for<'t> FnOnce(
-            &'t sea_orm::DatabaseTransaction,
-        ) -> futures::future::BoxFuture<'t, Result<Vec<T>, StoreError>>
-        + Send
-        + 'static,
-{
-    audited(auth, patient.clone(), move |txn| {
-        Box::pin(async move {
-            let rows = read(txn).await.map_err(Fail::from)?;
-            let n = i32::try_from(rows.len()).unwrap_or(i32::MAX);
-            Ok((rows, tessera_edge::gate::Ending::permit(patient, 200, n)))
-        })
-    })
-    .await
-}
+pub use tessera_edge::gate::{audited, listed, refuse, Fail, Work};
 
 pub fn store_error(e: StoreError) -> ApiError {
     match e {

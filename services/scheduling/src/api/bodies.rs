@@ -258,25 +258,10 @@ fn ppid(
     id: Option<&str>,
     issuer: Option<&str>,
 ) -> Option<Option<(String, String)>> {
-    match (id, issuer) {
-        (None, None) => Some(None),
-        (Some(i), Some(o)) => match tessera_nhs::parse_ppid(i, o) {
-            Ok((i, o)) => Some(Some((i, o.as_str().to_string()))),
-            Err(err) => {
-                let field = match err {
-                    tessera_nhs::PpidError::Id => "ppid",
-                    tessera_nhs::PpidError::Issuer(_) => "ppid_issuer",
-                };
-                e.add(field, "format", &err.to_string());
-                None
-            }
-        },
-        _ => {
-            e.add(
-                "ppid",
-                "format",
-                "ppid (up to 20 letters and digits) and ppid_issuer (an ODS code), both or neither",
-            );
+    match tessera_nhs::parse_ppid_fields(id, issuer) {
+        Ok(p) => Some(p.map(|(i, o)| (i, o.as_str().to_string()))),
+        Err((field, message)) => {
+            e.add(field, "format", &message);
             None
         }
     }
