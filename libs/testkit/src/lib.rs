@@ -70,6 +70,18 @@ pub fn kafka() -> KafkaSettings {
     }
 }
 
+/// A broker for a benchmark: the one `TESSERA_TEST_KAFKA` names, or else a private one of
+/// its own (kept while the returned guard lives). Never the platform's broker on 9092: a
+/// benchmark's throwaway trust would put its topics beside the platform's, whose consumers
+/// would dead-letter them as a trust they do not know.
+pub fn bench_kafka() -> (KafkaSettings, Option<PrivateBroker>) {
+    if std::env::var("TESSERA_TEST_KAFKA").is_ok() {
+        return (kafka(), None);
+    }
+    let b = PrivateBroker::start();
+    (b.kafka(), Some(b))
+}
+
 /// Tests onboard their tenants here, never on the platform's own tenants topic.
 pub const TEST_TENANTS_TOPIC: &str = "tessera.test.tenants";
 

@@ -10,8 +10,8 @@
 //!    for last month: `GET /activity/extract?month=…&format=csv` (five runs; time to the
 //!    last byte). Floor: `store::activity::ending_between` in a tenant transaction.
 //!
-//! `cargo bench -p tessera-pas --bench pas` (infrastructure from `cargo xtask infra`, the
-//! broker running).
+//! `cargo bench -p tessera-pas --bench pas` (PostgreSQL and Redis running; a broker of its
+//! own unless `TESSERA_TEST_KAFKA` names one: `kit::bench_kafka`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{Datelike, Months, Utc};
@@ -56,7 +56,7 @@ async fn main() {
     let boards = env("BENCH_BOARDS", 300);
     let records = env("BENCH_RECORDS", 100_000);
     let tenant = kit::unique_ods();
-    let kafka = kit::kafka();
+    let (kafka, _broker) = kit::bench_kafka();
     kit::onboard(&kafka, &tenant).await;
     let idp = kit::TestIdp::new();
     let mut config = Config::default();

@@ -40,7 +40,7 @@ async fn main() {
     let n = env("BENCH_PATHWAYS", 100_000);
     let requests = env("BENCH_REQUESTS", 20);
     let tenant = kit::unique_ods();
-    let kafka = kit::kafka();
+    let (kafka, _broker) = kit::bench_kafka();
     kit::onboard(&kafka, &tenant).await;
     let idp = kit::TestIdp::new();
     let mut config = Config::default();

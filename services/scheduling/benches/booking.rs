@@ -13,8 +13,8 @@
 //!    Floor: the use case's transaction (patient known, `store::book`, its `AppointmentBooked`
 //!    in the outbox, the audit record) from as many concurrent tasks.
 //!
-//! `cargo bench -p tessera-scheduling --bench booking` (infrastructure from `cargo xtask
-//! infra`, the broker running).
+//! `cargo bench -p tessera-scheduling --bench booking` (PostgreSQL and Redis running; a
+//! broker of its own unless `TESSERA_TEST_KAFKA` names one: `kit::bench_kafka`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{Duration as Days, Utc};
@@ -60,7 +60,7 @@ async fn main() {
     let seconds = env("BENCH_SECONDS", 20) as u64;
     let searches = env("BENCH_SEARCHES", 500);
     let tenant = kit::unique_ods();
-    let kafka = kit::kafka();
+    let (kafka, _broker) = kit::bench_kafka();
     kit::onboard(&kafka, &tenant).await;
     let idp = kit::TestIdp::new();
     let mut config = Config::default();

@@ -501,8 +501,8 @@ impl Platform {
     }
 
     /// As [`Platform::register`], then waits (as a client retrying on 503
-    /// `patient.not-yet-known` would) until the access service, and referrals if running,
-    /// know the patient from the MPI's events (ADR 21).
+    /// `patient.not-yet-known` would) until the access service, and referrals, scheduling and
+    /// PAS if running, know the patient from the MPI's events (ADR 21).
     pub async fn register_known(&self, i: usize, family: &str) -> String {
         let id = self.register(i, family).await;
         let q = format!(
@@ -512,6 +512,7 @@ impl Platform {
         let known = kit::wait_until(Duration::from_secs(20), || async {
             Self::scalar(&self.access_db, &q).await == 1
                 && (self.referrals.is_empty() || Self::scalar(&self.referrals_db, &q).await == 1)
+                && (self.scheduling.is_empty() || Self::scalar(&self.scheduling_db, &q).await == 1)
                 && (self.pas.is_empty() || Self::scalar(&self.pas_db, &q).await == 1)
         })
         .await;

@@ -16,12 +16,14 @@ pub struct Bench {
     pub token: String,
     pub database_url: String,
     pub shutdown: Shutdown,
+    /// The benchmark's own broker, when `TESSERA_TEST_KAFKA` names none.
+    _broker: Option<kit::PrivateBroker>,
 }
 
 impl Bench {
     pub async fn start(idle_connections: usize) -> Self {
         let tenant = kit::unique_ods();
-        let kafka = kit::kafka();
+        let (kafka, broker) = kit::bench_kafka();
         kit::onboard(&kafka, &tenant).await;
         let idp = kit::TestIdp::new();
         let mut config = Config::default();
@@ -63,6 +65,7 @@ impl Bench {
             token,
             database_url,
             shutdown,
+            _broker: broker,
         }
     }
 

@@ -522,8 +522,11 @@ async fn encounter_events_apply_the_person_and_forward_the_visit_without_demogra
         .unwrap()
         .to_string();
     let topic = format!("tessera.{}.mpi.adt", ods.to_lowercase());
-    // Waits for a third that must not come: the resend is not forwarded again.
-    let events = tessera_testkit::read_events(&app.kafka, &topic, 3, Duration::from_secs(10)).await;
+    let events = tessera_testkit::read_events(&app.kafka, &topic, 2, Duration::from_secs(60)).await;
+    assert_eq!(events.len(), 2, "the two visit messages");
+    // Waits for a third that must not come: the resend is not forwarded again. (Reading a
+    // topic afresh takes seconds under load; a short wait would see nothing at all.)
+    let events = tessera_testkit::read_events(&app.kafka, &topic, 3, Duration::from_secs(20)).await;
     assert_eq!(events.len(), 2, "the two visit messages, once each");
     use prost::Message as _;
     let forwarded: Vec<_> = events
