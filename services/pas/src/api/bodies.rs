@@ -338,7 +338,8 @@ pub fn parse_discharge(
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Which action is cancelled — `admission` (A11), `transfer` (A12), `discharge` (A13),
-    /// `consultant` — it must be the spell's last. Absent: the last, whichever it is.
+    /// `consultant`, `leave-start`, `leave-end` — it must be the spell's last. Absent: the
+    /// last, whichever it is.
     #[serde(default)]
     pub cancels: Option<String>,
     pub reason: String,
@@ -348,14 +349,15 @@ pub fn parse_cancel(b: CancelBody) -> Result<(Option<String>, String), Vec<Field
     let mut e = Errors::default();
     let kind = match b.cancels.as_deref().map(str::trim) {
         None => Some(None),
-        Some(k @ ("admission" | "transfer" | "discharge" | "consultant")) => {
-            Some(Some(k.to_string()))
-        }
+        Some(
+            k @ ("admission" | "transfer" | "discharge" | "consultant" | "leave-start"
+            | "leave-end"),
+        ) => Some(Some(k.to_string())),
         Some(_) => {
             e.add(
                 "cancels",
                 "code",
-                "admission, transfer, discharge or consultant",
+                "admission, transfer, discharge, consultant, leave-start or leave-end",
             );
             None
         }

@@ -14,6 +14,8 @@ tessera_edge::error_codes! {
     NOT_ADMITTED = (409, "spell.not-admitted");
     /// The time given is before the spell's last action, or in the future.
     OUT_OF_ORDER = (409, "spell.out-of-order");
+    /// A leave begun while on leave, or ended while not on leave.
+    LEAVE_STATE = (409, "spell.leave-state");
     /// The spell has no admission, transfer or discharge left to cancel.
     NOTHING_TO_CANCEL = (409, "spell.nothing-to-cancel");
     /// The waiting list entry was admitted or removed: nothing more happens to it.

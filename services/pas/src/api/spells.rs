@@ -268,3 +268,47 @@ pub async fn merge_reviews(caller: Caller) -> Result<HttpResponse, ApiError> {
     let reviews = app::merge_reviews(&auth, 200).await?;
     Ok(HttpResponse::Ok().json(MergeReviews { reviews }))
 }
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveBody {
+    /// `start` (the patient goes, HL7 A21) or `end` (they are back, A22).
+    pub action: String,
+    /// When, RFC 3339 (now).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// Leave of absence: the patient goes home for a while (28 days or less does not break the
+/// spell); the spell, its episode and its bed stay. 409 `spell.leave-state` for a leave
+/// begun twice or ended when none began. Cancellable like any action (`cancels` is
+/// `leave-start` or `leave-end`).
+#[utoipa::path(
+    tag = "spells",
+    params(("id" = uuid::Uuid, Path, description = "The spell")),
+    responses((status = 200, description = "The spell", body = SpellView))
+)]
+#[post("/spells/{id}/leave")]
+pub async fn leave(
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<LeaveBody>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
+    let b = body.into_inner();
+    let parsed = spell_id(&path).and_then(|id| {
+        let going = match b.action.trim() {
+            "start" => true,
+            "end" => false,
+            _ => return Err(invalid("action", "code", "start or end")),
+        };
+        let at = super::bodies::instant("at", b.at.as_deref()).map_err(crate::app::domain_error)?;
+        Ok((id, going, at))
+    });
+    let (id, going, at) = match parsed {
+        Ok(p) => p,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let by = auth.identity.user_id.clone();
+    Ok(HttpResponse::Ok().json(app::leave(&auth, id, going, Change { at, by }).await?))
+}

@@ -68,6 +68,15 @@ pub(crate) async fn discharge_in(
     Ok(v)
 }
 
+pub(crate) async fn leave_in(
+    txn: &DatabaseTransaction,
+    id: SpellId,
+    going: bool,
+    c: &Change,
+) -> Result<SpellView, StoreError> {
+    store::leave(txn, id, going, c).await
+}
+
 pub(crate) async fn cancel_in(
     txn: &DatabaseTransaction,
     p: &Publish,
@@ -162,6 +171,19 @@ pub async fn discharge(
 ) -> Result<SpellView, ApiError> {
     changing(auth, move |txn, p| {
         Box::pin(async move { discharge_in(txn, &p, id, &d, &c).await })
+    })
+    .await
+}
+
+/// Starts (`going`) or ends a leave of absence: the spell, its episode and its bed stay.
+pub async fn leave(
+    auth: &Authorized,
+    id: SpellId,
+    going: bool,
+    c: Change,
+) -> Result<SpellView, ApiError> {
+    changing(auth, move |txn, _| {
+        Box::pin(async move { leave_in(txn, id, going, &c).await })
     })
     .await
 }

@@ -57,8 +57,9 @@ pub enum AdtAction {
     Discharge(DischargeMethod, DischargeDestination),
     /// A11, A12, A13: cancel the spell's last admission, transfer or discharge.
     Cancel(&'static str),
-    /// A05, A38, A21, A22: pre-admissions and leave of absence are recorded as received and
-    /// change no spell (leave of 28 days or less does not break one).
+    /// A21 (`true`: the patient goes on leave), A22 (back).
+    Leave(bool),
+    /// A05, A38: pre-admissions are recorded as received and change no spell.
     Noted,
 }
 
@@ -178,7 +179,9 @@ impl AdtMessage {
             "A11" => (AdtAction::Cancel("admission"), When::Now),
             "A12" => (AdtAction::Cancel("transfer"), When::Now),
             "A13" => (AdtAction::Cancel("discharge"), When::Now),
-            "A05" | "A38" | "A21" | "A22" => (AdtAction::Noted, When::Now),
+            "A21" => (AdtAction::Leave(true), when(&m, ("EVN", 6))?),
+            "A22" => (AdtAction::Leave(false), when(&m, ("EVN", 6))?),
+            "A05" | "A38" => (AdtAction::Noted, When::Now),
             other => {
                 return Err(DomainError::invalid(
                     "trigger",
@@ -293,7 +296,7 @@ mod tests {
         ));
         assert!(matches!(
             AdtMessage::read(&msg("A21", "PV1|1|I")).unwrap().action,
-            AdtAction::Noted
+            AdtAction::Leave(true)
         ));
         let bad = AdtMessage::read(&msg("A01", &pv1(&[(3, "WARD7^^BED12"), (4, "99")])));
         assert!(matches!(

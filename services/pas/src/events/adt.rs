@@ -5,7 +5,7 @@
 //! message that cannot be applied (an unknown ward, an occupied bed, a time out of order, no
 //! such spell) changes nothing and goes on the ADT exception list for a person to put right;
 //! only a failure of the database itself is retried.
-use crate::app::spells::{admit_in, cancel_in, discharge_in, transfer_in};
+use crate::app::spells::{admit_in, cancel_in, discharge_in, leave_in, transfer_in};
 use crate::domain::adt::{AdtAction, AdtMessage};
 use crate::domain::DomainError;
 use crate::store::adt::{self, NewException};
@@ -99,6 +99,10 @@ async fn apply(
             cancel_in(txn, p, spell, Some(kind), &change.by, &why)
                 .await
                 .map(|_| ())
+        }
+        AdtAction::Leave(going) => {
+            let spell = adt::spell_for(txn, visit, &f.patient_id, false).await?;
+            leave_in(txn, spell, going, &change).await.map(|_| ())
         }
         AdtAction::Noted => Ok(()),
     }

@@ -177,11 +177,34 @@ pub async fn cancel_last(
             }
             reopened_episode = uuid_at(d, "episode_id");
             reopen_episode(txn, reopened_episode).await?;
+            let was_on_leave = d
+                .get("on_leave_since")
+                .and_then(|v| v.as_str())
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc));
             txn.execute(stmt(
                 "UPDATE spell SET status = 'admitted', discharged_at = NULL, discharge_method = NULL,
-                                  discharge_destination = NULL
+                                  discharge_destination = NULL, on_leave_since = $2
                   WHERE id = $1",
-                vec![s.id.into()],
+                vec![s.id.into(), was_on_leave.into()],
+            ))
+            .await?;
+        }
+        "leave-start" | "leave-end" => {
+            // Back to how the leave was before: away since the detail's time, or not away.
+            let since = d
+                .get("since")
+                .and_then(|v| v.as_str())
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc));
+            let restored = if last.kind == "leave-start" {
+                None
+            } else {
+                since
+            };
+            txn.execute(stmt(
+                "UPDATE spell SET on_leave_since = $2 WHERE id = $1",
+                vec![s.id.into(), restored.into()],
             ))
             .await?;
         }

@@ -17,6 +17,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(AdmittedWaitingList),
             Box::new(AdtFeed),
             Box::new(tessera_patients::CreateMergeFollowing),
+            Box::new(LeaveOfAbsence),
         ]
     }
 }
@@ -329,6 +330,40 @@ CREATE INDEX adt_exception_open ON adt_exception (received_at) WHERE resolved_at
             .execute_unprepared(
                 "DROP TABLE adt_exception; ALTER TABLE spell DROP COLUMN visit_number;",
             )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Leave of absence: the spell goes on (28 days or less), the bed is kept. Expand only: a
+/// wider check (N writes none of the new kinds) and a nullable column.
+pub struct LeaveOfAbsence;
+
+impl MigrationName for LeaveOfAbsence {
+    fn name(&self) -> &str {
+        "m20261207_001200_leave_of_absence"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for LeaveOfAbsence {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE encounter_action DROP CONSTRAINT IF EXISTS encounter_action_kind_check;
+                 ALTER TABLE encounter_action ADD CONSTRAINT encounter_action_kind_check CHECK
+                   (kind IN ('admission', 'transfer', 'consultant', 'discharge', 'leave-start', 'leave-end'));
+                 ALTER TABLE spell ADD COLUMN IF NOT EXISTS on_leave_since timestamptz;",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("ALTER TABLE spell DROP COLUMN on_leave_since;")
             .await?;
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod adt;
 pub mod attendances;
 mod cancel;
 pub mod events;
+mod leave;
 pub mod migration;
 mod spells;
 pub mod waiting;
@@ -13,6 +14,7 @@ mod wards;
 
 pub use activity::{Activity, Coding, Reconciliation};
 pub use cancel::{cancel_last, Undone};
+pub use leave::leave;
 pub use spells::{
     admit, change_consultant, discharge, spell, spells, transfer, Action, Admission, Change,
     Destination, Discharge, Episode, Spell, SpellView, Stay,

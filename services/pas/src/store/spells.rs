@@ -39,12 +39,14 @@ pub struct Spell {
     pub discharge_destination: Option<String>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
+    /// On leave of absence since (28 days or less does not break the spell; the bed is kept).
+    pub on_leave_since: Option<DateTime<Utc>>,
 }
 
 const SPELL_COLUMNS: &str = "id, spell_number, patient_id, status, ward_id, admission_method,
     admission_source, intended_management, admission_purpose, referral_id, ppid, ppid_issuer,
     commissioner, admitted_at, discharged_at, discharge_method, discharge_destination, version,
-    updated_at";
+    updated_at, on_leave_since";
 
 #[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Episode {
@@ -133,7 +135,7 @@ pub struct Discharge {
 
 /// A time to act at: not before the spell's last action, nor more than five minutes ahead
 /// of the clock (clocks differ; the future does not happen here).
-fn in_order(at: DateTime<Utc>, last: DateTime<Utc>) -> Result<(), StoreError> {
+pub(super) fn in_order(at: DateTime<Utc>, last: DateTime<Utc>) -> Result<(), StoreError> {
     if at < last {
         return Err(conflict(
             errors::OUT_OF_ORDER,
@@ -517,7 +519,7 @@ async fn end_episode(
     .map_err(StoreError::from)
 }
 
-async fn touch(txn: &DatabaseTransaction, spell: Uuid) -> Result<(), StoreError> {
+pub(super) async fn touch(txn: &DatabaseTransaction, spell: Uuid) -> Result<(), StoreError> {
     txn.execute(stmt(
         "UPDATE spell SET version = version + 1, updated_at = now() WHERE id = $1",
         vec![spell.into()],
@@ -639,7 +641,7 @@ pub async fn discharge(
     }
     txn.execute(stmt(
         "UPDATE spell SET status = 'discharged', discharged_at = $2, discharge_method = $3,
-                          discharge_destination = $4
+                          discharge_destination = $4, on_leave_since = NULL
           WHERE id = $1",
         vec![
             s.id.into(),
@@ -656,7 +658,8 @@ pub async fn discharge(
         "discharge",
         c.at,
         &c.by,
-        json!({ "episode_id": ended, "stay_id": stay.map(|x| x.0), "bed_id": stay.map(|x| x.1) }),
+        json!({ "episode_id": ended, "stay_id": stay.map(|x| x.0), "bed_id": stay.map(|x| x.1),
+                "on_leave_since": s.on_leave_since }),
     )
     .await?;
     Ok((spell(txn, id).await?, ended))

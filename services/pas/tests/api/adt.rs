@@ -94,13 +94,17 @@ async fn a_feeds_admission_transfer_discharge_and_cancellation_apply_in_order_on
     )
     .await;
     send(&app, &q, "A02", "M6", &pv1("V9", "WARD7^^B002", "")).await;
-    // Leave of absence is noted and changes nothing.
+    // Leave of absence: the spell goes on, the patient away.
     send(&app, &p, "A21", "M7", &pv1("V1", "WARD8^^B002", "")).await;
 
     let settled = kit::wait_until(Duration::from_secs(30), || async {
         app.scalar(&format!("SELECT count(*) AS n FROM {schema}.adt_exception")).await == 2
             && app
                 .scalar(&format!("SELECT count(*) AS n FROM {schema}.encounter_action WHERE cancelled_at IS NOT NULL"))
+                .await
+                == 1
+            && app
+                .scalar(&format!("SELECT count(*) AS n FROM {schema}.encounter_action WHERE kind = 'leave-start'"))
                 .await
                 == 1
     })
@@ -141,8 +145,13 @@ async fn a_feeds_admission_transfer_discharge_and_cancellation_apply_in_order_on
         [
             ("admission", true),
             ("transfer", true),
-            ("discharge", false)
+            ("discharge", false),
+            ("leave-start", true)
         ]
+    );
+    assert!(
+        v["on_leave_since"].is_string(),
+        "A21: on leave, the spell and bed kept"
     );
     let (_, b) = app.get(&format!("/wards/{ward7}/board"), &staff).await;
     assert_eq!(b["beds"][0]["state"], "available", "the transfer freed it");

@@ -223,3 +223,77 @@ async fn cancelling_a_consultant_change_reopens_the_episode_and_withdraws_its_re
     assert_eq!(live, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn leave_of_absence_keeps_the_spell_and_the_bed_and_is_undone_like_any_action() {
+    let app = TestApp::spawn(1).await;
+    let staff = app.staff(0);
+    let (ward, beds) = app.ward(0, "LEAVE", 1).await;
+    let p = app.patient(0).await;
+    let spell = app.admit(0, &p, &beds[0]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let leave = |action: &'static str| {
+        let (app, staff, spell) = (&app, staff.clone(), spell.clone());
+        async move {
+            app.post(
+                &format!("/spells/{spell}/leave"),
+                &staff,
+                json!({ "action": action }),
+            )
+            .await
+        }
+    };
+    let (s, e) = leave("end").await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("spell.leave-state")),
+        "{e}"
+    );
+    let (s, v) = leave("start").await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("admitted")), "{v}");
+    assert!(v["on_leave_since"].is_string());
+    let (_, board) = app.get(&format!("/wards/{ward}/board"), &staff).await;
+    assert_eq!(board["beds"][0]["state"], "occupied", "the bed is kept");
+    let (s, e) = leave("start").await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("spell.leave-state")),
+        "{e}"
+    );
+    let (s, e) = leave("soon").await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("validation")), "{e}");
+    let (s, v) = leave("end").await;
+    assert_eq!((s, v["on_leave_since"].is_null()), (200, true), "{v}");
+    // Undone: away again; then discharged from leave, and that undone too.
+    let (s, v) = app
+        .post(
+            &format!("/spells/{spell}/cancel"),
+            &staff,
+            json!({ "cancels": "leave-end", "reason": "not back yet" }),
+        )
+        .await;
+    assert_eq!((s, v["on_leave_since"].is_string()), (200, true), "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/spells/{spell}/discharge"),
+            &staff,
+            discharge_body(),
+        )
+        .await;
+    assert_eq!((s, v["on_leave_since"].is_null()), (200, true), "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/spells/{spell}/cancel"),
+            &staff,
+            json!({ "cancels": "discharge", "reason": "came back" }),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["on_leave_since"].is_string()),
+        (200, Some("admitted"), true),
+        "{v}"
+    );
+    app.stop().await;
+}
