@@ -3,6 +3,7 @@
 //! building, and MLLP framing. No I/O, no panics on any input (fuzzed: `fuzz/`).
 
 mod ack;
+mod delimiters;
 mod message;
 pub mod mllp;
 

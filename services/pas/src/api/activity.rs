@@ -1,6 +1,10 @@
 //! Activity over JSON or CSV: a record, its coding, the monthly extract for commissioners,
 //! the reconciliation report. The use cases are `app::activity`'.
-use super::bodies::{id, parse_coding, CodingBody};
+use super::bodies::{id, Errors};
+use crate::domain::{Icd10, Opcs4};
+use crate::store::Coding;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use super::Caller;
 use crate::app::activity as app;
 use crate::app::{domain_error, refuse};
@@ -12,6 +16,47 @@ use serde::Serialize;
 use std::collections::HashMap;
 use tessera_edge::problem::{ApiError, FieldError, Flavour};
 use tessera_edge::tabular::{answer, only, wants_csv};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodingBody {
+    /// ICD-10, primary first (J18.9).
+    #[serde(default)]
+    pub diagnoses: Vec<String>,
+    /// OPCS-4, main first (W40.1).
+    #[serde(default)]
+    pub procedures: Vec<String>,
+}
+
+fn parse_coding(b: CodingBody, by: &str) -> Result<Coding, Vec<FieldError>> {
+    let mut e = Errors::default();
+    if b.diagnoses.is_empty() {
+        e.add("diagnoses", "required", "at least the primary diagnosis");
+    }
+    if b.diagnoses.len() > 20 || b.procedures.len() > 24 {
+        e.add(
+            "diagnoses",
+            "range",
+            "at most 20 diagnoses and 24 procedures",
+        );
+    }
+    let diagnoses: Vec<Icd10> = b
+        .diagnoses
+        .iter()
+        .filter_map(|d| e.take(Icd10::parse(d)))
+        .collect();
+    let procedures: Vec<Opcs4> = b
+        .procedures
+        .iter()
+        .filter_map(|p| e.take(Opcs4::parse(p)))
+        .collect();
+    e.done(Some(Coding {
+        diagnoses,
+        procedures,
+        by: by.to_string(),
+    }))
+}
+
 
 const JSON: Flavour = Flavour::Json;
 

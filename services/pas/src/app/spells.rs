@@ -47,9 +47,8 @@ pub(crate) async fn transfer_in(
     to: Destination,
     c: &Change,
 ) -> Result<SpellView, StoreError> {
-    let before = store::spell(txn, id).await?.spell.version;
-    let v = store::transfer(txn, id, to, c).await?;
-    if v.spell.version != before {
+    let (v, moved) = store::transfer(txn, id, to, c).await?;
+    if moved {
         events::transferred(txn, p, id, c.at).await?;
     }
     Ok(v)

@@ -126,7 +126,9 @@ impl Handler for Adt {
             };
             // The message applies within a savepoint: what fails leaves nothing behind but
             // its exception.
-            let failed = match AdtMessage::read(&f.er7) {
+            let read = AdtMessage::read(&f.er7);
+            let visit = read.as_ref().ok().and_then(|m| m.visit.clone());
+            let failed = match read {
                 Err(e) => reason(&StoreError::Domain(e)),
                 Ok(m) => {
                     let sp = txn.begin().await.map_err(HandlerError::store)?;
@@ -144,7 +146,6 @@ impl Handler for Adt {
             };
             if let Some((code, detail)) = failed {
                 tracing::warn!(trigger = %f.trigger, control_id = %f.control_id, %code, "ADT message not applied: on the exception list");
-                let visit = AdtMessage::read(&f.er7).ok().and_then(|m| m.visit);
                 adt::record_exception(
                     txn,
                     &NewException {

@@ -1,12 +1,14 @@
 //! SQL per tenant schema. Patient ids only: no demographics live here. Times are instants
 //! (RFC 3339, UTC); the dates activity records carry are the trust's local dates
 //! (Europe/London), as the CDS wants them.
+mod admit;
 pub mod activity;
 pub mod adt;
 pub mod attendances;
 mod cancel;
 pub mod events;
 mod leave;
+mod moves;
 pub mod migration;
 mod spells;
 pub mod waiting;
@@ -15,9 +17,11 @@ mod wards;
 pub use activity::{Activity, Coding, Reconciliation};
 pub use cancel::{cancel_last, Undone};
 pub use leave::leave;
+pub use admit::admit;
+pub use moves::{change_consultant, discharge, transfer};
 pub use spells::{
-    admit, change_consultant, discharge, spell, spells, transfer, Action, Admission, Change,
-    Destination, Discharge, Episode, Spell, SpellView, Stay,
+    spell, spells, Action, Admission, Change, Destination, Discharge, Episode, Spell, SpellView,
+    Stay,
 };
 pub use wards::{bed, board, create_ward, set_bed_state, ward, wards, BoardBed, Ward};
 

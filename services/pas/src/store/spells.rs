@@ -1,5 +1,6 @@
-//! Spells, their consultant episodes and bed stays: admitted, transferred, given a new
-//! consultant, discharged. Every change to a patient's spell runs under the patient's lock
+//! Spells, their consultant episodes and bed stays — the types, the locks and checks every
+//! change shares, and the reads; admissions are in [`super::admit`], moves and ends in
+//! [`super::moves`]. Every change to a patient's spell runs under the patient's lock
 //! (one change at a time per patient in the trust) and every new stay in a bed under the
 //! bed's row lock, checked against the bed's history from the time given — so no bed is
 //! given to two patients for overlapping times, whatever the concurrency; the partial
@@ -43,7 +44,7 @@ pub struct Spell {
     pub on_leave_since: Option<DateTime<Utc>>,
 }
 
-const SPELL_COLUMNS: &str = "id, spell_number, patient_id, status, ward_id, admission_method,
+pub(super) const SPELL_COLUMNS: &str = "id, spell_number, patient_id, status, ward_id, admission_method,
     admission_source, intended_management, admission_purpose, referral_id, ppid, ppid_issuer,
     commissioner, admitted_at, discharged_at, discharge_method, discharge_destination, version,
     updated_at, on_leave_since";
@@ -215,7 +216,7 @@ pub(super) async fn free_from(
 }
 
 /// Locks `bed` for a new stay from `at`: it must be available and free from then.
-async fn claim_bed(
+pub(super) async fn claim_bed(
     txn: &DatabaseTransaction,
     bed: BedId,
     at: DateTime<Utc>,
@@ -231,7 +232,7 @@ async fn claim_bed(
     Ok(b)
 }
 
-async fn ward_exists(txn: &DatabaseTransaction, ward: WardId) -> Result<(), StoreError> {
+pub(super) async fn ward_exists(txn: &DatabaseTransaction, ward: WardId) -> Result<(), StoreError> {
     txn.query_one(stmt(
         "SELECT 1 AS one FROM ward WHERE id = $1",
         vec![ward.as_uuid().into()],
@@ -247,7 +248,7 @@ async fn ward_exists(txn: &DatabaseTransaction, ward: WardId) -> Result<(), Stor
     })
 }
 
-async fn open_stay(
+pub(super) async fn open_stay(
     txn: &DatabaseTransaction,
     bed: BedId,
     spell: Uuid,
@@ -285,151 +286,6 @@ pub(super) async fn record_action(
     ))
     .await?;
     Ok(())
-}
-
-/// Admits; a retry under the same `Idempotency-Key` answers what the first admitted
-/// (`true`: replayed) and changes nothing.
-pub async fn admit(
-    txn: &DatabaseTransaction,
-    a: &Admission,
-) -> Result<(SpellView, bool), StoreError> {
-    let patient = a.patient.to_string();
-    lock_patient(txn, &patient).await?;
-    if let Some(key) = &a.key {
-        let found = Spell::find_by_statement(stmt(
-            &format!("SELECT {SPELL_COLUMNS} FROM spell WHERE idempotency_key = $1"),
-            vec![key.clone().into()],
-        ))
-        .one(txn)
-        .await?;
-        match found {
-            Some(s) if s.patient_id == patient => {
-                return Ok((spell(txn, SpellId::from(s.id)).await?, true))
-            }
-            Some(_) => return Err(conflict(
-                tessera_edge::codes::IDEMPOTENCY_MISMATCH,
-                "this Idempotency-Key admitted another patient: use a new key for a new admission",
-            )),
-            None => {}
-        }
-    }
-    if let Some(open) = txn
-        .query_one(stmt(
-            "SELECT id FROM spell WHERE patient_id = $1 AND status = 'admitted'",
-            vec![patient.clone().into()],
-        ))
-        .await?
-    {
-        let id: Uuid = open.try_get("", "id")?;
-        return Err(conflict(
-            errors::ALREADY_ADMITTED,
-            format!("the patient is in hospital already (spell {id})"),
-        ));
-    }
-    if a.at > Utc::now() + Duration::minutes(5) {
-        return Err(conflict(
-            errors::OUT_OF_ORDER,
-            format!("{} is in the future", a.at),
-        ));
-    }
-    let ward = match (a.bed, a.ward) {
-        (Some(bed), ward) => {
-            let b = claim_bed(txn, bed, a.at).await?;
-            if ward.is_some_and(|w| w.as_uuid() != b.ward_id) {
-                return Err(StoreError::Domain(crate::domain::DomainError::invalid(
-                    "ward",
-                    "mismatch",
-                    "the bed is on another ward",
-                )));
-            }
-            b.ward_id
-        }
-        (None, Some(w)) => {
-            ward_exists(txn, w).await?;
-            w.as_uuid()
-        }
-        (None, None) => {
-            return Err(StoreError::Domain(crate::domain::DomainError::invalid(
-                "ward",
-                "required",
-                "a ward or a bed",
-            )))
-        }
-    };
-    let (mut referral, mut ppid, mut purpose) = (a.referral, a.ppid.clone(), a.purpose);
-    if let Some(w) = a.waiting_list_entry {
-        if !a.method.elective() {
-            return Err(StoreError::Domain(crate::domain::DomainError::invalid(
-                "admission_method",
-                "not-elective",
-                "an admission from the waiting list is elective (11, 12 or 13)",
-            )));
-        }
-        let e = super::waiting::entry(txn, w).await?;
-        referral = referral.or(e.referral_id);
-        if ppid.is_none() {
-            ppid = e.ppid.zip(e.ppid_issuer);
-            // A decision to admit is a decision to treat: admitted from the list, treated.
-            purpose = purpose.or(ppid.as_ref().map(|_| AdmissionPurpose::Treatment));
-        }
-    }
-    let id = SpellId::new().as_uuid();
-    txn.execute(stmt(
-        "INSERT INTO spell (id, patient_id, status, ward_id, admission_method, admission_source,
-                            intended_management, admission_purpose, referral_id, ppid, ppid_issuer,
-                            commissioner, admitted_at, idempotency_key, created_by, updated_at,
-                            waiting_list_entry_id, visit_number)
-         VALUES ($1, $2, 'admitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $15, $16)",
-        vec![
-            id.into(),
-            patient.clone().into(),
-            ward.into(),
-            a.method.as_str().into(),
-            a.source.as_str().into(),
-            a.management.as_str().into(),
-            purpose.map(|p| p.name().to_string()).into(),
-            referral.into(),
-            ppid.as_ref().map(|p| p.0.clone()).into(),
-            ppid.as_ref().map(|p| p.1.clone()).into(),
-            a.commissioner.clone().into(),
-            a.at.into(),
-            a.key.clone().into(),
-            a.by.clone().into(),
-            a.waiting_list_entry.into(),
-            a.visit.clone().into(),
-        ],
-    ))
-    .await?;
-    if let Some(w) = a.waiting_list_entry {
-        super::waiting::admitted(txn, w, &patient, id).await?;
-    }
-    let episode = Uuid::now_v7();
-    txn.execute(stmt(
-        "INSERT INTO episode (id, spell_id, seq, consultant, treatment_function, started_at)
-         VALUES ($1, $2, 1, $3, $4, $5)",
-        vec![
-            episode.into(),
-            id.into(),
-            a.consultant.clone().into(),
-            a.treatment_function.clone().into(),
-            a.at.into(),
-        ],
-    ))
-    .await?;
-    let stay = match a.bed {
-        Some(bed) => Some(open_stay(txn, bed, id, a.at).await?),
-        None => None,
-    };
-    record_action(
-        txn,
-        id,
-        "admission",
-        a.at,
-        &a.by,
-        json!({ "ward_id": ward, "stay_id": stay, "episode_id": episode }),
-    )
-    .await?;
-    Ok((spell(txn, SpellId::from(id)).await?, false))
 }
 
 /// The spell, locked for a change: the patient's lock, then its row. It must be open.
@@ -483,42 +339,6 @@ async fn last_action(
         .and_then(|r| r.try_get::<Option<DateTime<Utc>>>("", "at").ok().flatten()))
 }
 
-/// Ends the spell's open stay at `at`; returns it (and its bed), if there was one.
-async fn end_stay(
-    txn: &DatabaseTransaction,
-    spell: Uuid,
-    at: DateTime<Utc>,
-) -> Result<Option<(Uuid, Uuid)>, StoreError> {
-    let row = txn
-        .query_one(stmt(
-            "UPDATE bed_stay SET to_at = $2 WHERE spell_id = $1 AND to_at IS NULL AND cancelled_at IS NULL
-             RETURNING id, bed_id",
-            vec![spell.into(), at.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get("", "id")?, r.try_get("", "bed_id")?)),
-        None => None,
-    })
-}
-
-/// Ends the spell's open episode at `at`; returns its id.
-async fn end_episode(
-    txn: &DatabaseTransaction,
-    spell: Uuid,
-    at: DateTime<Utc>,
-) -> Result<Uuid, StoreError> {
-    txn.query_one(stmt(
-        "UPDATE episode SET ended_at = $2 WHERE spell_id = $1 AND ended_at IS NULL AND cancelled_at IS NULL
-         RETURNING id",
-        vec![spell.into(), at.into()],
-    ))
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_get("", "id")
-    .map_err(StoreError::from)
-}
-
 pub(super) async fn touch(txn: &DatabaseTransaction, spell: Uuid) -> Result<(), StoreError> {
     txn.execute(stmt(
         "UPDATE spell SET version = version + 1, updated_at = now() WHERE id = $1",
@@ -526,143 +346,6 @@ pub(super) async fn touch(txn: &DatabaseTransaction, spell: Uuid) -> Result<(), 
     ))
     .await?;
     Ok(())
-}
-
-/// Moves the patient to `to` at `c.at`: the old bed is freed in the same transaction. A
-/// transfer to the bed the patient is in already changes nothing (a client's resend).
-pub async fn transfer(
-    txn: &DatabaseTransaction,
-    id: SpellId,
-    to: Destination,
-    c: &Change,
-) -> Result<SpellView, StoreError> {
-    let (s, last) = lock_open(txn, id).await?;
-    in_order(c.at, last)?;
-    let (ward, bed) = match to {
-        Destination::Bed(bed) => {
-            let current = txn
-                .query_one(stmt(
-                    "SELECT 1 AS one FROM bed_stay WHERE spell_id = $1 AND bed_id = $2
-                        AND to_at IS NULL AND cancelled_at IS NULL",
-                    vec![s.id.into(), bed.as_uuid().into()],
-                ))
-                .await?;
-            if current.is_some() {
-                // A resent transfer that took effect: the patient is there; nothing to do.
-                return spell(txn, id).await;
-            }
-            (claim_bed(txn, bed, c.at).await?.ward_id, Some(bed))
-        }
-        Destination::Ward(w) => {
-            ward_exists(txn, w).await?;
-            (w.as_uuid(), None)
-        }
-    };
-    let ended = end_stay(txn, s.id, c.at).await?;
-    let stay = match bed {
-        Some(b) => Some(open_stay(txn, b, s.id, c.at).await?),
-        None => None,
-    };
-    txn.execute(stmt(
-        "UPDATE spell SET ward_id = $2 WHERE id = $1",
-        vec![s.id.into(), ward.into()],
-    ))
-    .await?;
-    touch(txn, s.id).await?;
-    record_action(
-        txn,
-        s.id,
-        "transfer",
-        c.at,
-        &c.by,
-        json!({ "from_ward_id": s.ward_id, "to_ward_id": ward, "ended_stay_id": ended.map(|e| e.0),
-                "stay_id": stay }),
-    )
-    .await?;
-    spell(txn, id).await
-}
-
-/// A new responsible consultant from `c.at`: the open episode ends and the next begins at
-/// the same instant. Returns the spell and the episode that ended (its activity is due).
-pub async fn change_consultant(
-    txn: &DatabaseTransaction,
-    id: SpellId,
-    consultant: &str,
-    treatment_function: &str,
-    c: &Change,
-) -> Result<(SpellView, Uuid), StoreError> {
-    let (s, last) = lock_open(txn, id).await?;
-    in_order(c.at, last)?;
-    let ended = end_episode(txn, s.id, c.at).await?;
-    let episode = Uuid::now_v7();
-    txn.execute(stmt(
-        "INSERT INTO episode (id, spell_id, seq, consultant, treatment_function, started_at)
-         VALUES ($1, $2, (SELECT max(seq) + 1 FROM episode WHERE spell_id = $2), $3, $4, $5)",
-        vec![
-            episode.into(),
-            s.id.into(),
-            consultant.into(),
-            treatment_function.into(),
-            c.at.into(),
-        ],
-    ))
-    .await?;
-    touch(txn, s.id).await?;
-    record_action(
-        txn,
-        s.id,
-        "consultant",
-        c.at,
-        &c.by,
-        json!({ "ended_episode_id": ended, "episode_id": episode }),
-    )
-    .await?;
-    Ok((spell(txn, id).await?, ended))
-}
-
-/// Discharges at `c.at`: the last episode and the spell end, the bed is freed (to cleaning,
-/// if the trust says so). Returns the spell and the episode that ended.
-pub async fn discharge(
-    txn: &DatabaseTransaction,
-    id: SpellId,
-    d: &Discharge,
-    c: &Change,
-) -> Result<(SpellView, Uuid), StoreError> {
-    let (s, last) = lock_open(txn, id).await?;
-    in_order(c.at, last)?;
-    let ended = end_episode(txn, s.id, c.at).await?;
-    let stay = end_stay(txn, s.id, c.at).await?;
-    if let (Some((_, bed)), true) = (stay, d.clean) {
-        txn.execute(stmt(
-            "UPDATE bed SET state = 'cleaning' WHERE id = $1 AND state = 'available'",
-            vec![bed.into()],
-        ))
-        .await?;
-    }
-    txn.execute(stmt(
-        "UPDATE spell SET status = 'discharged', discharged_at = $2, discharge_method = $3,
-                          discharge_destination = $4, on_leave_since = NULL
-          WHERE id = $1",
-        vec![
-            s.id.into(),
-            c.at.into(),
-            d.method.as_str().into(),
-            d.destination.as_str().into(),
-        ],
-    ))
-    .await?;
-    touch(txn, s.id).await?;
-    record_action(
-        txn,
-        s.id,
-        "discharge",
-        c.at,
-        &c.by,
-        json!({ "episode_id": ended, "stay_id": stay.map(|x| x.0), "bed_id": stay.map(|x| x.1),
-                "on_leave_since": s.on_leave_since }),
-    )
-    .await?;
-    Ok((spell(txn, id).await?, ended))
 }
 
 pub async fn spell(txn: &DatabaseTransaction, id: SpellId) -> Result<SpellView, StoreError> {
