@@ -14,10 +14,6 @@ pub use broker::PrivateBroker;
 pub use topics::{produce, produce_many, read_events, read_topic, Received};
 
 use rand::Rng;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tessera_access::dev::{DevIdp, TokenRequest};

@@ -219,4 +219,3 @@ pub async fn produce_many(
     }
     ids
 }
-

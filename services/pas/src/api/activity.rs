@@ -1,21 +1,21 @@
 //! Activity over JSON or CSV: a record, its coding, the monthly extract for commissioners,
 //! the reconciliation report. The use cases are `app::activity`'.
 use super::bodies::{id, Errors};
-use crate::domain::{Icd10, Opcs4};
-use crate::store::Coding;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use super::Caller;
 use crate::app::activity as app;
 use crate::app::{domain_error, refuse};
 use crate::domain::ActivityId;
+use crate::domain::{Icd10, Opcs4};
+use crate::store::Coding;
 use crate::store::{Activity, Reconciliation};
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
+use serde::Deserialize;
 use serde::Serialize;
 use std::collections::HashMap;
 use tessera_edge::problem::{ApiError, FieldError, Flavour};
 use tessera_edge::tabular::{answer, only, wants_csv};
+use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +56,6 @@ fn parse_coding(b: CodingBody, by: &str) -> Result<Coding, Vec<FieldError>> {
         by: by.to_string(),
     }))
 }
-
 
 const JSON: Flavour = Flavour::Json;
 

@@ -2,10 +2,10 @@
 //! once (422 `validation`), nothing reaching a use case unparsed.
 use crate::domain::{
     text, three_digits, AdmissionMethod, AdmissionPurpose, AdmissionSource, BedId,
-    DischargeDestination, DischargeMethod, DomainError, Icd10, IntendedManagement, NewBed, NewWard,
-    Opcs4, WardCode, WardId,
+    DischargeDestination, DischargeMethod, DomainError, IntendedManagement, NewBed, NewWard,
+    WardCode, WardId,
 };
-use crate::store::{Admission, Coding, Destination, Discharge};
+use crate::store::{Admission, Destination, Discharge};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tessera_edge::problem::FieldError;

@@ -2,7 +2,7 @@
 //! patient's lock and the bed's (ADR 32); an `Idempotency-Key` answered from the spell it
 //! made; from the admitted waiting list, the entry closed in the same transaction.
 use super::spells::{claim_bed, lock_patient, open_stay, record_action, spell, ward_exists};
-use super::spells::{Admission, SpellView, Spell, SPELL_COLUMNS};
+use super::spells::{Admission, Spell, SpellView, SPELL_COLUMNS};
 use super::{conflict, stmt, StoreError};
 use crate::api::errors;
 use crate::domain::{AdmissionPurpose, SpellId};
@@ -155,4 +155,3 @@ pub async fn admit(
     .await?;
     Ok((spell(txn, SpellId::from(id)).await?, false))
 }
-

@@ -1,23 +1,23 @@
 //! SQL per tenant schema. Patient ids only: no demographics live here. Times are instants
 //! (RFC 3339, UTC); the dates activity records carry are the trust's local dates
 //! (Europe/London), as the CDS wants them.
-mod admit;
 pub mod activity;
+mod admit;
 pub mod adt;
 pub mod attendances;
 mod cancel;
 pub mod events;
 mod leave;
-mod moves;
 pub mod migration;
+mod moves;
 mod spells;
 pub mod waiting;
 mod wards;
 
 pub use activity::{Activity, Coding, Reconciliation};
+pub use admit::admit;
 pub use cancel::{cancel_last, Undone};
 pub use leave::leave;
-pub use admit::admit;
 pub use moves::{change_consultant, discharge, transfer};
 pub use spells::{
     spell, spells, Action, Admission, Change, Destination, Discharge, Episode, Spell, SpellView,

@@ -150,7 +150,6 @@ pub async fn discharge(
     Ok((spell(txn, id).await?, ended))
 }
 
-
 /// Ends the spell's open stay at `at`; returns it (and its bed), if there was one.
 async fn end_stay(
     txn: &DatabaseTransaction,
@@ -186,4 +185,3 @@ async fn end_episode(
     .try_get("", "id")
     .map_err(StoreError::from)
 }
-

@@ -14,7 +14,6 @@ use crate::domain::{
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
@@ -44,7 +43,8 @@ pub struct Spell {
     pub on_leave_since: Option<DateTime<Utc>>,
 }
 
-pub(super) const SPELL_COLUMNS: &str = "id, spell_number, patient_id, status, ward_id, admission_method,
+pub(super) const SPELL_COLUMNS: &str =
+    "id, spell_number, patient_id, status, ward_id, admission_method,
     admission_source, intended_management, admission_purpose, referral_id, ppid, ppid_issuer,
     commissioner, admitted_at, discharged_at, discharge_method, discharge_destination, version,
     updated_at, on_leave_since";
