@@ -15,6 +15,7 @@ fn main() -> std::io::Result<()> {
         "tessera/pas/v1/encounter.proto",
         "tessera/pas/v1/activity.proto",
         "tessera/scheduling/v1/appointment.proto",
+        "tessera/clinicaldocs/v1/document.proto",
         "tessera/events/v1/batch.proto",
     ];
     let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();

@@ -19,6 +19,8 @@ pub const DATABASES: &[&str] = &[
     "tessera_scheduling_test",
     "tessera_pas",
     "tessera_pas_test",
+    "tessera_clinical_docs",
+    "tessera_clinical_docs_test",
 ];
 const TANSU_VERSION: &str = "0.6.0";
 

@@ -10,6 +10,7 @@ mod postcode;
 mod ppid;
 mod schema;
 mod sex;
+mod snomed;
 mod verification;
 
 pub use masked::Masked;
@@ -18,4 +19,5 @@ pub use ods::{OdsCode, OdsCodeError};
 pub use postcode::{Postcode, PostcodeError};
 pub use ppid::{parse_ppid, parse_ppid_fields, PpidError};
 pub use sex::{AdministrativeSex, AdministrativeSexError};
+pub use snomed::{ConceptId, ConceptIdError};
 pub use verification::{VerificationStatus, VerificationStatusError};

@@ -41,3 +41,8 @@ pub mod events {
         include!(concat!(env!("OUT_DIR"), "/tessera.events.v1.rs"));
     }
 }
+pub mod clinicaldocs {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tessera.clinicaldocs.v1.rs"));
+    }
+}
