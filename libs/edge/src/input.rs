@@ -17,8 +17,15 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 
-/// The longest text any one JSON string may hold, in characters.
+/// The longest text any one JSON string may hold, in characters, unless the service says
+/// otherwise ([`TextLimit`]).
 pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// A service whose JSON carries long free text (a clinical document's body) sets its own
+/// limit on one string, as app data (`cfg.app_data(TextLimit(n))` in its routes); its domain
+/// types still hold each field to its own length.
+#[derive(Debug, Clone, Copy)]
+pub struct TextLimit(pub usize);
 /// The longest value any one query parameter or path may hold, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 
@@ -94,23 +101,28 @@ pub fn check_request_line(path: &str, query: &str) -> Vec<TextFault> {
 
 /// Every fault in a JSON document's strings and keys.
 pub fn check_json(value: &serde_json::Value) -> Vec<TextFault> {
+    check_json_within(value, MAX_TEXT_CHARS)
+}
+
+/// Every fault in a JSON document's strings (none longer than `limit`) and keys.
+pub fn check_json_within(value: &serde_json::Value, limit: usize) -> Vec<TextFault> {
     let mut faults = vec![];
-    walk(value, &mut String::from("body"), &mut faults);
+    walk(value, &mut String::from("body"), limit, &mut faults);
     faults
 }
 
-fn walk(value: &serde_json::Value, at: &mut String, faults: &mut Vec<TextFault>) {
+fn walk(value: &serde_json::Value, at: &mut String, limit: usize, faults: &mut Vec<TextFault>) {
     match value {
-        serde_json::Value::String(s) => faults.extend(check_free_text(at, s, MAX_TEXT_CHARS)),
+        serde_json::Value::String(s) => faults.extend(check_free_text(at, s, limit)),
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                descend(at, &i.to_string(), |at| walk(item, at, faults));
+                descend(at, &i.to_string(), |at| walk(item, at, limit, faults));
             }
         }
         serde_json::Value::Object(map) => {
             for (key, item) in map {
                 faults.extend(check_line(&format!("{at}/{}", printable(key)), key, 200));
-                descend(at, &printable(key), |at| walk(item, at, faults));
+                descend(at, &printable(key), |at| walk(item, at, limit, faults));
             }
         }
         _ => {}
@@ -193,7 +205,8 @@ pub async fn guard(
     if faults.is_empty() && is_json(&req) {
         let body = req.extract::<web::Bytes>().await?;
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
-            faults = check_json(&value);
+            let limit = req.app_data::<TextLimit>().map_or(MAX_TEXT_CHARS, |l| l.0);
+            faults = check_json_within(&value, limit);
         }
         req.set_payload(payload_of(body));
     }

@@ -102,6 +102,10 @@ pub fn operations(config: &crate::Config) -> Operations {
 
 /// Mounts every handler; each carries its `#[utoipa::path]`, so mounting it documents it.
 pub fn routes(cfg: &mut ServiceConfig) {
+    // A document's text is one JSON string, as long as the content allows.
+    cfg.app_data(tessera_edge::input::TextLimit(
+        crate::domain::document::MAX_CONTENT_BYTES,
+    ));
     cfg.service(documents::create)
         .service(search::search)
         .service(documents::read)

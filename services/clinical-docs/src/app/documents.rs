@@ -19,6 +19,7 @@ pub async fn create(auth: &Authorized, d: NewDocument) -> Result<(Document, bool
     let events = publish(auth);
     super::audited(auth, Some(patient.clone()), move |txn| {
         Box::pin(async move {
+            super::known(txn, &d.patient_id).await?;
             let decider = Decider::load(&who, txn, &patient).await?;
             let outcome = decider.patient();
             if !outcome.permit {

@@ -57,3 +57,14 @@ impl From<StoreError> for Fail {
         Fail::from(store_error(e))
     }
 }
+
+/// A patient the trust does not have is told so (422, or 503 while one registered a moment
+/// ago may be on its way), before any decision about them.
+pub async fn known(
+    txn: &sea_orm::DatabaseTransaction,
+    patient: &tessera_patients::PatientId,
+) -> Result<(), Fail> {
+    tessera_patients::require_known(txn, patient.as_uuid(), chrono::Utc::now())
+        .await
+        .map_err(|e| Fail::from(StoreError::from(e)))
+}

@@ -84,6 +84,7 @@ pub async fn assess(auth: &Authorized, a: NewAssessment) -> Result<Document, Api
     let events = publish(auth);
     super::audited(auth, Some(patient.clone()), move |txn| {
         Box::pin(async move {
+            super::known(txn, &a.patient_id).await?;
             let decider = Decider::load(&who, txn, &patient).await?;
             let outcome = decider.patient();
             if !outcome.permit {

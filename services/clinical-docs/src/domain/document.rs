@@ -69,8 +69,10 @@ impl Status {
     }
 }
 
-/// The most a document's own content may hold; larger content is an attachment.
-pub const MAX_CONTENT_BYTES: usize = 1024 * 1024;
+/// The most a document's own content may hold (a very long discharge summary is a tenth of
+/// it); larger content is an attachment. Under the edge's 1 MiB body limit with room for
+/// JSON's escapes.
+pub const MAX_CONTENT_BYTES: usize = 512 * 1024;
 
 /// A document's content: text (plain or Markdown) or a structured body (JSON), kept byte for
 /// byte as given, with its SHA-256.

@@ -109,10 +109,17 @@ pub async fn document(
     id: DocumentId,
     lock: bool,
 ) -> Result<Document, StoreError> {
-    let sql = format!(
-        "{DOCUMENT} WHERE d.id = $1{}",
-        if lock { " FOR UPDATE OF d" } else { "" }
-    );
+    if lock {
+        // The lock on its own statement: the read after it sees the newest version. (Locked
+        // in the read itself, a row another transaction moved on would be re-checked against
+        // the version row read before the wait, and vanish.)
+        txn.execute(stmt(
+            "SELECT 1 FROM document WHERE id = $1 FOR UPDATE",
+            vec![id.as_uuid().into()],
+        ))
+        .await?;
+    }
+    let sql = format!("{DOCUMENT} WHERE d.id = $1");
     Document::find_by_statement(stmt(&sql, vec![id.as_uuid().into()]))
         .one(txn)
         .await?
