@@ -53,6 +53,15 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// One step as sent: path, user, If-Match, body, and what the model predicts.
+type Step = (
+    String,
+    &'static str,
+    i64,
+    Option<serde_json::Value>,
+    Result<Expected, (u16, &'static str)>,
+);
+
 /// What the model expects a version to hold.
 #[derive(Debug, Clone)]
 struct Expected {
@@ -94,13 +103,7 @@ async fn any_sequence_of_changes_keeps_every_version_byte_for_byte() {
                     ("dr-other", &other)
                 }
             };
-            let (path, by, v, body, predicted): (
-                String,
-                &str,
-                i64,
-                Option<serde_json::Value>,
-                Result<Expected, (u16, &str)>,
-            ) = match op {
+            let (path, by, v, body, predicted): Step = match op {
                 Op::Edit { author: a, text } => {
                     let (by, _) = who(*a);
                     let p = if status == "draft" {
