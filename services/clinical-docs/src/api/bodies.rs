@@ -101,6 +101,7 @@ pub fn parse_document(b: DocumentBody) -> Result<NewDocument, Vec<FieldError>> {
             context: ctx?,
             countersigner: countersigner?,
             source: None,
+            letter_to: None,
         })
     })();
     e.done(v)

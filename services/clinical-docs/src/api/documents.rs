@@ -274,3 +274,29 @@ pub async fn entered_in_error(
         .map_err(domain_error);
     act(caller, req, &path, change).await
 }
+
+/// A final letter's version as rendered for sending (PDF); 404 for a version that is not a
+/// final letter.
+#[utoipa::path(
+    tag = "documents",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The document"),
+        ("version" = i32, Path, description = "The version, from 1")
+    ),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>))
+)]
+#[get("/documents/{id}/versions/{version}/pdf")]
+pub async fn pdf(
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let auth = caller.permit(JSON).await?;
+    let (id, n) = match version_path(&path) {
+        Ok(p) => p,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let bytes = app::pdf(&auth, id, n).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .body(bytes))
+}

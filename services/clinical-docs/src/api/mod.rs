@@ -67,6 +67,12 @@ pub fn operations(config: &crate::Config) -> Operations {
             "document.content",
             doc,
         )
+        .activity(
+            GET,
+            "/documents/{id}/versions/{version}/pdf",
+            "document.pdf",
+            doc,
+        )
         .activity(POST, "/documents/{id}/sign", "document.sign", doc)
         .activity(
             POST,
@@ -113,6 +119,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(documents::versions)
         .service(documents::version)
         .service(documents::content)
+        .service(documents::pdf)
         .service(documents::sign)
         .service(documents::countersign)
         .service(documents::entered_in_error)

@@ -25,7 +25,7 @@ pub async fn create(auth: &Authorized, d: NewDocument) -> Result<(Document, bool
             if !outcome.permit {
                 return Err(denied(&patient, &outcome));
             }
-            let (doc, created) = store::create(txn, &d, None, &by, Utc::now())
+            let (doc, created) = store::create(txn, &d, None, &by, &by, Utc::now())
                 .await
                 .map_err(Fail::from)?;
             if created {
@@ -135,6 +135,9 @@ pub async fn change(
                         .changed(txn, d, change.action(), &by.user)
                         .await
                         .map_err(Fail::from)?;
+                    crate::store::letters::render_if_final(txn, d, &events, &by.org)
+                        .await
+                        .map_err(Fail::from)?;
                     permit(&d.patient_id, &outcome, &decider, 200, 1)
                 }
                 Applied::Stale(d) => permit(&d.patient_id, &outcome, &decider, 412, 1),
@@ -170,6 +173,24 @@ pub async fn search(auth: &Authorized, f: Filter) -> Result<(Vec<Summary>, i64),
             let (rows, total) = search::search(txn, &f, &hidden).await.map_err(Fail::from)?;
             let n = i32::try_from(rows.len()).unwrap_or(i32::MAX);
             Ok(((rows, total), permit(&patient, &glass, &decider, 200, n)))
+        })
+    })
+    .await
+}
+
+/// The rendered PDF of a final letter's version.
+pub async fn pdf(auth: &Authorized, id: DocumentId, n: i32) -> Result<Vec<u8>, ApiError> {
+    let who = Who::of(auth);
+    super::audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let (doc, decider, outcome) = decided(&who, txn, id, false).await?;
+            let bytes = crate::store::letters::pdf(txn, doc.id, n)
+                .await
+                .map_err(|e| Fail {
+                    patient_id: Some(doc.patient_id.clone()),
+                    ..Fail::from(e)
+                })?;
+            Ok((bytes, permit(&doc.patient_id, &outcome, &decider, 200, 1)))
         })
     })
     .await

@@ -116,8 +116,9 @@ pub async fn assess(auth: &Authorized, a: NewAssessment) -> Result<Document, Api
                 context: a.context,
                 countersigner: None,
                 source: None,
+                letter_to: None,
             };
-            let (doc, _) = store::create(txn, &d, Some(t.id), &by, Utc::now())
+            let (doc, _) = store::create(txn, &d, Some(t.id), &by, &by, Utc::now())
                 .await
                 .map_err(Fail::from)?;
             events.created(txn, &doc).await.map_err(Fail::from)?;

@@ -223,6 +223,8 @@ pub struct NewDocument {
     pub countersigner: Option<String>,
     /// What made it, when a system did (`outcome:<appointment>`): one document per source.
     pub source: Option<String>,
+    /// A letter: the GP practice it goes to (`Some("")` when none is known).
+    pub letter_to: Option<String>,
 }
 
 #[cfg(test)]

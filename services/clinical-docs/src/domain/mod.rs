@@ -3,6 +3,7 @@
 //! NEWS2 score ([`news2`]). Parsing happens once at the edge; everything behind it holds these.
 pub mod assessment;
 pub mod document;
+pub mod letter;
 pub mod news2;
 pub mod template;
 

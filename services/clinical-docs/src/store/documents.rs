@@ -43,6 +43,8 @@ pub struct Document {
     pub countersigned_by: Option<String>,
     pub countersigned_at: Option<DateTime<Utc>>,
     pub template_id: Option<Uuid>,
+    /// A letter: the ODS code of the GP practice it goes to (empty: none known).
+    pub letter_to: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub content_type: String,
@@ -91,7 +93,7 @@ pub(crate) const DOCUMENT: &str =
     "SELECT d.id, d.patient_id, d.doc_type AS type_code, t.display AS type_display,
         d.title, d.status, d.version, d.context_kind, d.context_id, d.author_user, d.author_role,
         d.author_org, d.countersign, d.countersigner, d.signed_by, d.signed_at, d.countersigned_by,
-        d.countersigned_at, d.template_id, d.created_at, d.updated_at,
+        d.countersigned_at, d.template_id, d.letter_to, d.created_at, d.updated_at,
         v.content_type, v.sha256, v.content
    FROM document d
    JOIN document_type t ON t.code = d.doc_type
@@ -172,10 +174,13 @@ async fn countersign_of(txn: &DatabaseTransaction, code: &str) -> Result<bool, S
 
 /// Creates version 1 (a draft). A document from a source that already made one answers that
 /// one, unchanged (`false`): generated letters are made once per outcome.
+/// `author` is whose document it is (who signs it); `by` who made version 1 — the same
+/// person, or the service itself for a generated letter.
 pub async fn create(
     txn: &DatabaseTransaction,
     d: &NewDocument,
     template: Option<Uuid>,
+    author: &Author,
     by: &Author,
     now: DateTime<Utc>,
 ) -> Result<(Document, bool), StoreError> {
@@ -188,8 +193,8 @@ pub async fn create(
             &format!(
                 "INSERT INTO document (id, patient_id, doc_type, title, status, version, context_kind,
                     context_id, author_user, author_role, author_org, countersign, countersigner,
-                    template_id, source, created_at, updated_at, words)
-                 VALUES ($3, $4, $5, $1, 'draft', 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, {WORDS})
+                    template_id, source, letter_to, created_at, updated_at, words)
+                 VALUES ($3, $4, $5, $1, 'draft', 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, {WORDS})
                  ON CONFLICT (source) DO NOTHING"
             ),
             vec![
@@ -200,14 +205,15 @@ pub async fn create(
                 d.doc_type.code.as_str().into(),
                 d.context.as_ref().map(|c| c.kind.as_str().to_string()).into(),
                 d.context.as_ref().map(|c| c.id).into(),
-                by.user.clone().into(),
-                by.role.clone().into(),
-                by.org.clone().into(),
+                author.user.clone().into(),
+                author.role.clone().into(),
+                author.org.clone().into(),
                 countersign.into(),
                 d.countersigner.clone().into(),
                 template.into(),
                 d.source.clone().into(),
                 now.into(),
+                d.letter_to.clone().into(),
             ],
         ))
         .await?;

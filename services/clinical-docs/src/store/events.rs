@@ -122,4 +122,23 @@ impl Publish {
         }
         Ok(())
     }
+
+    pub async fn letter_ready(
+        &self,
+        txn: &DatabaseTransaction,
+        d: &Document,
+        to: &str,
+        sha: &str,
+    ) -> Result<(), StoreError> {
+        let m = pb::LetterReady {
+            document_id: d.id.to_string(),
+            patient_id: d.patient_id.clone(),
+            version: d.version,
+            gp_practice: to.into(),
+            pdf_sha256: sha.into(),
+            ready_at: time(d.updated_at),
+        };
+        self.send(txn, types::LETTER_READY, &d.patient_id, m.encode_to_vec())
+            .await
+    }
 }

@@ -82,6 +82,9 @@ CREATE TABLE document (
     countersigned_at timestamptz,
     template_id   uuid REFERENCES template (id),
     source        text UNIQUE,
+    -- A letter: the ODS code of the GP practice it goes to ('' when the patient has none
+    -- the trust may know); rendered for sending when it becomes final.
+    letter_to     text,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     words         tsvector NOT NULL
@@ -128,6 +131,46 @@ CREATE TABLE attachment (
     recorded_at  timestamptz NOT NULL
 );
 CREATE INDEX attachment_document ON attachment (document_id);
+
+-- A final letter's version rendered for sending (PDF), once per version.
+CREATE TABLE rendering (
+    document_id uuid NOT NULL REFERENCES document (id),
+    version     int NOT NULL,
+    pdf         bytea NOT NULL,
+    sha256      text NOT NULL,
+    rendered_at timestamptz NOT NULL,
+    PRIMARY KEY (document_id, version)
+);
+
+-- What a letter needs of the patient, from the MPI's patient events: the NHS number and
+-- the registered GP practice (empty for a restricted patient: never published).
+CREATE TABLE patient_detail (
+    patient_id  text PRIMARY KEY,
+    nhs_number  text NOT NULL DEFAULT '',
+    gp_practice text NOT NULL DEFAULT '',
+    version     bigint NOT NULL
+);
+
+-- Who is responsible for a spell now (from PAS's admissions and consultant changes): the
+-- author of its discharge summary.
+CREATE TABLE spell_consultant (
+    spell_id   uuid PRIMARY KEY,
+    patient_id text NOT NULL,
+    consultant text NOT NULL
+);
+
+-- The trust's letter wording, by kind: `clinic-letter` (from an outpatient outcome) and
+-- `discharge-summary` (from a discharge). Placeholders in braces.
+CREATE TABLE letter_template (
+    kind  text PRIMARY KEY CHECK (kind IN ('clinic-letter', 'discharge-summary')),
+    title text NOT NULL,
+    body  text NOT NULL
+);
+INSERT INTO letter_template (kind, title, body) VALUES
+  ('clinic-letter', 'Outpatient clinic letter',
+   E'Dear Colleague,\n\nYour patient (NHS number {nhs_number}) attended the {treatment_function} clinic on {date}.\n\nOutcome: {outcome}.\n\n[Findings and plan]\n\nYours sincerely,\n{clinician}'),
+  ('discharge-summary', 'Discharge summary',
+   E'Dear Colleague,\n\nYour patient (NHS number {nhs_number}) was discharged on {date}.\nDischarge method {discharge_method}; destination {discharge_destination}.\n\n[Diagnoses, treatment, medication on discharge, follow-up]\n\nYours sincerely,\n{clinician}');
 "#,
             )
             .await?;
@@ -138,7 +181,8 @@ CREATE INDEX attachment_document ON attachment (document_id);
         manager
             .get_connection()
             .execute_unprepared(
-                "DROP TABLE attachment, document_version, document, template, document_type;
+                "DROP TABLE letter_template, spell_consultant, patient_detail, rendering, attachment,
+                   document_version, document, template, document_type;
                  DROP FUNCTION document_version_immutable();",
             )
             .await?;

@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod documents;
 pub mod events;
+pub mod letters;
 pub mod migration;
 pub mod search;
 pub mod templates;

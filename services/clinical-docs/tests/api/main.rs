@@ -7,3 +7,4 @@ mod concurrency;
 mod documents;
 mod helpers;
 mod history;
+mod letters;
