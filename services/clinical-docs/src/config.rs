@@ -24,6 +24,23 @@ pub struct Config {
     /// Consumer groups are `<prefix>.<purpose>`; replicas of one deployment share them.
     pub consumer_group_prefix: String,
     pub roles: RolesConfig,
+    pub attachments: AttachmentsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentsConfig {
+    /// The largest attachment kept, in bytes (a scanned letter is well under 1 MiB; a
+    /// multi-page scan at 300 dpi a few MiB). Larger is 413 `attachment.too-large`.
+    pub max_bytes: usize,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
 }
 
 /// Which activities allow what here (NHS_RULES §3). No national B-code for clinical
@@ -70,6 +87,7 @@ impl Default for Config {
             shutdown_grace_seconds: 30,
             consumer_group_prefix: "clinical-docs".into(),
             roles: RolesConfig::default(),
+            attachments: AttachmentsConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! sign-off, amendment and entered-in-error marks under `If-Match`; search; document types,
 //! templates and assessments. Handlers parse, authorise, run one use case of `app`, and
 //! answer.
+mod attachments;
 mod bodies;
 mod documents;
 pub mod errors;
@@ -86,6 +87,14 @@ pub fn operations(config: &crate::Config) -> Operations {
             "document.entered-in-error",
             doc,
         )
+        .activity(POST, "/documents/{id}/attachments", "attachment.add", doc)
+        .activity(GET, "/documents/{id}/attachments", "attachment.list", doc)
+        .activity(
+            GET,
+            "/documents/{id}/attachments/{attachment}",
+            "attachment.read",
+            doc,
+        )
         .activity(POST, "/assessments", "assessment.create", doc)
         .activity(
             PUT,
@@ -112,6 +121,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.app_data(tessera_edge::input::TextLimit(
         crate::domain::document::MAX_CONTENT_BYTES,
     ));
+    // An attachment is one body: up to the most any trust may allow.
+    cfg.app_data(actix_web::web::PayloadConfig::new(attachments::MAX_BODY));
     cfg.service(documents::create)
         .service(search::search)
         .service(documents::read)
@@ -123,6 +134,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(documents::sign)
         .service(documents::countersign)
         .service(documents::entered_in_error)
+        .service(attachments::attach)
+        .service(attachments::list)
+        .service(attachments::read)
         .service(templates::assess)
         .service(templates::answer_section)
         .service(templates::sign_section)

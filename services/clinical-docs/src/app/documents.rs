@@ -195,3 +195,81 @@ pub async fn pdf(auth: &Authorized, id: DocumentId, n: i32) -> Result<Vec<u8>, A
     })
     .await
 }
+
+/// Attaches content to a draft, as its next version (against version `expected`).
+pub async fn attach(
+    auth: &Authorized,
+    id: DocumentId,
+    expected: i32,
+    a: crate::domain::attachment::Attachment,
+) -> Result<(Applied, Option<crate::store::attachments::Stored>), ApiError> {
+    let who = Who::of(auth);
+    let by = author(auth);
+    let events = publish(auth);
+    super::audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let (doc, decider, outcome) = decided(&who, txn, id, true).await?;
+            let (applied, stored) =
+                crate::store::attachments::attach(txn, id, expected, &a, &by, Utc::now())
+                    .await
+                    .map_err(|e| Fail {
+                        patient_id: Some(doc.patient_id.clone()),
+                        ..Fail::from(e)
+                    })?;
+            let status = match &applied {
+                Applied::Changed(d) => {
+                    events
+                        .changed(txn, d, "attached", &by.user)
+                        .await
+                        .map_err(Fail::from)?;
+                    201
+                }
+                Applied::Stale(_) => 412,
+            };
+            Ok((
+                (applied, stored),
+                permit(&doc.patient_id, &outcome, &decider, status, 1),
+            ))
+        })
+    })
+    .await
+}
+
+pub async fn attachments(
+    auth: &Authorized,
+    id: DocumentId,
+) -> Result<Vec<crate::store::attachments::Stored>, ApiError> {
+    let who = Who::of(auth);
+    super::audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let (doc, decider, outcome) = decided(&who, txn, id, false).await?;
+            let all = crate::store::attachments::list(txn, id)
+                .await
+                .map_err(Fail::from)?;
+            let n = i32::try_from(all.len()).unwrap_or(i32::MAX);
+            Ok((all, permit(&doc.patient_id, &outcome, &decider, 200, n)))
+        })
+    })
+    .await
+}
+
+pub async fn attachment(
+    auth: &Authorized,
+    id: DocumentId,
+    attachment: Uuid,
+) -> Result<(crate::store::attachments::Stored, Vec<u8>), ApiError> {
+    let who = Who::of(auth);
+    super::audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let (doc, decider, outcome) = decided(&who, txn, id, false).await?;
+            let got = crate::store::attachments::content(txn, id, attachment)
+                .await
+                .map_err(|e| Fail {
+                    patient_id: Some(doc.patient_id.clone()),
+                    ..Fail::from(e)
+                })?;
+            Ok((got, permit(&doc.patient_id, &outcome, &decider, 200, 1)))
+        })
+    })
+    .await
+}

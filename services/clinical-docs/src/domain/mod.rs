@@ -2,6 +2,7 @@
 //! a document belongs to), templates and the answers given to them ([`template`]), and the
 //! NEWS2 score ([`news2`]). Parsing happens once at the edge; everything behind it holds these.
 pub mod assessment;
+pub mod attachment;
 pub mod document;
 pub mod letter;
 pub mod news2;

@@ -35,6 +35,8 @@ pub enum Change {
     Section {
         content: Content,
     },
+    /// Content attached to a draft: the text stays, the version records it.
+    Attach,
     /// One section of an assessment signed by its author; `complete` when that made every
     /// required section signed: the assessment is final.
     SectionSigned {
@@ -52,6 +54,7 @@ impl Change {
             Self::Amend { .. } => "amended",
             Self::EnteredInError { .. } => "entered-in-error",
             Self::Section { .. } => "edited",
+            Self::Attach => "attached",
             Self::SectionSigned { .. } => "section-signed",
         }
     }
@@ -172,6 +175,15 @@ fn next(d: &Document, change: &Change, by: &Author) -> Result<Next, StoreError> 
                 reason: Some(reason.as_str().to_string()),
                 ..keep(Status::Amended)
             })
+        }
+        Change::Attach => {
+            if status != Status::Draft || awaiting {
+                return Err(conflict(
+                    errors::SIGNED,
+                    "attach to a draft; a signed document is amended",
+                ));
+            }
+            Ok(keep(Status::Draft))
         }
         Change::Section { content } => {
             if status != Status::Draft {

@@ -96,7 +96,7 @@ CREATE TABLE document_version (
     document_id  uuid NOT NULL REFERENCES document (id),
     version      int NOT NULL,
     action       text NOT NULL CHECK (action IN ('created', 'edited', 'signed', 'countersigned',
-                   'amended', 'entered-in-error', 'section-signed')),
+                   'amended', 'entered-in-error', 'section-signed', 'attached')),
     status       text NOT NULL,
     title        text NOT NULL,
     content_type text NOT NULL,
@@ -127,9 +127,13 @@ CREATE TABLE attachment (
     size         bigint NOT NULL,
     sha256       text NOT NULL,
     content      bytea NOT NULL,
+    -- The document's version that added it.
+    version      int NOT NULL,
     by_user      text NOT NULL,
     recorded_at  timestamptz NOT NULL
 );
+CREATE TRIGGER attachment_immutable BEFORE UPDATE OR DELETE ON attachment
+    FOR EACH ROW EXECUTE FUNCTION document_version_immutable();
 CREATE INDEX attachment_document ON attachment (document_id);
 
 -- A final letter's version rendered for sending (PDF), once per version.

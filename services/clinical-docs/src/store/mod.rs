@@ -1,6 +1,7 @@
 //! SQL per tenant schema. Patient ids only: no demographics live here. A document's versions
 //! are rows never updated or deleted (a trigger refuses it); the document row says which is
 //! the newest and moves only under its row lock, against the version the caller read.
+pub mod attachments;
 pub mod changes;
 pub mod documents;
 pub mod events;

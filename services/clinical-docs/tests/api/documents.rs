@@ -307,3 +307,94 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(a.status, 404);
     app.shutdown.trigger();
 }
+
+#[tokio::test]
+async fn attachments_are_checked_kept_by_hash_and_read_back_byte_for_byte() {
+    use sha2::Digest as _;
+    let app = TestApp::spawn(1).await;
+    let p = app.patient(0).await;
+    let dr = app.clinician(0, "dr-jones");
+    let id = app
+        .draft(&p, &dr, "Referral letter received; scan attached.")
+        .await;
+    let upload = |bytes: Vec<u8>, content_type: &'static str, v: Option<i64>| {
+        let mut r = app
+            .client
+            .post(format!(
+                "{}/documents/{id}/attachments?title=GP%20referral%20scan",
+                app.base
+            ))
+            .bearer_auth(&dr)
+            .header("Content-Type", content_type)
+            .body(bytes);
+        if let Some(v) = v {
+            r = r.header("If-Match", format!("W/\"{v}\""));
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.extend((0..50_000u32).map(|i| (i % 251) as u8));
+    // Lies about its type, a type not kept, no If-Match, too large: refused, nothing kept.
+    let (s, v) = upload(b"MZ\x90\x00 not a pdf".to_vec(), "application/pdf", Some(1)).await;
+    assert_eq!((s, v["code"].as_str()), (415, Some("attachment.type")));
+    let (s, _) = upload(b"#!/bin/sh".to_vec(), "application/x-sh", Some(1)).await;
+    assert_eq!(s, 415);
+    let (s, v) = upload(pdf.clone(), "application/pdf", None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (428, Some("document.if-match-required"))
+    );
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b'x');
+    let (s, v) = upload(big, "application/pdf", Some(1)).await;
+    assert_eq!((s, v["code"].as_str()), (413, Some("attachment.too-large")));
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS n FROM {}.attachment",
+            app.schema(0)
+        ))
+        .await,
+        0
+    );
+
+    let (s, v) = upload(pdf.clone(), "application/pdf", Some(1)).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["sha256"], hex::encode(sha2::Sha256::digest(&pdf)));
+    assert_eq!(
+        (v["size"].as_i64(), v["version"].as_i64()),
+        (Some(pdf.len() as i64), Some(2))
+    );
+    let (s, bytes) = app
+        .bytes(
+            &format!("/documents/{id}/attachments/{}", v["id"].as_str().unwrap()),
+            &dr,
+        )
+        .await;
+    assert_eq!((s, bytes == pdf), (200, true));
+    let a = app.get(&format!("/documents/{id}"), &dr).await;
+    assert_eq!(
+        (a.version, a.body["text"].as_str()),
+        (Some(2), Some("Referral letter received; scan attached."))
+    );
+    // Signed: nothing more is attached.
+    let a = app
+        .send(
+            Method::POST,
+            &format!("/documents/{id}/sign"),
+            &dr,
+            Some(2),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, 200);
+    let (s, v) = upload(pdf.clone(), "application/pdf", Some(3)).await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("document.signed")));
+    app.shutdown.trigger();
+}
