@@ -6,6 +6,7 @@ mod attachments;
 mod bodies;
 mod documents;
 pub mod errors;
+mod fhir;
 mod search;
 mod templates;
 
@@ -108,6 +109,93 @@ pub fn operations(config: &crate::Config) -> Operations {
             "assessment.sign",
             doc,
         )
+        .public(GET, "/fhir/metadata")
+        .activity(
+            GET,
+            "/fhir/DocumentReference",
+            "fhir.document-reference.search",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/DocumentReference/{id}",
+            "fhir.document-reference.read",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/DocumentReference/{id}/_history",
+            "fhir.document-reference.history",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/DocumentReference/{id}/_history/{vid}",
+            "fhir.document-reference.vread",
+            doc,
+        )
+        .activity(GET, "/fhir/Composition/{id}", "fhir.composition.read", doc)
+        .activity(
+            GET,
+            "/fhir/Composition/{id}/_history",
+            "fhir.composition.history",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/Composition/{id}/_history/{vid}",
+            "fhir.composition.vread",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/QuestionnaireResponse/{id}",
+            "fhir.questionnaire-response.read",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/QuestionnaireResponse/{id}/_history",
+            "fhir.questionnaire-response.history",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/QuestionnaireResponse/{id}/_history/{vid}",
+            "fhir.questionnaire-response.vread",
+            doc,
+        )
+        .activity(GET, "/fhir/Observation/{id}", "fhir.observation.read", doc)
+        .activity(
+            GET,
+            "/fhir/Observation/{id}/_history",
+            "fhir.observation.history",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/Observation/{id}/_history/{vid}",
+            "fhir.observation.vread",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/Questionnaire/{id}",
+            "fhir.questionnaire.read",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/Questionnaire/{id}/_history",
+            "fhir.questionnaire.history",
+            doc,
+        )
+        .activity(
+            GET,
+            "/fhir/Questionnaire/{id}/_history/{vid}",
+            "fhir.questionnaire.vread",
+            doc,
+        )
         .activity(PUT, "/document-types/{code}", "document-type.put", tpl)
         .activity(GET, "/document-types", "document-type.list", doc)
         .activity(POST, "/templates/{code}/versions", "template.save", tpl)
@@ -140,6 +228,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(templates::assess)
         .service(templates::answer_section)
         .service(templates::sign_section)
+        .service(fhir::capability_statement)
+        .service(fhir::search_references)
+        .service(fhir::read_reference)
+        .service(fhir::reference_history)
+        .service(fhir::vread_reference)
+        .service(fhir::read_composition)
+        .service(fhir::composition_history)
+        .service(fhir::vread_composition)
+        .service(fhir::read_response)
+        .service(fhir::response_history)
+        .service(fhir::vread_response)
+        .service(fhir::read_observation)
+        .service(fhir::observation_history)
+        .service(fhir::vread_observation)
+        .service(fhir::read_questionnaire)
+        .service(fhir::questionnaire_history)
+        .service(fhir::vread_questionnaire)
         .service(templates::put_type)
         .service(templates::types)
         .service(templates::save)

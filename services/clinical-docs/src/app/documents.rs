@@ -273,3 +273,34 @@ pub async fn attachment(
     })
     .await
 }
+
+/// A document, every version, and its attachments: what its FHIR resources (as they stand,
+/// and as each version was) are made of. One audited read.
+pub struct Whole {
+    pub document: Document,
+    pub versions: Vec<Version>,
+    pub attachments: Vec<crate::store::attachments::Stored>,
+}
+
+pub async fn whole(auth: &Authorized, id: DocumentId) -> Result<Whole, ApiError> {
+    let who = Who::of(auth);
+    super::audited(auth, None, move |txn| {
+        Box::pin(async move {
+            let (document, decider, outcome) = decided(&who, txn, id, false).await?;
+            let versions = store::versions(txn, id).await.map_err(Fail::from)?;
+            let attachments = crate::store::attachments::list(txn, id)
+                .await
+                .map_err(Fail::from)?;
+            let ending = permit(&document.patient_id, &outcome, &decider, 200, 1);
+            Ok((
+                Whole {
+                    document,
+                    versions,
+                    attachments,
+                },
+                ending,
+            ))
+        })
+    })
+    .await
+}

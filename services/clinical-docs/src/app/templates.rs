@@ -67,6 +67,13 @@ pub async fn template(
     .await
 }
 
+pub async fn versions(auth: &Authorized, code: String) -> Result<Vec<Template>, ApiError> {
+    super::listed(auth, None, move |txn| {
+        Box::pin(async move { templates::versions(txn, &code).await })
+    })
+    .await
+}
+
 /// A new assessment: a draft document of the template's type holding the template version's
 /// reference, the first answers, and the score so far.
 pub struct NewAssessment {

@@ -169,3 +169,14 @@ pub async fn by_code(
     .ok_or(StoreError::NotFound)?
     .try_into()
 }
+
+/// Every version of a template, oldest first.
+pub async fn versions(txn: &DatabaseTransaction, code: &str) -> Result<Vec<Template>, StoreError> {
+    let rows = Row::find_by_statement(stmt(
+        &format!("{COLUMNS} WHERE code = $1 ORDER BY version"),
+        vec![code.into()],
+    ))
+    .all(txn)
+    .await?;
+    rows.into_iter().map(Template::try_from).collect()
+}

@@ -6,7 +6,7 @@ use crate::helpers::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-fn news2_template() -> Value {
+pub fn news2_template() -> Value {
     let q = |key: &str, unit: &str, min: f64, max: f64| json!({ "key": key, "label": key, "kind": "quantity", "unit": unit, "min": min, "max": max, "required": true });
     let c = |key: &str, options: &[&str]| json!({ "key": key, "label": key, "kind": "choice", "options": options, "required": true });
     json!({

@@ -5,6 +5,7 @@ mod access;
 mod assessments;
 mod concurrency;
 mod documents;
+mod fhir;
 mod helpers;
 mod history;
 mod letters;
