@@ -37,9 +37,10 @@ impl<'a> At<'a> {
         self.whole
             .versions
             .iter()
+            .rev()
             .filter(|v| v.version <= self.version.version && v.action == action)
             .map(|v| (v.by_user.as_str(), v.recorded_at))
-            .last()
+            .next()
     }
 }
 
