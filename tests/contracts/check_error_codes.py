@@ -40,7 +40,8 @@ def answered(directory: pathlib.Path) -> collections.Counter:
                 for coding in (issue.get("details") or {}).get("coding", []):
                     if coding.get("system") == SYSTEM and issue.get("expression") is None:
                         seen[coding.get("code")] += 1
-        elif "code" in body and "status" in body:
+        elif "resourceType" not in body and isinstance(body.get("code"), str) and "status" in body:
+            # A problem (RFC 9457); FHIR resources with a `code` (Observation) are not.
             seen[body["code"]] += 1
     return seen
 

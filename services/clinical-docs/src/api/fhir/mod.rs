@@ -49,6 +49,11 @@ async fn whole(caller: Caller, kind: &str, id: &str) -> Result<Whole, ApiError> 
     }
 }
 
+fn pruned(mut v: Value) -> HttpResponse {
+    tessera_fhir::prune::prune(&mut v);
+    ok(&v)
+}
+
 /// Read (`vid` absent) or vread of `kind`.
 async fn instance(
     caller: Caller,
@@ -66,7 +71,7 @@ async fn instance(
     let w = whole(caller, kind, id).await?;
     let base = tessera_fhir::base_url(req, None);
     let found = At::of(&w, n).and_then(|at| to(&base, &at));
-    found.map(|v| ok(&v)).ok_or_else(|| not_found(kind))
+    found.map(pruned).ok_or_else(|| not_found(kind))
 }
 
 /// Every version of `kind`, newest first.
@@ -297,7 +302,7 @@ pub async fn read_questionnaire(
     let all = template_versions(caller, &path).await?;
     let base = tessera_fhir::base_url(&req, None);
     all.last()
-        .map(|t| ok(&forms::questionnaire(&base, t)))
+        .map(|t| pruned(forms::questionnaire(&base, t)))
         .ok_or_else(|| not_found("Questionnaire"))
 }
 
@@ -313,7 +318,7 @@ pub async fn vread_questionnaire(
     let base = tessera_fhir::base_url(&req, None);
     all.iter()
         .find(|t| t.version.to_string() == path.1)
-        .map(|t| ok(&forms::questionnaire(&base, t)))
+        .map(|t| pruned(forms::questionnaire(&base, t)))
         .ok_or_else(|| not_found("Questionnaire"))
 }
 
