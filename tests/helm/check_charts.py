@@ -13,12 +13,12 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KUBE_VERSION = "1.30.0"
-CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "tessera"]
+CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "tessera"]
 # Each value set: the service charts it applies to (the umbrella gets it under that service's
 # key), and the values.
 VALUE_SETS = {
-    "defaults": (["mpi", "access", "referrals", "scheduling", "pas"], None),
-    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling", "pas"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
+    "defaults": (["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs"], None),
+    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
                                 "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}}),
     "with-mllp": (["mpi"], {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
                           "allowFromCidrs": ["10.20.0.0/16"]}}),
@@ -29,6 +29,8 @@ VALUE_SETS = {
                                              "booking": {"holdSeconds": 120, "maxHorizonWeeks": 26}}),
     "pas-wards": (["pas"], {"roles": {"wardActivity": "B0264", "codingActivity": "B0371"},
                             "beds": {"cleanAfterDischarge": False}}),
+    "clinical-docs-roles": (["clinical-docs"], {"roles": {"documentActivity": "B0380", "templateActivity": "B0381"},
+                                                 "attachments": {"maxBytes": 20971520}}),
     "referrals-roles": (["referrals"], {"roles": {"referralActivity": "B1110", "waitingListActivity": "B0570"},
                                         "waitingList": {"maxPage": 5000}}),
 }
