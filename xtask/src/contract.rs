@@ -13,6 +13,7 @@ const SERVICES: &[(&str, u16, &str)] = &[
     ("referrals", 8083, "referrals_gsurg"),
     ("scheduling", 8084, "booking_clerk"),
     ("pas", 8085, "pas_admin"),
+    ("clinical-docs", 8086, "clinician"),
 ];
 
 /// Runs schemathesis over each service; `Err` on any finding, or when a run produced no cases.

@@ -47,6 +47,12 @@ pub const SERVICES: &[Service] = &[
         port: 8085,
         management_port: 9085,
     },
+    Service {
+        name: "clinical-docs",
+        binary: "tessera-clinical-docs",
+        port: 8086,
+        management_port: 9086,
+    },
 ];
 
 pub fn admin(args: &[&str]) -> Result<String, String> {
@@ -221,12 +227,26 @@ pub fn up_from(profile: Profile, bin_dir: &std::path::Path) -> Result<(), String
             pas("coder", "B0370")?,
             pas("pas-admin", "B0264,B0370")?,
         );
+        // A clinician of the general surgery team, ward 7 and the load ward (B0380, the documents activity
+        // this platform's configuration uses; a trust maps its own).
+        let clinician = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("clinician-{}", ods.to_lowercase()),
+            "--activities",
+            "B0380",
+            "--teams",
+            "GSURG,WARD7,LOADWARD",
+        ])?;
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer,
                     "privacy_officer": privacy_officer, "emergency_clinician": emergency,
                     "referrals_gsurg": referrals_clerk, "booking_clerk": booking_clerk,
-                    "ward_staff": ward_staff, "coder": coder, "pas_admin": pas_admin },
+                    "ward_staff": ward_staff, "coder": coder, "pas_admin": pas_admin,
+                    "clinician": clinician },
                 "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
@@ -271,6 +291,7 @@ Tessera is running.
   Referrals     http://127.0.0.1:8083   (referrals, RTT pathways, waiting lists; FHIR ServiceRequest)
   Scheduling    http://127.0.0.1:8084   (clinics, sessions, slots, appointments, worklists)
   PAS           http://127.0.0.1:8085   (wards, beds, admissions, discharges, activity for billing)
+  Documents     http://127.0.0.1:8086   (clinical documents, letters, templates, NEWS2; FHIR DocumentReference)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
   HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
@@ -309,6 +330,11 @@ Try:
     -d '{{"code":"WARD7","name":"Ward 7","site":"Main","team":"WARD7","beds":[{{"code":"B1"}},{{"code":"B2"}}]}}'
   curl -s -X POST http://127.0.0.1:8085/admissions -H "Authorization: Bearer $W" -H 'Content-Type: application/json' \
     -d '{{"patient_id":"<id>","bed_id":"<bed id from /wards/<ward id>/board>","admission_method":"21","admission_source":"19","consultant":"C1234567","treatment_function":"300"}}'
+  # A clinic letter about an admitted patient (the ward team's relationship lets its clinician write it):
+  D=$(jq -r .trusts.RXR.tokens.clinician {path})
+  curl -s -X POST http://127.0.0.1:8086/documents -H "Authorization: Bearer $D" -H 'Content-Type: application/json' \
+    -d '{{"patient_id":"<id>","type":{{"code":"371531000","display":"Report of clinical encounter"}},"title":"Ward round","text":"Comfortable overnight."}}'
+  curl -s -X POST http://127.0.0.1:8086/documents/<document id>/sign -H "Authorization: Bearer $D" -H 'If-Match: W/"1"'
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}

@@ -294,7 +294,10 @@ pub fn forget_test_trusts(n: u32) -> Result<(), String> {
     }
     let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
     for s in SERVICES {
-        crate::psql(&format!("tessera_{}", s.name), &statements)?;
+        crate::psql(
+            &format!("tessera_{}", s.name.replace('-', "_")),
+            &statements,
+        )?;
     }
     crate::infra::set_aside_broker_storage()
 }

@@ -10,6 +10,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("tessera-referra", "referrals"),
     ("tessera-schedul", "scheduling"),
     ("tessera-pas", "pas"),
+    ("tessera-clinica", "clinical-docs"),
     ("postgres", "postgres"),
     ("tessera-load", "load generator"),
     ("redis-server", "redis"),

@@ -51,7 +51,8 @@ struct Shared {
     /// Each trust's load ward ([`seed_ward`]), and the spells the load admitted into it and
     /// has not discharged yet.
     wards: Vec<Ward>,
-    in_beds: Vec<Mutex<Vec<String>>>,
+    /// (spell, patient, when admitted).
+    in_beds: Vec<Mutex<Vec<(String, String, Instant)>>>,
     stats: Mutex<Stats>,
     journal: Mutex<journal::Journal>,
 }
@@ -241,11 +242,27 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
             Op::Discharge => {
                 let mut spells = lock(&shared.in_beds[i]);
                 let n = spells.len();
-                (n > 0).then(|| spells.swap_remove(rng.gen_range(0..n)))
+                (n > 0).then(|| spells.swap_remove(rng.gen_range(0..n)).0)
             }
             _ => None,
         };
         if op == Op::Discharge && spell.is_none() {
+            op = Op::BedBoard;
+        }
+        // A note is about a patient admitted at least five seconds ago (the relationship the
+        // admission gives has reached the documents service); with none, the board is read.
+        let inpatient = match op {
+            Op::Note | Op::DocList => {
+                let spells = lock(&shared.in_beds[i]);
+                let settled: Vec<&(String, String, Instant)> = spells
+                    .iter()
+                    .filter(|(_, _, at)| at.elapsed() > Duration::from_secs(5))
+                    .collect();
+                (!settled.is_empty()).then(|| settled[rng.gen_range(0..settled.len())].1.clone())
+            }
+            _ => None,
+        };
+        if matches!(op, Op::Note | Op::DocList) && inpatient.is_none() {
             op = Op::BedBoard;
         }
         let to = ops::Target {
@@ -255,6 +272,7 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
             ward: &ward.id,
             bed,
             spell: spell.as_deref().unwrap_or_default(),
+            inpatient: inpatient.as_deref().unwrap_or_default(),
         };
         let req = ops::request(
             op,
@@ -269,7 +287,11 @@ async fn worker(shared: Arc<Shared>, w: usize, cfg: LoadConfig, deadline: Instan
         match (op, status, body.as_ref()) {
             (Op::Admit, Some(201), Some(b)) => {
                 if let Some(id) = b["id"].as_str() {
-                    lock(&shared.in_beds[i]).push(id.to_string());
+                    lock(&shared.in_beds[i]).push((
+                        id.to_string(),
+                        patient.clone(),
+                        Instant::now(),
+                    ));
                 }
             }
             // The bed goes to cleaning; housekeeping makes it ready again.

@@ -53,7 +53,11 @@ impl Observer {
     pub async fn connect(p: &Platform) -> Result<Self, String> {
         let mut dbs = Vec::new();
         for service in p.services.keys() {
-            let url = format!("{}/tessera_{service}?sslmode=disable", p.postgres);
+            let url = format!(
+                "{}/tessera_{}?sslmode=disable",
+                p.postgres,
+                service.replace('-', "_")
+            );
             let db = Database::connect(url).await.map_err(|e| e.to_string())?;
             dbs.push((service.clone(), db));
         }

@@ -23,10 +23,14 @@ pub enum Op {
     BedBoard,
     /// A bed made available after a discharge (sent after each one, never drawn).
     BedReady,
+    /// A ward round note about a patient in the load ward (the ward team's relationship).
+    Note,
+    /// That patient's documents, newest first.
+    DocList,
 }
 
 impl Op {
-    pub const ALL: [Op; 15] = [
+    pub const ALL: [Op; 17] = [
         Op::Register,
         Op::Read,
         Op::Search,
@@ -42,6 +46,8 @@ impl Op {
         Op::Discharge,
         Op::BedBoard,
         Op::BedReady,
+        Op::Note,
+        Op::DocList,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +67,8 @@ impl Op {
             Op::Discharge => "discharge",
             Op::BedBoard => "bed board",
             Op::BedReady => "bed made ready",
+            Op::Note => "clinical note",
+            Op::DocList => "patient's documents",
         }
     }
 
@@ -68,7 +76,7 @@ impl Op {
     fn weight(self) -> u32 {
         match self {
             Op::Register => 60,
-            Op::Read => 290,
+            Op::Read => 260,
             Op::Search => 200,
             Op::FhirRead => 150,
             Op::Match => 100,
@@ -82,6 +90,8 @@ impl Op {
             Op::Discharge => 10,
             Op::BedBoard => 15,
             Op::BedReady => 0,
+            Op::Note => 15,
+            Op::DocList => 15,
         }
     }
 
@@ -101,7 +111,7 @@ impl Op {
     /// error; a 5xx always is).
     pub fn expected(self, status: u16) -> bool {
         match self {
-            Op::Register | Op::Referral | Op::BreakGlass => matches!(status, 200 | 201),
+            Op::Register | Op::Referral | Op::BreakGlass | Op::Note => matches!(status, 200 | 201),
             // The slot drawn may be full, or the patient booked at that time already.
             Op::Book => matches!(status, 201 | 409),
             // The bed drawn may be taken, or the patient in hospital already.
@@ -162,6 +172,7 @@ impl Op {
             Op::BreakGlass => Some("break-glass"),
             Op::Book => Some("booking"),
             Op::Admit => Some("admission"),
+            Op::Note => Some("document"),
             _ => None,
         }
     }
@@ -201,6 +212,9 @@ pub struct Target<'a> {
     pub ward: &'a str,
     pub bed: &'a str,
     pub spell: &'a str,
+    /// A patient the load admitted a while ago (the ward team's relationship has reached
+    /// every service by now).
+    pub inpatient: &'a str,
 }
 
 /// The request for `op` in `trust` (named `ods`), about `to` where it needs it.
@@ -328,6 +342,25 @@ pub fn request(op: Op, ods: &str, trust: &Trust, to: Target<'_>, rng: &mut impl 
             format!("/beds/{}/state", to.bed),
             &t.ward_staff,
             Some(json!({ "state": "available" })),
+        ),
+        Op::Note => (
+            "clinical-docs",
+            Method::POST,
+            "/documents".to_string(),
+            &t.clinician,
+            Some(json!({
+                "patient_id": to.inpatient,
+                "type": { "code": "371532007", "display": "Progress report" },
+                "title": "Ward round",
+                "text": format!("Ward round: comfortable overnight, observations stable.\nPlan: continue; review in {} hours.", rng.gen_range(4..24)),
+            })),
+        ),
+        Op::DocList => (
+            "clinical-docs",
+            Method::GET,
+            format!("/documents?patient_id={}&limit=20", to.inpatient),
+            &t.clinician,
+            None,
         ),
     };
     let key = body.as_ref().map(|_| uuid::Uuid::new_v4().to_string());

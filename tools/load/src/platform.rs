@@ -39,6 +39,9 @@ pub struct Tokens {
     /// Ward staff (B0264); absent from a platform file written before PAS.
     #[serde(default)]
     pub ward_staff: String,
+    /// A clinician of the load ward's team (B0380); absent before clinical documentation.
+    #[serde(default)]
+    pub clinician: String,
 }
 
 impl std::fmt::Debug for Trust {

@@ -18,29 +18,41 @@ use utoipa::ToSchema;
 
 const JSON: Flavour = Flavour::Json;
 
-/// Creates a draft (version 1), after the access decision on the patient.
+/// Creates a draft (version 1), after the access decision on the patient. With an
+/// `Idempotency-Key`, a retry gets the first draft again (201, `Idempotent-Replayed: true`).
 #[utoipa::path(
     tag = "documents",
+    params(("Idempotency-Key" = Option<String>, Header, description = "One per document: a retry answers the first")),
     request_body = DocumentBody,
     responses((status = 201, description = "The draft, with its ETag", body = DocumentView))
 )]
 #[post("/documents")]
 pub async fn create(
     caller: Caller,
+    req: HttpRequest,
     body: web::Json<DocumentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = caller.permit(JSON).await?;
-    let d = match parse_document(body.into_inner()) {
+    let key = match tessera_edge::key_of(&req) {
+        Ok(k) => k,
+        Err(e) => return refuse(&auth, None, e).await,
+    };
+    let mut d = match parse_document(body.into_inner()) {
         Ok(d) => d,
         Err(errs) => return refuse(&auth, None, ApiError::validation(errs)).await,
     };
-    let (doc, _) = app::create(&auth, d).await?;
+    // A retry with the same key is the same document: the database's unique source says so.
+    d.source = key.map(|k| format!("request:{}:{k}", auth.idempotency_scope()));
+    let (doc, created) = app::create(&auth, d).await?;
     let location = format!("/documents/{}", doc.id);
     let etag = tessera_fhir::version::etag(i64::from(doc.version));
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, etag))
-        .json(DocumentView::from(doc)))
+    let mut r = HttpResponse::Created();
+    r.insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag));
+    if !created {
+        r.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(r.json(DocumentView::from(doc)))
 }
 
 #[utoipa::path(

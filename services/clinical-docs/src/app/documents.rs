@@ -31,7 +31,7 @@ pub async fn create(auth: &Authorized, d: NewDocument) -> Result<(Document, bool
             if created {
                 events.created(txn, &doc).await.map_err(Fail::from)?;
             }
-            let status = if created { 201 } else { 200 };
+            let status = 201;
             Ok((
                 (doc, created),
                 permit(&patient, &outcome, &decider, status, 1),

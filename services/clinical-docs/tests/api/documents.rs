@@ -398,3 +398,43 @@ async fn attachments_are_checked_kept_by_hash_and_read_back_byte_for_byte() {
     assert_eq!((s, v["code"].as_str()), (409, Some("document.signed")));
     app.shutdown.trigger();
 }
+
+#[tokio::test]
+async fn a_retried_create_with_its_idempotency_key_is_the_same_document() {
+    let app = TestApp::spawn(1).await;
+    let p = app.patient(0).await;
+    let dr = app.clinician(0, "dr-jones");
+    let send = |token: String| {
+        let r = app
+            .client
+            .post(format!("{}/documents", app.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", "note-1")
+            .json(&letter(&p, "Seen."));
+        async move {
+            let r = r.send().await.unwrap();
+            let replayed = r.headers().contains_key("idempotent-replayed");
+            (
+                r.status().as_u16(),
+                replayed,
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (s1, r1, first) = send(dr.clone()).await;
+    let (s2, r2, again) = send(dr.clone()).await;
+    assert_eq!((s1, r1, s2, r2), (201, false, 201, true));
+    assert_eq!(first["id"], again["id"]);
+    // Another clinician's key is theirs alone.
+    let (s3, _, other) = send(app.clinician(0, "dr-other")).await;
+    assert_eq!(s3, 201);
+    assert_ne!(first["id"], other["id"]);
+    let n = app
+        .scalar(&format!(
+            "SELECT count(*) AS n FROM {}.document",
+            app.schema(0)
+        ))
+        .await;
+    assert_eq!(n, 2);
+    app.shutdown.trigger();
+}

@@ -53,27 +53,29 @@ impl CheckReport {
 }
 
 /// Rows a service wrote for each kind of write the load sends.
-const WRITES: [(&str, &str, &str, &str); 5] = [
+const WRITES: [(&str, &str, &str, &str); 6] = [
     ("register", "mpi", "patient", "created_at"),
     ("referral", "referrals", "referral", "created_at"),
     ("break-glass", "access", "break_glass", "granted_at"),
     ("booking", "scheduling", "appointment", "booked_at"),
     ("admission", "pas", "spell", "admitted_at"),
+    ("document", "clinical-docs", "document", "created_at"),
 ];
 
 /// Where other services name the MPI's patients.
-const REFERENCES: [(&str, &str); 6] = [
+const REFERENCES: [(&str, &str); 7] = [
     ("referrals", "referral"),
     ("access", "relationship"),
     ("access", "break_glass"),
     ("scheduling", "appointment"),
     ("pas", "spell"),
     ("pas", "activity"),
+    ("clinical-docs", "document"),
 ];
 
 /// What must hold of a trust's appointments, beds, spells and activity, as SQL (run in the
 /// service's database) counting the rows that break it.
-const RULES: [(&str, &str, &str); 7] = [
+const RULES: [(&str, &str, &str); 9] = [
     (
         "scheduling",
         "slots over capacity",
@@ -125,6 +127,19 @@ const RULES: [(&str, &str, &str); 7] = [
             AND (SELECT count(*) FROM {s}.activity x WHERE x.kind = 'outpatient' AND x.source_id = a.appointment_id
                     AND x.withdrawn_at IS NULL) <> 1",
     ),
+    (
+        "clinical-docs",
+        "documents whose versions are not exactly 1 to their version (one lost or overwritten)",
+        "SELECT count(*) AS n FROM {s}.document d
+          WHERE (SELECT count(*) FROM {s}.document_version v WHERE v.document_id = d.id) <> d.version
+             OR NOT EXISTS (SELECT 1 FROM {s}.document_version v WHERE v.document_id = d.id AND v.version = d.version)",
+    ),
+    (
+        "clinical-docs",
+        "final or amended documents nobody signed",
+        "SELECT count(*) AS n FROM {s}.document
+          WHERE status IN ('final', 'amended') AND signed_by IS NULL",
+    ),
 ];
 
 ///
@@ -142,7 +157,11 @@ pub async fn run(
     let j = Journal::load(journal)?;
     let mut dbs = HashMap::new();
     for service in p.services.keys() {
-        let url = format!("{}/tessera_{service}?sslmode=disable", p.postgres);
+        let url = format!(
+            "{}/tessera_{}?sslmode=disable",
+            p.postgres,
+            service.replace('-', "_")
+        );
         dbs.insert(
             service.clone(),
             Database::connect(url).await.map_err(|e| e.to_string())?,
