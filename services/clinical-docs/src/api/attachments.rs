@@ -66,8 +66,23 @@ fn parse(
         ("title" = Option<String>, Query, description = "What it is"),
         ("If-Match" = String, Header, description = "The ETag read")
     ),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
-    responses((status = 201, description = "The attachment; the document's new version in ETag", body = Stored))
+    request_body(
+        description = "The content: PDF, JPEG, PNG or TIFF, its type stated, or `application/octet-stream` to have it known by its signature",
+        content(
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/tiff"),
+            (Vec<u8> = "application/octet-stream")
+        )
+    ),
+    responses(
+        (status = 201, description = "The attachment; the document's new version in ETag", body = Stored),
+        (status = 413, description = "Over the size limit", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a type kept, or not what its type says", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
 )]
 #[post("/documents/{id}/attachments")]
 pub async fn attach(

@@ -175,7 +175,8 @@ pub async fn content(
     request_body = EditBody,
     responses(
         (status = 200, description = "The new version", body = DocumentView),
-        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
     )
 )]
 #[put("/documents/{id}")]
@@ -234,7 +235,11 @@ async fn act(
         ("id" = uuid::Uuid, Path, description = "The document"),
         ("If-Match" = String, Header, description = "The ETag read")
     ),
-    responses((status = 200, description = "The signed version", body = DocumentView))
+    responses(
+        (status = 200, description = "The signed version", body = DocumentView),
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
 )]
 #[post("/documents/{id}/sign")]
 pub async fn sign(
@@ -252,7 +257,11 @@ pub async fn sign(
         ("id" = uuid::Uuid, Path, description = "The document"),
         ("If-Match" = String, Header, description = "The ETag read")
     ),
-    responses((status = 200, description = "The countersigned, final version", body = DocumentView))
+    responses(
+        (status = 200, description = "The countersigned, final version", body = DocumentView),
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
 )]
 #[post("/documents/{id}/countersign")]
 pub async fn countersign(
@@ -272,7 +281,11 @@ pub async fn countersign(
         ("If-Match" = String, Header, description = "The ETag read")
     ),
     request_body = ReasonBody,
-    responses((status = 200, description = "The entered-in-error version", body = DocumentView))
+    responses(
+        (status = 200, description = "The entered-in-error version", body = DocumentView),
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
 )]
 #[post("/documents/{id}/entered-in-error")]
 pub async fn entered_in_error(

@@ -196,7 +196,11 @@ async fn section(
         ("If-Match" = String, Header, description = "The ETag read")
     ),
     request_body = SectionBody,
-    responses((status = 200, description = "The new version", body = DocumentView))
+    responses(
+        (status = 200, description = "The new version", body = DocumentView),
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
 )]
 #[put("/documents/{id}/sections/{section}")]
 pub async fn answer_section(
@@ -223,7 +227,11 @@ pub async fn answer_section(
         ("section" = String, Path, description = "The section's key"),
         ("If-Match" = String, Header, description = "The ETag read")
     ),
-    responses((status = 200, description = "The new version", body = DocumentView))
+    responses(
+        (status = 200, description = "The new version", body = DocumentView),
+        (status = 412, description = "Not the newest version: `current` is the document as it stands", body = tessera_edge::problem::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = tessera_edge::problem::Problem, content_type = "application/problem+json")
+    )
 )]
 #[post("/documents/{id}/sections/{section}/sign")]
 pub async fn sign_section(
