@@ -10,8 +10,7 @@ pub(super) async fn check_writes(
     r: &mut CheckReport,
     db: &DatabaseConnection,
     schema: &str,
-    table: &str,
-    at: &str,
+    (table, at, only): (&str, &str, &str),
     writes: &[&Write],
     window: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
     trust: &str,
@@ -47,7 +46,7 @@ pub(super) async fn check_writes(
     );
     let created = count(
         db,
-        &format!("SELECT count(*) AS n FROM \"{schema}\".{table} WHERE {at} BETWEEN $1 AND $2"),
+        &format!("SELECT count(*) AS n FROM \"{schema}\".{table} WHERE {at} BETWEEN $1 AND $2 AND {only}"),
         vec![window.0.into(), window.1.into()],
     )
     .await?;
