@@ -59,6 +59,8 @@ pub struct Platform {
     /// Empty unless started with referrals (scheduling and PAS come with them).
     pub scheduling: String,
     pub pas: String,
+    /// Empty unless started with referrals (clinical documentation comes with them).
+    pub docs: String,
     /// Each trust's MLLP port on the MPI: (ODS code, port).
     pub mllp: Vec<(String, u16)>,
     /// Each service's management port (`/metrics`, the detailed `/readyz`), by API base.
@@ -71,6 +73,7 @@ pub struct Platform {
     pub referrals_db: DatabaseConnection,
     pub scheduling_db: DatabaseConnection,
     pub pas_db: DatabaseConnection,
+    pub docs_db: DatabaseConnection,
     pub tenants: Vec<String>,
     shutdown: Shutdown,
     mpi_config: tessera_mpi::Config,
@@ -203,6 +206,20 @@ impl Platform {
         } else {
             String::new()
         };
+        let mut dc = service_config!(
+            tessera_clinical_docs::Config,
+            "tessera_clinical_docs_test",
+            "docs-e2e",
+            kafka,
+            idp,
+            tenants
+        );
+        dc.rate_limit.per_tenant_per_second = 100_000;
+        let docs = if with_referrals {
+            spawn_app!(tessera_clinical_docs::Application, dc, shutdown, management)
+        } else {
+            String::new()
+        };
         let (mpi_stop, access_stop) = (shutdown.child(), shutdown.child());
         let (s1, s2) = (mpi_stop.clone(), access_stop.clone());
         let mpi_task = tokio::spawn(async move { mpi_app.run(s1).await });
@@ -213,6 +230,7 @@ impl Platform {
             referrals,
             scheduling,
             pas,
+            docs,
             mllp,
             management,
             // A request that hangs fails at its own line, not as a whole-test timeout.
@@ -227,6 +245,7 @@ impl Platform {
             referrals_db: Database::connect(r.database_url.clone()).await.unwrap(),
             scheduling_db: Database::connect(sc.database_url.clone()).await.unwrap(),
             pas_db: Database::connect(pc.database_url.clone()).await.unwrap(),
+            docs_db: Database::connect(dc.database_url.clone()).await.unwrap(),
             tenants,
             shutdown,
             mpi_config: m,
@@ -242,6 +261,7 @@ impl Platform {
             me.referrals.clone(),
             me.scheduling.clone(),
             me.pas.clone(),
+            me.docs.clone(),
         ] {
             if base.is_empty() {
                 continue;
@@ -434,6 +454,17 @@ impl Platform {
             .await
     }
 
+    pub async fn docs(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(method, format!("{}{path}", self.docs), token, body, None)
+            .await
+    }
+
     pub async fn scheduling(
         &self,
         method: Method,
@@ -514,6 +545,7 @@ impl Platform {
                 && (self.referrals.is_empty() || Self::scalar(&self.referrals_db, &q).await == 1)
                 && (self.scheduling.is_empty() || Self::scalar(&self.scheduling_db, &q).await == 1)
                 && (self.pas.is_empty() || Self::scalar(&self.pas_db, &q).await == 1)
+                && (self.docs.is_empty() || Self::scalar(&self.docs_db, &q).await == 1)
         })
         .await;
         assert!(

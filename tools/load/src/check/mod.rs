@@ -61,7 +61,13 @@ const WRITES: [(&str, &str, &str, &str, &str); 6] = [
     ("break-glass", "access", "break_glass", "granted_at", "true"),
     ("booking", "scheduling", "appointment", "booked_at", "true"),
     ("admission", "pas", "spell", "admitted_at", "true"),
-    ("document", "clinical-docs", "document", "created_at", "source LIKE 'request:%'"),
+    (
+        "document",
+        "clinical-docs",
+        "document",
+        "created_at",
+        "source LIKE 'request:%'",
+    ),
 ];
 
 /// Where other services name the MPI's patients.
