@@ -114,7 +114,7 @@ async fn main() {
          SELECT gen_random_uuid() AS id,
                 CASE WHEN n <= 1000 THEN '{HEAVY}'
                      ELSE '00000000-0000-4000-8000-' || lpad((100 + n % 10000)::text, 12, '0') END AS patient_id,
-                (SELECT string_agg(w, ' ') FROM vocab WHERE i IN (SELECT 1 + ((n * 7919 + k * 104729) % (SELECT count(*) FROM vocab))::int
+                (SELECT string_agg(w, ' ') FROM vocab WHERE i IN (SELECT 1 + ((n::bigint * 7919 + k * 104729) % (SELECT count(*) FROM vocab))::int
                                                              FROM generate_series(1, 25) AS k)) AS body,
                 now() - (n || ' minutes')::interval AS at
            FROM generate_series(1, {total}) AS n;
