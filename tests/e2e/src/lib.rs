@@ -59,7 +59,7 @@ pub struct Platform {
     /// Empty unless started with referrals (scheduling and PAS come with them).
     pub scheduling: String,
     pub pas: String,
-    /// Empty unless started with referrals (clinical documentation comes with them).
+    /// Empty unless started with documents ([`Platform::start_with_docs`]).
     pub docs: String,
     /// Each trust's MLLP port on the MPI: (ODS code, port).
     pub mllp: Vec<(String, u16)>,
@@ -105,9 +105,25 @@ impl Platform {
         Self::start_on(kit::kafka(), n, with_referrals).await
     }
 
+    /// The MPI, access, referrals, scheduling, PAS and clinical documentation for `n` fresh
+    /// trusts (the others leave clinical documentation out: one service fewer to start beside
+    /// every other test).
+    pub async fn start_with_docs(n: usize) -> Self {
+        Self::start_services(kit::kafka(), n, true, true).await
+    }
+
     /// As [`Platform::start_with_referrals`] (or without), on the broker `kafka` names (a
     /// test's private broker).
     pub async fn start_on(kafka: KafkaSettings, n: usize, with_referrals: bool) -> Self {
+        Self::start_services(kafka, n, with_referrals, false).await
+    }
+
+    async fn start_services(
+        kafka: KafkaSettings,
+        n: usize,
+        with_referrals: bool,
+        with_docs: bool,
+    ) -> Self {
         kit::init_logs();
         let tenants: Vec<String> = (0..n).map(|_| kit::unique_ods()).collect();
         for t in &tenants {
@@ -215,7 +231,7 @@ impl Platform {
             tenants
         );
         dc.rate_limit.per_tenant_per_second = 100_000;
-        let docs = if with_referrals {
+        let docs = if with_docs {
             spawn_app!(tessera_clinical_docs::Application, dc, shutdown, management)
         } else {
             String::new()

@@ -90,7 +90,7 @@ async fn yesterdays_slot(p: &Platform, clerk: &str) -> String {
 
 #[tokio::test]
 async fn an_outcome_yields_a_signed_letter_and_seals_hold_across_the_services() {
-    let p = Platform::start_with_referrals(2).await;
+    let p = Platform::start_with_docs(2).await;
     let (rxr, rbt) = (0, 1);
     let clerk = p.token(rxr, "booker", "R8000", &[APPOINTMENTS], &[]);
     let consultant = p.token(rxr, "mr-cutter", "R8000", &[VIEW, DOCS], &[]);

@@ -9,3 +9,4 @@ mod fhir;
 mod helpers;
 mod history;
 mod letters;
+mod merges;
