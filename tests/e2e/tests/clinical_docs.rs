@@ -222,19 +222,16 @@ async fn an_outcome_yields_a_signed_letter_and_seals_hold_across_the_services() 
             .await;
         assert_eq!(s.status, 200, "{}", s.body);
     }
+    // Both seals applied (one after the other, in the patient's order): the list is empty.
+    let listed = format!("/documents?patient_id={patient}");
     let hidden = kit::wait_until(Duration::from_secs(30), || async {
-        p.docs(
-            Method::GET,
-            &format!("/documents/{id}"),
-            &clinic_doctor,
-            None,
-        )
-        .await
-        .status
-            == 403
+        p.docs(Method::GET, &listed, &clinic_doctor, None)
+            .await
+            .body["total"]
+            == 0
     })
     .await;
-    assert!(hidden, "the seal never reached clinical documentation");
+    assert!(hidden, "the seals never reached clinical documentation");
     let a = p
         .docs(
             Method::GET,
@@ -243,7 +240,10 @@ async fn an_outcome_yields_a_signed_letter_and_seals_hold_across_the_services() 
             None,
         )
         .await;
-    assert_eq!(a.body["code"], "access.sealed");
+    assert_eq!(
+        (a.status, a.body["code"].as_str()),
+        (403, Some("access.sealed"))
+    );
     let a = p
         .docs(
             Method::GET,
