@@ -37,7 +37,8 @@ mod upgrade;
 /// The broker-outage test with a restart too: beside 170 other tests its timings are the
 /// machine's, not the platform's; and the clinical documentation end to end, which starts
 /// all six services and waits for each one's projections.
-const ALONE: &str = "test(ten_thousand_mixed_requests) | test(a_broker_outage_with_a_service_restart) \
+const ALONE: &str =
+    "test(ten_thousand_mixed_requests) | test(a_broker_outage_with_a_service_restart) \
      | binary(clinical_docs)";
 
 fn main() -> ExitCode {
