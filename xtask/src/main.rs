@@ -220,6 +220,8 @@ fn test(filters: &[String]) -> Result<(), String> {
                 "tessera-scheduling",
                 "-p",
                 "tessera-pas",
+                "-p",
+                "tessera-clinical-docs",
                 "-e",
                 "normal",
                 "-i",

@@ -89,12 +89,13 @@ impl Profile {
 }
 
 /// The services' packages: what `up` builds and runs.
-pub const SERVICE_PACKAGES: [&str; 5] = [
+pub const SERVICE_PACKAGES: [&str; 6] = [
     "tessera-mpi",
     "tessera-access-service",
     "tessera-referrals",
     "tessera-scheduling",
     "tessera-pas",
+    "tessera-clinical-docs",
 ];
 
 /// `cargo build --quiet -p <package>… [--release]`, in one invocation (features resolve once).
