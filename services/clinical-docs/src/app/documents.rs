@@ -126,7 +126,7 @@ pub async fn change(
                     patient_id: Some(doc.patient_id),
                 });
             }
-            let applied = store::apply(txn, id, expected, &change, &by, Utc::now())
+            let applied = store::apply(txn, doc, expected, &change, &by, Utc::now())
                 .await
                 .map_err(Fail::from)?;
             let ending = match &applied {
@@ -209,17 +209,18 @@ pub async fn attach(
     super::audited(auth, None, move |txn| {
         Box::pin(async move {
             let (doc, decider, outcome) = decided(&who, txn, id, true).await?;
+            let patient = doc.patient_id.clone();
             let (applied, stored) =
-                crate::store::attachments::attach(txn, id, expected, &a, &by, Utc::now())
+                crate::store::attachments::attach(txn, doc, expected, &a, &by, Utc::now())
                     .await
                     .map_err(|e| Fail {
-                        patient_id: Some(doc.patient_id.clone()),
+                        patient_id: Some(patient.clone()),
                         ..Fail::from(e)
                     })?;
             let status = match &applied {
                 Applied::Changed(d) => {
                     events
-                        .changed(txn, d, "attached", &by.user)
+                        .changed(txn, d, Change::Attach.action(), &by.user)
                         .await
                         .map_err(Fail::from)?;
                     201
@@ -228,7 +229,7 @@ pub async fn attach(
             };
             Ok((
                 (applied, stored),
-                permit(&doc.patient_id, &outcome, &decider, status, 1),
+                permit(&patient, &outcome, &decider, status, 1),
             ))
         })
     })

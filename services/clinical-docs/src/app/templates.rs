@@ -206,7 +206,8 @@ pub async fn section(
                     }
                 }
             };
-            let applied = store::apply(txn, id, expected, &change, &by, Utc::now())
+            let patient = doc.patient_id.clone();
+            let applied = store::apply(txn, doc, expected, &change, &by, Utc::now())
                 .await
                 .map_err(Fail::from)?;
             if let Applied::Changed(d) = &applied {
@@ -215,7 +216,7 @@ pub async fn section(
                     .await
                     .map_err(Fail::from)?;
             }
-            Ok((applied, permit(&doc.patient_id, &outcome, &decider, 200, 1)))
+            Ok((applied, permit(&patient, &outcome, &decider, 200, 1)))
         })
     })
     .await

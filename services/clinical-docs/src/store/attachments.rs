@@ -27,16 +27,18 @@ pub struct Stored {
 const COLUMNS: &str =
     "id, document_id, title, content_type, size, sha256, version, by_user, recorded_at";
 
-/// Adds `a` to the document as its next version (if `expected` is its newest).
+/// Adds `a` to the document (read under its row lock) as its next version (if `expected` is
+/// its newest).
 pub async fn attach(
     txn: &DatabaseTransaction,
-    id: DocumentId,
+    d: super::Document,
     expected: i32,
     a: &Attachment,
     by: &Author,
     now: DateTime<Utc>,
 ) -> Result<(Applied, Option<Stored>), StoreError> {
-    let applied = apply(txn, id, expected, &Change::Attach, by, now).await?;
+    let id = DocumentId::from(d.id);
+    let applied = apply(txn, d, expected, &Change::Attach, by, now).await?;
     let Applied::Changed(d) = &applied else {
         return Ok((applied, None));
     };

@@ -230,17 +230,18 @@ fn next(d: &Document, change: &Change, by: &Author) -> Result<Next, StoreError> 
     }
 }
 
-/// Applies `change` if `expected` is the newest version: the next version is written, the
-/// document moves to it.
+/// Applies `change` to `d` — read under its row lock in this transaction
+/// (`document(txn, id, true)`) — if `expected` is its newest version: the next version is
+/// written, the document moves to it.
 pub async fn apply(
     txn: &DatabaseTransaction,
-    id: DocumentId,
+    d: Document,
     expected: i32,
     change: &Change,
     by: &Author,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    let d = document(txn, id, true).await?;
+    let id = DocumentId::from(d.id);
     if d.version != expected {
         return Ok(Applied::Stale(d));
     }
