@@ -16,7 +16,8 @@ pub struct TemplateRef {
     pub version: i32,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// (No `Debug` here or on [`Body`]: answers are clinical.)
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SectionState {
     pub answers: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,7 +26,7 @@ pub struct SectionState {
     pub signed_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct Body {
     pub template: TemplateRef,
     pub sections: BTreeMap<String, SectionState>,

@@ -211,8 +211,8 @@ impl Reason {
     }
 }
 
-/// A new document, parsed.
-#[derive(Debug, Clone)]
+/// A new document, parsed. (No `Debug`: its title and text are clinical.)
+#[derive(Clone)]
 pub struct NewDocument {
     pub patient_id: tessera_patients::PatientId,
     pub doc_type: DocType,

@@ -19,7 +19,7 @@ pub struct Author {
 }
 
 /// A document as it stands: its newest version's content and status.
-#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Document {
     pub id: Uuid,
     pub patient_id: String,
@@ -54,7 +54,7 @@ pub struct Document {
 }
 
 /// One version, as it was made.
-#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Version {
     pub version: i32,
     /// `created`, `edited`, `signed`, `countersigned`, `amended`, `entered-in-error`,
@@ -71,6 +71,32 @@ pub struct Version {
     pub recorded_at: DateTime<Utc>,
     #[serde(skip)]
     pub content: Vec<u8>,
+}
+
+// Titles, reasons and content are clinical text: never in a log line.
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Document({}, v{}, {}, {} bytes)",
+            self.id,
+            self.version,
+            self.status,
+            self.content.len()
+        )
+    }
+}
+
+impl std::fmt::Debug for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Version({}, {}, {} bytes)",
+            self.version,
+            self.action,
+            self.content.len()
+        )
+    }
 }
 
 /// Content as JSON: text as `text`, a structured body as `body`, anything else as base64.

@@ -8,8 +8,8 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
-/// What to look for, parsed.
-#[derive(Debug, Clone, Default)]
+/// What to look for, parsed. (No `Debug`: the words searched for may be clinical.)
+#[derive(Clone, Default)]
 pub struct Filter {
     pub patient_id: String,
     pub type_code: Option<String>,
@@ -25,7 +25,7 @@ pub struct Filter {
 }
 
 /// One document in a list: what it is, not its content.
-#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
+#[derive(Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Summary {
     pub id: Uuid,
     pub patient_id: String,
@@ -37,19 +37,6 @@ pub struct Summary {
     pub author_user: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// The patient's document ids (every one; the decision reads their seals).
-pub async fn ids_of(txn: &DatabaseTransaction, patient: &str) -> Result<Vec<Uuid>, StoreError> {
-    let rows = txn
-        .query_all(stmt(
-            "SELECT id FROM document WHERE patient_id = $1",
-            vec![patient.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<Uuid>("", "id").map_err(StoreError::from))
-        .collect()
 }
 
 const WHERE: &str = "WHERE d.patient_id = $1
