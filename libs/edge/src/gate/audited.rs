@@ -23,6 +23,21 @@ impl From<ApiError> for Fail {
     }
 }
 
+impl Fail {
+    /// The refusal a denied access decision answers: 403 with the decision's reason as the
+    /// code (`access.relationship`, `access.sealed`, ...), about `patient_id`.
+    pub fn denied(
+        patient_id: &str,
+        outcome: &tessera_access::decision::Outcome,
+        detail: &str,
+    ) -> Self {
+        Self {
+            error: ApiError::new(crate::codes::of_refusal(outcome.reason), detail),
+            patient_id: Some(patient_id.to_string()),
+        }
+    }
+}
+
 /// Runs `work` in the tenant's transaction (see the module's documentation).
 pub async fn audited<S: HasGate, T, F>(
     auth: &Authorized<S>,

@@ -43,6 +43,23 @@ impl Ending {
         }
     }
 
+    /// A permitted request about one patient, as the access decision permitted it: marked
+    /// `ok-break-glass` when it took break-glass, with the age of the projection it read.
+    pub fn decided(
+        patient_id: &str,
+        outcome: &tessera_access::decision::Outcome,
+        projection_age_ms: Option<i64>,
+        status: u16,
+        result_count: i32,
+    ) -> Self {
+        let mut e = Self::permit(Some(patient_id.to_string()), status, result_count);
+        if outcome.alert {
+            e.reason = "ok-break-glass".into();
+        }
+        e.projection_age_ms = projection_age_ms;
+        e
+    }
+
     pub fn from_error(patient_id: Option<String>, e: &ApiError) -> Self {
         Self {
             patient_id,

@@ -108,24 +108,16 @@ impl Decider {
     }
 }
 
-/// The ending of a permitted request about one patient: break-glass, if it took it, in the
-/// audit record (the access service raised the alert when the glass was broken).
+/// The ending of a permitted request about one patient (`Ending::decided`).
 pub fn permit(patient: &str, outcome: &Outcome, d: &Decider, status: u16, n: i32) -> Ending {
-    let mut e = Ending::permit(Some(patient.to_string()), status, n);
-    if outcome.alert {
-        e.reason = "ok-break-glass".into();
-    }
-    e.projection_age_ms = d.age_ms();
-    e
+    Ending::decided(patient, outcome, d.age_ms(), status, n)
 }
 
 /// The refusal a denied decision answers: 403 with the decision's reason as the code.
 pub fn denied(patient: &str, outcome: &Outcome) -> Fail {
-    Fail {
-        error: ApiError::new(
-            tessera_edge::codes::of_refusal(outcome.reason),
-            "no legitimate relationship permits this, or the document is sealed",
-        ),
-        patient_id: Some(patient.to_string()),
-    }
+    Fail::denied(
+        patient,
+        outcome,
+        "no legitimate relationship permits this, or the document is sealed",
+    )
 }

@@ -109,23 +109,16 @@ pub async fn decide_one(
         .ok_or_else(|| ApiError::internal(&"decision missing"))
 }
 
-/// The ending of a permitted read or write of one patient's data.
+/// The ending of a permitted read or write of one patient's data (`Ending::decided`).
 pub fn permit(patient: &str, d: &Decided, status: u16) -> Ending {
-    let mut e = Ending::permit(Some(patient.to_string()), status, 1);
-    if d.outcome.alert {
-        e.reason = "ok-break-glass".into();
-    }
-    e.projection_age_ms = d.projection_age_ms;
-    e
+    Ending::decided(patient, &d.outcome, d.projection_age_ms, status, 1)
 }
 
 /// The refusal a denied decision answers: 403 with the decision's reason as the code.
 pub fn denied(patient: &str, d: &Decided) -> Fail {
-    Fail {
-        error: ApiError::new(
-            tessera_edge::codes::of_refusal(d.outcome.reason),
-            "no legitimate relationship permits this (or the record is sealed)",
-        ),
-        patient_id: Some(patient.to_string()),
-    }
+    Fail::denied(
+        patient,
+        &d.outcome,
+        "no legitimate relationship permits this (or the record is sealed)",
+    )
 }
