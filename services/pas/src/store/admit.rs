@@ -1,8 +1,9 @@
 //! Admissions: a new spell, its first episode and (with a bed) its first stay, under the
 //! patient's lock and the bed's (ADR 32); an `Idempotency-Key` answered from the spell it
 //! made; from the admitted waiting list, the entry closed in the same transaction.
+use super::orders::Admission;
 use super::spells::{claim_bed, lock_patient, open_stay, record_action, spell, ward_exists};
-use super::spells::{Admission, Spell, SpellView, SPELL_COLUMNS};
+use super::spells::{Spell, SpellView, SPELL_COLUMNS};
 use super::{conflict, stmt, StoreError};
 use crate::api::errors;
 use crate::domain::{AdmissionPurpose, SpellId};

@@ -2,7 +2,8 @@
 //! of 28 days or less does not break the spell (NHS Data Dictionary), so the spell, its
 //! episode and its bed stay as they are; the spell says since when the patient is away.
 //! A leave that turns out longer ends in a discharge, dated when the leave began.
-use super::spells::{in_order, lock_open, record_action, spell, touch, Change, SpellView};
+use super::orders::Change;
+use super::spells::{in_order, lock_open, record_action, spell, touch, SpellView};
 use super::{conflict, stmt, StoreError};
 use crate::api::errors;
 use crate::domain::SpellId;

@@ -10,6 +10,7 @@ pub mod events;
 mod leave;
 pub mod migration;
 mod moves;
+mod orders;
 mod spells;
 pub mod waiting;
 mod wards;
@@ -19,10 +20,8 @@ pub use admit::admit;
 pub use cancel::{cancel_last, Undone};
 pub use leave::leave;
 pub use moves::{change_consultant, discharge, transfer};
-pub use spells::{
-    spell, spells, Action, Admission, Change, Destination, Discharge, Episode, Spell, SpellView,
-    Stay,
-};
+pub use orders::{Admission, Change, Destination, Discharge};
+pub use spells::{spell, spells, Action, Episode, Spell, SpellView, Stay};
 pub use wards::{bed, board, create_ward, set_bed_state, ward, wards, BoardBed, Ward};
 
 use crate::domain::DomainError;

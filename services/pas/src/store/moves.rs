@@ -1,9 +1,9 @@
 //! A spell's moves and ends: transfers (the old bed freed in the same transaction),
 //! changes of consultant (one episode ends where the next begins) and discharges — each under
 //! the spell's lock, not before its last action (ADR 32).
+use super::orders::{Change, Destination, Discharge};
 use super::spells::{
-    claim_bed, in_order, lock_open, open_stay, record_action, spell, touch, ward_exists, Change,
-    Destination, Discharge, SpellView,
+    claim_bed, in_order, lock_open, open_stay, record_action, spell, touch, ward_exists, SpellView,
 };
 use super::{stmt, StoreError};
 use crate::domain::SpellId;

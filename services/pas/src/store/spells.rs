@@ -1,5 +1,5 @@
 //! Spells, their consultant episodes and bed stays — the types, the locks and checks every
-//! change shares, and the reads; admissions are in [`super::admit`], moves and ends in
+//! change shares, and the reads (what a change asks for is in [`super::orders`]); admissions are in [`super::admit`], moves and ends in
 //! [`super::moves`]. Every change to a patient's spell runs under the patient's lock
 //! (one change at a time per patient in the trust) and every new stay in a bed under the
 //! bed's row lock, checked against the bed's history from the time given — so no bed is
@@ -7,10 +7,7 @@
 //! unique index on open stays is the database's last word (ADR 32).
 use super::{conflict, stmt, StoreError};
 use crate::api::errors;
-use crate::domain::{
-    AdmissionMethod, AdmissionPurpose, AdmissionSource, BedId, DischargeDestination,
-    DischargeMethod, IntendedManagement, SpellId, WardId,
-};
+use crate::domain::{BedId, SpellId, WardId};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult};
 use serde::Serialize;
@@ -87,51 +84,6 @@ pub struct SpellView {
     pub episodes: Vec<Episode>,
     pub stays: Vec<Stay>,
     pub history: Vec<Action>,
-}
-
-pub struct Admission {
-    pub patient: tessera_patients::PatientId,
-    /// The ward: the bed's, when a bed is given.
-    pub ward: Option<WardId>,
-    pub bed: Option<BedId>,
-    pub method: AdmissionMethod,
-    pub source: AdmissionSource,
-    pub management: IntendedManagement,
-    pub purpose: Option<AdmissionPurpose>,
-    pub consultant: String,
-    pub treatment_function: String,
-    pub referral: Option<Uuid>,
-    /// The pathway's PPID and its issuer.
-    pub ppid: Option<(String, String)>,
-    pub commissioner: Option<String>,
-    /// When the patient was admitted (now, if not given; earlier after downtime).
-    pub at: DateTime<Utc>,
-    pub by: String,
-    /// The request's `Idempotency-Key`.
-    pub key: Option<String>,
-    /// The admitted waiting list entry this admission closes: its RTT group and referral
-    /// are the admission's unless given.
-    pub waiting_list_entry: Option<Uuid>,
-    /// The sending PAS's visit number (PV1-19), for a feed's admission.
-    pub visit: Option<String>,
-}
-
-/// Where a transfer goes: a bed, or a ward without a bed yet.
-pub enum Destination {
-    Bed(BedId),
-    Ward(WardId),
-}
-
-pub struct Change {
-    pub at: DateTime<Utc>,
-    pub by: String,
-}
-
-pub struct Discharge {
-    pub method: DischargeMethod,
-    pub destination: DischargeDestination,
-    /// Put the bed to cleaning (the trust's setting), rather than straight back to available.
-    pub clean: bool,
 }
 
 /// A time to act at: not before the spell's last action, nor more than five minutes ahead
