@@ -9,7 +9,9 @@ use tessera_tenancy::KafkaSettings;
 
 /// Every event on `topic`, as consumers see them: a packed `EventBatch` message (ADR 19) is
 /// opened into its events, each with the key and CloudEvents headers it would have carried
-/// alone. Waits until at least `at_least` events have arrived or `timeout` passes.
+/// alone. Waits until at least `at_least` events have arrived or `timeout` passes. Each try
+/// reads the whole topic afresh; under load one may time out having read nothing, so the
+/// fullest read is answered, not the last.
 pub async fn read_events(
     kafka: &KafkaSettings,
     topic: &str,
@@ -17,12 +19,16 @@ pub async fn read_events(
     timeout: Duration,
 ) -> Vec<Received> {
     let deadline = Instant::now() + timeout;
+    let mut fullest: Vec<Received> = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let msgs = read_topic(kafka, topic, 1, left.min(Duration::from_secs(3))).await;
         let events = unpack_events(msgs);
-        if events.len() >= at_least || Instant::now() >= deadline {
-            return events;
+        if events.len() > fullest.len() {
+            fullest = events;
+        }
+        if fullest.len() >= at_least || Instant::now() >= deadline {
+            return fullest;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
