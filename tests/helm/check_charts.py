@@ -13,12 +13,12 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KUBE_VERSION = "1.30.0"
-CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "tessera"]
+CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "region", "tessera"]
 # Each value set: the service charts it applies to (the umbrella gets it under that service's
 # key), and the values.
 VALUE_SETS = {
-    "defaults": (["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs"], None),
-    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
+    "defaults": (["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "region"], None),
+    "autoscaled-with-tracing": (["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "region"], {"autoscaling": {"enabled": True}, "config": {"otlpEndpoint": "http://otel:4318/v1/traces", "onlyTenants": ["RXR", "RBT"]},
                                 "networkPolicy": {"allowFromNamespaces": ["ingress-nginx"]}}),
     "with-mllp": (["mpi"], {"hl7": {"listeners": [{"tenant": "RXR", "port": 2575}, {"tenant": "RBT", "port": 2576}],
                           "allowFromCidrs": ["10.20.0.0/16"]}}),
@@ -31,6 +31,8 @@ VALUE_SETS = {
                             "beds": {"cleanAfterDischarge": False}}),
     "clinical-docs-roles": (["clinical-docs"], {"roles": {"documentActivity": "B0380", "templateActivity": "B0381"},
                                                  "attachments": {"maxBytes": 20971520}}),
+    "region-roles": (["region"], {"roles": {"summaryActivity": "B0380", "linkActivity": "B0825"},
+                                  "matching": {"reviewBits": 6.5, "candidatesPerTrust": 20}}),
     "referrals-roles": (["referrals"], {"roles": {"referralActivity": "B1110", "waitingListActivity": "B0570"},
                                         "waitingList": {"maxPage": 5000}}),
 }

@@ -21,6 +21,8 @@ pub const DATABASES: &[&str] = &[
     "tessera_pas_test",
     "tessera_clinical_docs",
     "tessera_clinical_docs_test",
+    "tessera_region",
+    "tessera_region_test",
 ];
 const TANSU_VERSION: &str = "0.6.0";
 
@@ -151,6 +153,7 @@ pub fn set_aside_broker_storage() -> Result<(), String> {
 /// Everything but a broker: tests start their own (see [`TestBroker`]).
 pub fn ensure_tools_and_databases() -> Result<Tools, String> {
     ensure_protoc()?;
+    ensure_chromium()?;
     let tansu = ensure_tansu()?;
     let python = ensure_venv()?;
     ensure_postgres()?;
@@ -218,6 +221,16 @@ fn ensure_protoc() -> Result<(), String> {
         return Ok(());
     }
     apt_install(&["protobuf-compiler"])
+}
+
+/// Debian's Chromium and ChromeDriver, for the regional record page's browser test.
+fn ensure_chromium() -> Result<(), String> {
+    if std::path::Path::new("/usr/bin/chromedriver").exists()
+        && std::path::Path::new("/usr/bin/chromium").exists()
+    {
+        return Ok(());
+    }
+    apt_install(&["chromium", "chromium-driver"])
 }
 
 fn tansu_path() -> Option<String> {

@@ -36,10 +36,11 @@ mod upgrade;
 /// Tests that load the whole platform, run after the others with nothing beside them.
 /// The broker-outage test with a restart too: beside 170 other tests its timings are the
 /// machine's, not the platform's; and the clinical documentation end to end, which starts
-/// all six services and waits for each one's projections.
+/// all six services and waits for each one's projections, and the regional record's, which
+/// starts all seven.
 const ALONE: &str =
     "test(ten_thousand_mixed_requests) | test(a_broker_outage_with_a_service_restart) \
-     | binary(clinical_docs)";
+     | binary(clinical_docs) | binary(region)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -222,6 +223,8 @@ fn test(filters: &[String]) -> Result<(), String> {
                 "tessera-pas",
                 "-p",
                 "tessera-clinical-docs",
+                "-p",
+                "tessera-region",
                 "-e",
                 "normal",
                 "-i",

@@ -53,6 +53,12 @@ pub const SERVICES: &[Service] = &[
         port: 8086,
         management_port: 9086,
     },
+    Service {
+        name: "region",
+        binary: "tessera-region",
+        port: 8087,
+        management_port: 9087,
+    },
 ];
 
 pub fn admin(args: &[&str]) -> Result<String, String> {
@@ -89,13 +95,14 @@ impl Profile {
 }
 
 /// The services' packages: what `up` builds and runs.
-pub const SERVICE_PACKAGES: [&str; 6] = [
+pub const SERVICE_PACKAGES: [&str; 7] = [
     "tessera-mpi",
     "tessera-access-service",
     "tessera-referrals",
     "tessera-scheduling",
     "tessera-pas",
     "tessera-clinical-docs",
+    "tessera-region",
 ];
 
 /// `cargo build --quiet -p <package>… [--release]`, in one invocation (features resolve once).

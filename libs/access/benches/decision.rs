@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use sea_orm_migration::prelude::*;
 use std::time::{Duration, Instant};
 use tessera_access::decision::{decide, DataClass, Request};
-use tessera_access::projection::{load, CreateAccessProjection};
+use tessera_access::projection::{load, AddConsentTrusts, CreateAccessProjection};
 use tessera_access::{expand_activities, Activity, Identity, SelectedRole};
 use tessera_nhs::OdsCode;
 use tessera_tenancy::{migrate_tenant, TenantDb, TenantId};
@@ -20,7 +20,7 @@ struct Projection;
 
 impl MigratorTrait for Projection {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateAccessProjection)]
+        vec![Box::new(CreateAccessProjection), Box::new(AddConsentTrusts)]
     }
 }
 

@@ -136,6 +136,7 @@ impl Foundation {
             metrics: metrics.clone(),
             relay: relay.waker(),
             operations: Arc::new(Operations::new()),
+            session_cookie: None,
         };
         Ok(Self {
             service: s.service,

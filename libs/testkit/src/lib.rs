@@ -80,6 +80,28 @@ pub fn bench_kafka() -> (KafkaSettings, Option<PrivateBroker>) {
     (b.kafka(), Some(b))
 }
 
+/// A valid NHS number (modulus 11 check digit) no other test is likely to use: tests that
+/// link records across trusts by NHS number must not meet each other's patients.
+pub fn unique_nhs_number() -> String {
+    let mut rng = rand::thread_rng();
+    loop {
+        let digits: Vec<u32> = (0..9)
+            .map(|_| rand::Rng::gen_range(&mut rng, 0..10))
+            .collect();
+        let sum: u32 = digits.iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+        let check = match 11 - sum % 11 {
+            11 => 0,
+            10 => continue,
+            c => c,
+        };
+        return digits
+            .iter()
+            .chain(std::iter::once(&check))
+            .map(|d| d.to_string())
+            .collect();
+    }
+}
+
 /// Tests onboard their tenants here, never on the platform's own tenants topic.
 pub const TEST_TENANTS_TOPIC: &str = "tessera.test.tenants";
 

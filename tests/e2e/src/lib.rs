@@ -61,6 +61,8 @@ pub struct Platform {
     pub pas: String,
     /// Empty unless started with documents ([`Platform::start_with_docs`]).
     pub docs: String,
+    /// Empty unless started with the regional record ([`Platform::start_with_region`]).
+    pub region: String,
     /// Each trust's MLLP port on the MPI: (ODS code, port).
     pub mllp: Vec<(String, u16)>,
     /// Each service's management port (`/metrics`, the detailed `/readyz`), by API base.
@@ -74,6 +76,7 @@ pub struct Platform {
     pub scheduling_db: DatabaseConnection,
     pub pas_db: DatabaseConnection,
     pub docs_db: DatabaseConnection,
+    pub region_db: DatabaseConnection,
     pub tenants: Vec<String>,
     shutdown: Shutdown,
     mpi_config: tessera_mpi::Config,
@@ -109,13 +112,18 @@ impl Platform {
     /// trusts (the others leave clinical documentation out: one service fewer to start beside
     /// every other test).
     pub async fn start_with_docs(n: usize) -> Self {
-        Self::start_services(kit::kafka(), n, true, true).await
+        Self::start_services(kit::kafka(), n, true, true, false).await
+    }
+
+    /// Every service, the regional record included, for `n` fresh trusts.
+    pub async fn start_with_region(n: usize) -> Self {
+        Self::start_services(kit::kafka(), n, true, true, true).await
     }
 
     /// As [`Platform::start_with_referrals`] (or without), on the broker `kafka` names (a
     /// test's private broker).
     pub async fn start_on(kafka: KafkaSettings, n: usize, with_referrals: bool) -> Self {
-        Self::start_services(kafka, n, with_referrals, false).await
+        Self::start_services(kafka, n, with_referrals, false, false).await
     }
 
     async fn start_services(
@@ -123,6 +131,7 @@ impl Platform {
         n: usize,
         with_referrals: bool,
         with_docs: bool,
+        with_region: bool,
     ) -> Self {
         kit::init_logs();
         let tenants: Vec<String> = (0..n).map(|_| kit::unique_ods()).collect();
@@ -236,6 +245,20 @@ impl Platform {
         } else {
             String::new()
         };
+        let mut rc = service_config!(
+            tessera_region::Config,
+            "tessera_region_test",
+            "region-e2e",
+            kafka,
+            idp,
+            tenants
+        );
+        rc.rate_limit.per_tenant_per_second = 100_000;
+        let region = if with_region {
+            spawn_app!(tessera_region::Application, rc, shutdown, management)
+        } else {
+            String::new()
+        };
         let (mpi_stop, access_stop) = (shutdown.child(), shutdown.child());
         let (s1, s2) = (mpi_stop.clone(), access_stop.clone());
         let mpi_task = tokio::spawn(async move { mpi_app.run(s1).await });
@@ -247,6 +270,7 @@ impl Platform {
             scheduling,
             pas,
             docs,
+            region,
             mllp,
             management,
             // A request that hangs fails at its own line, not as a whole-test timeout.
@@ -262,6 +286,7 @@ impl Platform {
             scheduling_db: Database::connect(sc.database_url.clone()).await.unwrap(),
             pas_db: Database::connect(pc.database_url.clone()).await.unwrap(),
             docs_db: Database::connect(dc.database_url.clone()).await.unwrap(),
+            region_db: Database::connect(rc.database_url.clone()).await.unwrap(),
             tenants,
             shutdown,
             mpi_config: m,
@@ -278,6 +303,7 @@ impl Platform {
             me.scheduling.clone(),
             me.pas.clone(),
             me.docs.clone(),
+            me.region.clone(),
         ] {
             if base.is_empty() {
                 continue;
@@ -478,6 +504,17 @@ impl Platform {
         body: Option<Value>,
     ) -> Answer {
         self.call(method, format!("{}{path}", self.docs), token, body, None)
+            .await
+    }
+
+    pub async fn region(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call(method, format!("{}{path}", self.region), token, body, None)
             .await
     }
 

@@ -73,3 +73,31 @@ CREATE TABLE IF NOT EXISTS access_projection_state (
         Ok(())
     }
 }
+
+/// The trusts a sharing permit names (`SharingConsentSet.trusts`); NULL: every trust.
+pub struct AddConsentTrusts;
+
+impl MigrationName for AddConsentTrusts {
+    fn name(&self) -> &str {
+        "m20261207_001410_access_consent_trusts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddConsentTrusts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("ALTER TABLE access_consent ADD COLUMN IF NOT EXISTS trusts text[]")
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("ALTER TABLE access_consent DROP COLUMN IF EXISTS trusts")
+            .await?;
+        Ok(())
+    }
+}

@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement}
 use sea_orm_migration::prelude::*;
 mod migration;
 
-pub use migration::CreateAccessProjection;
+pub use migration::{AddConsentTrusts, CreateAccessProjection};
 pub use tessera_access_core::view::{PatientAccess, View};
 use tessera_events::{ConsumerSpec, Handler, HandlerError, InboundEvent};
 use tessera_proto::access::v1 as pb;
@@ -78,7 +78,7 @@ SELECT
      FROM access_break_glass WHERE patient_id = ANY($1) AND user_id = $2) AS glass,
   (SELECT coalesce(json_agg(json_build_array(patient_id, item, level, users, teams)), '[]')::text
      FROM access_seal WHERE patient_id = ANY($1)) AS seals,
-  (SELECT coalesce(json_agg(json_build_array(patient_id, sharing)), '[]')::text
+  (SELECT coalesce(json_agg(json_build_array(patient_id, sharing, trusts)), '[]')::text
      FROM access_consent WHERE patient_id = ANY($1)) AS consent,
   (SELECT coalesce(json_agg(team), '[]')::text FROM teams) AS my_teams,
   (SELECT (extract(epoch FROM last_event_at) * 1000000)::bigint FROM access_projection_state WHERE id = 1) AS last_event
@@ -160,8 +160,15 @@ SELECT
     }
     for c in parse("consent")? {
         let Some(patient) = s(&c[0]) else { continue };
+        // A permit names the trusts it lets see the record (none named: every trust); the
+        // caller's trust outside it has no consent.
+        let names_caller = c[2].as_array().is_none_or(|ts| {
+            ts.iter()
+                .any(|t| t.as_str() == Some(who.role.organisation.as_str()))
+        });
         view.patients.entry(patient).or_default().consent = match c[1].as_str() {
-            Some("permit") => SharingConsent::Permitted,
+            Some("permit") if names_caller => SharingConsent::Permitted,
+            Some("permit") => SharingConsent::None,
             Some("forbid") => SharingConsent::Forbidden,
             _ => SharingConsent::None,
         };
@@ -315,11 +322,14 @@ impl ProjectionHandler {
                     pb::Sharing::Forbid => "forbid",
                     pb::Sharing::Unspecified => "none",
                 };
+                // NULL: every trust in the region.
+                let trusts = (!m.trusts.is_empty()).then_some(m.trusts);
                 exec(
                     txn,
-                    "INSERT INTO access_consent (patient_id, sharing) VALUES ($1, $2)
-                     ON CONFLICT (patient_id) DO UPDATE SET sharing = EXCLUDED.sharing",
-                    vec![m.patient_id.into(), sharing.into()],
+                    "INSERT INTO access_consent (patient_id, sharing, trusts) VALUES ($1, $2, $3)
+                     ON CONFLICT (patient_id) DO UPDATE
+                        SET sharing = EXCLUDED.sharing, trusts = EXCLUDED.trusts",
+                    vec![m.patient_id.into(), sharing.into(), trusts.into()],
                 )
                 .await
             }

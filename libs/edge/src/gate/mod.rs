@@ -40,6 +40,9 @@ pub struct Gate {
     pub relay: Arc<Notify>,
     /// What each route needs (the service's table, set at start).
     pub operations: Arc<Operations>,
+    /// A cookie that carries the bearer token on GET requests sent without one (a service's
+    /// server-rendered pages); `None`: only the `Authorization` header counts.
+    pub session_cookie: Option<&'static str>,
 }
 
 /// A service state that holds a [`Gate`].
@@ -62,6 +65,13 @@ impl<S: HasGate> FromRequest for Caller<S> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<S>>().cloned();
         let route = (req.method().clone(), req.match_pattern());
+        // A page's session: only on GET (a cookie never authorises a change), only where the
+        // service names its cookie.
+        let cookie = state
+            .as_ref()
+            .and_then(|s| s.gate().session_cookie)
+            .filter(|_| req.method() == Method::GET)
+            .and_then(|name| cookie(req, name));
         let trace = req
             .extensions()
             .get::<TraceContext>()
@@ -75,7 +85,8 @@ impl<S: HasGate> FromRequest for Caller<S> {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
-            .map(|t| t.trim().to_string());
+            .map(|t| t.trim().to_string())
+            .or(cookie);
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| actix_web::error::ErrorInternalServerError("state missing"))?;
@@ -91,6 +102,18 @@ impl<S: HasGate> FromRequest for Caller<S> {
             })
         })
     }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers (RFC 6265 `name=value`
+/// pairs separated by `;`), if sent.
+fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim_matches('"').to_string())
 }
 
 impl<S: HasGate> Caller<S> {

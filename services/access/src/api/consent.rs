@@ -22,6 +22,8 @@ pub struct SharingAnswer {
     directive_id: uuid::Uuid,
     /// `permit` or `forbid`.
     sharing: String,
+    /// The trusts a permit names; empty: every trust in the region.
+    trusts: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -201,6 +203,10 @@ pub async fn get_consent(
 pub struct SharingBody {
     /// `permit` or `forbid`.
     sharing: String,
+    /// The trusts (ODS codes) a permit lets see this trust's records; absent or empty: every
+    /// trust in the region. Not allowed with `forbid`.
+    #[serde(default)]
+    trusts: Vec<String>,
 }
 
 #[utoipa::path(
@@ -227,20 +233,47 @@ pub async fn put_sharing(
             return refuse(&auth, Some(patient), e).await;
         }
     };
+    let trusts = match sharing_trusts(permit, &body.trusts) {
+        Ok(t) => t,
+        Err(e) => return refuse(&auth, Some(patient), e).await,
+    };
     let tenant = auth.tenant.clone();
     let trace = auth.trace.clone();
     let by = auth.identity.user_id.clone();
     let pid = patient;
+    let named = trusts.clone();
     let id = audited_for_patient(&auth, patient, move |txn| {
-        Box::pin(
-            async move { store::set_sharing(txn, &tenant, &pid, permit, &by, Some(&trace)).await },
-        )
+        Box::pin(async move {
+            store::set_sharing(txn, &tenant, &pid, permit, &named, &by, Some(&trace)).await
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(SharingAnswer {
         directive_id: id,
         sharing: body.into_inner().sharing,
+        trusts,
     }))
+}
+
+/// The trusts a permit names, as ODS codes (at most 100, no repeats); none with a forbid.
+fn sharing_trusts(permit: bool, given: &[String]) -> Result<Vec<String>, ApiError> {
+    if !permit && !given.is_empty() {
+        return Err(invalid("trusts", "forbidden", "a forbid names no trusts"));
+    }
+    if given.len() > 100 {
+        return Err(invalid("trusts", "too-many", "at most 100 trusts"));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(given.len());
+    for t in given {
+        let code = tessera_tenancy::TenantId::parse(t)
+            .map_err(|_| invalid("trusts", "format", "ODS codes (e.g. RXR)"))?
+            .as_str()
+            .to_string();
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Ok(out)
 }
 
 /// A seal's fields and the item it covers (flat: serde cannot refuse unknown fields of a

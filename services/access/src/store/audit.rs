@@ -66,8 +66,9 @@ pub async fn append_audit(
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
     txn.execute(stmt(
         "INSERT INTO audit_store (seq, event_id, payload, prev_hash, hash, occurred_at, service,
-                                  user_id, role_code, patient_id, action, outcome, reason, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                  user_id, role_code, patient_id, action, outcome, reason, status,
+                                  organisation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         vec![
             link.seq.into(),
             link.event_id.clone().into(),
@@ -83,6 +84,7 @@ pub async fn append_audit(
             record.outcome.clone().into(),
             record.reason.clone().into(),
             record.status.into(),
+            opt(&record.organisation).into(),
         ],
     ))
     .await?;
@@ -134,6 +136,8 @@ pub struct StoredAudit {
     pub service: String,
     pub user_id: String,
     pub role_code: String,
+    /// The user's organisation (ODS code): another trust's for a regional read.
+    pub organisation: Option<String>,
     pub patient_id: Option<String>,
     pub action: String,
     pub outcome: String,
@@ -170,7 +174,7 @@ pub async fn search_audit<C: ConnectionTrait>(
     values.push(f.offset.into());
     Ok(StoredAudit::find_by_statement(stmt(
         &format!(
-            "SELECT seq, event_id, occurred_at, service, user_id, role_code, patient_id, action,
+            "SELECT seq, event_id, occurred_at, service, user_id, role_code, organisation, patient_id, action,
                     outcome, reason, status
                FROM audit_store WHERE {AUDIT_FILTER}
               ORDER BY occurred_at {order}, seq {order}
@@ -196,8 +200,9 @@ pub async fn count_audit<C: ConnectionTrait>(db: &C, f: &AuditFilter) -> Result<
         .unwrap_or(0))
 }
 
-/// "Who has looked at this patient's record": each user and role, how often, when first and
-/// last, with what actions and outcomes.
+/// "Who has looked at this patient's record": each user, role and organisation (another
+/// trust's users through the regional record too), how often, when first and last, with what
+/// actions and outcomes.
 pub async fn who_looked<C: ConnectionTrait>(
     db: &C,
     patient_id: &PatientId,
@@ -205,14 +210,14 @@ pub async fn who_looked<C: ConnectionTrait>(
     let row = db
         .query_one(stmt(
             "SELECT coalesce(json_agg(x ORDER BY x.last_at DESC), '[]'::json)::text AS report FROM (
-               SELECT user_id, role_code, count(*) AS requests,
+               SELECT user_id, role_code, organisation, count(*) AS requests,
                       min(occurred_at) AS first_at, max(occurred_at) AS last_at,
                       array_agg(DISTINCT action) AS actions,
                       array_agg(DISTINCT outcome) AS outcomes,
                       array_agg(DISTINCT service) AS services,
                       bool_or(reason = 'ok-break-glass') AS used_break_glass
                  FROM audit_store WHERE patient_id = $1
-                GROUP BY user_id, role_code) x",
+                GROUP BY user_id, role_code, organisation) x",
             vec![patient_id.to_string().into()],
         ))
         .await?

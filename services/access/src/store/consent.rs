@@ -232,34 +232,44 @@ pub async fn withdraw_directive(
     Ok(())
 }
 
-/// The patient's directive on other trusts seeing this trust's records.
+/// The patient's directive on other trusts seeing this trust's records: a permit for the
+/// trusts named in `trusts` (empty: every trust in the region), or a forbid.
 pub async fn set_sharing(
     txn: &DatabaseTransaction,
     tenant: &TenantId,
     patient_id: &PatientId,
     permit: bool,
+    trusts: &[String],
     by: &str,
     trace: Option<&TraceContext>,
 ) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     let now = Utc::now();
     let sharing = if permit { "permit" } else { "forbid" };
+    let named = (permit && !trusts.is_empty()).then(|| trusts.to_vec());
     txn.execute(stmt(
-        "INSERT INTO consent_directive (id, patient_id, kind, sharing, recorded_by, recorded_at)
-         VALUES ($1, $2, 'sharing', $3, $4, $5)",
+        "INSERT INTO consent_directive (id, patient_id, kind, sharing, recorded_by, recorded_at, trusts)
+         VALUES ($1, $2, 'sharing', $3, $4, $5, $6)",
         vec![
             id.into(),
             patient_id.to_string().into(),
             sharing.into(),
             by.into(),
             now.into(),
+            named.clone().into(),
         ],
     ))
     .await?;
     txn.execute(stmt(
-        "INSERT INTO sharing_consent (patient_id, sharing, recorded_at) VALUES ($1, $2, $3)
-         ON CONFLICT (patient_id) DO UPDATE SET sharing = EXCLUDED.sharing, recorded_at = EXCLUDED.recorded_at",
-        vec![patient_id.to_string().into(), sharing.into(), now.into()],
+        "INSERT INTO sharing_consent (patient_id, sharing, recorded_at, trusts) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (patient_id) DO UPDATE SET sharing = EXCLUDED.sharing,
+             recorded_at = EXCLUDED.recorded_at, trusts = EXCLUDED.trusts",
+        vec![
+            patient_id.to_string().into(),
+            sharing.into(),
+            now.into(),
+            named.clone().into(),
+        ],
     ))
     .await?;
     let payload = pb::SharingConsentSet {
@@ -270,6 +280,7 @@ pub async fn set_sharing(
             pb::Sharing::Forbid
         } as i32,
         recorded_at: rfc3339(now),
+        trusts: named.unwrap_or_default(),
     }
     .encode_to_vec();
     publish(
@@ -293,22 +304,29 @@ pub async fn consent_of<C: ConnectionTrait>(
     let row = db
         .query_one(stmt(
             "SELECT (SELECT sharing FROM sharing_consent WHERE patient_id = $1) AS sharing,
+                    (SELECT to_json(trusts)::text FROM sharing_consent WHERE patient_id = $1) AS trusts,
                     coalesce((SELECT json_agg(json_build_object(
                         'id', id, 'kind', kind, 'sharing', sharing, 'item', item, 'level', level,
                         'users', users, 'teams', teams, 'recorded_by', recorded_by,
-                        'recorded_at', recorded_at, 'withdrawn_at', withdrawn_at) ORDER BY recorded_at DESC)
+                        'recorded_at', recorded_at, 'withdrawn_at', withdrawn_at, 'trusts', trusts) ORDER BY recorded_at DESC)
                       FROM consent_directive WHERE patient_id = $1), '[]'::json)::text AS directives",
             vec![patient_id.to_string().into()],
         ))
         .await?
         .ok_or(StoreError::NotFound)?;
     let sharing: Option<String> = row.try_get("", "sharing")?;
+    let trusts: Option<String> = row.try_get("", "trusts")?;
+    let trusts: serde_json::Value = trusts
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
     let directives: String = row.try_get("", "directives")?;
     let directives: serde_json::Value =
         serde_json::from_str(&directives).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(serde_json::json!({
         "patient_id": patient_id,
         "sharing": sharing.unwrap_or_else(|| "none".into()),
+        // The trusts a permit names; null: every trust in the region.
+        "trusts": trusts,
         "directives": directives,
     }))
 }

@@ -13,6 +13,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_patients::CreateKnownPatients),
             Box::new(CreateAccess),
             Box::new(tessera_audit::DropAuditLogPatientIndex),
+            Box::new(SharingWithNamedTrusts),
         ]
     }
 }
@@ -172,6 +173,43 @@ CREATE TRIGGER audit_store_append_only BEFORE UPDATE OR DELETE ON audit_store
                 "DROP TABLE IF EXISTS audit_store, sharing_consent, seal, consent_directive,
                  alert_note, alert, break_glass, relationship_rule, relationship, team_member,
                  team CASCADE",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// A sharing permit may name the trusts it lets see the record (NULL: every trust); the audit
+/// store keeps each record's organisation (a regional read names another trust's).
+pub struct SharingWithNamedTrusts;
+
+impl MigrationName for SharingWithNamedTrusts {
+    fn name(&self) -> &str {
+        "m20261207_001420_sharing_with_named_trusts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SharingWithNamedTrusts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE consent_directive ADD COLUMN IF NOT EXISTS trusts text[];
+                 ALTER TABLE sharing_consent ADD COLUMN IF NOT EXISTS trusts text[];
+                 ALTER TABLE audit_store ADD COLUMN IF NOT EXISTS organisation text;",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE consent_directive DROP COLUMN IF EXISTS trusts;
+                 ALTER TABLE sharing_consent DROP COLUMN IF EXISTS trusts;
+                 ALTER TABLE audit_store DROP COLUMN IF EXISTS organisation;",
             )
             .await?;
         Ok(())

@@ -65,6 +65,7 @@ impl Publish {
             context_kind: d.context_kind.clone().unwrap_or_default(),
             context_id: d.context_id.map(|c| c.to_string()).unwrap_or_default(),
             created_at: time(d.created_at),
+            title: d.title.clone(),
         };
         self.send(txn, types::CREATED, &d.patient_id, m.encode_to_vec())
             .await
@@ -88,6 +89,7 @@ impl Publish {
             by_user_id: by.into(),
             sha256: d.sha256.clone(),
             recorded_at: time(d.updated_at),
+            title: d.title.clone(),
         };
         self.send(txn, types::VERSION_ADDED, &d.patient_id, m.encode_to_vec())
             .await?;

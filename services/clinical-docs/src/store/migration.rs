@@ -16,6 +16,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_access::projection::CreateAccessProjection),
             Box::new(tessera_patients::CreateMergeFollowing),
             Box::new(CreateDocuments),
+            Box::new(tessera_access::projection::AddConsentTrusts),
         ]
     }
 }

@@ -16,6 +16,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tessera_access::projection::CreateAccessProjection),
             Box::new(SearchInNameOrder),
             Box::new(tessera_audit::DropAuditLogPatientIndex),
+            Box::new(tessera_access::projection::AddConsentTrusts),
         ]
     }
 }

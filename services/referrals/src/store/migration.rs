@@ -16,6 +16,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(CreateReferrals),
             Box::new(tessera_audit::DropAuditLogPatientIndex),
             Box::new(WaitingListInWaitOrder),
+            Box::new(tessera_access::projection::AddConsentTrusts),
         ]
     }
 }

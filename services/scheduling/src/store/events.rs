@@ -52,6 +52,7 @@ struct BookedRow {
     clinician: Option<String>,
     team: Option<String>,
     start: String,
+    end: String,
     referral_id: Option<Uuid>,
     treatment_function: String,
     ppid: String,
@@ -68,7 +69,7 @@ pub async fn booked(
 ) -> Result<(), StoreError> {
     let r = BookedRow::find_by_statement(stmt(
         &format!(
-            "SELECT a.patient_id, c.clinician, c.team, {} AS start, a.referral_id, c.treatment_function,
+            "SELECT a.patient_id, c.clinician, c.team, {} AS start, {} AS end, a.referral_id, c.treatment_function,
                     coalesce(a.ppid, '') AS ppid, coalesce(a.ppid_issuer, '') AS ppid_issuer,
                     to_char(a.booked_at AT TIME ZONE '{ZONE}', 'YYYY-MM-DD') AS booked_on,
                     (a.ppid IS NOT NULL
@@ -78,7 +79,8 @@ pub async fn booked(
                                     AND e.attendance_code IN (5, 6))) AS after_first_dna,
                     a.rescheduled_from
                FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
-            local("a.starts_at")
+            local("a.starts_at"),
+            local("a.ends_at")
         ),
         vec![id.as_uuid().into()],
     ))
@@ -91,6 +93,7 @@ pub async fn booked(
         clinician_user_id: r.clinician.unwrap_or_default(),
         team: r.team.unwrap_or_default(),
         starts_at: r.start,
+        ends_at: r.end,
         referral_id: r.referral_id.map(|u| u.to_string()).unwrap_or_default(),
         treatment_function: r.treatment_function,
         ppid: r.ppid,

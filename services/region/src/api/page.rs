@@ -1,0 +1,520 @@
+//! The summary as a page for clinicians on a ward computer: server-rendered HTML (no script),
+//! large type and strong contrast, headings and tables a screen reader can walk, a skip link,
+//! every control reachable with the keyboard. Each line names its trust; sealed and withheld
+//! items are rows marked withheld, never silently absent. Signing in stands in for the
+//! smartcard: the token goes in a form and comes back as an HttpOnly, SameSite=Strict cookie
+//! scoped to `/page`, which the gate reads on GET only (ADR 35).
+use super::{patient_id, Caller};
+use crate::app::{refuse, summary as app};
+use crate::domain::{Summary, Withheld};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use std::fmt::Write as _;
+use tessera_edge::problem::{ApiError, Flavour};
+use utoipa::ToSchema;
+
+/// The cookie the page's session rides on (the gate reads it on GET when no bearer is sent).
+pub const SESSION_COOKIE: &str = "tessera_session";
+
+/// Text made safe for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:18px/1.5 system-ui,sans-serif;margin:0;color:#0b0c0c;background:#fff}\
+header{background:#005eb8;color:#fff;padding:12px 24px}header h1{margin:0;font-size:28px}\
+main{padding:12px 24px}h2{font-size:24px;margin:28px 0 8px;border-bottom:3px solid #005eb8}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #b1b4b6;vertical-align:top}\
+th{background:#f0f4f5}.trust{font-weight:700;font-family:monospace;font-size:20px}\
+.withheld{background:#fff7bf;font-style:italic}.fresh{color:#4c6272;font-size:15px}\
+.skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#ffeb3b;color:#000;padding:8px;z-index:9}\
+a:focus,button:focus,input:focus,textarea:focus{outline:4px solid #ffeb3b;outline-offset:0;box-shadow:0 0 0 6px #0b0c0c}\
+label{display:block;font-weight:700;margin-top:12px}input,textarea{font:inherit;width:100%;max-width:40em;border:2px solid #0b0c0c;padding:6px}\
+button{font:inherit;font-weight:700;background:#007f3b;color:#fff;border:0;padding:10px 18px;margin-top:16px;cursor:pointer}\
+.banner{border-left:8px solid #d5281b;padding:8px 16px;background:#fde8e6}";
+
+fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body>\
+         <a class=\"skip\" href=\"#main\">Skip to content</a>\
+         <header><h1>Regional care record</h1></header><main id=\"main\" tabindex=\"-1\">{body}</main></body></html>",
+        esc(title)
+    )
+}
+
+fn html(status: StatusCode, page: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .body(page)
+}
+
+fn login_page(note: Option<&str>) -> String {
+    let note = note
+        .map(|n| format!("<p class=\"banner\" role=\"alert\">{}</p>", esc(n)))
+        .unwrap_or_default();
+    document(
+        "Sign in — regional care record",
+        &format!(
+            "<h2>Sign in</h2>{note}<form method=\"post\" action=\"/page/session\">\
+             <label for=\"token\">Your session token (from your smartcard sign-in)</label>\
+             <textarea id=\"token\" name=\"token\" rows=\"4\" required autocomplete=\"off\"></textarea>\
+             <label for=\"patient\">Patient id (your trust's)</label>\
+             <input id=\"patient\" name=\"patient\" required autocomplete=\"off\">\
+             <button type=\"submit\">Show the regional record</button></form>"
+        ),
+    )
+}
+
+#[utoipa::path(tag = "page",
+    responses((status = 200, description = "The sign-in form (HTML)", content_type = "text/html")))]
+#[get("/page")]
+pub async fn login() -> HttpResponse {
+    html(StatusCode::OK, login_page(None))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SessionForm {
+    token: String,
+    patient: String,
+}
+
+#[utoipa::path(tag = "page",
+    request_body(content = SessionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: the session cookie set, on to the patient's page"),
+        (status = 400, description = "The form again, saying what was wrong (HTML)", content_type = "text/html")
+    ))]
+#[post("/page/session")]
+pub async fn session(req: HttpRequest, form: web::Form<SessionForm>) -> HttpResponse {
+    let token = form.token.trim();
+    let Some(id) = tessera_patients::PatientId::parse(&form.patient) else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            login_page(Some("The patient id is a UUID.")),
+        );
+    };
+    let printable = !token.is_empty()
+        && token.len() <= 8192
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !printable {
+        return html(
+            StatusCode::BAD_REQUEST,
+            login_page(Some("That is not a session token.")),
+        );
+    }
+    let secure = if req.connection_info().scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    HttpResponse::SeeOther()
+        .insert_header((
+            "Set-Cookie",
+            format!("{SESSION_COOKIE}={token}; Path=/page; HttpOnly; SameSite=Strict; Max-Age=43200{secure}"),
+        ))
+        .insert_header(("Location", format!("/page/patients/{id}")))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
+}
+
+#[utoipa::path(tag = "page",
+    params(("id" = uuid::Uuid, Path, description = "The patient, by the viewer's own trust's id")),
+    responses(
+        (status = 200, description = "The regional summary as a page (HTML)", content_type = "text/html"),
+        (status = 403, description = "Refused, as a page saying why (HTML)", content_type = "text/html")
+    ))]
+#[get("/page/patients/{id}")]
+pub async fn patient_page(caller: Caller, path: web::Path<String>) -> HttpResponse {
+    let answer = async {
+        let auth = caller.permit(Flavour::Json).await?;
+        let patient = match patient_id(&path) {
+            Ok(p) => p,
+            Err(e) => return refuse(&auth, None, e).await,
+        };
+        let viewer = format!(
+            "{} ({})",
+            auth.identity.user_id, auth.identity.role.organisation
+        );
+        app::summary(&auth, patient).await.map(|s| (s, viewer))
+    }
+    .await;
+    match answer {
+        Ok((s, viewer)) => html(StatusCode::OK, render(&s, &viewer)),
+        Err(e) => refused(&e),
+    }
+}
+
+fn refused(e: &ApiError) -> HttpResponse {
+    let body = format!(
+        "<h2>Not shown</h2><p class=\"banner\" role=\"alert\">{}</p><p>Code: <code>{}</code></p>\
+         <p><a href=\"/page\">Sign in again, or choose another patient</a></p>",
+        esc(&e.detail),
+        esc(e.code)
+    );
+    let mut r = html(
+        e.status,
+        document("Not shown — regional care record", &body),
+    );
+    if let Some(s) = e.retry_after {
+        r.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(s),
+        );
+    }
+    r
+}
+
+fn opt(v: &Option<impl ToString>) -> String {
+    v.as_ref().map(|x| esc(&x.to_string())).unwrap_or_default()
+}
+
+fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%d %b %Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn fresh(t: &chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "<span class=\"fresh\">as of {}</span>",
+        t.format("%d %b %Y %H:%M:%S UTC")
+    )
+}
+
+fn trust_cell(t: &str) -> String {
+    format!("<td class=\"trust\">{}</td>", esc(t))
+}
+
+/// A withheld row in a table of `cols` columns.
+fn withheld_row(w: &Withheld, cols: usize) -> String {
+    format!(
+        "<tr class=\"withheld\" data-trust=\"{t}\" data-kind=\"{k}\" data-withheld=\"true\">{cell}<td colspan=\"{n}\">Withheld: {why}</td></tr>",
+        t = esc(&w.trust),
+        k = esc(&w.kind),
+        cell = trust_cell(&w.trust),
+        n = cols.saturating_sub(1),
+        why = esc(reason_text(&w.reason)),
+    )
+}
+
+fn reason_text(code: &str) -> &'static str {
+    match code {
+        "access.consent" => {
+            "the patient has not consented to share this trust's records with your trust"
+        }
+        "access.sealed" => {
+            "sealed at the patient's request (break-glass can open it, and is audited)"
+        }
+        "access.locked" => "sealed and locked at the patient's request",
+        "access.relationship" | "access.relationship-expired" => {
+            "you have no legitimate relationship with this patient"
+        }
+        "region.trust-unavailable" => {
+            "this trust's record could not be read just now; try again shortly"
+        }
+        _ => "not permitted",
+    }
+}
+
+fn table(out: &mut String, id: &str, title: &str, head: &[&str], rows: &str) {
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"{id}\"><h2 id=\"{id}\">{title}</h2>"
+    );
+    if rows.is_empty() {
+        out.push_str("<p>None recorded.</p></section>");
+        return;
+    }
+    out.push_str("<table><thead><tr>");
+    for h in head {
+        let _ = write!(out, "<th scope=\"col\">{h}</th>");
+    }
+    let _ = write!(out, "</tr></thead><tbody>{rows}</tbody></table></section>");
+}
+
+/// The page of a summary.
+pub fn render(s: &Summary, viewer: &str) -> String {
+    let mut out = String::new();
+    let name = s
+        .demographics
+        .first()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.given.clone().unwrap_or_default(),
+                d.family.clone().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let _ = write!(
+        out,
+        "<p>Viewing as <strong>{}</strong>. Generated {}. Every line names the trust (ODS code) that holds it.</p>",
+        esc(viewer),
+        s.generated_at.format("%d %b %Y %H:%M:%S UTC")
+    );
+    let record_withheld: Vec<&Withheld> =
+        s.withheld.iter().filter(|w| w.kind == "record").collect();
+    if !record_withheld.is_empty() {
+        out.push_str("<div class=\"banner\" role=\"note\"><p><strong>Some records are withheld.</strong></p><ul>");
+        for w in &record_withheld {
+            let _ = write!(
+                out,
+                "<li data-trust=\"{t}\" data-withheld=\"true\">Records held by <span class=\"trust\">{t}</span>: {why}</li>",
+                t = esc(&w.trust),
+                why = esc(reason_text(&w.reason))
+            );
+        }
+        out.push_str("</ul></div>");
+    }
+    let rows_of = |kind: &str, cols: usize| -> String {
+        s.withheld
+            .iter()
+            .filter(|w| w.kind == kind)
+            .map(|w| withheld_row(w, cols))
+            .collect()
+    };
+    // Who
+    let mut rows = String::new();
+    for d in &s.demographics {
+        let _ = write!(
+            rows,
+            "<tr data-trust=\"{t}\" data-kind=\"patient\">{cell}<td>{nhs}{v}</td><td>{name}</td><td>{born}</td><td>{sex}</td><td>{gp}</td><td>{addr}</td><td>{f}</td></tr>",
+            t = esc(&d.trust),
+            cell = trust_cell(&d.trust),
+            nhs = opt(&d.nhs_number),
+            v = if d.nhs_number_verified { " (verified)" } else { "" },
+            name = esc(&format!("{} {}", d.given.clone().unwrap_or_default(), d.family.clone().unwrap_or_default())),
+            born = opt(&d.birth_date),
+            sex = opt(&d.sex),
+            gp = opt(&d.gp_practice),
+            addr = opt(&d.address),
+            f = fresh(&d.as_of),
+        );
+    }
+    rows.push_str(&rows_of("contact", 8));
+    table(
+        &mut out,
+        "patient",
+        &format!("Patient {}", esc(name.trim())),
+        &[
+            "Trust",
+            "NHS number",
+            "Name",
+            "Born",
+            "Sex",
+            "GP practice",
+            "Address",
+            "Freshness",
+        ],
+        &rows,
+    );
+    // Trusts
+    let mut rows = String::new();
+    for t in &s.trusts {
+        let feeds: Vec<String> = t
+            .feeds
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    esc(&f.stream),
+                    f.last_event_at.format("%d %b %H:%M:%S")
+                )
+            })
+            .collect();
+        let _ = write!(
+            rows,
+            "<tr data-trust=\"{tt}\" data-kind=\"trust\"{w}>{cell}<td>{shown}</td><td>{by}</td><td class=\"fresh\">{feeds}</td></tr>",
+            tt = esc(&t.trust),
+            w = if t.shown { "" } else { " class=\"withheld\" data-withheld=\"true\"" },
+            cell = trust_cell(&t.trust),
+            shown = if t.shown { "Shown".to_string() } else { format!("Withheld: {}", esc(reason_text(&t.reason))) },
+            by = esc(&t.linked_by),
+            feeds = feeds.join("; "),
+        );
+    }
+    table(
+        &mut out,
+        "trusts",
+        "Trusts holding a record",
+        &["Trust", "Shown", "Linked by", "Last heard from"],
+        &rows,
+    );
+    // Referrals
+    let mut rows = String::new();
+    for r in &s.referrals {
+        let (clock, weeks) = r
+            .rtt
+            .as_ref()
+            .map(|t| {
+                (
+                    match t.clock_start {
+                        Some(d) => format!("{} since {d}", esc(&t.clock)),
+                        None => esc(&t.clock),
+                    },
+                    t.weeks_waited
+                        .map(|w| format!("{w}{}", if t.breach { " (over 18 weeks)" } else { "" }))
+                        .unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default();
+        let _ = write!(
+            rows,
+            "<tr data-trust=\"{t}\" data-kind=\"referral\">{cell}<td>{rec}</td><td>{spec}</td><td>{pri}</td><td>{state}</td><td>{clock}</td><td>{weeks}</td><td>{f}</td></tr>",
+            t = esc(&r.trust),
+            cell = trust_cell(&r.trust),
+            rec = opt(&r.received_on),
+            spec = opt(&r.specialty.clone().or_else(|| r.treatment_function.clone())),
+            pri = opt(&r.priority),
+            state = esc(&r.state),
+            f = fresh(&r.as_of),
+        );
+    }
+    table(
+        &mut out,
+        "referrals",
+        "Referrals and waiting times",
+        &[
+            "Trust",
+            "Received",
+            "Specialty",
+            "Priority",
+            "State",
+            "RTT clock",
+            "Weeks waited",
+            "Freshness",
+        ],
+        &rows,
+    );
+    // Appointments: upcoming, then past
+    let now = s.generated_at;
+    for (id, title, upcoming) in [
+        ("upcoming", "Upcoming appointments", true),
+        ("past", "Past appointments", false),
+    ] {
+        let mut rows = String::new();
+        for a in s
+            .appointments
+            .iter()
+            .filter(|a| a.starts_at.is_some_and(|t| t >= now) == upcoming)
+        {
+            let _ = write!(
+                rows,
+                "<tr data-trust=\"{t}\" data-kind=\"appointment\">{cell}<td>{when}</td><td>{tf}</td><td>{team}</td><td>{st}</td><td>{f}</td></tr>",
+                t = esc(&a.trust),
+                cell = trust_cell(&a.trust),
+                when = when(&a.starts_at),
+                tf = opt(&a.treatment_function),
+                team = opt(&a.team),
+                st = esc(&a.status),
+                f = fresh(&a.as_of),
+            );
+        }
+        table(
+            &mut out,
+            id,
+            title,
+            &["Trust", "When", "Clinic", "Team", "Status", "Freshness"],
+            &rows,
+        );
+    }
+    // Admissions
+    let mut rows = String::new();
+    for a in &s.admissions {
+        let _ = write!(
+            rows,
+            "<tr data-trust=\"{t}\" data-kind=\"admission\">{cell}<td>{adm}</td><td>{ward}</td><td>{st}</td><td>{dis}</td><td>{f}</td></tr>",
+            t = esc(&a.trust),
+            cell = trust_cell(&a.trust),
+            adm = when(&a.admitted_at),
+            ward = opt(&a.ward.clone().or_else(|| a.ward_team.clone())),
+            st = esc(&a.status),
+            dis = when(&a.discharged_at),
+            f = fresh(&a.as_of),
+        );
+    }
+    rows.push_str(&rows_of("admission", 6));
+    table(
+        &mut out,
+        "admissions",
+        "Admissions and discharges",
+        &[
+            "Trust",
+            "Admitted",
+            "Ward",
+            "Status",
+            "Discharged",
+            "Freshness",
+        ],
+        &rows,
+    );
+    // Documents
+    let mut rows = String::new();
+    for d in &s.documents {
+        let _ = write!(
+            rows,
+            "<tr data-trust=\"{t}\" data-kind=\"document\">{cell}<td>{date}</td><td>{title}</td><td>{ty}</td><td>{author}</td><td>{st}</td><td>{f}</td></tr>",
+            t = esc(&d.trust),
+            cell = trust_cell(&d.trust),
+            date = d.created_at.format("%d %b %Y"),
+            title = esc(&d.title),
+            ty = esc(&d.type_code),
+            author = esc(&d.author),
+            st = esc(&d.status),
+            f = fresh(&d.as_of),
+        );
+    }
+    rows.push_str(&rows_of("document", 7));
+    table(
+        &mut out,
+        "documents",
+        "Documents",
+        &[
+            "Trust",
+            "Date",
+            "Title",
+            "Type (SNOMED CT)",
+            "Author",
+            "Status",
+            "Freshness",
+        ],
+        &rows,
+    );
+    out.push_str("<p><a href=\"/page\">Another patient</a></p>");
+    document(&format!("{} — regional care record", name.trim()), &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn text_is_escaped_for_content_and_attributes() {
+        assert_eq!(
+            esc("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+}
