@@ -39,7 +39,7 @@ impl std::fmt::Debug for Demographics {
 /// counting, `tessera_rtt`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Rtt {
-    /// `running`, `stopped` or `none`.
+    /// `running` (an open period), `stopped`, `nullified`, `transferred-out`, or `none`.
     pub clock: String,
     pub clock_start: Option<NaiveDate>,
     pub clock_stop: Option<NaiveDate>,
@@ -51,17 +51,19 @@ pub struct Rtt {
 }
 
 impl Rtt {
-    /// The clock as of `today`: a running clock counts to today, a stopped one to its stop.
+    /// The clock as of `today`: a running clock counts to today, a stopped one (or one
+    /// transferred out) to its stop; a nullified period (a first appointment not attended)
+    /// counts no wait.
     pub fn at(
         clock: &str,
         start: Option<NaiveDate>,
         stop: Option<NaiveDate>,
         today: NaiveDate,
     ) -> Self {
-        let end = if clock == "running" {
-            Some(today)
-        } else {
-            stop
+        let end = match clock {
+            "running" => Some(today),
+            "stopped" | "transferred-out" => stop,
+            _ => None,
         };
         let days = start.zip(end).map(|(s, e)| tessera_rtt::days_waited(s, e));
         Self {
@@ -242,5 +244,13 @@ mod tests {
         assert_eq!(r.weeks_waited, Some(3));
         let none = Rtt::at("none", None, None, d("2026-12-01"));
         assert_eq!(none.days_waited, None);
+        let nullified = Rtt::at(
+            "nullified",
+            Some(d("2026-01-01")),
+            Some(d("2026-01-29")),
+            d("2026-12-01"),
+        );
+        assert_eq!(nullified.days_waited, None);
+        assert!(!nullified.breach);
     }
 }

@@ -77,8 +77,13 @@ async fn apply(
                 id: uuid("pathway_id", &m.pathway_id)?,
                 patient_id: m.patient_id,
                 treatment_function: m.treatment_function,
+                // The wire's period states (`open`, `stopped`, `nullified`,
+                // `transferred-out`) as the summary says them: an open period's clock runs.
                 clock: last
-                    .map(|x| x.state.clone())
+                    .map(|x| match x.state.as_str() {
+                        "open" => "running".to_string(),
+                        other => other.to_string(),
+                    })
                     .unwrap_or_else(|| "none".into()),
                 clock_start: last.and_then(|x| date(&x.start_date)),
                 clock_stop: last.and_then(|x| date(&x.end_date)),

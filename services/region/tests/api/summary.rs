@@ -52,7 +52,7 @@ pub async fn care(app: &TestApp, i: usize, patient: &str) -> (String, String, St
         periods: vec![referrals::RttPeriod {
             start_date: started.to_string(),
             start_code: 10,
-            state: "running".into(),
+            state: "open".into(),
             ..Default::default()
         }],
         changed_at: chrono::Utc::now().to_rfc3339(),
