@@ -12,7 +12,7 @@ use crate::api::Authorized;
 use crate::domain::{Summary, TrustPart, Withheld};
 use crate::store::{index, summary as read};
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseTransaction;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use std::sync::Arc;
 use tessera_access::decision::{decide, DataClass, Outcome, Request, Seal, SharingConsent};
 use tessera_access::projection::{PatientAccess, View};
@@ -36,6 +36,7 @@ struct Viewer {
     teams: Vec<String>,
     mine: PatientAccess,
     now: DateTime<Utc>,
+    trace: TraceContext,
 }
 
 impl Viewer {
@@ -88,6 +89,7 @@ pub async fn summary(auth: &Authorized, patient: PatientId) -> Result<Summary, A
                 teams: view.teams.clone(),
                 mine: view.patient(&pid),
                 now,
+                trace: reach.trace.clone(),
             };
             let own = viewer.decide(&tenant, SharingConsent::None, &Seal::None);
             let person = index::person_of(txn, tenant.as_str(), &pid)
@@ -137,12 +139,14 @@ pub async fn summary(auth: &Authorized, patient: PatientId) -> Result<Summary, A
                 "viewer",
                 mine,
             );
-            let parts = futures::future::join_all(
-                others
-                    .iter()
-                    .map(|(trust, ids, by)| elsewhere(&reach, &viewer, trust, ids, by)),
-            )
-            .await;
+            let mut parts = Vec::with_capacity(others.len());
+            for (trust, ids, by) in &others {
+                parts.push(elsewhere(txn, &viewer, trust, ids, by).await);
+            }
+            // Back in the viewer's schema for the request's own audit record.
+            in_schema(txn, &tenant)
+                .await
+                .map_err(|e| ApiError::database(&e))?;
             for p in parts {
                 match p {
                     Elsewhere::Shown {
@@ -289,11 +293,19 @@ fn consent_of(view: &View, ids: &[String]) -> (SharingConsent, PatientAccess) {
     (consent, merged)
 }
 
-/// One other trust's part, read and audited in that trust's own transaction. A trust that
-/// cannot be read now (its schema not ready, a database error) is shown as unavailable: one
-/// trust never stalls or fails the others.
+/// Scopes the rest of `txn` (or of its savepoint) to `trust`'s schema.
+async fn in_schema<C: ConnectionTrait>(txn: &C, trust: &TenantId) -> Result<(), sea_orm::DbErr> {
+    txn.execute_unprepared(&format!("SET LOCAL search_path TO \"{}\"", trust.schema()))
+        .await
+        .map(|_| ())
+}
+
+/// One other trust's part, read and audited in a savepoint of the request's transaction
+/// scoped to that trust's schema: its audit record commits with the viewer's, or neither
+/// does. A trust that cannot be read now (its schema not ready, a database error) is rolled
+/// back to the savepoint and shown as unavailable: one trust never fails the others.
 async fn elsewhere(
-    reach: &Reach,
+    txn: &DatabaseTransaction,
     v: &Viewer,
     trust: &TenantId,
     ids: &[String],
@@ -315,7 +327,7 @@ async fn elsewhere(
             },
         )
     };
-    match read_elsewhere(reach, v, trust, ids, by).await {
+    match read_elsewhere(txn, v, trust, ids, by).await {
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(trust = trust.as_str(), error = %e, "a trust's part of a summary could not be read");
@@ -325,17 +337,14 @@ async fn elsewhere(
 }
 
 async fn read_elsewhere(
-    reach: &Reach,
+    outer: &DatabaseTransaction,
     v: &Viewer,
     trust: &TenantId,
     ids: &[String],
     by: &str,
 ) -> Result<Elsewhere, sea_orm::DbErr> {
-    let txn = reach
-        .db
-        .begin(trust)
-        .await
-        .map_err(|tessera_tenancy::DbError::Db(e)| e)?;
+    let txn = outer.begin().await?;
+    in_schema(&txn, trust).await?;
     let view = tessera_access::projection::load(&txn, &v.identity, ids, v.now).await?;
     let (consent, access) = consent_of(&view, ids);
     let outcome = v.decide(trust, consent, &Seal::None);
@@ -346,13 +355,12 @@ async fn read_elsewhere(
     };
     let shown = part.as_ref().map(count).unwrap_or(0);
     for id in ids {
-        let record = shared_record(reach, v, trust, id, &outcome, shown, view.age_ms);
+        let record = shared_record(v, trust, id, &outcome, shown, view.age_ms);
         tessera_audit::write(&txn, &record)
             .await
             .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     }
     txn.commit().await?;
-    reach.relay.notify_one();
     Ok(match part {
         Some(part) => Elsewhere::Shown {
             trust: trust.clone(),
@@ -390,7 +398,6 @@ fn count(p: &read::Part) -> i32 {
 /// The record the other trust keeps of its patient's data being read (or refused) by
 /// another trust's user: their user, role and organisation, the decision, how many items.
 fn shared_record(
-    reach: &Reach,
     v: &Viewer,
     trust: &TenantId,
     patient: &str,
@@ -417,7 +424,7 @@ fn shared_record(
             outcome.reason.into()
         },
         status: if outcome.permit { 200 } else { 403 },
-        trace: Some(reach.trace.clone()),
+        trace: Some(v.trace.clone()),
         result_count: shown,
         projection_age_ms: Some(age.unwrap_or(-1)),
     }
@@ -443,7 +450,7 @@ async fn refused_elsewhere(
         .await
         .map_err(|tessera_tenancy::DbError::Db(e)| ApiError::database(&e))?;
     for id in ids {
-        let record = shared_record(reach, v, trust, id, &outcome, 0, None);
+        let record = shared_record(v, trust, id, &outcome, 0, None);
         tessera_audit::write(&txn, &record)
             .await
             .map_err(|e| ApiError::internal(&e))?;

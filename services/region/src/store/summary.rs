@@ -1,6 +1,12 @@
 //! One trust's part of a summary, read from its projections in one statement (one round
 //! trip per trust): the records of `patients` (the trust's ids of one person), and its feeds'
 //! freshness. The caller decides what of it the viewer may see.
+//!
+//! The statement names the trust's schema itself rather than relying on the transaction's
+//! `search_path`: PostgreSQL drops a connection's cached plans whenever the path changes, and
+//! a summary moves between five trusts' schemas on every request, so an unqualified statement
+//! was planned afresh every time (1.4 ms of planning for 1.2 ms of execution, measured). One
+//! text per schema keeps one cached plan per schema.
 use super::stmt;
 use crate::domain::{Admission, Appointment, Demographics, Document, Feed, Referral, Rtt};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -43,33 +49,33 @@ SELECT
      'nhs_number_verified', nhs_verified, 'family', family, 'given', given,
      'birth_date', birth_date, 'sex', sex, 'address', address, 'postcode', postcode,
      'gp_practice', gp_practice, 'restricted', restricted, 'as_of', updated_at)), '[]')::text
-    FROM reg_patient WHERE patient_id = ANY($1) AND merged_into IS NULL) AS demographics,
+    FROM {schema}.reg_patient WHERE patient_id = ANY($1) AND merged_into IS NULL) AS demographics,
  (SELECT coalesce(json_agg(json_build_object(
      'id', r.id, 'patient_id', r.patient_id, 'state', r.state, 'priority', r.priority,
      'specialty', r.specialty, 'treatment_function', r.treatment_function, 'team', r.team,
      'received_on', r.received_on, 'ubrn', r.ubrn, 'clock', p.clock,
      'clock_start', p.clock_start, 'clock_stop', p.clock_stop,
      'as_of', greatest(r.updated_at, p.updated_at))), '[]')::text
-    FROM reg_referral r LEFT JOIN reg_pathway p ON p.id = r.pathway_id
+    FROM {schema}.reg_referral r LEFT JOIN {schema}.reg_pathway p ON p.id = r.pathway_id
    WHERE r.patient_id = ANY($1)) AS referrals,
  (SELECT coalesce(json_agg(json_build_object(
      'trust', $2::text, 'id', id, 'patient_id', patient_id, 'starts_at', starts_at, 'ends_at', ends_at,
      'status', status, 'treatment_function', treatment_function, 'team', team,
      'clinician', clinician, 'as_of', updated_at)), '[]')::text
-    FROM reg_appointment WHERE patient_id = ANY($1)) AS appointments,
+    FROM {schema}.reg_appointment WHERE patient_id = ANY($1)) AS appointments,
  (SELECT coalesce(json_agg(json_build_object(
      'trust', $2::text, 'id', id, 'patient_id', patient_id, 'admitted_at', admitted_at,
      'ward_team', ward_team, 'ward', ward, 'consultant', consultant, 'purpose', purpose,
      'status', status, 'discharged_at', discharged_at, 'discharge_method', discharge_method,
      'as_of', updated_at)), '[]')::text
-    FROM reg_encounter WHERE patient_id = ANY($1) AND status <> 'cancelled') AS admissions,
+    FROM {schema}.reg_encounter WHERE patient_id = ANY($1) AND status <> 'cancelled') AS admissions,
  (SELECT coalesce(json_agg(json_build_object(
      'trust', $2::text, 'id', id, 'patient_id', patient_id, 'type_code', type_code,
      'title', title, 'author', author, 'status', status, 'version', version,
      'created_at', created_at, 'signed_at', signed_at, 'as_of', updated_at)), '[]')::text
-    FROM reg_document WHERE patient_id = ANY($1)) AS documents,
+    FROM {schema}.reg_document WHERE patient_id = ANY($1)) AS documents,
  (SELECT coalesce(json_agg(json_build_object('stream', stream, 'last_event_at', last_event_at)
-                           ORDER BY stream), '[]')::text FROM reg_feed) AS feeds
+                           ORDER BY stream), '[]')::text FROM {schema}.reg_feed) AS feeds
 "#;
 
 fn parse<T: serde::de::DeserializeOwned>(
@@ -88,8 +94,12 @@ pub async fn part<C: ConnectionTrait>(
     patients: &[String],
     today: NaiveDate,
 ) -> Result<Part, DbErr> {
+    let schema = tessera_tenancy::TenantId::parse(trust)
+        .map_err(|e| DbErr::Custom(format!("trust {trust}: {e}")))?
+        .schema();
+    let sql = SQL.replace("{schema}", &format!("\"{schema}\""));
     let row = db
-        .query_one(stmt(SQL, vec![patients.to_vec().into(), trust.into()]))
+        .query_one(stmt(&sql, vec![patients.to_vec().into(), trust.into()]))
         .await?
         .ok_or_else(|| DbErr::Custom("summary query returned no row".into()))?;
     let referrals = parse::<RawReferral>(&row, "referrals")?
