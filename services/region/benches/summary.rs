@@ -1,10 +1,9 @@
 //! The regional summary at a region's scale, over HTTP against real PostgreSQL, Redis and the
 //! broker — authenticated, decided per trust (the viewer's relationship, each other trust's
 //! consent and seals, from the access projections), read from five trusts' projections and
-//! audited in all five — beside the floor: the same statements (per trust: the projection
-//! load, the part's read, the audit record and its outbox row, in that trust's transaction;
-//! the trusts concurrently, as the service does) without HTTP, JSON or the decision around
-//! them.
+//! audited in all five — beside the floor: the same statements (one transaction; per trust a
+//! savepoint scoped to its schema with the projection load, the part's read, the audit record
+//! and its outbox row, as the service does) without HTTP, JSON or the decision around them.
 //!
 //! Set-up (SQL): 5 trusts; one person with a record in each, 40 items per trust (10 referrals
 //! with RTT pathways, 10 appointments, 5 admissions, 15 documents, one of them sealed) plus
@@ -170,6 +169,22 @@ async fn main() {
         .await
         .unwrap();
     }
+    // Each record's kept part, as the consumers keep it.
+    let tdb = tessera_tenancy::TenantDb::connect(&db_url, 20)
+        .await
+        .unwrap();
+    let ids: Vec<tessera_tenancy::TenantId> = tenants
+        .iter()
+        .map(|t| tessera_tenancy::TenantId::parse(t).unwrap())
+        .collect();
+    for (t, id) in ids.iter().enumerate() {
+        let all: Vec<String> = (0..=others).map(|n| patient(t, n)).collect();
+        let txn = tdb.begin(id).await.unwrap();
+        tessera_region::store::summary::refresh(&txn, id.as_str(), &all)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+    }
     println!(
         "setup: 5 trusts x {} patients x 40 items in {:.1} s",
         others + 1,
@@ -236,14 +251,8 @@ async fn main() {
         wall.elapsed(),
     );
 
-    // The floor: the same statements, per trust in its own transaction, trusts concurrently.
-    let tdb = tessera_tenancy::TenantDb::connect(&db_url, 20)
-        .await
-        .unwrap();
-    let ids: Vec<tessera_tenancy::TenantId> = tenants
-        .iter()
-        .map(|t| tessera_tenancy::TenantId::parse(t).unwrap())
-        .collect();
+    // The floor: the same statements in one transaction, a savepoint per trust scoped to
+    // its schema, as the service does.
     let who = tessera_access::Identity {
         user_id: "dr-bench".into(),
         session_id: String::new(),
@@ -263,44 +272,49 @@ async fn main() {
             let mut d = Vec::with_capacity(reads);
             for _ in 0..reads {
                 let s = Instant::now();
-                let parts = ids.iter().enumerate().map(|(t, id)| {
-                    let (tdb, who) = (tdb.clone(), who.clone());
-                    async move {
-                        let p = patient(t, 0);
-                        let txn = tdb.begin(id).await.unwrap();
-                        let now = chrono::Utc::now();
-                        tessera_access::projection::load(&txn, &who, std::slice::from_ref(&p), now)
-                            .await
-                            .unwrap();
-                        let part = tessera_region::store::summary::part(
-                            &txn,
-                            id.as_str(),
-                            std::slice::from_ref(&p),
-                            now.date_naive(),
-                        )
+                let outer = tdb.begin(&ids[0]).await.unwrap();
+                let now = chrono::Utc::now();
+                for (t, id) in ids.iter().enumerate() {
+                    use sea_orm::TransactionTrait;
+                    let p = patient(t, 0);
+                    let txn = outer.begin().await.unwrap();
+                    txn.execute_unprepared(&format!(
+                        "SET LOCAL search_path TO \"{}\"",
+                        id.schema()
+                    ))
+                    .await
+                    .unwrap();
+                    tessera_access::projection::load(&txn, &who, std::slice::from_ref(&p), now)
                         .await
                         .unwrap();
-                        assert_eq!(part.documents.len(), 15);
-                        let record = tessera_audit::AuditRecord {
-                            service: "region",
-                            tenant: Some(id.clone()),
-                            user_id: who.user_id.clone(),
-                            role_code: "R8000".into(),
-                            organisation: who.role.organisation.to_string(),
-                            patient_id: Some(p),
-                            action: "region.summary.shared",
-                            outcome: tessera_audit::Outcome::Permit,
-                            reason: "ok".into(),
-                            status: 200,
-                            trace: None,
-                            result_count: 41,
-                            projection_age_ms: None,
-                        };
-                        tessera_audit::write(&txn, &record).await.unwrap();
-                        txn.commit().await.unwrap();
-                    }
-                });
-                futures::future::join_all(parts).await;
+                    let part = tessera_region::store::summary::part(
+                        &txn,
+                        id.as_str(),
+                        std::slice::from_ref(&p),
+                        now.date_naive(),
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(part.documents.len(), 15);
+                    let record = tessera_audit::AuditRecord {
+                        service: "region",
+                        tenant: Some(id.clone()),
+                        user_id: who.user_id.clone(),
+                        role_code: "R8000".into(),
+                        organisation: who.role.organisation.to_string(),
+                        patient_id: Some(p),
+                        action: "region.summary.shared",
+                        outcome: tessera_audit::Outcome::Permit,
+                        reason: "ok".into(),
+                        status: 200,
+                        trace: None,
+                        result_count: 41,
+                        projection_age_ms: None,
+                    };
+                    tessera_audit::write(&txn, &record).await.unwrap();
+                    txn.commit().await.unwrap();
+                }
+                outer.commit().await.unwrap();
                 d.push(s.elapsed());
             }
             d

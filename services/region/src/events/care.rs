@@ -43,9 +43,11 @@ async fn apply(
         .ce_type
         .strip_prefix("uk.nhs.tessera.")
         .unwrap_or_default();
+    let mut touched: Option<String> = None;
     let done = match name {
         "referrals.ReferralReceived.v1" => {
             let m: referrals::ReferralReceived = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let row = p::ReferralRow {
                 id: uuid("referral_id", &m.referral_id)?,
                 patient_id: m.patient_id,
@@ -67,10 +69,12 @@ async fn apply(
         }
         "referrals.ReferralStateChanged.v1" => {
             let m: referrals::ReferralStateChanged = decode(e)?;
+            touched = Some(m.patient_id.clone());
             p::referral_state(txn, uuid("referral_id", &m.referral_id)?, &m.to_state, at).await
         }
         "referrals.RttPathwayChanged.v1" => {
             let m: referrals::RttPathwayChanged = decode(e)?;
+            touched = Some(m.patient_id.clone());
             // The newest period is the clock as it stands.
             let last = m.periods.last();
             let row = p::PathwayRow {
@@ -92,6 +96,7 @@ async fn apply(
         }
         "scheduling.AppointmentBooked.v1" => {
             let m: scheduling::AppointmentBooked = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let row = p::AppointmentRow {
                 id: uuid("appointment_id", &m.appointment_id)?,
                 patient_id: m.patient_id,
@@ -106,6 +111,7 @@ async fn apply(
         }
         "scheduling.AppointmentClosed.v1" => {
             let m: scheduling::AppointmentClosed = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let status = if m.outcome.is_empty() {
                 "closed"
             } else {
@@ -115,6 +121,7 @@ async fn apply(
         }
         "pas.PatientAdmitted.v1" => {
             let m: pas::PatientAdmitted = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let row = p::AdmissionRow {
                 id: uuid("encounter_id", &m.encounter_id)?,
                 patient_id: m.patient_id,
@@ -127,16 +134,19 @@ async fn apply(
         }
         "pas.PatientTransferred.v1" => {
             let m: pas::PatientTransferred = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let id = uuid("encounter_id", &m.encounter_id)?;
             p::transferred(txn, id, &m.ward_team, &m.ward_code, at).await
         }
         "pas.PatientDischarged.v1" => {
             let m: pas::PatientDischarged = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let id = uuid("encounter_id", &m.encounter_id)?;
             p::discharged(txn, id, time(&m.discharged_at), &m.discharge_method, at).await
         }
         "pas.EncounterActionCancelled.v1" => {
             let m: pas::EncounterActionCancelled = decode(e)?;
+            touched = Some(m.patient_id.clone());
             p::cancelled(
                 txn,
                 uuid("encounter_id", &m.encounter_id)?,
@@ -147,6 +157,7 @@ async fn apply(
         }
         "clinicaldocs.DocumentCreated.v1" => {
             let m: docs::DocumentCreated = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let row = p::DocumentRow {
                 id: uuid("document_id", &m.document_id)?,
                 patient_id: m.patient_id,
@@ -159,11 +170,13 @@ async fn apply(
         }
         "clinicaldocs.VersionAdded.v1" => {
             let m: docs::VersionAdded = decode(e)?;
+            touched = Some(m.patient_id.clone());
             let id = uuid("document_id", &m.document_id)?;
             p::document_version(txn, id, m.version, &m.status, &m.title, at).await
         }
         "clinicaldocs.DocumentSigned.v1" => {
             let m: docs::DocumentSigned = decode(e)?;
+            touched = Some(m.patient_id.clone());
             p::document_signed(
                 txn,
                 uuid("document_id", &m.document_id)?,
@@ -176,5 +189,11 @@ async fn apply(
         // types added later change nothing here.
         _ => Ok(()),
     };
-    done.map_err(HandlerError::store)
+    done.map_err(HandlerError::store)?;
+    match touched {
+        Some(patient) => crate::store::summary::refresh(txn, e.tenant.as_str(), &[patient])
+            .await
+            .map_err(HandlerError::store),
+        None => Ok(()),
+    }
 }

@@ -131,20 +131,25 @@ impl Handler for Patients {
             let tenant = event.tenant.as_str();
             let payload = event.payload.as_slice();
             let undecodable = |e| HandlerError::undecodable(event.ce_type.as_str(), e);
+            // The records whose kept summary parts this event changes.
+            let mut touched: Vec<String> = Vec::new();
             let done = match event.ce_type.as_str() {
                 "uk.nhs.tessera.mpi.PatientRegistered.v1" => {
                     let m = mpi::PatientRegistered::decode(payload).map_err(undecodable)?;
+                    touched.push(m.patient_id.clone());
                     let r = row(&m.patient_id, m.version, m.demographics.as_ref());
                     self.known(txn, tenant, &r, at).await
                 }
                 "uk.nhs.tessera.mpi.PatientUpdated.v1" => {
                     let m = mpi::PatientUpdated::decode(payload).map_err(undecodable)?;
+                    touched.push(m.patient_id.clone());
                     let r = row(&m.patient_id, m.version, m.demographics.as_ref());
                     self.known(txn, tenant, &r, at).await
                 }
                 "uk.nhs.tessera.mpi.PatientMerged.v1" => {
                     let m = mpi::PatientMerged::decode(payload).map_err(undecodable)?;
-                    let (merged, survivor) = (&m.merged_patient_id, &m.survivor_patient_id);
+                    touched.extend([m.merged_patient_id.clone(), m.survivor_patient_id.clone()]);
+                    let survivor = &m.survivor_patient_id;
                     merge(txn, tenant, &m, at)
                         .await
                         .map_err(HandlerError::store)?;
@@ -153,11 +158,11 @@ impl Handler for Patients {
                         m.survivor_version,
                         m.survivor_demographics.as_ref(),
                     );
-                    let _ = merged;
                     self.known(txn, tenant, &r, at).await
                 }
                 "uk.nhs.tessera.mpi.PatientUnmerged.v1" => {
                     let m = mpi::PatientUnmerged::decode(payload).map_err(undecodable)?;
+                    touched.extend([m.merged_patient_id.clone(), m.survivor_patient_id.clone()]);
                     tessera_patients::repoint::undo(
                         txn,
                         &m.merge_id,
@@ -188,6 +193,9 @@ impl Handler for Patients {
                 _ => Ok(()),
             };
             done.map_err(HandlerError::store)?;
+            crate::store::summary::refresh(txn, tenant, &touched)
+                .await
+                .map_err(HandlerError::store)?;
             p::heard(txn, "patient", at)
                 .await
                 .map_err(HandlerError::store)

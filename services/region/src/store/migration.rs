@@ -134,6 +134,15 @@ CREATE TABLE reg_document (
 );
 CREATE INDEX reg_document_patient ON reg_document (patient_id);
 
+-- Each record's part of a summary, as the summary shows it (JSON), rebuilt from the tables
+-- above in the transaction of every event that changes them: a summary reads one row per
+-- record instead of joining five tables.
+CREATE TABLE reg_part (
+    patient_id text PRIMARY KEY,
+    body       text NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+
 -- When each of the trust's streams last told this service anything: the freshness every
 -- line of the summary carries.
 CREATE TABLE reg_feed (
@@ -150,7 +159,7 @@ CREATE TABLE reg_feed (
         manager
             .get_connection()
             .execute_unprepared(
-                "DROP TABLE reg_feed, reg_document, reg_encounter, reg_appointment, reg_pathway,
+                "DROP TABLE reg_part, reg_feed, reg_document, reg_encounter, reg_appointment, reg_pathway,
                    reg_referral, reg_patient",
             )
             .await?;
