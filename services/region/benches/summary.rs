@@ -273,6 +273,10 @@ async fn main() {
             for _ in 0..reads {
                 let s = Instant::now();
                 let outer = tdb.begin(&ids[0]).await.unwrap();
+                outer
+                    .execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+                    .await
+                    .unwrap();
                 let now = chrono::Utc::now();
                 for (t, id) in ids.iter().enumerate() {
                     use sea_orm::TransactionTrait;
@@ -284,9 +288,15 @@ async fn main() {
                     ))
                     .await
                     .unwrap();
-                    tessera_access::projection::load(&txn, &who, std::slice::from_ref(&p), now)
-                        .await
-                        .unwrap();
+                    tessera_access::projection::load_in(
+                        &txn,
+                        &id.schema(),
+                        &who,
+                        std::slice::from_ref(&p),
+                        now,
+                    )
+                    .await
+                    .unwrap();
                     let part = tessera_region::store::summary::part(
                         &txn,
                         id.as_str(),

@@ -60,10 +60,57 @@ pub async fn load<C: ConnectionTrait>(
     patients: &[String],
     now: DateTime<Utc>,
 ) -> Result<View, DbErr> {
+    load_from(db, None, who, patients, now).await
+}
+
+/// As [`load`], naming the trust's schema in the statement (`t_<ods>`, from a `TenantId`)
+/// instead of relying on the transaction's `search_path`: for a caller that reads several
+/// trusts in one transaction, where each change of the path would drop the connection's
+/// cached plan and plan the statement afresh (the regional record: ADR 35).
+pub async fn load_in<C: ConnectionTrait>(
+    db: &C,
+    schema: &str,
+    who: &Identity,
+    patients: &[String],
+    now: DateTime<Utc>,
+) -> Result<View, DbErr> {
+    load_from(db, Some(schema), who, patients, now).await
+}
+
+async fn load_from<C: ConnectionTrait>(
+    db: &C,
+    schema: Option<&str>,
+    who: &Identity,
+    patients: &[String],
+    now: DateTime<Utc>,
+) -> Result<View, DbErr> {
+    let sql = match schema {
+        Some(s)
+            if s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            LOAD.replace("access_", &format!("\"{s}\".access_"))
+        }
+        Some(s) => return Err(DbErr::Custom(format!("not a tenant schema: {s}"))),
+        None => LOAD.to_string(),
+    };
     let row = db
         .query_one(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            r#"
+            &sql,
+            [
+                patients.to_vec().into(),
+                who.user_id.clone().into(),
+                who.role.workgroups.clone().into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("projection query returned no row".into()))?;
+    view_of(&row, who, now)
+}
+
+/// The decisions' projection read, one statement; every table it names starts `access_`.
+const LOAD: &str = r#"
 WITH teams AS (
     SELECT team FROM access_team_member WHERE user_id = $2
 )
@@ -82,15 +129,9 @@ SELECT
      FROM access_consent WHERE patient_id = ANY($1)) AS consent,
   (SELECT coalesce(json_agg(team), '[]')::text FROM teams) AS my_teams,
   (SELECT (extract(epoch FROM last_event_at) * 1000000)::bigint FROM access_projection_state WHERE id = 1) AS last_event
-"#,
-            [
-                patients.to_vec().into(),
-                who.user_id.clone().into(),
-                who.role.workgroups.clone().into(),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::Custom("projection query returned no row".into()))?;
+"#;
+
+fn view_of(row: &sea_orm::QueryResult, who: &Identity, now: DateTime<Utc>) -> Result<View, DbErr> {
     let text = |col: &str| -> Result<String, DbErr> { row.try_get::<String>("", col) };
     let parse = |col: &str| -> Result<Vec<serde_json::Value>, DbErr> {
         serde_json::from_str(&text(col)?).map_err(|e| DbErr::Custom(format!("{col}: {e}")))

@@ -77,12 +77,23 @@ pub async fn summary(auth: &Authorized, patient: PatientId) -> Result<Summary, A
     let pid = patient.to_string();
     audited(auth, Some(pid.clone()), move |txn| {
         Box::pin(async move {
+            // Every trust's statements here are index lookups by patient id: a generic plan
+            // serves them all, where a custom plan per execution spent more time planning
+            // (0.3 ms) than executing (0.05 ms) the access projection's read (measured).
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+                .await
+                .map_err(|e| ApiError::database(&e))?;
             super::known(txn, &patient).await?;
             let now = Utc::now();
-            let view =
-                tessera_access::projection::load(txn, &identity, std::slice::from_ref(&pid), now)
-                    .await
-                    .map_err(|e| ApiError::database(&e))?;
+            let view = tessera_access::projection::load_in(
+                txn,
+                &tenant.schema(),
+                &identity,
+                std::slice::from_ref(&pid),
+                now,
+            )
+            .await
+            .map_err(|e| ApiError::database(&e))?;
             let viewer = Viewer {
                 identity,
                 activity,
@@ -345,7 +356,8 @@ async fn read_elsewhere(
 ) -> Result<Elsewhere, sea_orm::DbErr> {
     let txn = outer.begin().await?;
     in_schema(&txn, trust).await?;
-    let view = tessera_access::projection::load(&txn, &v.identity, ids, v.now).await?;
+    let view =
+        tessera_access::projection::load_in(&txn, &trust.schema(), &v.identity, ids, v.now).await?;
     let (consent, access) = consent_of(&view, ids);
     let outcome = v.decide(trust, consent, &Seal::None);
     let part = if outcome.permit {

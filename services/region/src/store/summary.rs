@@ -113,11 +113,14 @@ pub async fn refresh<C: ConnectionTrait>(
         .map(|_| ())
 }
 
+/// The kept parts and the feeds of the trust whose schema is `{schema}`: named in the text
+/// (not left to the transaction's `search_path`, which a summary changes trust by trust and
+/// which drops the connection's cached plans each time), the parts as stored, not re-parsed.
 const READ: &str = r#"
 SELECT
- (SELECT coalesce(json_agg(body::json), '[]')::text FROM reg_part WHERE patient_id = ANY($1)) AS parts,
+ (SELECT coalesce('[' || string_agg(body, ',') || ']', '[]') FROM {schema}.reg_part WHERE patient_id = ANY($1)) AS parts,
  (SELECT coalesce(json_agg(json_build_object('stream', stream, 'last_event_at', last_event_at)
-                           ORDER BY stream), '[]')::text FROM reg_feed) AS feeds
+                           ORDER BY stream), '[]')::text FROM {schema}.reg_feed) AS feeds
 "#;
 
 fn parse<T: serde::de::DeserializeOwned>(
@@ -136,8 +139,12 @@ pub async fn part<C: ConnectionTrait>(
     patients: &[String],
     today: NaiveDate,
 ) -> Result<Part, DbErr> {
+    let schema = tessera_tenancy::TenantId::parse(trust)
+        .map_err(|e| DbErr::Custom(format!("trust {trust}: {e}")))?
+        .schema();
+    let sql = READ.replace("{schema}", &format!("\"{schema}\""));
     let row = db
-        .query_one(stmt(READ, vec![patients.to_vec().into()]))
+        .query_one(stmt(&sql, vec![patients.to_vec().into()]))
         .await?
         .ok_or_else(|| DbErr::Custom("summary query returned no row".into()))?;
     let mut out = Part {
