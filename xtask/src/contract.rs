@@ -14,6 +14,7 @@ const SERVICES: &[(&str, u16, &str)] = &[
     ("scheduling", 8084, "booking_clerk"),
     ("pas", 8085, "pas_admin"),
     ("clinical-docs", 8086, "clinician"),
+    ("region", 8087, "regional"),
 ];
 
 /// Runs schemathesis over each service; `Err` on any finding, or when a run produced no cases.

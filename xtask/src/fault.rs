@@ -1,4 +1,4 @@
-//! `cargo xtask fault <mpi|access|referrals|scheduling|pas|clinical-docs|broker|postgres|redis> [--seconds N]
+//! `cargo xtask fault <mpi|access|referrals|scheduling|pas|clinical-docs|region|broker|postgres|redis> [--seconds N]
 //! [--connections C] [--debug]`: the platform of `up` under the clinical load
 //! (`tessera-load`), one fault at a random moment in the load's second quarter — `kill -9` of a
 //! service (restarted as Kubernetes restarts a crashed pod) or of the broker (restarted as
@@ -12,13 +12,14 @@ use crate::{infra, root, run, state_dir};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TARGETS: [&str; 9] = [
+const TARGETS: [&str; 10] = [
     "mpi",
     "access",
     "referrals",
     "scheduling",
     "pas",
     "clinical-docs",
+    "region",
     "broker",
     "postgres",
     "redis",

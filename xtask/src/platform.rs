@@ -248,13 +248,26 @@ pub fn up_from(profile: Profile, bin_dir: &std::path::Path) -> Result<(), String
             "--teams",
             "GSURG,WARD7,LOADWARD",
         ])?;
+        // The regional record: a clinician of the same teams reading summaries (B0820) who also
+        // decides the matcher's proposed links (B0825).
+        let regional = admin(&[
+            "token",
+            "--ods",
+            ods,
+            "--user",
+            &format!("regional-{}", ods.to_lowercase()),
+            "--activities",
+            "B0820,B0825",
+            "--teams",
+            "GSURG,WARD7,LOADWARD",
+        ])?;
         trusts.insert(
             ods.to_string(),
             serde_json::json!({ "name": name, "tokens": { "registration_clerk": clerk, "viewer": viewer,
                     "privacy_officer": privacy_officer, "emergency_clinician": emergency,
                     "referrals_gsurg": referrals_clerk, "booking_clerk": booking_clerk,
                     "ward_staff": ward_staff, "coder": coder, "pas_admin": pas_admin,
-                    "clinician": clinician },
+                    "clinician": clinician, "regional": regional },
                 "mllp": format!("127.0.0.1:{}", mllp_port(ods)),
                 "topics": { "patient": format!("tessera.{}.mpi.patient", ods.to_lowercase()), "audit": format!("tessera.{}.audit.events", ods.to_lowercase()) } }),
         );
@@ -300,6 +313,7 @@ Tessera is running.
   Scheduling    http://127.0.0.1:8084   (clinics, sessions, slots, appointments, worklists)
   PAS           http://127.0.0.1:8085   (wards, beds, admissions, discharges, activity for billing)
   Documents     http://127.0.0.1:8086   (clinical documents, letters, templates, NEWS2; FHIR DocumentReference)
+  Region        http://127.0.0.1:8087   (the regional care record: summary, FHIR Patient/$everything, the page at /page)
   Kafka         127.0.0.1:{BROKER_PORT} (tansu; topics tessera.<ods>.<service>.<stream>)
   Demo trusts   RXR, RBT
   HL7 v2 MLLP   RXR 127.0.0.1:2575, RBT 127.0.0.1:2576 (ADT; MSH-4 must be the trust)
@@ -343,6 +357,13 @@ Try:
   curl -s -X POST http://127.0.0.1:8086/documents -H "Authorization: Bearer $D" -H 'Content-Type: application/json' \
     -d '{{"patient_id":"<id>","type":{{"code":"371531000","display":"Report of clinical encounter"}},"title":"Ward round","text":"Comfortable overnight."}}'
   curl -s -X POST http://127.0.0.1:8086/documents/<document id>/sign -H "Authorization: Bearer $D" -H 'If-Match: W/"1"'
+
+  # The regional care record of a patient registered in both trusts with the same verified NHS
+  # number, once the patient's consent in RBT names RXR (PUT :8082/consent/<RBT id>/sharing
+  # {{"sharing":"permit","trusts":["RXR"]}}) — JSON, FHIR, or the page in a browser (/page):
+  G=$(jq -r .trusts.RXR.tokens.regional {path})
+  curl -s http://127.0.0.1:8087/patients/<RXR id>/summary -H "Authorization: Bearer $G"
+  curl -s 'http://127.0.0.1:8087/fhir/Patient/<RXR id>/$everything' -H "Authorization: Bearer $G"
 
 Demo tokens (also in the file above, with a viewer token per trust):
 {tokens}

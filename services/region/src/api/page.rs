@@ -9,7 +9,6 @@ use crate::app::{refuse, summary as app};
 use crate::domain::{Summary, Withheld};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 use std::fmt::Write as _;
 use tessera_edge::problem::{ApiError, Flavour};
 use utoipa::ToSchema;
@@ -93,7 +92,8 @@ pub async fn login() -> HttpResponse {
     html(StatusCode::OK, login_page(None))
 }
 
-#[derive(Deserialize, ToSchema)]
+/// The sign-in form's fields (`application/x-www-form-urlencoded`).
+#[derive(ToSchema)]
 pub struct SessionForm {
     token: String,
     patient: String,
@@ -106,7 +106,19 @@ pub struct SessionForm {
         (status = 400, description = "The form again, saying what was wrong (HTML)", content_type = "text/html")
     ))]
 #[post("/page/session")]
-pub async fn session(req: HttpRequest, form: web::Form<SessionForm>) -> HttpResponse {
+pub async fn session(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    // Read whatever was sent as a form: a missing or mistyped body is the form again with
+    // what was wrong, never a bare error.
+    let field = |name: &str| {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let form = SessionForm {
+        token: field("token"),
+        patient: field("patient"),
+    };
     let token = form.token.trim();
     let Some(id) = tessera_patients::PatientId::parse(&form.patient) else {
         return html(
