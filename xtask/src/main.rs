@@ -266,6 +266,10 @@ fn test(filters: &[String]) -> Result<(), String> {
                             "run",
                             "--workspace",
                             "--no-fail-fast",
+                            // One at a time: each starts up to seven services with their
+                            // database pools; two at once passed PostgreSQL's 100 connections.
+                            "--test-threads",
+                            "1",
                             "-E",
                             ALONE,
                         ],

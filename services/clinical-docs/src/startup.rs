@@ -44,7 +44,11 @@ impl Application {
         let provisioner = Arc::new(SchemaAndTopics::<TenantMigrator> {
             database_url: config.database_url.clone(),
             only,
-            topics: vec![("clinical-docs", "document"), ("audit", "events")],
+            topics: vec![
+                ("clinical-docs", "document"),
+                ("clinical-docs", "shared"),
+                ("audit", "events"),
+            ],
             platform_topics: vec![tessera_audit::PLATFORM_TOPIC.to_string()],
             migrator: std::marker::PhantomData,
         });

@@ -275,6 +275,27 @@ async fn rxr_sees_rbt_s_care_of_one_person_only_with_consent_and_a_relationship_
         .collect();
     assert!(docs.contains(&letter.as_str()), "{s}");
     assert!(!s.to_string().contains(&note), "the sealed note leaked");
+
+    // The letter signed in RBT: its content, on request, from RXR.
+    let signed = p
+        .client
+        .post(format!("{}/documents/{letter}/sign", p.docs))
+        .bearer_auth(&surgeon)
+        .header("If-Match", "W/\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 200);
+    let content = format!("/patients/{here}/documents/{letter}/content");
+    assert!(
+        kit::wait_until(Duration::from_secs(30), || async {
+            p.region(Method::GET, &content, &dr, None).await.status == 200
+        })
+        .await,
+        "the signed letter's content never reached the regional record"
+    );
+    let text = p.region(Method::GET, &content, &dr, None).await;
+    assert_eq!(text.body, "Seen in clinic.");
     assert!(of(&s, "withheld", &t_rbt)
         .iter()
         .any(|w| w["kind"] == "document" && w["reason"] == "access.sealed"));

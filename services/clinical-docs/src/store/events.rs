@@ -19,6 +19,7 @@ pub mod types {
     pub const SIGNED: &str = "uk.nhs.tessera.clinicaldocs.DocumentSigned.v1";
     pub const ENTERED_IN_ERROR: &str = "uk.nhs.tessera.clinicaldocs.DocumentEnteredInError.v1";
     pub const LETTER_READY: &str = "uk.nhs.tessera.clinicaldocs.LetterReady.v1";
+    pub const SHARED: &str = "uk.nhs.tessera.clinicaldocs.DocumentShared.v1";
 }
 
 /// Where and under which trace an event goes.
@@ -40,10 +41,22 @@ impl Publish {
         patient_id: &str,
         payload: Vec<u8>,
     ) -> Result<(), StoreError> {
+        self.send_on(txn, "document", ce_type, patient_id, payload)
+            .await
+    }
+
+    async fn send_on(
+        &self,
+        txn: &DatabaseTransaction,
+        stream: &str,
+        ce_type: &str,
+        patient_id: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), StoreError> {
         enqueue(
             txn,
             OutgoingEvent {
-                topic: self.tenant.topic("clinical-docs", "document"),
+                topic: self.tenant.topic("clinical-docs", stream),
                 key: patient_id.to_string(),
                 ce_type: ce_type.into(),
                 source: "/tessera/clinical-docs".into(),
@@ -105,6 +118,38 @@ impl Publish {
             };
             self.send(txn, types::SIGNED, &d.patient_id, m.encode_to_vec())
                 .await?;
+        }
+        // The record's content, for the regional care record: each signed version, and its
+        // withdrawal when entered in error (never a draft).
+        let signed = matches!(d.status.as_str(), "final" | "amended")
+            && matches!(
+                action,
+                "signed" | "countersigned" | "section-signed" | "amended"
+            );
+        if signed || action == "entered-in-error" {
+            let withdrawn = action == "entered-in-error";
+            let m = pb::DocumentShared {
+                document_id: d.id.to_string(),
+                patient_id: d.patient_id.clone(),
+                version: d.version,
+                content_type: d.content_type.clone(),
+                content: if withdrawn {
+                    Vec::new()
+                } else {
+                    d.content.clone()
+                },
+                sha256: d.sha256.clone(),
+                withdrawn,
+                recorded_at: time(d.updated_at),
+            };
+            self.send_on(
+                txn,
+                "shared",
+                types::SHARED,
+                &d.patient_id,
+                m.encode_to_vec(),
+            )
+            .await?;
         }
         if action == "entered-in-error" {
             let m = pb::DocumentEnteredInError {

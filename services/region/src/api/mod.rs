@@ -44,6 +44,12 @@ pub fn operations(config: &crate::Config) -> Operations {
     let (view, link) = (&config.roles.summary_activity, &config.roles.link_activity);
     Operations::new()
         .activity(GET, "/patients/{id}/summary", "region.summary", view)
+        .activity(
+            GET,
+            "/patients/{id}/documents/{document}/content",
+            "region.document.content",
+            view,
+        )
         .public(GET, "/fhir/metadata")
         .activity(
             GET,
@@ -54,6 +60,12 @@ pub fn operations(config: &crate::Config) -> Operations {
         .public(GET, "/page")
         .public(POST, "/page/session")
         .activity(GET, "/page/patients/{id}", "region.page", view)
+        .activity(
+            GET,
+            "/page/patients/{id}/documents/{document}",
+            "region.page.document",
+            view,
+        )
         .activity(GET, "/link-reviews", "region.link-review.list", link)
         .activity(
             POST,
@@ -72,11 +84,13 @@ pub fn operations(config: &crate::Config) -> Operations {
 /// Mounts every handler; each carries its `#[utoipa::path]`, so mounting it documents it.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(summary::summary)
+        .service(summary::content)
         .service(fhir::capability_statement)
         .service(fhir::everything)
         .service(page::login)
         .service(page::session)
         .service(page::patient_page)
+        .service(page::document_page)
         .service(reviews::list)
         .service(reviews::confirm_link)
         .service(reviews::reject_link);

@@ -179,6 +179,35 @@ pub async fn patient_page(caller: Caller, path: web::Path<String>) -> HttpRespon
     }
 }
 
+#[utoipa::path(tag = "page",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The patient, by the viewer's own trust's id"),
+        ("document" = uuid::Uuid, Path, description = "A document the page lists as readable")
+    ),
+    responses(
+        (status = 200, description = "The signed version's content, as its trust shared it", content_type = "application/octet-stream"),
+        (status = 403, description = "Refused, as a page saying why (HTML)", content_type = "text/html")
+    ))]
+#[get("/page/patients/{id}/documents/{document}")]
+pub async fn document_page(caller: Caller, path: web::Path<(String, String)>) -> HttpResponse {
+    let answer = async {
+        let auth = caller.permit(Flavour::Json).await?;
+        let (patient, document) = match super::summary::read_ids(&path) {
+            Ok(ids) => ids,
+            Err(e) => return refuse(&auth, None, e).await,
+        };
+        match crate::app::content::content(&auth, patient, document).await? {
+            crate::app::content::Answer::Shown(c) => Ok(c),
+            crate::app::content::Answer::Refused(e) => Err(e),
+        }
+    }
+    .await;
+    match answer {
+        Ok(c) => super::summary::shown(c),
+        Err(e) => refused(&e),
+    }
+}
+
 fn refused(e: &ApiError) -> HttpResponse {
     let body = format!(
         "<h2>Not shown</h2><p class=\"banner\" role=\"alert\">{}</p><p>Code: <code>{}</code></p>\
@@ -487,7 +516,7 @@ pub fn render(s: &Summary, viewer: &str) -> String {
     for d in &s.documents {
         let _ = write!(
             rows,
-            "<tr data-trust=\"{t}\" data-kind=\"document\">{cell}<td>{date}</td><td>{title}</td><td>{ty}</td><td>{author}</td><td>{st}</td><td>{f}</td></tr>",
+            "<tr data-trust=\"{t}\" data-kind=\"document\">{cell}<td>{date}</td><td>{title}</td><td>{ty}</td><td>{author}</td><td>{st}</td><td>{f}</td><td>{read}</td></tr>",
             t = esc(&d.trust),
             cell = trust_cell(&d.trust),
             date = d.created_at.format("%d %b %Y"),
@@ -496,9 +525,19 @@ pub fn render(s: &Summary, viewer: &str) -> String {
             author = esc(&d.author),
             st = esc(&d.status),
             f = fresh(&d.as_of),
+            read = if d.readable {
+                format!(
+                    "<a href=\"/page/patients/{}/documents/{}\">Read<span class=\"skip\"> {}</span></a>",
+                    esc(&s.patient_id),
+                    d.id,
+                    esc(&d.title)
+                )
+            } else {
+                "Not signed yet".to_string()
+            },
         );
     }
-    rows.push_str(&rows_of("document", 7));
+    rows.push_str(&rows_of("document", 8));
     table(
         &mut out,
         "documents",
@@ -511,6 +550,7 @@ pub fn render(s: &Summary, viewer: &str) -> String {
             "Author",
             "Status",
             "Freshness",
+            "Content",
         ],
         &rows,
     );

@@ -2,8 +2,10 @@
 //! only parse and answer. The summary ([`summary`]) reads the viewer's trust in the request's
 //! audited transaction and every other trust in a transaction of that trust's own, which
 //! leaves that trust's audit record; the matcher's proposals ([`reviews`]).
+pub mod content;
 pub mod reviews;
 pub mod summary;
+pub mod viewer;
 
 use crate::store::StoreError;
 use tessera_edge::problem::ApiError;

@@ -7,17 +7,16 @@
 //! needed for anything; another trust's record also needs that patient's consent to share
 //! with the viewer's trust, recorded in the other trust; every sealed item stays sealed.
 //! Nothing here calls another service: the projections answer.
+use super::viewer::{consent_of, in_schema, shared_record, Viewer};
 use super::{audited, Fail};
 use crate::api::Authorized;
 use crate::domain::{Summary, TrustPart, Withheld};
 use crate::store::{index, summary as read};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use std::sync::Arc;
-use tessera_access::decision::{decide, DataClass, Outcome, Request, Seal, SharingConsent};
-use tessera_access::projection::{PatientAccess, View};
-use tessera_access::Identity;
-use tessera_audit::AuditRecord;
+use tessera_access::decision::{Outcome, Seal, SharingConsent};
+use tessera_access::projection::PatientAccess;
 use tessera_bootstrap::TraceContext;
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::ApiError;
@@ -27,34 +26,6 @@ use tokio::sync::Notify;
 
 /// The audit action in the trust whose records were shown to another trust's user.
 pub const SHARED_ACTION: &str = "region.summary.shared";
-
-/// What every decision of one request needs: the viewer, and their relationships with their
-/// own trust's patient (the rule: a relationship in the viewer's own trust).
-struct Viewer {
-    identity: Identity,
-    activity: String,
-    teams: Vec<String>,
-    mine: PatientAccess,
-    now: DateTime<Utc>,
-    trace: TraceContext,
-}
-
-impl Viewer {
-    fn decide(&self, owner: &TenantId, consent: SharingConsent, seal: &Seal) -> Outcome {
-        decide(&Request {
-            who: &self.identity,
-            teams: &self.teams,
-            activity: &self.activity,
-            owner: owner.ods(),
-            class: DataClass::Clinical,
-            seal,
-            relationships: &self.mine.relationships,
-            break_glass: self.mine.break_glass.as_ref(),
-            consent,
-            now: self.now,
-        })
-    }
-}
 
 /// Where the other trusts' reads run, and how their audit records are labelled.
 #[derive(Clone)]
@@ -285,32 +256,6 @@ enum Elsewhere {
     Withheld(TrustPart, Withheld),
 }
 
-/// Consent from any of the trust's records of the person: one forbid forbids; otherwise one
-/// permit for the viewer's trust permits.
-fn consent_of(view: &View, ids: &[String]) -> (SharingConsent, PatientAccess) {
-    let mut merged = PatientAccess::default();
-    let mut consent = SharingConsent::None;
-    for id in ids {
-        let p = view.patient(id);
-        match p.consent {
-            SharingConsent::Forbidden => consent = SharingConsent::Forbidden,
-            SharingConsent::Permitted if consent == SharingConsent::None => {
-                consent = SharingConsent::Permitted
-            }
-            _ => {}
-        }
-        merged.seals.extend(p.seals);
-    }
-    (consent, merged)
-}
-
-/// Scopes the rest of `txn` (or of its savepoint) to `trust`'s schema.
-async fn in_schema<C: ConnectionTrait>(txn: &C, trust: &TenantId) -> Result<(), sea_orm::DbErr> {
-    txn.execute_unprepared(&format!("SET LOCAL search_path TO \"{}\"", trust.schema()))
-        .await
-        .map(|_| ())
-}
-
 /// One other trust's part, read and audited in a savepoint of the request's transaction
 /// scoped to that trust's schema: its audit record commits with the viewer's, or neither
 /// does. A trust that cannot be read now (its schema not ready, a database error) is rolled
@@ -367,7 +312,7 @@ async fn read_elsewhere(
     };
     let shown = part.as_ref().map(count).unwrap_or(0);
     for id in ids {
-        let record = shared_record(v, trust, id, &outcome, shown, view.age_ms);
+        let record = shared_record(v, SHARED_ACTION, trust, id, &outcome, shown, view.age_ms);
         tessera_audit::write(&txn, &record)
             .await
             .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
@@ -407,41 +352,6 @@ fn count(p: &read::Part) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// The record the other trust keeps of its patient's data being read (or refused) by
-/// another trust's user: their user, role and organisation, the decision, how many items.
-fn shared_record(
-    v: &Viewer,
-    trust: &TenantId,
-    patient: &str,
-    outcome: &Outcome,
-    shown: i32,
-    age: Option<i64>,
-) -> AuditRecord {
-    AuditRecord {
-        service: "region",
-        tenant: Some(trust.clone()),
-        user_id: v.identity.user_id.clone(),
-        role_code: v.identity.role.job_role.clone(),
-        organisation: v.identity.role.organisation.to_string(),
-        patient_id: Some(patient.to_string()),
-        action: SHARED_ACTION,
-        outcome: if outcome.permit {
-            tessera_audit::Outcome::Permit
-        } else {
-            tessera_audit::Outcome::Deny
-        },
-        reason: if outcome.alert {
-            "ok-break-glass".into()
-        } else {
-            outcome.reason.into()
-        },
-        status: if outcome.permit { 200 } else { 403 },
-        trace: Some(v.trace.clone()),
-        result_count: shown,
-        projection_age_ms: Some(age.unwrap_or(-1)),
-    }
-}
-
 /// The viewer was refused in their own trust: each other trust holding the person records
 /// the refusal of its part too.
 async fn refused_elsewhere(
@@ -462,7 +372,7 @@ async fn refused_elsewhere(
         .await
         .map_err(|tessera_tenancy::DbError::Db(e)| ApiError::database(&e))?;
     for id in ids {
-        let record = shared_record(v, trust, id, &outcome, 0, None);
+        let record = shared_record(v, SHARED_ACTION, trust, id, &outcome, 0, None);
         tessera_audit::write(&txn, &record)
             .await
             .map_err(|e| ApiError::internal(&e))?;

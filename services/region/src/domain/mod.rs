@@ -142,6 +142,10 @@ pub struct Document {
     pub created_at: DateTime<Utc>,
     pub signed_at: Option<DateTime<Utc>>,
     pub as_of: DateTime<Utc>,
+    /// Its signed content is here, to read on request
+    /// (`GET /patients/{id}/documents/{document}/content`); a draft's is not.
+    #[serde(default)]
+    pub readable: bool,
 }
 
 /// Something the viewer may not see: which trust holds it, what kind of thing it is, and

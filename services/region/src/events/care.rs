@@ -174,6 +174,24 @@ async fn apply(
             let id = uuid("document_id", &m.document_id)?;
             p::document_version(txn, id, m.version, &m.status, &m.title, at).await
         }
+        "clinicaldocs.DocumentShared.v1" => {
+            let m: docs::DocumentShared = decode(e)?;
+            touched = Some(m.patient_id.clone());
+            let id = uuid("document_id", &m.document_id)?;
+            if m.withdrawn {
+                p::content_withdrawn(txn, id).await
+            } else {
+                let row = p::ContentRow {
+                    document_id: id,
+                    patient_id: m.patient_id,
+                    version: m.version,
+                    content_type: m.content_type,
+                    content: m.content,
+                    sha256: m.sha256,
+                };
+                p::content(txn, &row, at).await
+            }
+        }
         "clinicaldocs.DocumentSigned.v1" => {
             let m: docs::DocumentSigned = decode(e)?;
             touched = Some(m.patient_id.clone());

@@ -55,6 +55,11 @@ pub fn specs(
             spec("documents", "clinical-docs", "document"),
             Arc::new(care::Care("document")),
         ),
+        (
+            "regional-document-content",
+            spec("document-content", "clinical-docs", "shared"),
+            Arc::new(care::Care("shared")),
+        ),
     ]
 }
 

@@ -134,6 +134,17 @@ CREATE TABLE reg_document (
 );
 CREATE INDEX reg_document_patient ON reg_document (patient_id);
 
+-- The content of a document's newest signed version (clinical-docs.shared), shown on request.
+CREATE TABLE reg_document_content (
+    document_id  uuid PRIMARY KEY,
+    patient_id   text NOT NULL,
+    version      int NOT NULL,
+    content_type text NOT NULL,
+    content      bytea NOT NULL,
+    sha256       text NOT NULL,
+    updated_at   timestamptz NOT NULL
+);
+
 -- Each record's part of a summary, as the summary shows it (JSON), rebuilt from the tables
 -- above in the transaction of every event that changes them: a summary reads one row per
 -- record instead of joining five tables.
@@ -159,7 +170,7 @@ CREATE TABLE reg_feed (
         manager
             .get_connection()
             .execute_unprepared(
-                "DROP TABLE reg_part, reg_feed, reg_document, reg_encounter, reg_appointment, reg_pathway,
+                "DROP TABLE reg_document_content, reg_part, reg_feed, reg_document, reg_encounter, reg_appointment, reg_pathway,
                    reg_referral, reg_patient",
             )
             .await?;

@@ -8,12 +8,17 @@ use uuid::Uuid;
 
 /// The projection tables a merge moves (`reg_patient` is marked instead: the merged record
 /// keeps its demographics, as the MPI does).
-pub const FOLLOWS: [tessera_patients::repoint::Follows; 5] = [
+pub const FOLLOWS: [tessera_patients::repoint::Follows; 6] = [
     follows("reg_referral"),
     follows("reg_pathway"),
     follows("reg_appointment"),
     follows("reg_encounter"),
     follows("reg_document"),
+    tessera_patients::repoint::Follows {
+        table: "reg_document_content",
+        key: "document_id",
+        except: None,
+    },
 ];
 
 const fn follows(table: &'static str) -> tessera_patients::repoint::Follows {
@@ -437,5 +442,77 @@ pub async fn document_signed(
         "UPDATE reg_document SET signed_at = coalesce(signed_at, $2), updated_at = $3 WHERE id = $1",
         vec![id.into(), signed_at.into(), at.into()],
     )
+    .await
+}
+
+/// A document's newest signed content (a newer version replaces an older one), or, withdrawn
+/// (entered in error), none.
+pub struct ContentRow {
+    pub document_id: Uuid,
+    pub patient_id: String,
+    pub version: i32,
+    pub content_type: String,
+    pub content: Vec<u8>,
+    pub sha256: String,
+}
+
+pub async fn content(
+    txn: &DatabaseTransaction,
+    c: &ContentRow,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    exec(
+        txn,
+        "INSERT INTO reg_document_content (document_id, patient_id, version, content_type, content, sha256, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (document_id) DO UPDATE SET patient_id = EXCLUDED.patient_id,
+             version = EXCLUDED.version, content_type = EXCLUDED.content_type,
+             content = EXCLUDED.content, sha256 = EXCLUDED.sha256, updated_at = EXCLUDED.updated_at
+          WHERE reg_document_content.version < EXCLUDED.version",
+        vec![
+            c.document_id.into(),
+            c.patient_id.clone().into(),
+            c.version.into(),
+            c.content_type.clone().into(),
+            c.content.clone().into(),
+            c.sha256.clone().into(),
+            at.into(),
+        ],
+    )
+    .await
+}
+
+pub async fn content_withdrawn(txn: &DatabaseTransaction, document: Uuid) -> Result<(), DbErr> {
+    exec(
+        txn,
+        "DELETE FROM reg_document_content WHERE document_id = $1",
+        vec![document.into()],
+    )
+    .await
+}
+
+/// What a content request answers: the document's trust's copy, if it has one for `patients`.
+#[derive(sea_orm::FromQueryResult)]
+pub struct Shared {
+    pub patient_id: String,
+    pub version: i32,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// The shared content of `document`, if it belongs to one of `patients` (in the trust whose
+/// schema the transaction is scoped to).
+pub async fn shared<C: ConnectionTrait>(
+    db: &C,
+    document: Uuid,
+    patients: &[String],
+) -> Result<Option<Shared>, DbErr> {
+    use sea_orm::FromQueryResult;
+    Shared::find_by_statement(stmt(
+        "SELECT patient_id, version, content_type, content FROM reg_document_content
+          WHERE document_id = $1 AND patient_id = ANY($2)",
+        vec![document.into(), patients.to_vec().into()],
+    ))
+    .one(db)
     .await
 }

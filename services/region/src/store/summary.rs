@@ -81,7 +81,8 @@ SELECT x.pid, json_build_object(
  'documents', (SELECT coalesce(json_agg(json_build_object(
      'trust', $2::text, 'id', id, 'patient_id', patient_id, 'type_code', type_code,
      'title', title, 'author', author, 'status', status, 'version', version,
-     'created_at', created_at, 'signed_at', signed_at, 'as_of', updated_at)), '[]')
+     'created_at', created_at, 'signed_at', signed_at, 'as_of', updated_at,
+     'readable', EXISTS (SELECT 1 FROM reg_document_content c WHERE c.document_id = reg_document.id))), '[]')
     FROM reg_document WHERE patient_id = x.pid)
 )::text, now()
 FROM unnest($1::text[]) AS x(pid)

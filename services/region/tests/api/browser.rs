@@ -274,6 +274,25 @@ async fn the_page_in_a_browser_shows_withheld_items_as_withheld_and_nothing_of_a
         !text.as_str().unwrap().contains("Sexual health"),
         "the sealed title leaked"
     );
+    // The letter's content, on request: its Read link.
+    let read = driver
+        .script("return Array.from(document.querySelectorAll('a')).filter(a => a.href.includes('/documents/')).map(a => a.href)")
+        .await;
+    let links: Vec<String> = read
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        links.len(),
+        1,
+        "one readable document (the sealed one is withheld): {links:?}"
+    );
+    driver.go(&links[0]).await;
+    let letter = driver.script("return document.body.innerText").await;
+    assert_eq!(letter, "Cardiology clinic letter: seen in clinic.");
+    driver.screenshot("letter-content").await;
 
     // Signed in as another trust's clinician, the same id is nobody's: refused, nothing shown.
     let other = app.clinician(1, "dr-other");

@@ -109,6 +109,26 @@ pub async fn care(app: &TestApp, i: usize, patient: &str) -> (String, String, St
             d.encode_to_vec(),
         )
         .await;
+        // Signed: its content shared for the regional record, as clinical-docs shares it.
+        let shared = docs::DocumentShared {
+            document_id: id.clone(),
+            patient_id: patient.into(),
+            version: 2,
+            content_type: "text/plain; charset=utf-8".into(),
+            content: format!("{title}: seen in clinic.").into_bytes(),
+            sha256: String::new(),
+            withdrawn: false,
+            recorded_at: chrono::Utc::now().to_rfc3339(),
+        };
+        app.event(
+            i,
+            "clinical-docs",
+            "shared",
+            patient,
+            "uk.nhs.tessera.clinicaldocs.DocumentShared.v1",
+            shared.encode_to_vec(),
+        )
+        .await;
         documents.push(id);
     }
     let schema = app.schema(i);
@@ -118,6 +138,10 @@ pub async fn care(app: &TestApp, i: usize, patient: &str) -> (String, String, St
     .await;
     app.wait_rows(&format!(
         "SELECT (count(*) = 2)::int::bigint AS n FROM {schema}.reg_document WHERE patient_id = '{patient}'"
+    ))
+    .await;
+    app.wait_rows(&format!(
+        "SELECT (count(*) = 2)::int::bigint AS n FROM {schema}.reg_document_content WHERE patient_id = '{patient}'"
     ))
     .await;
     app.wait_rows(&format!(
@@ -325,6 +349,7 @@ async fn one_summary_across_trusts_only_as_far_as_consent_relationship_and_seals
                 format!("/patients/{id}/summary"),
                 format!("/fhir/Patient/{id}/$everything"),
                 format!("/page/patients/{id}"),
+                format!("/patients/{id}/documents/{letter}/content"),
             ] {
                 let a = app.get(&route, token).await;
                 if a.status == 200
@@ -341,6 +366,33 @@ async fn one_summary_across_trusts_only_as_far_as_consent_relationship_and_seals
         Vec::<String>::new(),
         "0 leaks beyond what consent allows"
     );
+
+    // Content on request: the letter's text, audited in both trusts; the sealed note's
+    // refused (403 access.sealed), and that refusal recorded in RBT too.
+    assert_eq!(documents[0]["readable"], true);
+    let read = app
+        .get(&format!("/patients/{here}/documents/{letter}/content"), &dr)
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body, "Cardiology clinic letter: seen in clinic.");
+    let read_there = app.audits(rbt, "region.document.shared", &there).await;
+    assert_eq!(read_there.last().unwrap().0, "permit");
+    let sealed_read = app
+        .get(&format!("/patients/{here}/documents/{sealed}/content"), &dr)
+        .await;
+    assert_eq!(sealed_read.status, 403, "{}", sealed_read.body);
+    assert_eq!(sealed_read.body["code"], "access.sealed");
+    assert!(!sealed_read.body.to_string().contains("Sexual health"));
+    let refused_there = app.audits(rbt, "region.document.shared", &there).await;
+    assert_eq!(refused_there.last().unwrap().1, "access.sealed");
+    // Another trust's clinician cannot reach it through their own patient ids either.
+    let a = app
+        .get(
+            &format!("/patients/{elsewhere}/documents/{letter}/content"),
+            &rae_dr,
+        )
+        .await;
+    assert_eq!(a.status, 404, "{}", a.body);
 
     // Consent withdrawn (forbid): RBT's part goes.
     app.consent(rbt, &there, false, &[]).await;
