@@ -202,6 +202,11 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // ChromeDriver's browser outlives it: its processes carry this test's profile path.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.profile.display().to_string())
+            .status();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
