@@ -44,7 +44,8 @@ impl TestApp {
         config.http.port = 0;
         config.http.management_port = 0;
         config.database_url = kit::database("tessera_region_test").await;
-        config.database_max_connections = 30;
+        // Beside the other tests' pools, within PostgreSQL's 100 connections.
+        config.database_max_connections = 8;
         config.redis_url = kit::redis_url();
         config.kafka = kafka.clone();
         config.auth = idp.auth_config();
