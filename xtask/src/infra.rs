@@ -304,7 +304,8 @@ fn ensure_venv() -> Result<String, String> {
 fn ensure_postgres() -> Result<(), String> {
     let ready = || output("pg_isready", &["-h", "127.0.0.1", "-p", "5432"]).is_some();
     if ready() {
-        return autovacuum_on();
+        autovacuum_on()?;
+        return enough_connections();
     }
     let version = std::fs::read_dir("/etc/postgresql")
         .ok()
@@ -317,7 +318,41 @@ fn ensure_postgres() -> Result<(), String> {
         &["--skip-systemctl-redirect", &version, "main", "start"],
     );
     wait_for("PostgreSQL", Duration::from_secs(30), ready)?;
-    autovacuum_on()
+    autovacuum_on()?;
+    enough_connections()
+}
+
+/// The connections the tests need at once: two whole-platform tests (up to seven services,
+/// each with its pool) beside service tests with pools of their own passed the machine's 100
+/// (503 `dependency.unavailable` in CI). Production sizes its pools to its server; this raises
+/// the local server's limit (ALTER SYSTEM, then a restart: the setting needs one).
+fn enough_connections() -> Result<(), String> {
+    const WANT: u32 = 300;
+    let now: u32 = crate::psql("postgres", &["SHOW max_connections"])?
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    if now >= WANT {
+        return Ok(());
+    }
+    println!("PostgreSQL: max_connections {now} → {WANT} (ALTER SYSTEM, restart)");
+    crate::psql(
+        "postgres",
+        &[&format!("ALTER SYSTEM SET max_connections = {WANT}")],
+    )?;
+    let version = std::fs::read_dir("/etc/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .ok_or("PostgreSQL is not installed (no /etc/postgresql)")?;
+    run(
+        "pg_ctlcluster",
+        &["--skip-systemctl-redirect", &version, "main", "restart"],
+    );
+    wait_for("PostgreSQL", Duration::from_secs(30), || {
+        output("pg_isready", &["-h", "127.0.0.1", "-p", "5432"]).is_some()
+    })
 }
 
 /// Every production PostgreSQL vacuums and analyses; this machine's ships with autovacuum
