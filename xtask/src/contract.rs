@@ -34,6 +34,12 @@ pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
                 // Logging out revokes the token every other operation needs.
                 "--exclude-path",
                 "/auth/logout",
+                // The regional page's sign-in form: schemathesis 4.32.5 fails inside its own
+                // form-body generation on it now and then (a hypothesis "AST constructor
+                // recursion depth" runtime error, reported as a failure, not a finding about the
+                // API); the browser test signs in through it with the keyboard.
+                "--exclude-path",
+                "/page/session",
                 "--checks",
                 "not_a_server_error,status_code_conformance,response_schema_conformance",
                 "--max-examples",
