@@ -290,7 +290,7 @@ async fn main() {
                     .unwrap();
                     tessera_access::projection::load_in(
                         &txn,
-                        &id.schema(),
+                        id,
                         &who,
                         std::slice::from_ref(&p),
                         now,

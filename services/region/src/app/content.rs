@@ -4,17 +4,15 @@
 //! there naming the viewer's trust; the document's seal always — and audited in the viewer's
 //! trust (the request's record) and, for another trust's, in that trust too, in the same
 //! transaction, permitted or refused.
-use super::viewer::{consent_of, in_schema, shared_record, Viewer};
+use super::viewer::{consent_of, holders, in_schema, shared_record, Viewer};
 use super::{audited, Fail};
 use crate::api::Authorized;
-use crate::store::{index, projection};
-use chrono::Utc;
+use crate::store::projection;
 use sea_orm::TransactionTrait;
 use tessera_access::decision::{Seal, SharingConsent};
 use tessera_edge::gate::Ending;
 use tessera_edge::problem::ApiError;
 use tessera_patients::PatientId;
-use tessera_tenancy::TenantId;
 use uuid::Uuid;
 
 /// The audit action in the trust whose document was read by another trust's user.
@@ -49,25 +47,11 @@ pub async fn content(
     audited(auth, Some(pid.clone()), move |txn| {
         Box::pin(async move {
             super::known(txn, &patient).await?;
-            let now = Utc::now();
-            let schema = tenant.schema();
-            let view = tessera_access::projection::load_in(
-                txn,
-                &schema,
-                &identity,
-                std::slice::from_ref(&pid),
-                now,
-            )
-            .await
-            .map_err(|e| ApiError::database(&e))?;
-            let viewer = Viewer {
-                identity,
-                activity,
-                teams: view.teams.clone(),
-                mine: view.patient(&pid),
-                now,
-                trace,
-            };
+            let db = |e: sea_orm::DbErr| ApiError::database(&e);
+            let (viewer, age) = Viewer::load(txn, &tenant, identity, activity, trace, &pid)
+                .await
+                .map_err(db)?;
+            let now = viewer.now;
             let own = viewer.decide(&tenant, SharingConsent::None, &Seal::None);
             if !own.permit {
                 return Err(Fail::denied(
@@ -77,39 +61,15 @@ pub async fn content(
                 ));
             }
             // The viewer's own trust first, then each trust holding a record of the person.
-            let mut places: Vec<(TenantId, Vec<String>)> =
-                vec![(tenant.clone(), vec![pid.clone()])];
-            if let Some(person) = index::person_of(txn, tenant.as_str(), &pid)
-                .await
-                .map_err(|e| ApiError::database(&e))?
-            {
-                for m in index::members(txn, person)
-                    .await
-                    .map_err(|e| ApiError::database(&e))?
-                {
-                    let Ok(t) = TenantId::parse(&m.tenant) else {
-                        continue;
-                    };
-                    if t == tenant || !registry.is_ready(&t) {
-                        continue;
-                    }
-                    match places.iter_mut().find(|(x, _)| x == &t) {
-                        Some((_, ids)) => ids.push(m.patient_id),
-                        None => places.push((t, vec![m.patient_id])),
-                    }
-                }
-            }
+            let (_, others) = holders(txn, &tenant, &pid, &registry).await.map_err(db)?;
+            let places = std::iter::once((tenant.clone(), vec![pid.clone()]))
+                .chain(others.into_iter().map(|h| (h.trust, h.ids)));
             let seal_item = format!("document:{document}");
             for (trust, ids) in places {
-                let sp = txn.begin().await.map_err(|e| ApiError::database(&e))?;
-                in_schema(&sp, &trust)
-                    .await
-                    .map_err(|e| ApiError::database(&e))?;
-                let Some(found) = projection::shared(&sp, document, &ids)
-                    .await
-                    .map_err(|e| ApiError::database(&e))?
-                else {
-                    sp.rollback().await.map_err(|e| ApiError::database(&e))?;
+                let sp = txn.begin().await.map_err(db)?;
+                in_schema(&sp, &trust).await.map_err(db)?;
+                let Some(found) = projection::shared(&sp, document, &ids).await.map_err(db)? else {
+                    sp.rollback().await.map_err(db)?;
                     continue;
                 };
                 let outcome = if trust == tenant {
@@ -117,13 +77,13 @@ pub async fn content(
                 } else {
                     let there = tessera_access::projection::load_in(
                         &sp,
-                        &trust.schema(),
+                        &trust,
                         &viewer.identity,
                         &ids,
                         now,
                     )
                     .await
-                    .map_err(|e| ApiError::database(&e))?;
+                    .map_err(db)?;
                     let (consent, access) = consent_of(&there, &ids);
                     let o = viewer.decide(&trust, consent, access.seal(&seal_item));
                     let record = shared_record(
@@ -140,10 +100,8 @@ pub async fn content(
                         .map_err(|e| ApiError::internal(&e))?;
                     o
                 };
-                sp.commit().await.map_err(|e| ApiError::database(&e))?;
-                in_schema(txn, &tenant)
-                    .await
-                    .map_err(|e| ApiError::database(&e))?;
+                sp.commit().await.map_err(db)?;
+                in_schema(txn, &tenant).await.map_err(db)?;
                 if !outcome.permit {
                     let refused = Fail::denied(
                         &pid,
@@ -153,8 +111,7 @@ pub async fn content(
                     let ending = Ending::from_error(Some(pid.clone()), &refused.error);
                     return Ok((Answer::Refused(refused.error), ending));
                 }
-                let ending =
-                    Ending::decided(&pid, &outcome, Some(view.age_ms.unwrap_or(-1)), 200, 1);
+                let ending = Ending::decided(&pid, &outcome, Some(age.unwrap_or(-1)), 200, 1);
                 let shown = Content {
                     trust: trust.as_str().to_string(),
                     version: found.version,
@@ -163,9 +120,7 @@ pub async fn content(
                 };
                 return Ok((Answer::Shown(shown), ending));
             }
-            in_schema(txn, &tenant)
-                .await
-                .map_err(|e| ApiError::database(&e))?;
+            in_schema(txn, &tenant).await.map_err(db)?;
             Err(Fail {
                 error: ApiError::new(
                     tessera_edge::codes::NOT_FOUND,

@@ -1,18 +1,17 @@
 //! The regional summary (issue 21): one patient's care from every trust the access rules
 //! let the viewer see. The viewer's trust is read in the request's audited transaction; each
-//! other trust that holds a record of the same regional person in a transaction of its own,
-//! scoped to its schema, which also writes that trust's audit record of the read (permitted or
-//! refused) before it commits — all before the answer leaves. The rules (ADR 13, ADR 35):
+//! other trust that holds a record of the same regional person in a savepoint of it, scoped
+//! to that trust's schema, which also writes that trust's audit record of the read (permitted
+//! or refused) — one commit for both sides, before the answer leaves. The rules (ADR 13, ADR 35):
 //! the viewer's legitimate relationship with their own trust's patient (or break-glass) is
 //! needed for anything; another trust's record also needs that patient's consent to share
 //! with the viewer's trust, recorded in the other trust; every sealed item stays sealed.
 //! Nothing here calls another service: the projections answer.
-use super::viewer::{consent_of, in_schema, shared_record, Viewer};
+use super::viewer::{consent_of, holders, in_schema, shared_record, Holder, Viewer};
 use super::{audited, Fail};
 use crate::api::Authorized;
 use crate::domain::{Summary, TrustPart, Withheld};
-use crate::store::{index, summary as read};
-use chrono::Utc;
+use crate::store::summary as read;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use std::sync::Arc;
 use tessera_access::decision::{Outcome, Seal, SharingConsent};
@@ -55,35 +54,19 @@ pub async fn summary(auth: &Authorized, patient: PatientId) -> Result<Summary, A
                 .await
                 .map_err(|e| ApiError::database(&e))?;
             super::known(txn, &patient).await?;
-            let now = Utc::now();
-            let view = tessera_access::projection::load_in(
-                txn,
-                &tenant.schema(),
-                &identity,
-                std::slice::from_ref(&pid),
-                now,
-            )
-            .await
-            .map_err(|e| ApiError::database(&e))?;
-            let viewer = Viewer {
-                identity,
-                activity,
-                teams: view.teams.clone(),
-                mine: view.patient(&pid),
-                now,
-                trace: reach.trace.clone(),
-            };
+            let db = |e: sea_orm::DbErr| ApiError::database(&e);
+            let (viewer, age) =
+                Viewer::load(txn, &tenant, identity, activity, reach.trace.clone(), &pid)
+                    .await
+                    .map_err(db)?;
+            let now = viewer.now;
             let own = viewer.decide(&tenant, SharingConsent::None, &Seal::None);
-            let person = index::person_of(txn, tenant.as_str(), &pid)
-                .await
-                .map_err(|e| ApiError::database(&e))?;
-            let mut others = others(txn, person, &tenant).await?;
             // Only trusts this deployment serves (and has provisioned) are read.
-            others.retain(|(t, _, _)| registry.is_ready(t));
+            let (person, others) = holders(txn, &tenant, &pid, &registry).await.map_err(db)?;
             if !own.permit {
                 // Refused here, so refused everywhere: each other trust records it too.
-                for (trust, ids, _) in &others {
-                    refused_elsewhere(&reach, &viewer, trust, ids, own.reason).await?;
+                for h in &others {
+                    refused_elsewhere(&reach, &viewer, &h.trust, &h.ids, own.reason).await?;
                 }
                 return Err(Fail::denied(
                     &pid,
@@ -110,25 +93,22 @@ pub async fn summary(auth: &Authorized, patient: PatientId) -> Result<Summary, A
                 now.date_naive(),
             )
             .await
-            .map_err(|e| ApiError::database(&e))?;
-            let seals = viewer.mine.clone();
+            .map_err(db)?;
             add(
                 &mut s,
                 &viewer,
                 &tenant,
-                &seals,
+                &viewer.mine,
                 SharingConsent::None,
                 "viewer",
                 mine,
             );
             let mut parts = Vec::with_capacity(others.len());
-            for (trust, ids, by) in &others {
-                parts.push(elsewhere(txn, &viewer, trust, ids, by).await);
+            for h in &others {
+                parts.push(elsewhere(txn, &viewer, h).await);
             }
             // Back in the viewer's schema for the request's own audit record.
-            in_schema(txn, &tenant)
-                .await
-                .map_err(|e| ApiError::database(&e))?;
+            in_schema(txn, &tenant).await.map_err(db)?;
             for p in parts {
                 match p {
                     Elsewhere::Shown {
@@ -146,39 +126,11 @@ pub async fn summary(auth: &Authorized, patient: PatientId) -> Result<Summary, A
             }
             s.sort();
             let n = i32::try_from(s.shown()).unwrap_or(i32::MAX);
-            let ending = Ending::decided(&pid, &own, Some(view.age_ms.unwrap_or(-1)), 200, n);
+            let ending = Ending::decided(&pid, &own, Some(age.unwrap_or(-1)), 200, n);
             Ok((s, ending))
         })
     })
     .await
-}
-
-/// The other trusts that hold a record of `person`: each with its ids and how it was linked.
-async fn others(
-    txn: &DatabaseTransaction,
-    person: Option<uuid::Uuid>,
-    viewer: &TenantId,
-) -> Result<Vec<(TenantId, Vec<String>, String)>, Fail> {
-    let Some(person) = person else {
-        return Ok(Vec::new());
-    };
-    let members = index::members(txn, person)
-        .await
-        .map_err(|e| ApiError::database(&e))?;
-    let mut out: Vec<(TenantId, Vec<String>, String)> = Vec::new();
-    for m in members {
-        let Ok(t) = TenantId::parse(&m.tenant) else {
-            continue;
-        };
-        if &t == viewer {
-            continue;
-        }
-        match out.iter_mut().find(|(x, _, _)| x == &t) {
-            Some((_, ids, _)) => ids.push(m.patient_id),
-            None => out.push((t, vec![m.patient_id], m.linked_by)),
-        }
-    }
-    Ok(out)
 }
 
 /// Adds one trust's part, item by item under that trust's seals: what may not be seen is
@@ -260,49 +212,43 @@ enum Elsewhere {
 /// scoped to that trust's schema: its audit record commits with the viewer's, or neither
 /// does. A trust that cannot be read now (its schema not ready, a database error) is rolled
 /// back to the savepoint and shown as unavailable: one trust never fails the others.
-async fn elsewhere(
-    txn: &DatabaseTransaction,
-    v: &Viewer,
-    trust: &TenantId,
-    ids: &[String],
-    by: &str,
-) -> Elsewhere {
-    let unavailable = |reason: &str| {
-        Elsewhere::Withheld(
-            TrustPart {
-                trust: trust.as_str().into(),
-                shown: false,
-                reason: reason.into(),
-                linked_by: by.into(),
-                feeds: Vec::new(),
-            },
-            Withheld {
-                trust: trust.as_str().into(),
-                kind: "record".into(),
-                reason: reason.into(),
-            },
-        )
-    };
-    match read_elsewhere(txn, v, trust, ids, by).await {
+async fn elsewhere(txn: &DatabaseTransaction, v: &Viewer, h: &Holder) -> Elsewhere {
+    match read_elsewhere(txn, v, h).await {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(trust = trust.as_str(), error = %e, "a trust's part of a summary could not be read");
-            unavailable("region.trust-unavailable")
+            tracing::warn!(trust = h.trust.as_str(), error = %e, "a trust's part of a summary could not be read");
+            whole(h, "region.trust-unavailable")
         }
     }
+}
+
+/// A trust's record withheld as a whole, and why.
+fn whole(h: &Holder, reason: &str) -> Elsewhere {
+    Elsewhere::Withheld(
+        TrustPart {
+            trust: h.trust.as_str().into(),
+            shown: false,
+            reason: reason.into(),
+            linked_by: h.linked_by.clone(),
+            feeds: Vec::new(),
+        },
+        Withheld {
+            trust: h.trust.as_str().into(),
+            kind: "record".into(),
+            reason: reason.into(),
+        },
+    )
 }
 
 async fn read_elsewhere(
     outer: &DatabaseTransaction,
     v: &Viewer,
-    trust: &TenantId,
-    ids: &[String],
-    by: &str,
+    h: &Holder,
 ) -> Result<Elsewhere, sea_orm::DbErr> {
+    let (trust, ids) = (&h.trust, h.ids.as_slice());
     let txn = outer.begin().await?;
     in_schema(&txn, trust).await?;
-    let view =
-        tessera_access::projection::load_in(&txn, &trust.schema(), &v.identity, ids, v.now).await?;
+    let view = tessera_access::projection::load_in(&txn, trust, &v.identity, ids, v.now).await?;
     let (consent, access) = consent_of(&view, ids);
     let outcome = v.decide(trust, consent, &Seal::None);
     let part = if outcome.permit {
@@ -310,7 +256,9 @@ async fn read_elsewhere(
     } else {
         None
     };
-    let shown = part.as_ref().map(count).unwrap_or(0);
+    let shown = part
+        .as_ref()
+        .map_or(0, |p| i32::try_from(p.items()).unwrap_or(i32::MAX));
     for id in ids {
         let record = shared_record(v, SHARED_ACTION, trust, id, &outcome, shown, view.age_ms);
         tessera_audit::write(&txn, &record)
@@ -323,33 +271,11 @@ async fn read_elsewhere(
             trust: trust.clone(),
             access,
             consent,
-            by: by.into(),
+            by: h.linked_by.clone(),
             part,
         },
-        None => Elsewhere::Withheld(
-            TrustPart {
-                trust: trust.as_str().into(),
-                shown: false,
-                reason: outcome.reason.into(),
-                linked_by: by.into(),
-                feeds: Vec::new(),
-            },
-            Withheld {
-                trust: trust.as_str().into(),
-                kind: "record".into(),
-                reason: outcome.reason.into(),
-            },
-        ),
+        None => whole(h, outcome.reason),
     })
-}
-
-fn count(p: &read::Part) -> i32 {
-    let n = p.demographics.len()
-        + p.referrals.len()
-        + p.appointments.len()
-        + p.admissions.len()
-        + p.documents.len();
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// The viewer was refused in their own trust: each other trust holding the person records

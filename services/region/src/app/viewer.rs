@@ -2,13 +2,13 @@
 //! content: the viewer and their relationships in their own trust; consent and seals from
 //! another trust's projection; the audit record that trust keeps of the read.
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 use tessera_access::decision::{decide, DataClass, Outcome, Request, Seal, SharingConsent};
 use tessera_access::projection::{PatientAccess, View};
 use tessera_access::Identity;
 use tessera_audit::AuditRecord;
 use tessera_bootstrap::TraceContext;
-use tessera_tenancy::TenantId;
+use tessera_tenancy::{TenantId, TenantRegistry};
 
 /// What every decision of one request needs: the viewer, and their relationships with their
 /// own trust's patient (the rule: a relationship in the viewer's own trust).
@@ -22,6 +22,36 @@ pub(crate) struct Viewer {
 }
 
 impl Viewer {
+    /// The viewer of `patient` in `tenant` (the request's transaction), with the age of the
+    /// projection read.
+    pub async fn load(
+        txn: &DatabaseTransaction,
+        tenant: &TenantId,
+        identity: Identity,
+        activity: String,
+        trace: TraceContext,
+        patient: &str,
+    ) -> Result<(Self, Option<i64>), DbErr> {
+        let now = Utc::now();
+        let view = tessera_access::projection::load_in(
+            txn,
+            tenant,
+            &identity,
+            &[patient.to_string()],
+            now,
+        )
+        .await?;
+        let viewer = Self {
+            identity,
+            activity,
+            teams: view.teams.clone(),
+            mine: view.patient(patient),
+            now,
+            trace,
+        };
+        Ok((viewer, view.age_ms))
+    }
+
     pub fn decide(&self, owner: &TenantId, consent: SharingConsent, seal: &Seal) -> Outcome {
         decide(&Request {
             who: &self.identity,
@@ -101,4 +131,42 @@ pub(crate) fn shared_record(
         result_count: shown,
         projection_age_ms: Some(age.unwrap_or(-1)),
     }
+}
+
+/// Another trust holding a record of the viewer's patient: its ids of the person and how
+/// they were linked.
+pub(crate) struct Holder {
+    pub trust: TenantId,
+    pub ids: Vec<String>,
+    pub linked_by: String,
+}
+
+/// The person `patient` of `viewer`'s trust is, and the other trusts this deployment serves
+/// that hold a record of them.
+pub(crate) async fn holders(
+    txn: &DatabaseTransaction,
+    viewer: &TenantId,
+    patient: &str,
+    registry: &TenantRegistry,
+) -> Result<(Option<uuid::Uuid>, Vec<Holder>), DbErr> {
+    let (person, members) =
+        crate::store::index::person_and_members(txn, viewer.as_str(), patient).await?;
+    let mut out: Vec<Holder> = Vec::new();
+    for m in members {
+        let Ok(t) = TenantId::parse(&m.tenant) else {
+            continue;
+        };
+        if &t == viewer || !registry.is_ready(&t) {
+            continue;
+        }
+        match out.iter_mut().find(|h| h.trust == t) {
+            Some(h) => h.ids.push(m.patient_id),
+            None => out.push(Holder {
+                trust: t,
+                ids: vec![m.patient_id],
+                linked_by: m.linked_by,
+            }),
+        }
+    }
+    Ok((person, out))
 }

@@ -50,6 +50,33 @@ pub async fn members<C: ConnectionTrait>(db: &C, person: Uuid) -> Result<Vec<Mem
     .await
 }
 
+/// The person `patient` of `tenant` is, and every trust's record of that person (the
+/// record itself included), in one statement; no person: not in the index.
+pub async fn person_and_members<C: ConnectionTrait>(
+    db: &C,
+    tenant: &str,
+    patient: &str,
+) -> Result<(Option<Uuid>, Vec<Member>), DbErr> {
+    let rows = db
+        .query_all(stmt(
+            "SELECT person_id, tenant, patient_id, linked_by FROM region.member
+              WHERE person_id = (SELECT person_id FROM region.member
+                                  WHERE tenant = $1 AND patient_id = $2)
+              ORDER BY tenant, patient_id",
+            vec![tenant.into(), patient.into()],
+        ))
+        .await?;
+    let person = rows
+        .first()
+        .map(|r| r.try_get::<Uuid>("", "person_id"))
+        .transpose()?;
+    let members = rows
+        .iter()
+        .map(|r| Member::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?;
+    Ok((person, members))
+}
+
 /// How a record stands in the index after its newest demographics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Linked {

@@ -22,6 +22,17 @@ pub struct Part {
     pub feeds: Vec<Feed>,
 }
 
+impl Part {
+    /// How many items it holds (an audit record's count).
+    pub fn items(&self) -> usize {
+        self.demographics.len()
+            + self.referrals.len()
+            + self.appointments.len()
+            + self.admissions.len()
+            + self.documents.len()
+    }
+}
+
 #[derive(Deserialize)]
 struct RawReferral {
     id: Uuid,
