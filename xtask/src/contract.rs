@@ -73,7 +73,12 @@ pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
         // between its worker threads) say nothing about the API: printed, not gating.
         let about_the_api = summary.iter().any(|f| !f.contains("Runtime Error"));
         if about_the_api || cases.is_empty() {
-            failed.push(service.to_string());
+            // What schemathesis says of each failing case (its reproduction included), so a
+            // CI log shows which operation failed and how without a rerun.
+            for line in details(&text).iter().take(120) {
+                println!("    {line}");
+            }
+            failed.push(format!("{service} ({})", summary.join("; ")));
         }
     }
     if failed.is_empty() {
@@ -84,6 +89,14 @@ pub fn run(python: &str, platform: &serde_json::Value) -> Result<(), String> {
             failed.join(", ")
         ))
     }
+}
+
+/// The FAILURES and ERRORS sections of schemathesis's report, up to its SUMMARY.
+fn details(text: &str) -> Vec<&str> {
+    text.lines()
+        .skip_while(|l| !(l.contains(" FAILURES ") || l.contains(" ERRORS ")))
+        .take_while(|l| !l.contains(" SUMMARY "))
+        .collect()
 }
 
 /// The failure and error lines of schemathesis's summary (`❌ ST103 …: 4`, `🚫 …: 1`).
@@ -104,5 +117,13 @@ mod tests {
         let text = "Failures:\n  ❌ ST101 Server error: 2\n\nErrors:\n  🚫 Schema Error: 14\n\nTest cases:\n  9 generated";
         let f = super::findings(text);
         assert_eq!(f, ["❌ ST101 Server error: 2", "🚫 Schema Error: 14"]);
+    }
+
+    #[test]
+    fn details_run_from_the_failures_to_the_summary() {
+        let text =
+            "ok\n=== FAILURES ===\n___ GET /x ___\ncurl -X GET /x\n=== SUMMARY ===\nTest cases:";
+        let d = super::details(text);
+        assert_eq!(d, ["=== FAILURES ===", "___ GET /x ___", "curl -X GET /x"]);
     }
 }

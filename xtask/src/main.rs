@@ -367,6 +367,9 @@ fn test(filters: &[String]) -> Result<(), String> {
             "schemathesis (no findings: server errors, undocumented answers, schema errors)",
             contract.is_ok(),
         );
+        if let Err(e) = &contract {
+            println!("   {e}");
+        }
         step(
             "rolling upgrade of every service under load from release/LAST: no failed request, invariant checker clean",
             upgraded.is_ok(),
