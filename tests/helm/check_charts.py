@@ -13,7 +13,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KUBE_VERSION = "1.30.0"
-CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "region", "tessera"]
+CHARTS = ["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "region", "tenant-operator", "tessera"]
 # Each value set: the service charts it applies to (the umbrella gets it under that service's
 # key), and the values.
 VALUE_SETS = {
@@ -33,6 +33,9 @@ VALUE_SETS = {
                                                  "attachments": {"maxBytes": 20971520}}),
     "region-roles": (["region"], {"roles": {"summaryActivity": "B0380", "linkActivity": "B0825"},
                                   "matching": {"reviewBits": 6.5, "candidatesPerTrust": 20}}),
+    "operator-defaults": (["tenant-operator"], None),
+    "operator-endpoints": (["tenant-operator"], {"config": {"services": {"mpi": "http://mpi-mgmt.tessera.svc:9090"},
+                                                           "otlpEndpoint": "http://otel:4318/v1/traces", "settledSeconds": 600}}),
     "referrals-roles": (["referrals"], {"roles": {"referralActivity": "B1110", "waitingListActivity": "B0570"},
                                         "waitingList": {"maxPage": 5000}}),
 }
@@ -126,10 +129,25 @@ def main():
                 data = cms[0]["data"] if cms else {}
                 check(f"{chart} passes the ward and coding roles and the beds' cleaning to the service",
                       data.get("TESSERA_ROLES__CODING_ACTIVITY") == "B0371" and data.get("TESSERA_BEDS__CLEAN_AFTER_DISCHARGE") == "false", data)
+            if set_name.startswith("operator-"):
+                import tomllib
+                cms = [d for _, d in docs if d["kind"] == "ConfigMap" and "tenant-operator" in d["metadata"]["name"]]
+                conf = tomllib.loads(cms[0]["data"]["tenant-operator.toml"]) if cms else {}
+                urls = {s["name"]: s["management_url"] for s in conf.get("services", [])}
+                want_mpi = "http://mpi-mgmt.tessera.svc:9090" if set_name.startswith("operator-endpoints") else "http://t-mpi:9090"
+                check(f"{chart} [{set_name}] tells the operator every service's management port",
+                      len(urls) == 7 and urls.get("mpi") == want_mpi and urls.get("clinical-docs") == "http://t-clinical-docs:9090", urls)
+                roles = [d for _, d in docs if d["kind"] == "ClusterRole"]
+                rules = roles[0]["rules"] if roles else []
+                check(f"{chart} [{set_name}] RBAC: Trusts and their status only, no delete",
+                      {r2 for r in rules for r2 in r["resources"]} == {"trusts", "trusts/status"}
+                      and not any("delete" in r["verbs"] or "*" in r["verbs"] for r in rules), rules)
             if set_name.startswith("autoscaled-with-tracing"):
                 check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
 
     crd = yaml.safe_load((ROOT / "k8s/trust-crd.yaml").read_text())
+    check("the operator chart ships the generated CRD",
+          (ROOT / "helm/tenant-operator/crds/trust-crd.yaml").read_text() == (ROOT / "k8s/trust-crd.yaml").read_text())
     try:
         kubernetes_validate.validate(crd, KUBE_VERSION, strict=True)
         check("validate k8s/trust-crd.yaml", True)

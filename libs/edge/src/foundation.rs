@@ -132,7 +132,8 @@ impl Foundation {
             registry: registry.clone(),
             verifier,
             revocations: Revocations::new(redis.clone()),
-            rate_limiter: RateLimiter::new(redis.clone(), s.service, s.rate_limit.clone()),
+            rate_limiter: RateLimiter::new(redis.clone(), s.service, s.rate_limit.clone())
+                .with_registry(registry.clone()),
             metrics: metrics.clone(),
             relay: relay.waker(),
             operations: Arc::new(Operations::new()),
@@ -215,12 +216,14 @@ impl Foundation {
             management: self.management_server()?,
             readiness: self.readiness.clone(),
             drain: std::time::Duration::from_secs(self.drain_seconds),
+            service: self.service,
         })
     }
 
     fn management_server(&self) -> Result<actix_web::dev::Server, StartupError> {
         let readiness = web::Data::new(self.readiness.clone());
         let metrics = web::Data::new(self.metrics.clone());
+        let registry = web::Data::new(self.registry.clone());
         let port = self.management_port;
         let listener = self
             .management
@@ -230,7 +233,9 @@ impl Foundation {
             App::new()
                 .app_data(readiness.clone())
                 .app_data(metrics.clone())
+                .app_data(registry.clone())
                 .configure(tessera_bootstrap::http::management_routes)
+                .route("/tenants/{ods}", web::get().to(tenant_report))
         })
         .workers(1)
         .disable_signals()
@@ -238,6 +243,27 @@ impl Foundation {
         .listen(listener)
         .map_err(|e| StartupError::Bind(format!("port {port}"), e))?
         .run())
+    }
+}
+
+/// `/tenants/{ods}` on the management port: how far this instance has come with one trust
+/// (the tenant operator reads it into the `Trust`'s status). 404 when it has never heard of
+/// the trust; 400 for a malformed ODS code.
+async fn tenant_report(
+    registry: web::Data<Arc<TenantRegistry>>,
+    ods: web::Path<String>,
+) -> actix_web::HttpResponse {
+    match tessera_tenancy::TenantId::parse(&ods) {
+        Err(e) => actix_web::HttpResponse::BadRequest()
+            .json(serde_json::json!({ "error": e.to_string() })),
+        Ok(tenant) => {
+            let report = registry.report(&tenant);
+            if report.state == "unknown" {
+                actix_web::HttpResponse::NotFound().json(report)
+            } else {
+                actix_web::HttpResponse::Ok().json(report)
+            }
+        }
     }
 }
 
@@ -257,6 +283,7 @@ pub struct Servers {
     pub management: actix_web::dev::Server,
     readiness: tessera_bootstrap::Readiness,
     drain: std::time::Duration,
+    service: &'static str,
 }
 
 /// What the tenant registry feed needs (`tessera_tenancy::run_registry_feed`).
@@ -304,6 +331,7 @@ pub fn spawn_common(
             feed.registry,
             feed.provisioner,
             feed.db,
+            servers.service,
             shutdown.clone(),
         ),
     );

@@ -36,6 +36,9 @@ pub struct RateLimiter {
     service: String,
     config: RateLimitConfig,
     script: redis::Script,
+    /// Per-trust budgets set on the trust's own record (the `Trust` resource's
+    /// `settings.rateLimitPerSecond`, through the tenants topic); they win over `config`.
+    registry: Option<std::sync::Arc<tessera_tenancy::TenantRegistry>>,
 }
 
 impl RateLimiter {
@@ -46,14 +49,26 @@ impl RateLimiter {
             service: service.to_string(),
             config,
             script,
+            registry: None,
         }
     }
 
+    /// Reads each trust's own budget, where its record sets one, from `registry`.
+    pub fn with_registry(
+        mut self,
+        registry: std::sync::Arc<tessera_tenancy::TenantRegistry>,
+    ) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
     fn budget(&self, tenant: &str) -> u32 {
-        self.config
-            .overrides
-            .get(tenant)
-            .copied()
+        let own = self.registry.as_ref().and_then(|r| {
+            tessera_tenancy::TenantId::parse(tenant)
+                .ok()
+                .and_then(|t| r.rate_limit(&t))
+        });
+        own.or_else(|| self.config.overrides.get(tenant).copied())
             .unwrap_or(self.config.per_tenant_per_second)
     }
 

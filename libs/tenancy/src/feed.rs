@@ -29,6 +29,8 @@ struct Feed {
     registry: Arc<TenantRegistry>,
     provisioner: Arc<dyn Provisioner>,
     db: TenantDb,
+    /// This service's name, as a tenant record's `services` list names it.
+    service: &'static str,
     shutdown: Shutdown,
     provisioning: Arc<tokio::sync::Semaphore>,
     /// Rung when a tenant is provisioned: the topic keeper creates the topics of every
@@ -43,6 +45,7 @@ pub async fn run_registry_feed(
     registry: Arc<TenantRegistry>,
     provisioner: Arc<dyn Provisioner>,
     db: TenantDb,
+    service: &'static str,
     shutdown: Shutdown,
 ) -> Result<(), JobError> {
     let feed = Feed {
@@ -50,6 +53,7 @@ pub async fn run_registry_feed(
         registry,
         provisioner,
         db,
+        service,
         shutdown,
         provisioning: Arc::new(tokio::sync::Semaphore::new(PROVISIONING_AT_ONCE)),
         topics_due: Arc::new(tokio::sync::Notify::new()),
@@ -145,11 +149,23 @@ impl Feed {
             tracing::error!(ods = %record.ods_code, "tenant record with an invalid ODS code skipped");
             return;
         };
-        let status = if record.status == TenantStatus::Suspended as i32 {
+        // A trust whose record lists the services serving it, without this one: not
+        // provisioned here; suspended (its data kept) if this service served it before.
+        let listed =
+            record.services.is_empty() || record.services.iter().any(|s| s == self.service);
+        if !listed && self.registry.state(&tenant).is_none() {
+            self.registry.mark_not_served(tenant);
+            return;
+        }
+        let status = if record.status == TenantStatus::Suspended as i32 || !listed {
             StoredStatus::Suspended
         } else {
             StoredStatus::Active
         };
+        self.registry.set_rate_limit(
+            &tenant,
+            record.settings.and_then(|s| s.rate_limit_per_second),
+        );
         if self.provisioner.serves(&tenant) {
             if let Err(e) =
                 store::remember(&self.db, &self.settings.tenants_topic, &tenant, status).await
@@ -217,8 +233,9 @@ impl Feed {
         loop {
             let s = &self.settings;
             let mut tenant_topics = self.provisioner.platform_topics();
-            for tenant in self.registry.ready_tenants() {
-                tenant_topics.extend(self.provisioner.tenant_topics(&tenant));
+            let ready = self.registry.ready_tenants();
+            for tenant in &ready {
+                tenant_topics.extend(self.provisioner.tenant_topics(tenant));
             }
             let ensured = match s
                 .ensure_topics(std::slice::from_ref(&s.tenants_topic), true)
@@ -227,8 +244,11 @@ impl Feed {
                 Ok(()) => s.ensure_topics(&tenant_topics, false).await,
                 Err(e) => Err(e),
             };
-            if let Err(e) = ensured {
-                tracing::debug!(error = %e, "topics not checked: broker not answering");
+            match ensured {
+                Ok(()) => self.registry.mark_topics(&ready),
+                Err(e) => {
+                    tracing::debug!(error = %e, "topics not checked: broker not answering")
+                }
             }
             tokio::select! {
                 _ = self.shutdown.wait() => return,

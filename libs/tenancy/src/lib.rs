@@ -28,5 +28,6 @@ pub use id::{TenantId, TenantIdError};
 pub use job::JobError;
 pub use provision::SchemaAndTopics;
 pub use registry::{
-    publish_tenant, KafkaSettings, Provisioner, TenantRegistry, TenantState, TENANTS_TOPIC,
+    publish_tenant, KafkaSettings, Provisioner, TenantRegistry, TenantReport, TenantState,
+    TENANTS_TOPIC,
 };

@@ -204,6 +204,26 @@ pub struct TenantRegistry {
     caught_up: AtomicBool,
     /// The tenants recorded in this service's own database have been applied (ADR 19).
     recalled: AtomicBool,
+    /// Ready tenants whose topics the topic keeper has seen exist.
+    topics: RwLock<std::collections::BTreeSet<TenantId>>,
+    /// Each trust's own rate-limit budget, from its record's settings.
+    rate_limits: RwLock<BTreeMap<TenantId, u32>>,
+}
+
+/// How far this service has come with one trust: what `/tenants/{ods}` on the management
+/// port answers, and what the tenant operator writes into the `Trust`'s status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantReport {
+    pub ods_code: String,
+    /// `provisioning`, `ready`, `failed`, `suspended`, `not-served` or `unknown`.
+    pub state: &'static str,
+    /// The trust's schema exists and is migrated to this build's migrations.
+    pub migrated: bool,
+    /// The trust's topics exist on the broker.
+    pub topics: bool,
+    /// Why provisioning failed (retried with back-off), when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl TenantRegistry {
@@ -263,6 +283,47 @@ impl TenantRegistry {
 
     pub(crate) fn mark_recalled(&self) {
         self.recalled.store(true, Ordering::Release);
+    }
+
+    /// The trust's own rate-limit budget, where its record sets one.
+    pub fn rate_limit(&self, tenant: &TenantId) -> Option<u32> {
+        self.rate_limits.read().ok()?.get(tenant).copied()
+    }
+
+    pub(crate) fn set_rate_limit(&self, tenant: &TenantId, budget: Option<u32>) {
+        if let Ok(mut m) = self.rate_limits.write() {
+            match budget {
+                Some(b) => m.insert(tenant.clone(), b),
+                None => m.remove(tenant),
+            };
+        }
+    }
+
+    /// Records that every topic of `tenants` exists.
+    pub(crate) fn mark_topics(&self, tenants: &[TenantId]) {
+        if let Ok(mut s) = self.topics.write() {
+            s.extend(tenants.iter().cloned());
+        }
+    }
+
+    /// What this service can say of `tenant`.
+    pub fn report(&self, tenant: &TenantId) -> TenantReport {
+        let topics = self.topics.read().is_ok_and(|s| s.contains(tenant));
+        let (state, migrated, error) = match self.state(tenant) {
+            Some(TenantState::Provisioning) => ("provisioning", false, None),
+            Some(TenantState::Ready) => ("ready", true, None),
+            Some(TenantState::Failed(e)) => ("failed", false, Some(e)),
+            Some(TenantState::Suspended) => ("suspended", false, None),
+            None if self.is_not_served(tenant) => ("not-served", false, None),
+            None => ("unknown", false, None),
+        };
+        TenantReport {
+            ods_code: tenant.to_string(),
+            state,
+            migrated,
+            topics: topics && migrated,
+            error,
+        }
     }
 
     pub fn set(&self, tenant: TenantId, state: TenantState) {

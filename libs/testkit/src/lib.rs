@@ -173,6 +173,7 @@ pub async fn onboard(kafka: &KafkaSettings, ods: &str) {
         name: format!("Test trust {ods}"),
         status: TenantStatus::Active as i32,
         updated_at: chrono::Utc::now().to_rfc3339(),
+        ..Default::default()
     };
     tessera_tenancy::publish_tenant(kafka, &record)
         .await

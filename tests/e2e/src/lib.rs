@@ -78,6 +78,8 @@ pub struct Platform {
     pub docs_db: DatabaseConnection,
     pub region_db: DatabaseConnection,
     pub tenants: Vec<String>,
+    /// How many of `tenants` were onboarded at the start (the rest are pending).
+    pub onboarded: usize,
     shutdown: Shutdown,
     mpi_config: tessera_mpi::Config,
     mpi_stop: Shutdown,
@@ -112,30 +114,39 @@ impl Platform {
     /// trusts (the others leave clinical documentation out: one service fewer to start beside
     /// every other test).
     pub async fn start_with_docs(n: usize) -> Self {
-        Self::start_services(kit::kafka(), n, true, true, false).await
+        Self::start_services(kit::kafka(), n, 0, true, true, false).await
     }
 
     /// Every service, the regional record included, for `n` fresh trusts.
     pub async fn start_with_region(n: usize) -> Self {
-        Self::start_services(kit::kafka(), n, true, true, true).await
+        Self::start_services(kit::kafka(), n, 0, true, true, true).await
+    }
+
+    /// Every service (the regional record included when `everything`, else the MPI and the
+    /// access service only), serving `n` trusts onboarded now and `pending` more that nobody
+    /// has onboarded yet (the last `pending` of `tenants`): the tenant operator's tests
+    /// onboard those through a `Trust`.
+    pub async fn start_with_pending(n: usize, pending: usize, everything: bool) -> Self {
+        Self::start_services(kit::kafka(), n, pending, everything, everything, everything).await
     }
 
     /// As [`Platform::start_with_referrals`] (or without), on the broker `kafka` names (a
     /// test's private broker).
     pub async fn start_on(kafka: KafkaSettings, n: usize, with_referrals: bool) -> Self {
-        Self::start_services(kafka, n, with_referrals, false, false).await
+        Self::start_services(kafka, n, 0, with_referrals, false, false).await
     }
 
     async fn start_services(
         kafka: KafkaSettings,
         n: usize,
+        pending: usize,
         with_referrals: bool,
         with_docs: bool,
         with_region: bool,
     ) -> Self {
         kit::init_logs();
-        let tenants: Vec<String> = (0..n).map(|_| kit::unique_ods()).collect();
-        for t in &tenants {
+        let tenants: Vec<String> = (0..n + pending).map(|_| kit::unique_ods()).collect();
+        for t in &tenants[..n] {
             kit::onboard(&kafka, t).await;
         }
         let idp = kit::TestIdp::new();
@@ -288,6 +299,7 @@ impl Platform {
             docs_db: Database::connect(dc.database_url.clone()).await.unwrap(),
             region_db: Database::connect(rc.database_url.clone()).await.unwrap(),
             tenants,
+            onboarded: n,
             shutdown,
             mpi_config: m,
             mpi_stop,
@@ -383,7 +395,7 @@ impl Platform {
     /// Whether the service whose API is at `base` becomes ready for every trust (30 s).
     pub async fn wait_ready(&self, base: &str) -> bool {
         let management = self.management.get(base).cloned().unwrap_or_default();
-        kit::wait_ready(&self.client, &management, &self.tenants).await
+        kit::wait_ready(&self.client, &management, &self.tenants[..self.onboarded]).await
     }
 
     /// The detailed readiness report of the service whose API is at `base`.

@@ -300,6 +300,7 @@ async fn publish(brokers: &str, ods: &str, name: &str, status: TenantStatus) -> 
         name: name.into(),
         status: status as i32,
         updated_at: chrono::Utc::now().to_rfc3339(),
+        ..Default::default()
     };
     tessera_tenancy::publish_tenant(&kafka, &record)
         .await
