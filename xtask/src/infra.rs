@@ -154,6 +154,7 @@ pub fn set_aside_broker_storage() -> Result<(), String> {
 pub fn ensure_tools_and_databases() -> Result<Tools, String> {
     ensure_protoc()?;
     ensure_chromium()?;
+    ensure_promtool()?;
     let tansu = ensure_tansu()?;
     let python = ensure_venv()?;
     ensure_postgres()?;
@@ -231,6 +232,15 @@ fn ensure_chromium() -> Result<(), String> {
         return Ok(());
     }
     apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Debian's Prometheus package, for `promtool check rules` / `test rules` over the alert rules
+/// (its server is not started: only the tool is used).
+fn ensure_promtool() -> Result<(), String> {
+    if output("promtool", &["--version"]).is_some() {
+        return Ok(());
+    }
+    apt_install(&["--no-install-recommends", "prometheus"])
 }
 
 fn tansu_path() -> Option<String> {

@@ -323,6 +323,10 @@ fn test(filters: &[String]) -> Result<(), String> {
         "helm charts",
         run(&tools.python, &["tests/helm/check_charts.py"]),
     );
+    step(
+        "monitoring: dashboards generated, alert rules checked and unit-tested by promtool, a runbook per alert",
+        run(&tools.python, &["tests/monitoring/check_monitoring.py"]),
+    );
     if everything {
         // A short soak on the platform `up` starts (debug builds, already built by the
         // tests): no 5xx, no broker failure, backlogs drained, chains intact (issue 11).

@@ -1,7 +1,8 @@
 //! Prometheus metrics. Labels are route patterns, methods, statuses and tenant ODS codes —
 //! never a path with an id in it, never patient data.
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 #[derive(Clone)]
@@ -14,7 +15,19 @@ pub struct Metrics {
     pub hl7_messages: IntCounterVec,
     pub outbox_published: IntCounterVec,
     pub outbox_pending: IntGaugeVec,
+    /// Age of the oldest event waiting in a tenant's outbox (the relay's lag), seconds.
+    pub outbox_oldest_seconds: GaugeVec,
     pub events_consumed: IntCounterVec,
+    /// Messages on a consumer's topics not yet consumed (librdkafka's `consumer_lag`).
+    pub consumer_lag: IntGaugeVec,
+    /// 1 while this instance serves a trust (provisioned, not suspended), else 0.
+    pub tenant_ready: IntGaugeVec,
+    /// Database connections by state (`in_use`, `idle`, `max`), sampled at each scrape.
+    pub db_pool: IntGaugeVec,
+    /// Break-glass accesses granted, per tenant (the access service).
+    pub break_glass: IntCounterVec,
+    /// Audit chain verifications, per tenant and result (`intact`, `broken`).
+    pub audit_chain_verifications: IntCounterVec,
 }
 
 impl Metrics {
@@ -77,6 +90,54 @@ impl Metrics {
             ),
             &["stream", "result"],
         )?;
+        let outbox_oldest_seconds = GaugeVec::new(
+            Opts::new(
+                "outbox_oldest_seconds",
+                "Age of the oldest event waiting in the outbox at the last poll, per tenant",
+            ),
+            &["tenant"],
+        )?;
+        let consumer_lag = IntGaugeVec::new(
+            Opts::new(
+                "consumer_lag_messages",
+                "Messages on the stream's topics this consumer has not yet consumed",
+            ),
+            &["stream"],
+        )?;
+        let tenant_ready = IntGaugeVec::new(
+            Opts::new(
+                "tenant_ready",
+                "1 while this instance serves the trust (provisioned, not suspended), else 0",
+            ),
+            &["tenant"],
+        )?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database pool connections: in_use, idle, and the pool's max",
+            ),
+            &["state"],
+        )?;
+        let break_glass = IntCounterVec::new(
+            Opts::new(
+                "break_glass_total",
+                "Break-glass accesses granted, per tenant",
+            ),
+            &["tenant"],
+        )?;
+        let audit_chain_verifications = IntCounterVec::new(
+            Opts::new(
+                "audit_chain_verifications_total",
+                "Audit chain verifications, per tenant and result (intact, broken)",
+            ),
+            &["tenant", "result"],
+        )?;
+        registry.register(Box::new(outbox_oldest_seconds.clone()))?;
+        registry.register(Box::new(consumer_lag.clone()))?;
+        registry.register(Box::new(tenant_ready.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(break_glass.clone()))?;
+        registry.register(Box::new(audit_chain_verifications.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
@@ -92,7 +153,13 @@ impl Metrics {
             hl7_messages,
             outbox_published,
             outbox_pending,
+            outbox_oldest_seconds,
             events_consumed,
+            consumer_lag,
+            tenant_ready,
+            db_pool,
+            break_glass,
+            audit_chain_verifications,
         })
     }
 

@@ -224,6 +224,7 @@ impl Foundation {
         let readiness = web::Data::new(self.readiness.clone());
         let metrics = web::Data::new(self.metrics.clone());
         let registry = web::Data::new(self.registry.clone());
+        let db = web::Data::new(self.db.clone());
         let port = self.management_port;
         let listener = self
             .management
@@ -234,6 +235,10 @@ impl Foundation {
                 .app_data(readiness.clone())
                 .app_data(metrics.clone())
                 .app_data(registry.clone())
+                .app_data(db.clone())
+                // Before the shared routes: this `/metrics` samples the trusts' readiness and
+                // the database pool first.
+                .route("/metrics", web::get().to(sampled_metrics))
                 .configure(tessera_bootstrap::http::management_routes)
                 .route("/tenants/{ods}", web::get().to(tenant_report))
         })
@@ -244,6 +249,35 @@ impl Foundation {
         .map_err(|e| StartupError::Bind(format!("port {port}"), e))?
         .run())
     }
+}
+
+/// `/metrics`, with the gauges read at scrape time set first: each trust's readiness here
+/// (`tessera_tenant_ready`) and the database pool (`tessera_db_pool_connections`).
+async fn sampled_metrics(
+    metrics: web::Data<Metrics>,
+    registry: web::Data<Arc<TenantRegistry>>,
+    db: web::Data<TenantDb>,
+) -> actix_web::HttpResponse {
+    for (tenant, state) in registry.snapshot() {
+        // A suspended trust is not expected to be served: not reported (no alert for it).
+        if state == tessera_tenancy::TenantState::Suspended {
+            let _ = metrics.tenant_ready.remove_label_values(&[tenant.as_str()]);
+            continue;
+        }
+        metrics
+            .tenant_ready
+            .with_label_values(&[tenant.as_str()])
+            .set(i64::from(state == tessera_tenancy::TenantState::Ready));
+    }
+    let pool = db.raw().get_postgres_connection_pool();
+    let (size, idle) = (i64::from(pool.size()), pool.num_idle() as i64);
+    let max = i64::from(pool.options().get_max_connections());
+    for (state, n) in [("in_use", size - idle), ("idle", idle), ("max", max)] {
+        metrics.db_pool.with_label_values(&[state]).set(n);
+    }
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render())
 }
 
 /// `/tenants/{ods}` on the management port: how far this instance has come with one trust

@@ -78,6 +78,27 @@ pub struct ConsumerSpec {
     pub only: Option<Vec<TenantId>>,
 }
 
+/// Sums librdkafka's per-partition `consumer_lag` (the broker's high watermark minus this
+/// group's position) over every partition this member consumes into
+/// `tessera_consumer_lag_messages{stream}`: what the consumer-lag alert and the audit-store lag
+/// panel read (the access service's `audit.events` stream is the audit store's intake).
+pub struct LagContext(prometheus::IntGauge);
+
+impl rdkafka::ClientContext for LagContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let lag: i64 = statistics
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.values())
+            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|p| p.consumer_lag)
+            .sum();
+        self.0.set(lag);
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for LagContext {}
+
 pub async fn run_consumer(
     kafka: KafkaSettings,
     spec: ConsumerSpec,
@@ -87,9 +108,17 @@ pub async fn run_consumer(
     metrics: Metrics,
     shutdown: Shutdown,
 ) -> Result<(), JobError> {
-    let consumer: StreamConsumer = kafka
+    let stream_label = format!("{}.{}", spec.service, spec.stream);
+    let lag = LagContext(
+        metrics
+            .consumer_lag
+            .with_label_values(&[stream_label.as_str()]),
+    );
+    let consumer: StreamConsumer<LagContext> = kafka
         .consumer_config()
         .set("group.id", &spec.group)
+        // librdkafka's statistics every 10 s: the consumer's lag (`LagContext`).
+        .set("statistics.interval.ms", "10000")
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
@@ -99,7 +128,7 @@ pub async fn run_consumer(
         .set("session.timeout.ms", "30000")
         .set("heartbeat.interval.ms", "3000")
         .set("topic.metadata.refresh.interval.ms", "2000")
-        .create()?;
+        .create_with_context(lag)?;
     let topics: Vec<String> = match &spec.only {
         Some(tenants) => tenants
             .iter()
@@ -112,7 +141,6 @@ pub async fn run_consumer(
     };
     let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
-    let stream_label = format!("{}.{}", spec.service, spec.stream);
     let count = |outcome: &str| {
         metrics
             .events_consumed
@@ -209,7 +237,7 @@ pub async fn run_consumer(
 /// the offset with `State`; the partition's new owner is redelivered the message and its
 /// inbox drops it as already applied. That is no reason to stop the service (found
 /// onboarding 200 trusts under load: the MPI stopped on it).
-fn store(consumer: &StreamConsumer, msg: &OwnedMessage) -> Result<(), JobError> {
+fn store(consumer: &StreamConsumer<LagContext>, msg: &OwnedMessage) -> Result<(), JobError> {
     match consumer.store_offset(msg.topic(), msg.partition(), msg.offset()) {
         Err(rdkafka::error::KafkaError::StoreOffset(rdkafka::types::RDKafkaErrorCode::State)) => {
             tracing::info!(topic = msg.topic(), partition = msg.partition(), "partition no longer assigned here; its new owner applies the message (inbox de-duplicates)");
@@ -237,7 +265,7 @@ fn by_tenant(batch: Vec<OwnedMessage>) -> Vec<(Option<TenantId>, Vec<OwnedMessag
 /// [`CLOSE_WAIT`]: with the broker away, librdkafka's close blocks for up to the session
 /// timeout, and a pod must stop within its grace period. Offsets not committed then are
 /// redelivered to the next member, whose inbox drops what was already applied.
-async fn commit_and_stop(consumer: StreamConsumer) -> Result<(), JobError> {
+async fn commit_and_stop(consumer: StreamConsumer<LagContext>) -> Result<(), JobError> {
     let (done, wait) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("consumer-close".into())

@@ -121,6 +121,10 @@ impl Relay {
                                 .outbox_pending
                                 .with_label_values(&[label])
                                 .set(0);
+                            self.metrics
+                                .outbox_oldest_seconds
+                                .with_label_values(&[label])
+                                .set(0.0);
                             break;
                         }
                         Ok(n) => {
@@ -167,11 +171,15 @@ impl Relay {
     async fn sample_pending(self, shutdown: Shutdown) {
         loop {
             for tenant in self.registry.ready_tenants() {
-                if let Ok(n) = self.pending(&tenant.schema()).await {
+                if let Ok((n, age)) = self.pending(&tenant.schema()).await {
                     self.metrics
                         .outbox_pending
                         .with_label_values(&[tenant.as_str()])
                         .set(n);
+                    self.metrics
+                        .outbox_oldest_seconds
+                        .with_label_values(&[tenant.as_str()])
+                        .set(age);
                 }
             }
             tokio::select! {
@@ -181,17 +189,28 @@ impl Relay {
         }
     }
 
-    /// The rows waiting in `schema`'s outbox.
-    async fn pending(&self, schema: &str) -> Result<i64, sea_orm::DbErr> {
+    /// The rows waiting in `schema`'s outbox, and the oldest one's age in seconds.
+    async fn pending(&self, schema: &str) -> Result<(i64, f64), sea_orm::DbErr> {
         let row = self
             .db
             .raw()
             .query_one(Statement::from_string(
                 DbBackend::Postgres,
-                format!("SELECT count(*) AS n FROM \"{schema}\".outbox"),
+                format!(
+                    "SELECT count(*) AS n,
+                            COALESCE(EXTRACT(EPOCH FROM now() - min(ce_time)), 0)::float8 AS age
+                     FROM \"{schema}\".outbox"
+                ),
             ))
             .await?;
-        Ok(row.and_then(|r| r.try_get("", "n").ok()).unwrap_or(0))
+        Ok(row
+            .map(|r| {
+                (
+                    r.try_get("", "n").unwrap_or(0),
+                    r.try_get::<f64>("", "age").unwrap_or(0.0).max(0.0),
+                )
+            })
+            .unwrap_or((0, 0.0)))
     }
 
     /// Publishes one batch from `schema`; returns how many rows it published.

@@ -162,9 +162,19 @@ async fn a_trust_is_onboarded_and_its_status_says_when_every_service_is_ready() 
     }
     // Settled: looked at again in five minutes, not five seconds.
     assert_eq!(result.unwrap(), Action::requeue(Duration::from_secs(300)));
-    assert!(ctx.metrics.render().contains(&format!(
+    let metrics = ctx.metrics.render();
+    assert!(metrics.contains(&format!(
         "tessera_operator_trust_ready{{trust=\"{ods}\"}} 1"
     )));
+    let reconciles: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_operator_reconciles_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        reconciles >= 2,
+        "tessera_operator_reconciles_total counts each reconcile: {reconciles}"
+    );
     // The trust is served: a patient registered and read back.
     let id = platform.register(0, "Operatorson").await;
     let clerk = platform.token(0, "clerk-1", "R8000", &["B0825"], &[]);

@@ -84,6 +84,13 @@ pub async fn break_glass(
         duration: Duration::seconds(secs),
     };
     let (grant, alert) = crate::app::relationships::break_glass(&auth, n).await?;
+    // What the `TesseraBreakGlassSpike` alert watches.
+    state
+        .gate
+        .metrics
+        .break_glass
+        .with_label_values(&[auth.tenant.as_str()])
+        .inc();
     Ok(HttpResponse::Created().json(BreakGlassAnswer {
         grant,
         alert_id: alert,

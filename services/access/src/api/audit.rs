@@ -197,6 +197,18 @@ pub async fn verify(
     let newest = heads.iter().max_by_key(|h| h.seq).map(
         |h| serde_json::json!({ "seq": h.seq, "hash": h.hash, "published_at": h.published_at }),
     );
+    // What the `TesseraAuditChainBroken` alert counts.
+    let result = if findings.is_empty() {
+        "intact"
+    } else {
+        "broken"
+    };
+    state
+        .gate
+        .metrics
+        .audit_chain_verifications
+        .with_label_values(&[auth.tenant.as_str(), result])
+        .inc();
     Ok(HttpResponse::Ok().json(Verification {
         records: links.len(),
         head: links.last().map(|l| hex::encode(l.hash)),

@@ -125,6 +125,17 @@ pub async fn raise(
     .map(|_| ())
 }
 
+/// One field of a proposal's explanation (the document's shape of `Review::explanation`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldLevel {
+    /// e.g. `given_name`, `birth_date`.
+    pub field: String,
+    /// The comparison's level, e.g. `exact`, `phonetic`, `missing`.
+    pub level: String,
+    /// Its weight in bits (negative against a match).
+    pub weight: f64,
+}
+
 /// A proposal as the trust on either side sees it: its own record's id, the other trust and
 /// the other record's id, the score and each field's level.
 #[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
@@ -135,7 +146,8 @@ pub struct Review {
     pub b_tenant: String,
     pub b_patient: String,
     pub score: f64,
-    #[schema(value_type = Object)]
+    /// Each field's level and weight (bits), as the matcher scored it.
+    #[schema(value_type = Vec<FieldLevel>)]
     pub explanation: serde_json::Value,
     pub status: String,
     pub raised_at: DateTime<Utc>,
