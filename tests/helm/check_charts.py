@@ -145,6 +145,43 @@ def main():
             if set_name.startswith("autoscaled-with-tracing"):
                 check(f"{chart} renders an HPA when autoscaling", "HorizontalPodAutoscaler" in kinds, kinds)
 
+    # The umbrella with the whole values files an installer would use.
+    for values_file in sorted((ROOT / "helm/tessera").glob("values-*.yaml")):
+        vals = yaml.safe_load(values_file.read_text())
+        name = values_file.name
+        report = helm.lint(str(ROOT / "helm/tessera"), vals, strict=True, kube_version=f"v{KUBE_VERSION}", with_subcharts=True)
+        problems = [m for m in report.get("messages", []) if m.get("severity", 0) >= 2] + report.get("errors", [])
+        check(f"lint tessera [{name}]", not problems, problems)
+        try:
+            manifests = helm.Chart.load(str(ROOT / "helm/tessera")).render(vals, name="t", namespace="tessera", is_install=True)
+        except helm.HelmError as e:
+            check(f"render tessera [{name}]", False, e)
+            continue
+        docs = [d for t, text in manifests.items() if not t.endswith("NOTES.txt") for d in yaml.safe_load_all(text) if d]
+        for doc in docs:
+            try:
+                kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+                check(f"validate tessera [{name}] {doc['kind']}/{doc['metadata']['name']}", True)
+            except Exception as e:
+                check(f"validate tessera [{name}] {doc['kind']}/{doc['metadata']['name']}", False, e)
+        deployments = sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Deployment")
+        want = ["t-access", "t-mpi"] if "minimal" in name else [f"t-{s}" for s in sorted(["mpi", "access", "referrals", "scheduling", "pas", "clinical-docs", "region", "tenant-operator"])]
+        check(f"tessera [{name}] deploys {len(want)} services", deployments == want, deployments)
+    # A misspelt value is refused, not ignored.
+    try:
+        helm.Chart.load(str(ROOT / "helm/mpi")).render({"replicaCuont": 3}, name="t", namespace="tessera", is_install=True)
+        check("values.schema.json refuses a misspelt value", False, "rendered")
+    except helm.HelmError:
+        check("values.schema.json refuses a misspelt value", True)
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("values_schema", ROOT / "tests/helm/values_schema.py")
+    vs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vs)
+    for chart in vs.CHARTS:
+        committed = (ROOT / "helm" / chart / "values.schema.json")
+        check(f"helm/{chart}/values.schema.json is generated from its values.yaml",
+              committed.exists() and committed.read_text() == vs.generate(chart), "run python3 tests/helm/values_schema.py")
+
     crd = yaml.safe_load((ROOT / "k8s/trust-crd.yaml").read_text())
     check("the operator chart ships the generated CRD",
           (ROOT / "helm/tenant-operator/crds/trust-crd.yaml").read_text() == (ROOT / "k8s/trust-crd.yaml").read_text())
