@@ -222,11 +222,18 @@ async fn converge(
     )
     .await?;
     let name = trust.name_any();
-    let ready = state == TrustState::Active && observed.ready();
-    ctx.metrics
-        .trust_ready
-        .with_label_values(&[tenant.as_str()])
-        .set(i64::from(ready));
+    // A suspended trust is not expected to be served: not reported, so no alert for it.
+    if state == TrustState::Suspended {
+        let _ = ctx
+            .metrics
+            .trust_ready
+            .remove_label_values(&[tenant.as_str()]);
+    } else {
+        ctx.metrics
+            .trust_ready
+            .with_label_values(&[tenant.as_str()])
+            .set(i64::from(observed.ready()));
+    }
     if let Err(e) = published {
         return Err(OperatorError::Publish(e));
     }

@@ -305,6 +305,12 @@ async fn an_update_is_applied_and_suspending_stops_every_service_serving_the_tru
     assert!(result.is_ok());
     assert!(is_true(&held, "Suspended"), "{:?}", held.status);
     assert_eq!(condition(&held, "Ready").unwrap().1, "Suspended");
+    // Not reported as a trust that should be ready (no TesseraTrustNotReady for it).
+    assert!(
+        !ctx.metrics.render().contains(&format!("trust=\"{ods}\"")),
+        "{}",
+        ctx.metrics.render()
+    );
     assert_eq!(held.status.as_ref().unwrap().observed_generation, Some(3));
     let refused = platform
         .mpi(Method::GET, &format!("/patients/{id}"), &clerk, None)
