@@ -15,6 +15,14 @@ use tessera_e2e::Platform;
 const VIEW: &str = "B0820";
 const OVERRIDE: &str = "B0083";
 
+/// A series name's family: a histogram's `_bucket`/`_count`/`_sum` folded into its name.
+fn family(name: &str) -> &str {
+    ["_bucket", "_count", "_sum"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name)
+}
+
 /// `tessera_…` names in `text`, histogram series folded to their family.
 fn names_in(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -28,12 +36,7 @@ fn names_in(text: &str) -> BTreeSet<String> {
             .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
             .map_or(text.len(), |n| start + n);
         if boundary {
-            let name = &text[start..end];
-            let family = ["_bucket", "_count", "_sum"]
-                .iter()
-                .find_map(|s| name.strip_suffix(s))
-                .unwrap_or(name);
-            out.insert(family.to_string());
+            out.insert(family(&text[start..end]).to_string());
         }
         i = end;
     }
@@ -51,11 +54,7 @@ fn samples(text: &str) -> BTreeMap<(String, String), f64> {
             continue;
         };
         let (name, labels) = series.split_once('{').unwrap_or((series, ""));
-        let family = ["_bucket", "_count", "_sum"]
-            .iter()
-            .find_map(|s| name.strip_suffix(s))
-            .unwrap_or(name);
-        *out.entry((family.to_string(), format!("{name}{{{labels}")))
+        *out.entry((family(name).to_string(), format!("{name}{{{labels}")))
             .or_insert(0.0) += value.parse::<f64>().unwrap_or(0.0);
     }
     out
